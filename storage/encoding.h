@@ -1,0 +1,64 @@
+/* Byte layouts of everything stored: the one place that knows them.
+ *
+ * Data column family (user-visible):
+ *   key   = db (1 byte, 0..15) || user key bytes
+ *   value = header byte || [expire_ms: 8 bytes big endian] || payload
+ *           header = type (low 4 bits) | ENC_HAS_EXPIRE (0x80)
+ *   Keeping the db as the first byte makes a database one contiguous range
+ *   (FLUSHDB = one range deletion) and a user prefix one contiguous range.
+ *
+ * Meta column family (engine-internal): key = tag byte || ... (see
+ * ENC_META_*), values are the owning module's business; integers are 8
+ * bytes big endian (enc_put_u64/enc_get_u64).
+ */
+#ifndef STAGEKV_ENCODING_H
+#define STAGEKV_ENCODING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum enc_type {
+    ENC_TYPE_STRING = 0,
+    /* reserved: hash 1, list 2, set 3, zset 4 */
+};
+
+#define ENC_HAS_EXPIRE 0x80u
+#define ENC_TYPE_MASK 0x0fu
+#define ENC_MAX_DB 16
+
+/* Meta key tags. */
+#define ENC_META_DBSIZE 'D' /* 'D' db -> u64 live key count of that db */
+
+typedef struct enc_value {
+    unsigned type;
+    int64_t expire_ms;   /* 0 = none */
+    const char *payload; /* into the encoded bytes */
+    size_t len;
+} enc_value;
+
+static inline void enc_put_u64(char *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--) { p[i] = (char)(v & 0xff); v >>= 8; }
+}
+static inline uint64_t enc_get_u64(const char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | (unsigned char)p[i];
+    return v;
+}
+
+/* Writes db||key into out (cap >= kl + 1); returns the length. */
+size_t enc_data_key(char *out, int db, const char *k, size_t kl);
+
+/* Header length for a value with/without expiry. */
+static inline size_t enc_header_len(int64_t expire_ms) { return expire_ms ? 9 : 1; }
+/* Writes the header into out; returns its length. */
+size_t enc_value_header(char *out, unsigned type, int64_t expire_ms);
+/* 0 ok, -1 corrupt. */
+int enc_value_decode(const char *v, size_t vl, enc_value *out);
+
+/* The smallest byte string greater than every string that starts with
+ * p[0..pl): p with its last non-0xff byte incremented and the rest cut.
+ * Returns the length written into out (cap >= pl), or 0 when no such
+ * string exists (p is all 0xff: the range runs to the end). */
+size_t enc_prefix_end(char *out, const char *p, size_t pl);
+
+#endif

@@ -1,0 +1,123 @@
+/* The RocksDB engine: the only module that includes rocksdb/c.h.
+ *
+ * Two column families:
+ *   STORE_CF_DATA  user-visible keys (encoding.h: db byte + key -> header + payload)
+ *   STORE_CF_META  engine-internal data (counters, indexes, idempotency
+ *                  records, id high-water mark), invisible to KV.*, SCAN, DBSIZE.
+ *
+ * Writes go through a store_txn: a write batch with an index, so reads made
+ * through the same txn see its own pending writes. One txn is committed as
+ * one atomic RocksDB write. Range deletions are supported inside a txn (the
+ * RocksDB C API cannot put them into a WriteBatchWithIndex, so the txn keeps
+ * them apart and builds a plain WriteBatch in order when one is present).
+ *
+ * Group commit: the database is opened with manual_wal_flush, so a commit
+ * appends to the WAL buffer in memory; store_flush_wal() pushes all commits
+ * since the last call to the OS (and optionally fsyncs) with one write. The
+ * server calls it once per event-loop iteration before any reply goes out,
+ * so an acknowledged write is always in the WAL file.
+ *
+ * Errors: functions returning int give 0 on success, -1 on failure, with a
+ * malloc()ed message in *err when err is not NULL (caller frees).
+ */
+#ifndef STAGEKV_STORE_H
+#define STAGEKV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+typedef struct store_iter store_iter;
+
+enum { STORE_CF_DATA = 0, STORE_CF_META = 1, STORE_CF_COUNT = 2 };
+
+typedef struct store_options {
+    const char *dir;            /* created if missing */
+    size_t block_cache_bytes;   /* 0 = default (256 MB) */
+    size_t write_buffer_bytes;  /* 0 = default (64 MB) */
+    int create_if_missing;      /* 1 normally */
+} store_options;
+
+int store_open(store **out, const store_options *opt, char **err);
+/* Flushes and syncs the WAL, then closes. Accepts NULL. */
+void store_close(store *s);
+
+/* Push buffered WAL writes to the file; with sync, fsync it too. */
+int store_flush_wal(store *s, int sync, char **err);
+/* Bytes committed since the last store_flush_wal (0 = nothing to flush). */
+uint64_t store_unflushed(const store *s);
+
+/* A value read from the store. Either pinned (no copy) or owned; always
+ * release with store_val_free. */
+typedef struct store_val {
+    const char *ptr;
+    size_t len;
+    void *pin_;  /* private */
+    char *own_;  /* private */
+} store_val;
+void store_val_free(store_val *v);
+
+/* ---- transactions (command contexts) --------------------------------- */
+
+/* A txn is reusable: after commit or rollback it is empty again. */
+store_txn *store_txn_new(store *s);
+void store_txn_free(store_txn *t);
+
+/* 1 found (v filled), 0 absent, -1 error. Sees the txn's pending writes. */
+int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err);
+/* 1 may exist, 0 certainly absent (bloom filter / memtable check only);
+ * ignores pending writes: callers use it only when the txn has none for k. */
+int store_may_exist(store *s, int cf, const char *k, size_t kl);
+
+void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl);
+void store_del(store_txn *t, int cf, const char *k, size_t kl);
+/* Deletes [start, end) as one range tombstone. */
+void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
+                     const char *end, size_t el);
+
+int store_txn_count(const store_txn *t);       /* pending operations */
+/* Savepoints: rollback undoes the operations since the last savepoint. */
+void store_txn_savepoint(store_txn *t);
+void store_txn_rollback_to_savepoint(store_txn *t);
+
+/* Writes everything as one atomic batch (no-op when empty); the txn is
+ * empty afterwards, committed or not. */
+int store_commit(store_txn *t, char **err);
+void store_txn_clear(store_txn *t);            /* drop pending writes */
+
+/* Called with every data-CF key written or deleted by store_commit, and
+ * every range deleted, when set (WATCH invalidation). NULL disables it; the
+ * txn records nothing while it is NULL. */
+typedef void (*store_touch_fn)(void *arg, const char *k, size_t kl,
+                               const char *end, size_t el /* 0 = point */);
+void store_set_touch_hook(store *s, store_touch_fn fn, void *arg);
+
+/* ---- iterators --------------------------------------------------------- */
+
+/* Iterates keys in [lower, upper) of cf in byte order (upper NULL = to the
+ * end of the column family), merged with the txn's pending writes and
+ * range deletions. The bounds are copied. */
+store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
+                           const char *upper, size_t ul);
+void store_iter_seek(store_iter *it, const char *k, size_t kl); /* first key >= k */
+int store_iter_valid(store_iter *it);
+void store_iter_next(store_iter *it);
+const char *store_iter_key(store_iter *it, size_t *kl);
+const char *store_iter_value(store_iter *it, size_t *vl);
+int store_iter_error(store_iter *it, char **err); /* 0 ok, -1 error */
+void store_iter_free(store_iter *it);
+
+/* ---- operations -------------------------------------------------------- */
+
+/* RocksDB property as text (malloc()ed) or NULL. */
+char *store_property(store *s, int cf, const char *name);
+int store_property_int(store *s, int cf, const char *name, uint64_t *out);
+/* Consistent on-disk copy (hard links) into a new directory path. */
+int store_checkpoint(store *s, const char *path, char **err);
+/* Remove all keys of a column family range, outside any txn, then compact
+ * the range away in the background. */
+int store_compact_range(store *s, int cf, const char *start, size_t sl,
+                        const char *end, size_t el, char **err);
+
+#endif
