@@ -1,0 +1,252 @@
+/* String commands: GET SET SETNX MGET MSET INCR DECR INCRBY DECRBY STRLEN APPEND. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+#define MAX_STRING (512LL * 1024 * 1024)
+
+/* Looks a key up as a string: 1 found, 0 absent, -1 error or wrong type (replied). */
+static int lookup_string(client *c, const resp_slice *k, db_value *v) {
+    int r = db_lookup(c, c->db, k->ptr, k->len, v);
+    if (r == 1 && v->v.type != ENC_TYPE_STRING) {
+        db_value_free(v);
+        reply_wrongtype(c);
+        return -1;
+    }
+    return r;
+}
+
+/* GET key */
+static int get_command(client *c) {
+    db_value v;
+    int r = lookup_string(c, &c->argv[1], &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        reply_null(c);
+        return 0;
+    }
+    reply_bulk(c, v.v.payload, v.v.len);
+    db_value_free(&v);
+    return 0;
+}
+
+/* Parses an expiry option value into an absolute time in ms. */
+static int expire_arg(client *c, const resp_slice *a, int unit_ms, int absolute, int64_t *out) {
+    int64_t v;
+    if (arg_ll_or_reply(c, a, &v) < 0) return -1;
+    if (v <= 0 || (unit_ms == 1000 && v > INT64_MAX / 1000)) goto bad;
+    v *= unit_ms;
+    if (!absolute) {
+        if (v > INT64_MAX - (int64_t)now_ms()) goto bad;
+        v += (int64_t)now_ms();
+    }
+    *out = v;
+    return 0;
+bad:
+    reply_errorf(c, "ERR invalid expire time in '%s' command", c->cmd->name);
+    return -1;
+}
+
+/* SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL] */
+static int set_command(client *c) {
+    enum { NX = 1, XX = 2, GET = 4, KEEPTTL = 8, EXP = 16 };
+    int fl = 0;
+    int64_t expire = 0;
+    opt_cursor o = {c, 3};
+    while (opt_more(&o)) {
+        static const struct { const char *name; int unit, abs; } units[] = {
+            {"ex", 1000, 0}, {"px", 1, 0}, {"exat", 1000, 1}, {"pxat", 1, 1}};
+        int matched = 0;
+        for (size_t u = 0; u < 4 && !matched; u++) {
+            if (!(fl & (EXP | KEEPTTL)) && opt_is(&o, units[u].name)) {
+                resp_slice val;
+                if (opt_value(&o, &val) < 0 || expire_arg(c, &val, units[u].unit, units[u].abs, &expire) < 0)
+                    return -1;
+                fl |= EXP;
+                matched = 1;
+            }
+        }
+        if (matched) continue;
+        if (!(fl & (XX | NX)) && opt_is(&o, "nx")) fl |= NX;
+        else if (!(fl & (XX | NX)) && opt_is(&o, "xx")) fl |= XX;
+        else if (!(fl & GET) && opt_is(&o, "get")) fl |= GET;
+        else if (!(fl & (EXP | KEEPTTL)) && opt_is(&o, "keepttl")) fl |= KEEPTTL;
+        else {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    const resp_slice *k = &c->argv[1], *val = &c->argv[2];
+    int existed = -1;
+    if (fl & (NX | XX | GET | KEEPTTL)) {
+        db_value old;
+        int r = (fl & GET) ? lookup_string(c, k, &old) : db_lookup(c, c->db, k->ptr, k->len, &old);
+        if (r < 0) return -1;
+        existed = old.present;
+        if ((fl & NX && r == 1) || (fl & XX && r == 0)) {
+            if ((fl & GET) && r == 1) reply_bulk(c, old.v.payload, old.v.len);
+            else reply_null(c);
+            if (r == 1) db_value_free(&old);
+            return 0;
+        }
+        if (fl & GET) {
+            if (r == 1) reply_bulk(c, old.v.payload, old.v.len);
+            else reply_null(c);
+        }
+        if ((fl & KEEPTTL) && r == 1) expire = old.v.expire_ms;
+        if (r == 1) db_value_free(&old);
+    }
+    if (db_put(c, c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, val->ptr, val->len, existed) < 0) return -1;
+    if (!(fl & GET)) reply_ok(c);
+    return 0;
+}
+
+/* SETNX key value */
+static int setnx_command(client *c) {
+    db_value old;
+    int r = db_lookup(c, c->db, c->argv[1].ptr, c->argv[1].len, &old);
+    if (r < 0) return -1;
+    if (r == 1) {
+        db_value_free(&old);
+        reply_int(c, 0);
+        return 0;
+    }
+    if (db_put(c, c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, 0, c->argv[2].ptr,
+               c->argv[2].len, old.present) < 0)
+        return -1;
+    reply_int(c, 1);
+    return 0;
+}
+
+/* MGET key [key ...] */
+static int mget_command(client *c) {
+    reply_array(c, c->argc - 1);
+    for (int i = 1; i < c->argc; i++) {
+        db_value v;
+        int r = db_lookup(c, c->db, c->argv[i].ptr, c->argv[i].len, &v);
+        if (r < 0) return -1;
+        if (r == 1 && v.v.type == ENC_TYPE_STRING) reply_bulk(c, v.v.payload, v.v.len);
+        else reply_null(c);
+        if (r == 1) db_value_free(&v);
+    }
+    return 0;
+}
+
+/* MSET key value [key value ...] */
+static int mset_command(client *c) {
+    if (c->argc % 2 == 0) {
+        reply_arity_error(c, "mset");
+        return -1;
+    }
+    for (int i = 1; i < c->argc; i += 2)
+        if (db_put(c, c->db, c->argv[i].ptr, c->argv[i].len, ENC_TYPE_STRING, 0, c->argv[i + 1].ptr,
+                   c->argv[i + 1].len, -1) < 0)
+            return -1;
+    reply_ok(c);
+    return 0;
+}
+
+/* INCR/DECR/INCRBY/DECRBY: the value keeps its TTL, like Redis. */
+static int incr_generic(client *c, int64_t by) {
+    const resp_slice *k = &c->argv[1];
+    db_value v;
+    int r = lookup_string(c, k, &v);
+    if (r < 0) return -1;
+    int64_t cur = 0, expire = 0;
+    if (r == 1) {
+        int bad = parse_ll(v.v.payload, v.v.len, &cur) < 0;
+        expire = v.v.expire_ms;
+        db_value_free(&v);
+        if (bad) {
+            reply_not_integer(c);
+            return -1;
+        }
+    }
+    if ((by > 0 && cur > INT64_MAX - by) || (by < 0 && cur < INT64_MIN - by)) {
+        reply_error(c, "ERR increment or decrement would overflow");
+        return -1;
+    }
+    cur += by;
+    char buf[24];
+    int n = ll_to_str(buf, cur);
+    if (db_put(c, c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, buf, (size_t)n, v.present) < 0) return -1;
+    reply_int(c, cur);
+    return 0;
+}
+
+static int incr_command(client *c) { return incr_generic(c, 1); }
+static int decr_command(client *c) { return incr_generic(c, -1); }
+
+static int incrby_command(client *c) {
+    int64_t by;
+    if (arg_ll_or_reply(c, &c->argv[2], &by) < 0) return -1;
+    return incr_generic(c, by);
+}
+
+static int decrby_command(client *c) {
+    int64_t by;
+    if (arg_ll_or_reply(c, &c->argv[2], &by) < 0) return -1;
+    if (by == INT64_MIN) {
+        reply_error(c, "ERR decrement would overflow");
+        return -1;
+    }
+    return incr_generic(c, -by);
+}
+
+/* STRLEN key */
+static int strlen_command(client *c) {
+    db_value v;
+    int r = lookup_string(c, &c->argv[1], &v);
+    if (r < 0) return -1;
+    reply_int(c, r == 1 ? (int64_t)v.v.len : 0);
+    if (r == 1) db_value_free(&v);
+    return 0;
+}
+
+/* APPEND key value */
+static int append_command(client *c) {
+    const resp_slice *k = &c->argv[1], *add = &c->argv[2];
+    db_value v;
+    int r = lookup_string(c, k, &v);
+    if (r < 0) return -1;
+    size_t oldlen = r == 1 ? v.v.len : 0;
+    if ((long long)(oldlen + add->len) > MAX_STRING) {
+        if (r == 1) db_value_free(&v);
+        reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return -1;
+    }
+    char *buf = malloc(oldlen + add->len + 1);
+    if (!buf) {
+        if (r == 1) db_value_free(&v);
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    int64_t expire = 0;
+    if (r == 1) {
+        memcpy(buf, v.v.payload, oldlen);
+        expire = v.v.expire_ms;
+        db_value_free(&v);
+    }
+    memcpy(buf + oldlen, add->ptr, add->len);
+    int rc = db_put(c, c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, buf, oldlen + add->len, v.present);
+    free(buf);
+    if (rc < 0) return -1;
+    reply_int(c, (int64_t)(oldlen + add->len));
+    return 0;
+}
+
+const cmd_def cmd_string_table[] = {
+    {"get", get_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key", "Returns the string value of a key."},
+    {"set", set_command, -3, CMD_WRITE, 1, 1, 1, "string", "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", "Sets the string value of a key."},
+    {"setnx", setnx_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Sets the value of a key only when the key doesn't exist."},
+    {"mget", mget_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "string", "key [key ...]", "Returns the values of one or more keys."},
+    {"mset", mset_command, -3, CMD_WRITE, 1, -1, 2, "string", "key value [key value ...]", "Sets the values of one or more keys atomically."},
+    {"incr", incr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Increments the integer value of a key by one."},
+    {"decr", decr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Decrements the integer value of a key by one."},
+    {"incrby", incrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key increment", "Increments the integer value of a key by a number."},
+    {"decrby", decrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key decrement", "Decrements the integer value of a key by a number."},
+    {"strlen", strlen_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key", "Returns the length of a string value."},
+    {"append", append_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Appends a string to the value of a key."},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};

@@ -1,0 +1,264 @@
+/* The command table: one registry built from each family's rows. It drives
+ * dispatch (lookup, arity, auth, the write guard), COMMAND and the docs. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "server.h"
+
+#define NAME_MAX_LEN 64
+#define TABLE_SLOTS 512 /* power of two, well above the command count */
+
+static const cmd_def *slots[TABLE_SLOTS];
+static const cmd_def *all[TABLE_SLOTS];
+static size_t ncmds;
+
+static uint32_t hash_name(const char *s, size_t n) {
+    uint32_t h = 2166136261u; /* FNV-1a over the lower-cased name */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)tolower((unsigned char)s[i])) * 16777619u;
+    return h;
+}
+
+static void add_table(const cmd_def *rows) {
+    for (const cmd_def *d = rows; d->name; d++) {
+        uint32_t i = hash_name(d->name, strlen(d->name)) & (TABLE_SLOTS - 1);
+        while (slots[i]) i = (i + 1) & (TABLE_SLOTS - 1);
+        slots[i] = d;
+        all[ncmds++] = d;
+    }
+}
+
+void cmd_table_init(void) {
+    if (ncmds) return;
+    add_table(cmd_conn_table);
+    add_table(cmd_server_table);
+    add_table(cmd_string_table);
+    add_table(cmd_keys_table);
+    add_table(cmd_kv_table);
+}
+
+const cmd_def *cmd_lookup(const char *name, size_t len) {
+    if (len == 0 || len > NAME_MAX_LEN) return NULL;
+    uint32_t i = hash_name(name, len) & (TABLE_SLOTS - 1);
+    for (const cmd_def *d; (d = slots[i]); i = (i + 1) & (TABLE_SLOTS - 1))
+        if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0) return d;
+    return NULL;
+}
+
+const cmd_def *cmd_at(size_t idx) { return idx < ncmds ? all[idx] : NULL; }
+size_t cmd_count(void) { return ncmds; }
+
+/* "ERR unknown command 'x', with args beginning with: 'a' 'b' " like Redis,
+ * with CR/LF stripped and every piece truncated. */
+static void reply_unknown(client *c) {
+    char name[160], args[256], piece[160];
+    resp_sanitize(name, sizeof name, c->argv[0].ptr, c->argv[0].len, 128);
+    size_t al = 0;
+    args[0] = 0;
+    for (int i = 1; i < c->argc && al < 128; i++) {
+        resp_sanitize(piece, sizeof piece, c->argv[i].ptr, c->argv[i].len, 128 - al);
+        int n = snprintf(args + al, sizeof args - al, "'%s' ", piece);
+        if (n < 0 || (size_t)n >= sizeof args - al) break;
+        al += (size_t)n;
+    }
+    reply_errorf(c, "ERR unknown command '%s', with args beginning with: %s", name, args);
+}
+
+/* The domain write guard (SPEC §2): a plain write may not touch a key under
+ * a prefix the domain engine owns. Checked once here from the table's key
+ * positions, so no handler has to remember it. */
+static int guard_refuses(client *c, const cmd_def *cmd) {
+    if (cmd->first_key <= 0) return 0;
+    int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    int db = (cmd->flags & CMD_DB0) ? 0 : c->db;
+    if (db != 0) return 0;
+    for (int i = cmd->first_key; i <= last && i < c->argc; i += step) {
+        const resp_slice *k = &c->argv[i];
+        if (db_owned(0, k->ptr, k->len, (cmd->flags & CMD_KEY_PREFIX) != 0)) {
+            char shown[160];
+            resp_sanitize(shown, sizeof shown, k->ptr, k->len, 128);
+            reply_errorf(c, "ERR key '%s' is owned by the domain engine; use its commands", shown);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void cmd_dispatch(client *c) {
+    server *s = c->srv;
+    const cmd_def *cmd = cmd_lookup(c->argv[0].ptr, c->argv[0].len);
+    s->stat_commands++;
+    if (!cmd) {
+        reply_unknown(c);
+        return;
+    }
+    if ((cmd->arity > 0 && c->argc != cmd->arity) || (c->argc < -cmd->arity)) {
+        reply_arity_error(c, cmd->name);
+        return;
+    }
+    if (s->cfg.requirepass && !c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
+        reply_error(c, "NOAUTH Authentication required.");
+        return;
+    }
+    if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
+        guard_refuses(c, cmd))
+        return;
+
+    c->cmd = cmd;
+    size_t mark = c->out.len;
+    int rc = cmd->proc(c);
+    if (rc == 0) {
+        db_stage_counts(s);
+        if (store_txn_count(s->tx) > 0) {
+            char *err = NULL;
+            if (store_commit(s->tx, &err) < 0) {
+                c->out.len = mark; /* the reply promised a write that did not happen */
+                reply_storage_error(c, err);
+                db_drop_counts(s);
+            } else {
+                db_apply_counts(s);
+                if (cmd->flags & CMD_SYNC) s->need_sync = 1;
+            }
+        } else {
+            db_drop_counts(s);
+        }
+    } else {
+        store_txn_clear(s->tx);
+        db_drop_counts(s);
+    }
+    c->lastcmd = cmd;
+}
+
+/* ---- COMMAND ------------------------------------------------------------ */
+
+static void reply_flags(client *c, const cmd_def *d) {
+    static const struct { uint32_t f; const char *name; } names[] = {
+        {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_ADMIN, "admin"},
+        {CMD_FAST, "fast"}, {CMD_NOAUTH, "no_auth"},
+    };
+    size_t slot = reply_deferred_array(c);
+    int n = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (d->flags & names[i].f) { reply_status(c, names[i].name); n++; }
+    reply_set_deferred_array(c, slot, n);
+}
+
+static void reply_categories(client *c, const cmd_def *d) {
+    char cat[64];
+    int n = 1;
+    size_t slot = reply_deferred_array(c);
+    snprintf(cat, sizeof cat, "@%s", d->group);
+    reply_status(c, cat);
+    if (d->flags & CMD_WRITE) { reply_status(c, "@write"); n++; }
+    if (d->flags & CMD_READONLY) { reply_status(c, "@read"); n++; }
+    if (d->flags & CMD_ADMIN) { reply_status(c, "@admin"); reply_status(c, "@dangerous"); n += 2; }
+    if (d->flags & CMD_FAST) { reply_status(c, "@fast"); n++; } else { reply_status(c, "@slow"); n++; }
+    reply_set_deferred_array(c, slot, n);
+}
+
+static void reply_info(client *c, const cmd_def *d) {
+    reply_array(c, 10);
+    reply_bulkstr(c, d->name);
+    reply_int(c, d->arity);
+    reply_flags(c, d);
+    reply_int(c, d->first_key);
+    reply_int(c, d->last_key);
+    reply_int(c, d->key_step);
+    reply_categories(c, d);
+    reply_array(c, 0); /* tips */
+    reply_array(c, 0); /* key specs */
+    reply_array(c, 0); /* subcommands */
+}
+
+static void reply_docs(client *c, const cmd_def *d) {
+    reply_bulkstr(c, d->name);
+    reply_array(c, 8);
+    reply_bulkstr(c, "summary");
+    reply_bulkstr(c, d->summary);
+    reply_bulkstr(c, "since");
+    reply_bulkstr(c, "1.0.0");
+    reply_bulkstr(c, "group");
+    reply_bulkstr(c, d->group);
+    reply_bulkstr(c, "syntax");
+    reply_bulkstr(c, d->args ? d->args : "");
+}
+
+static int command_getkeys(client *c) {
+    if (c->argc < 3) {
+        reply_error(c, "ERR Invalid arguments specified for command");
+        return -1;
+    }
+    const cmd_def *d = cmd_lookup(c->argv[2].ptr, c->argv[2].len);
+    int argc = c->argc - 2;
+    if (!d) {
+        reply_error(c, "ERR Invalid command specified");
+        return -1;
+    }
+    if ((d->arity > 0 && argc != d->arity) || argc < -d->arity) {
+        reply_error(c, "ERR Invalid number of arguments specified for command");
+        return -1;
+    }
+    if (d->first_key <= 0) {
+        reply_error(c, "ERR The command has no key arguments");
+        return -1;
+    }
+    int last = d->last_key < 0 ? argc + d->last_key : d->last_key;
+    int step = d->key_step > 0 ? d->key_step : 1;
+    int n = 0;
+    for (int i = d->first_key; i <= last && i < argc; i += step) n++;
+    reply_array(c, n);
+    for (int i = d->first_key; i <= last && i < argc; i += step)
+        reply_bulk(c, c->argv[i + 2].ptr, c->argv[i + 2].len);
+    return 0;
+}
+
+/* COMMAND [COUNT | INFO name... | DOCS name... | LIST | GETKEYS cmd arg...] */
+int cmd_command(client *c) {
+    if (c->argc == 1) {
+        reply_array(c, (int64_t)ncmds);
+        for (size_t i = 0; i < ncmds; i++) reply_info(c, all[i]);
+        return 0;
+    }
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "count") && c->argc == 2) {
+        reply_int(c, (int64_t)ncmds);
+    } else if (arg_eq(sub, "list")) {
+        reply_array(c, (int64_t)ncmds);
+        for (size_t i = 0; i < ncmds; i++) reply_bulkstr(c, all[i]->name);
+    } else if (arg_eq(sub, "info")) {
+        if (c->argc == 2) {
+            reply_array(c, (int64_t)ncmds);
+            for (size_t i = 0; i < ncmds; i++) reply_info(c, all[i]);
+            return 0;
+        }
+        reply_array(c, c->argc - 2);
+        for (int i = 2; i < c->argc; i++) {
+            const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
+            if (d) reply_info(c, d); else reply_null_array(c);
+        }
+    } else if (arg_eq(sub, "docs")) {
+        if (c->argc == 2) {
+            reply_array(c, (int64_t)ncmds * 2);
+            for (size_t i = 0; i < ncmds; i++) reply_docs(c, all[i]);
+            return 0;
+        }
+        size_t slot = reply_deferred_array(c);
+        int n = 0;
+        for (int i = 2; i < c->argc; i++) {
+            const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
+            if (d) { reply_docs(c, d); n += 2; }
+        }
+        reply_set_deferred_array(c, slot, n);
+    } else if (arg_eq(sub, "getkeys")) {
+        return command_getkeys(c);
+    } else {
+        char shown[160];
+        resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 128);
+        reply_errorf(c, "ERR unknown subcommand '%s'. Try COMMAND HELP.", shown);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,296 @@
+/* The keyspace layer: user keys, value headers, expiry visibility and the
+ * maintained key count of each database. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+/* Encoded keys up to this size are built on the stack. */
+#define KEY_STACK 256
+
+typedef struct keybuf {
+    char stack[KEY_STACK];
+    char *p;
+    size_t n;
+} keybuf;
+
+static int kb_make(keybuf *kb, int db, const char *k, size_t kl) {
+    kb->p = kl + 1 <= KEY_STACK ? kb->stack : malloc(kl + 1);
+    if (!kb->p) return -1;
+    kb->n = enc_data_key(kb->p, db, k, kl);
+    return 0;
+}
+static void kb_free(keybuf *kb) {
+    if (kb->p != kb->stack) free(kb->p);
+}
+
+static void note_delta(server *s, int db, int64_t d) {
+    s->dbsize_delta[db] += d;
+    s->dbsize_dirty |= 1u << db;
+}
+
+/* Reads the stored entry of k: 1 stored (live or expired), 0 not stored. */
+static int raw_get(client *c, const keybuf *kb, db_value *out) {
+    char *err = NULL;
+    int r = store_get(c->srv->tx, STORE_CF_DATA, kb->p, kb->n, &out->raw, &err);
+    if (r < 0) {
+        reply_storage_error(c, err);
+        return -1;
+    }
+    if (r == 0) return 0;
+    if (enc_value_decode(out->raw.ptr, out->raw.len, &out->v) < 0) {
+        store_val_free(&out->raw);
+        reply_error(c, "ERR corrupt value header");
+        return -1;
+    }
+    return 1;
+}
+
+int db_lookup(client *c, int db, const char *k, size_t kl, db_value *out) {
+    keybuf kb;
+    memset(out, 0, sizeof *out);
+    if (kb_make(&kb, db, k, kl) < 0) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    int r = raw_get(c, &kb, out);
+    kb_free(&kb);
+    if (r <= 0) {
+        if (r == 0) c->srv->stat_keyspace_misses++;
+        return r;
+    }
+    out->present = 1;
+    if (out->v.expire_ms && out->v.expire_ms <= (int64_t)now_ms()) {
+        store_val_free(&out->raw);
+        c->srv->stat_keyspace_misses++;
+        return 0;
+    }
+    c->srv->stat_keyspace_hits++;
+    return 1;
+}
+
+void db_value_free(db_value *v) { store_val_free(&v->raw); }
+
+int db_exists(client *c, int db, const char *k, size_t kl) {
+    db_value v;
+    int r = db_lookup(c, db, k, kl, &v);
+    if (r == 1) db_value_free(&v);
+    return r;
+}
+
+int db_put(client *c, int db, const char *k, size_t kl, unsigned type,
+           int64_t expire_ms, const char *payload, size_t pl, int existed) {
+    server *s = c->srv;
+    keybuf kb;
+    if (kb_make(&kb, db, k, kl) < 0) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    if (existed < 0) {
+        /* The bloom filter answers most "is it new?" questions for SET
+         * without reading a block. */
+        if (store_txn_count(s->tx) == 0 && !store_may_exist(s->st, STORE_CF_DATA, kb.p, kb.n)) {
+            existed = 0;
+        } else {
+            db_value old;
+            int r = raw_get(c, &kb, &old);
+            if (r < 0) { kb_free(&kb); return -1; }
+            if (r == 1) store_val_free(&old.raw);
+            existed = r;
+        }
+    }
+    size_t hl = enc_header_len(expire_ms);
+    resp_buf_clear(&s->scratch);
+    char *dst = resp_buf_reserve(&s->scratch, hl + pl);
+    if (!dst) {
+        kb_free(&kb);
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    enc_value_header(dst, type, expire_ms);
+    if (pl) memcpy(dst + hl, payload, pl);
+    store_put(s->tx, STORE_CF_DATA, kb.p, kb.n, dst, hl + pl);
+    kb_free(&kb);
+    if (!existed) note_delta(s, db, 1);
+    return 0;
+}
+
+int db_delete(client *c, int db, const char *k, size_t kl) {
+    server *s = c->srv;
+    keybuf kb;
+    db_value v;
+    if (kb_make(&kb, db, k, kl) < 0) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    int r = raw_get(c, &kb, &v);
+    if (r <= 0) { kb_free(&kb); return r; }
+    int live = !(v.v.expire_ms && v.v.expire_ms <= (int64_t)now_ms());
+    store_val_free(&v.raw);
+    store_del(s->tx, STORE_CF_DATA, kb.p, kb.n);
+    kb_free(&kb);
+    note_delta(s, db, -1);
+    return live;
+}
+
+int64_t db_delete_prefix(client *c, int db, const char *p, size_t pl) {
+    server *s = c->srv;
+    keybuf lo;
+    if (kb_make(&lo, db, p, pl) < 0) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    char *hi = malloc(lo.n);
+    size_t hl = hi ? enc_prefix_end(hi, lo.p, lo.n) : 0;
+    if (!hi) { kb_free(&lo); reply_error(c, "ERR out of memory"); return -1; }
+    /* The count is needed anyway (the reply and DBSIZE), so walk the keys
+     * once, then drop them all with one range tombstone. */
+    int64_t stored = 0, live = 0, now = (int64_t)now_ms();
+    store_iter *it = store_iter_new(s->tx, STORE_CF_DATA, lo.p, lo.n, hi, hl);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t vl;
+        const char *v = store_iter_value(it, &vl);
+        enc_value ev;
+        stored++;
+        if (enc_value_decode(v, vl, &ev) == 0 && !(ev.expire_ms && ev.expire_ms <= now)) live++;
+    }
+    char *err = NULL;
+    int bad = store_iter_error(it, &err);
+    store_iter_free(it);
+    if (bad < 0) {
+        free(hi);
+        kb_free(&lo);
+        reply_storage_error(c, err);
+        return -1;
+    }
+    if (stored) {
+        store_del_range(s->tx, STORE_CF_DATA, lo.p, lo.n, hi, hl);
+        note_delta(s, db, -stored);
+    }
+    free(hi);
+    kb_free(&lo);
+    return live;
+}
+
+int db_flush(client *c, int db) {
+    server *s = c->srv;
+    char lo = (char)db, hi = (char)(db + 1);
+    if (s->dbsize[db] + s->dbsize_delta[db] == 0 && store_txn_count(s->tx) == 0) return 0;
+    store_del_range(s->tx, STORE_CF_DATA, &lo, 1, &hi, 1);
+    note_delta(s, db, -(s->dbsize[db] + s->dbsize_delta[db]));
+    return 0;
+}
+
+/* ---- iteration ---------------------------------------------------------- */
+
+void db_iter_open(db_iter *di, client *c, int db, const char *p, size_t pl) {
+    char stack[KEY_STACK + 1];
+    char *lo = pl + 1 <= KEY_STACK ? stack : malloc(pl + 1);
+    char *hi = lo ? malloc(pl + 1) : NULL;
+    di->db = db;
+    di->now = (int64_t)now_ms();
+    di->started = 0;
+    di->it = NULL;
+    if (!hi) {
+        if (lo != stack) free(lo);
+        return;
+    }
+    size_t ll = enc_data_key(lo, db, p, pl);
+    size_t hl = enc_prefix_end(hi, lo, ll);
+    di->it = store_iter_new(c->srv->tx, STORE_CF_DATA, lo, ll, hi, hl);
+    free(hi);
+    if (lo != stack) free(lo);
+}
+
+void db_iter_seek(db_iter *di, const char *k, size_t kl, int after) {
+    if (!di->it) return;
+    char *buf = malloc(kl + 2);
+    if (!buf) return;
+    size_t n = enc_data_key(buf, di->db, k, kl);
+    if (after) buf[n++] = 0; /* the smallest key greater than k */
+    store_iter_seek(di->it, buf, n);
+    di->started = 0;
+    free(buf);
+}
+
+int db_iter_next(db_iter *di, const char **k, size_t *kl, enc_value *v) {
+    if (!di->it) return -1;
+    if (di->started) store_iter_next(di->it);
+    di->started = 1;
+    for (; store_iter_valid(di->it); store_iter_next(di->it)) {
+        size_t n, vl;
+        const char *key = store_iter_key(di->it, &n);
+        const char *val = store_iter_value(di->it, &vl);
+        if (enc_value_decode(val, vl, v) < 0 || (v->expire_ms && v->expire_ms <= di->now)) continue;
+        *k = key + 1;
+        *kl = n - 1;
+        return 1;
+    }
+    return store_iter_error(di->it, NULL) < 0 ? -1 : 0;
+}
+
+void db_iter_close(db_iter *di) {
+    store_iter_free(di->it);
+    di->it = NULL;
+}
+
+/* ---- maintained key counts ------------------------------------------------ */
+
+int db_load_counts(server *s, char **err) {
+    store_txn *t = s->tx;
+    for (int db = 0; db < DB_COUNT; db++) {
+        char k[2] = {ENC_META_DBSIZE, (char)db};
+        store_val v;
+        int r = store_get(t, STORE_CF_META, k, 2, &v, err);
+        if (r < 0) return -1;
+        s->dbsize[db] = 0;
+        if (r == 1) {
+            if (v.len == 8) s->dbsize[db] = (int64_t)enc_get_u64(v.ptr);
+            store_val_free(&v);
+        }
+    }
+    return 0;
+}
+
+void db_stage_counts(server *s) {
+    for (uint32_t m = s->dbsize_dirty; m; m &= m - 1) {
+        int db = __builtin_ctz(m);
+        if (!s->dbsize_delta[db]) continue;
+        char k[2] = {ENC_META_DBSIZE, (char)db}, v[8];
+        enc_put_u64(v, (uint64_t)(s->dbsize[db] + s->dbsize_delta[db]));
+        store_put(s->tx, STORE_CF_META, k, 2, v, 8);
+    }
+}
+
+void db_apply_counts(server *s) {
+    for (uint32_t m = s->dbsize_dirty; m; m &= m - 1) {
+        int db = __builtin_ctz(m);
+        s->dbsize[db] += s->dbsize_delta[db];
+        s->dbsize_delta[db] = 0;
+    }
+    s->dbsize_dirty = 0;
+}
+
+void db_drop_counts(server *s) {
+    for (uint32_t m = s->dbsize_dirty; m; m &= m - 1) s->dbsize_delta[__builtin_ctz(m)] = 0;
+    s->dbsize_dirty = 0;
+}
+
+/* ---- the write guard --------------------------------------------------- */
+
+static const char *const owned[] = {
+    "users:", "settings:", "coins:", "donations:", "payments:", "tracks:",
+    "videos:", "concerts:", "news:", "banners:", "promotion:", "pitching:",
+    "messages:", "conversations:", "notifications:", "email:", "tickets:",
+    "analytics:", NULL,
+};
+
+int db_owned(int db, const char *k, size_t kl, int is_prefix) {
+    if (db != 0) return 0;
+    for (const char *const *o = owned; *o; o++) {
+        size_t ol = strlen(*o);
+        if (kl >= ol && memcmp(k, *o, ol) == 0) return 1;
+        if (is_prefix && kl < ol && memcmp(k, *o, kl) == 0) return 1;
+    }
+    return 0;
+}

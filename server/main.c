@@ -1,0 +1,34 @@
+/* stagekv-server: configuration, then the loop until SIGTERM/SHUTDOWN. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "server.h"
+
+int main(int argc, char **argv) {
+    config cfg;
+    config_defaults(&cfg);
+    int r = config_from_args(&cfg, argc, argv);
+    if (r != 0) {
+        config_free(&cfg);
+        return r > 0 ? 0 : 1;
+    }
+    server_log_open(&cfg);
+    if (mkdir(cfg.dir, 0755) < 0 && errno != EEXIST) {
+        server_log(LL_WARNING, "cannot create dir '%s': %s", cfg.dir, strerror(errno));
+        config_free(&cfg);
+        return 1;
+    }
+    static server srv; /* large; lives for the whole process */
+    if (server_init(&srv, &cfg) < 0) {
+        server_free(&srv);
+        config_free(&srv.cfg);
+        return 1;
+    }
+    int code = server_run(&srv);
+    server_free(&srv);
+    server_log(LL_NOTICE, "stagekv stopped, WAL synced");
+    config_free(&srv.cfg);
+    return code;
+}

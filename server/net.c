@@ -1,0 +1,561 @@
+/* The event loop: accept, read, parse, dispatch, then once per loop
+ * iteration flush the WAL (group commit) and write every reply.
+ *
+ *   poll phase:  on_read -> process_input -> cmd_dispatch (replies -> c->out)
+ *   check phase: on_check -> store_flush_wal (one write, one fsync if due)
+ *                         -> client_write for each client with output
+ *
+ * A reply never leaves before the WAL holds the write it acknowledges.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "db.h"
+#include "server.h"
+
+#define READ_CHUNK (16 * 1024)
+/* Output backlog at which a client's input stops being read (a client that
+ * pipelines without reading), and where reading resumes. */
+#define BACKLOG_PAUSE (4u << 20)
+#define BACKLOG_RESUME (1u << 20)
+
+typedef struct write_req {
+    uv_write_t req;
+    resp_buf buf;
+    client *c;
+} write_req;
+
+static void client_close(client *c);
+static void process_input(client *c);
+static void client_write(client *c);
+static void finish_shutdown(server *s);
+void scan_cursors_free(server *s);
+
+uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void schedule_flush(client *c) {
+    if (c->flags & CL_PENDING_FLUSH) return;
+    c->flags |= CL_PENDING_FLUSH;
+    c->next_flush = c->srv->flush_list;
+    c->srv->flush_list = c;
+}
+
+static size_t backlog(const client *c) { return c->out.len + c->out_inflight; }
+
+static void apply_auth_limits(client *c) {
+    /* Before AUTH, a client may not make the server buffer big requests
+     * (Redis does the same for unauthenticated clients). */
+    server *s = c->srv;
+    if (s->cfg.requirepass && !c->authenticated) {
+        c->parser.max_bulk_len = 16384;
+        c->parser.max_multibulk_len = 10;
+    } else {
+        c->parser.max_bulk_len = s->cfg.proto_max_bulk_len;
+        c->parser.max_multibulk_len = 2147483647;
+    }
+}
+
+void client_auth_changed(client *c);
+void client_auth_changed(client *c) { apply_auth_limits(c); }
+
+/* ---- reading -------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)suggested;
+    client *c = h->data;
+    size_t want = READ_CHUNK;
+    if (c->inneed > c->inlen && c->inneed - c->inlen > want) want = c->inneed - c->inlen;
+    if (c->incap - c->inlen < want) {
+        size_t cap = c->incap ? c->incap : READ_CHUNK;
+        while (cap - c->inlen < want) cap *= 2;
+        char *p = realloc(c->in, cap);
+        if (!p) {
+            buf->base = NULL;
+            buf->len = 0; /* libuv reports UV_ENOBUFS and we close */
+            return;
+        }
+        c->in = p;
+        c->incap = cap;
+    }
+    buf->base = c->in + c->inlen;
+    buf->len = c->incap - c->inlen;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+    (void)buf;
+    client *c = st->data;
+    if (n < 0) {
+        client_close(c);
+        return;
+    }
+    if (n == 0) return;
+    c->inlen += (size_t)n;
+    c->srv->stat_net_in += (uint64_t)n;
+    c->last_ms = now_ms();
+    process_input(c);
+}
+
+static void pause_reading(client *c) {
+    if (c->flags & CL_READ_PAUSED) return;
+    c->flags |= CL_READ_PAUSED;
+    uv_read_stop(&c->h.stream);
+}
+
+static void resume_reading(client *c) {
+    if (!(c->flags & CL_READ_PAUSED) || (c->flags & CL_CLOSING)) return;
+    c->flags &= ~CL_READ_PAUSED;
+    uv_read_start(&c->h.stream, on_alloc, on_read);
+    if (c->inlen) process_input(c);
+}
+
+static void process_input(client *c) {
+    server *s = c->srv;
+    size_t off = 0;
+    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING))) {
+        if (backlog(c) > BACKLOG_PAUSE) {
+            pause_reading(c);
+            break;
+        }
+        size_t consumed = 0, need = 0;
+        resp_status st = resp_parse(&c->parser, c->in + off, c->inlen - off, &consumed, &need);
+        if (st == RESP_AGAIN) {
+            c->inneed = need > off ? need : 0;
+            break;
+        }
+        if (st == RESP_ERROR) {
+            char text[160];
+            resp_error_text(&c->parser, text, sizeof text);
+            reply_error(c, text);
+            c->flags |= CL_CLOSE_AFTER_REPLY;
+            off = c->inlen;
+            break;
+        }
+        off += consumed;
+        c->inneed = 0;
+        if (c->parser.argc == 0) continue;
+        c->argc = c->parser.argc;
+        c->argv = c->parser.argv;
+        cmd_dispatch(c);
+        if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
+            server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
+                       (unsigned long long)c->id, s->cfg.output_buffer_limit);
+            client_close(c);
+            return;
+        }
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->inlen - off);
+        c->inlen -= off;
+        if (c->inneed >= off) c->inneed -= off;
+    }
+    /* Give back a big buffer once a large request is done. */
+    if (c->inlen == 0 && c->incap > (1u << 20)) {
+        free(c->in);
+        c->in = NULL;
+        c->incap = 0;
+    }
+    if (c->out.len || (c->flags & CL_CLOSE_AFTER_REPLY)) schedule_flush(c);
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+static void on_write_done(uv_write_t *req, int status) {
+    write_req *w = (write_req *)req;
+    client *c = w->c;
+    c->out_inflight -= w->buf.len;
+    resp_buf_free(&w->buf);
+    free(w);
+    if (c->flags & CL_CLOSING) return;
+    if (status < 0) {
+        client_close(c);
+        return;
+    }
+    if ((c->flags & CL_CLOSE_AFTER_REPLY) && backlog(c) == 0) {
+        client_close(c);
+        return;
+    }
+    if ((c->flags & CL_READ_PAUSED) && backlog(c) < BACKLOG_RESUME) resume_reading(c);
+}
+
+static void client_write(client *c) {
+    if (c->flags & CL_CLOSING) return;
+    if (c->out.len) {
+        size_t done = 0;
+        if (c->out_inflight == 0) {
+            uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+            int n = uv_try_write(&c->h.stream, &b, 1);
+            if (n > 0) done = (size_t)n;
+            else if (n < 0 && n != UV_EAGAIN) {
+                client_close(c);
+                return;
+            }
+        }
+        c->srv->stat_net_out += done;
+        if (done == c->out.len) {
+            resp_buf_clear(&c->out);
+            /* Keep a modest buffer for the next batch, not a huge one. */
+            if (c->out.cap > (1u << 20)) resp_buf_free(&c->out);
+        } else {
+            write_req *w = malloc(sizeof *w);
+            if (!w) {
+                client_close(c);
+                return;
+            }
+            w->c = c;
+            w->buf = c->out; /* the request owns the bytes until written */
+            resp_buf_init(&c->out);
+            uv_buf_t b = uv_buf_init(w->buf.data + done, (unsigned)(w->buf.len - done));
+            c->srv->stat_net_out += w->buf.len - done;
+            c->out_inflight += w->buf.len;
+            if (uv_write(&w->req, &c->h.stream, &b, 1, on_write_done) < 0) {
+                c->out_inflight -= w->buf.len;
+                resp_buf_free(&w->buf);
+                free(w);
+                client_close(c);
+                return;
+            }
+        }
+    }
+    if ((c->flags & CL_CLOSE_AFTER_REPLY) && backlog(c) == 0) client_close(c);
+}
+
+/* Once per loop iteration, after all reads of the iteration were handled:
+ * one WAL write (and fsync when due) covers every command, then replies. */
+static void on_check(uv_check_t *h) {
+    server *s = h->data;
+    if (!s->flush_list && !s->need_sync) goto out;
+    int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
+    if (store_unflushed(s->st) || sync) {
+        char *err = NULL;
+        if (store_flush_wal(s->st, sync, &err) < 0) {
+            /* Nothing may be acknowledged that is not in the WAL: drop the
+             * replies and the connections that were waiting for them. */
+            server_log(LL_WARNING, "WAL flush failed: %s", err ? err : "?");
+            free(err);
+            for (client *c = s->flush_list; c; c = c->next_flush) {
+                c->flags &= ~CL_PENDING_FLUSH;
+                client_close(c);
+            }
+            s->flush_list = NULL;
+            s->need_sync = 0;
+            goto out;
+        }
+        s->stat_wal_flushes++;
+        if (sync) {
+            s->stat_wal_syncs++;
+            s->last_sync_ms = now_ms();
+        }
+    }
+    s->need_sync = 0;
+    client *c = s->flush_list;
+    s->flush_list = NULL;
+    while (c) {
+        client *next = c->next_flush;
+        c->flags &= ~CL_PENDING_FLUSH;
+        client_write(c);
+        c = next;
+    }
+out:
+    if (s->shutting_down) finish_shutdown(s);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void on_close(uv_handle_t *h) {
+    client *c = h->data;
+    server *s = c->srv;
+    resp_parser_free(&c->parser);
+    resp_buf_free(&c->out);
+    free(c->in);
+    free(c->name);
+    free(c);
+    if (s->shutting_down) finish_shutdown(s);
+}
+
+static void client_close(client *c) {
+    if (c->flags & CL_CLOSING) return;
+    c->flags |= CL_CLOSING;
+    server *s = c->srv;
+    if (c->prev) c->prev->next = c->next; else s->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nclients--;
+    if (c->flags & CL_PENDING_FLUSH) {
+        for (client **pp = &s->flush_list; *pp; pp = &(*pp)->next_flush)
+            if (*pp == c) { *pp = c->next_flush; break; }
+        c->flags &= ~CL_PENDING_FLUSH;
+    }
+    uv_close(&c->h.handle, on_close);
+}
+
+void client_kill(client *c);
+void client_kill(client *c) { client_close(c); }
+
+static void on_connection(uv_stream_t *listener, int status) {
+    server *s = listener->data;
+    if (status < 0 || s->shutting_down) return;
+    client *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->srv = s;
+    int is_unix = listener == (uv_stream_t *)&s->unix_listener;
+    int r = is_unix ? uv_pipe_init(s->loop, &c->h.pipe, 0) : uv_tcp_init(s->loop, &c->h.tcp);
+    if (r < 0) { free(c); return; }
+    c->h.handle.data = c;
+    if (is_unix) c->flags |= CL_UNIX;
+    if (uv_accept(listener, &c->h.stream) < 0) {
+        c->flags |= CL_CLOSING;
+        uv_close(&c->h.handle, on_close);
+        return;
+    }
+    c->id = ++s->next_client_id;
+    c->resp = 2;
+    c->ctime_ms = c->last_ms = now_ms();
+    resp_parser_init(&c->parser);
+    resp_buf_init(&c->out);
+    c->authenticated = s->cfg.requirepass == NULL;
+    apply_auth_limits(c);
+    if (!is_unix) {
+        uv_tcp_nodelay(&c->h.tcp, 1);
+        if (s->cfg.tcp_keepalive > 0) uv_tcp_keepalive(&c->h.tcp, 1, (unsigned)s->cfg.tcp_keepalive);
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+            char ip[48] = "?";
+            int port = 0;
+            if (ss.ss_family == AF_INET6) {
+                uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+            } else {
+                uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            }
+            snprintf(c->addr, sizeof c->addr, "%s:%d", ip, port);
+        }
+    } else {
+        snprintf(c->addr, sizeof c->addr, "%s:0", s->cfg.unixsocket);
+    }
+    c->next = s->clients;
+    if (s->clients) s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    s->stat_connections++;
+    if (s->nclients > s->cfg.maxclients) {
+        s->stat_rejected++;
+        reply_error(c, "ERR max number of clients reached");
+        c->flags |= CL_CLOSE_AFTER_REPLY;
+        client_write(c);
+        return;
+    }
+    uv_read_start(&c->h.stream, on_alloc, on_read);
+}
+
+/* ---- timers, signals, shutdown -------------------------------------------- */
+
+typedef struct sync_job {
+    uv_work_t req;
+    server *s;
+    int failed;
+} sync_job;
+
+static void sync_work(uv_work_t *req) {
+    sync_job *j = req->data;
+    char *err = NULL;
+    /* RocksDB syncs the WAL file without touching its write buffer, so this
+     * may run beside the loop's own WAL writes. */
+    if (store_flush_wal(j->s->st, 1, &err) < 0) {
+        j->failed = 1;
+        server_log(LL_WARNING, "background WAL sync failed: %s", err ? err : "?");
+        free(err);
+    }
+}
+
+static void sync_done(uv_work_t *req, int status) {
+    sync_job *j = req->data;
+    (void)status;
+    if (!j->failed) {
+        j->s->stat_wal_syncs++;
+        j->s->last_sync_ms = now_ms();
+    }
+    j->s->sync_running = 0;
+    free(j);
+}
+
+static void on_cron(uv_timer_t *t) {
+    server *s = t->data;
+    uint64_t now = now_ms();
+    if (s->cfg.fsync == FSYNC_EVERYSEC && !s->sync_running && s->stat_wal_flushes) {
+        sync_job *j = calloc(1, sizeof *j);
+        if (j) {
+            j->s = s;
+            j->req.data = j;
+            s->sync_running = 1;
+            if (uv_queue_work(s->loop, &j->req, sync_work, sync_done) < 0) {
+                s->sync_running = 0;
+                free(j);
+            }
+        }
+    }
+    if (s->cfg.timeout > 0) {
+        for (client *c = s->clients, *next; c; c = next) {
+            next = c->next;
+            if (now - c->last_ms > (uint64_t)s->cfg.timeout * 1000u && backlog(c) == 0) client_close(c);
+        }
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    server *s = h->data;
+    server_log(LL_NOTICE, "received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    server_request_shutdown(s);
+}
+
+static void close_if_open(uv_handle_t *h) {
+    if (h->loop && !uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+    (void)arg;
+    close_if_open(h);
+}
+
+void server_request_shutdown(server *s) {
+    if (s->shutting_down) return;
+    s->shutting_down = 1;
+    close_if_open((uv_handle_t *)&s->listener);
+    if (s->has_unix) close_if_open((uv_handle_t *)&s->unix_listener);
+    /* Clients get what is already queued for them, then are closed. */
+    for (client *c = s->clients, *next; c; c = next) {
+        next = c->next;
+        c->flags |= CL_CLOSE_AFTER_REPLY;
+        uv_read_stop(&c->h.stream);
+        schedule_flush(c);
+    }
+}
+
+static void finish_shutdown(server *s) {
+    if (s->clients) return;
+    close_if_open((uv_handle_t *)&s->flusher);
+    close_if_open((uv_handle_t *)&s->cron);
+    close_if_open((uv_handle_t *)&s->sigterm);
+    close_if_open((uv_handle_t *)&s->sigint);
+}
+
+/* ---- startup ---------------------------------------------------------------- */
+
+static int is_loopback(const char *addr) {
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 || strcmp(addr, "localhost") == 0;
+}
+
+static int listen_tcp(server *s) {
+    struct sockaddr_storage ss;
+    const char *bind = s->cfg.bind;
+    if (strcmp(bind, "localhost") == 0) bind = "127.0.0.1";
+    int r = strchr(bind, ':') ? uv_ip6_addr(bind, s->cfg.port, (struct sockaddr_in6 *)&ss)
+                              : uv_ip4_addr(bind, s->cfg.port, (struct sockaddr_in *)&ss);
+    if (r < 0) {
+        server_log(LL_WARNING, "bad bind address '%s': %s", s->cfg.bind, uv_strerror(r));
+        return -1;
+    }
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) < 0 ||
+        (r = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) < 0) {
+        server_log(LL_WARNING, "cannot listen on %s:%d: %s", s->cfg.bind, s->cfg.port, uv_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+static int listen_unix(server *s) {
+    int r;
+    unlink(s->cfg.unixsocket);
+    uv_pipe_init(s->loop, &s->unix_listener, 0);
+    s->unix_listener.data = s;
+    s->has_unix = 1;
+    if ((r = uv_pipe_bind(&s->unix_listener, s->cfg.unixsocket)) < 0 ||
+        (r = uv_listen((uv_stream_t *)&s->unix_listener, 511, on_connection)) < 0) {
+        server_log(LL_WARNING, "cannot listen on %s: %s", s->cfg.unixsocket, uv_strerror(r));
+        return -1;
+    }
+    if (s->cfg.unixsocketperm) chmod(s->cfg.unixsocket, (mode_t)s->cfg.unixsocketperm);
+    return 0;
+}
+
+int server_init(server *s, const config *cfg) {
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->start_ms = now_ms();
+    resp_buf_init(&s->scratch);
+    cmd_table_init();
+    if (!is_loopback(cfg->bind) && !cfg->requirepass) {
+        server_log(LL_WARNING,
+                   "refusing to start: bind %s is not a loopback address and no requirepass "
+                   "is set (protected mode); set requirepass or bind 127.0.0.1",
+                   cfg->bind);
+        return -1;
+    }
+    store_options so = {
+        .dir = cfg->dir,
+        .block_cache_bytes = (size_t)cfg->block_cache_size,
+        .create_if_missing = 1,
+    };
+    char *err = NULL;
+    if (store_open(&s->st, &so, &err) < 0) {
+        server_log(LL_WARNING, "cannot open storage in '%s': %s", cfg->dir, err ? err : "?");
+        free(err);
+        return -1;
+    }
+    s->tx = store_txn_new(s->st);
+    if (!s->tx || db_load_counts(s, &err) < 0) {
+        server_log(LL_WARNING, "cannot read key counts: %s", err ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    s->loop = uv_default_loop();
+    if (listen_tcp(s) < 0) return -1;
+    if (cfg->unixsocket && listen_unix(s) < 0) return -1;
+    uv_check_init(s->loop, &s->flusher);
+    s->flusher.data = s;
+    uv_check_start(&s->flusher, on_check);
+    uv_timer_init(s->loop, &s->cron);
+    s->cron.data = s;
+    uv_timer_start(&s->cron, on_cron, 1000, 1000);
+    uv_signal_init(s->loop, &s->sigterm);
+    s->sigterm.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_init(s->loop, &s->sigint);
+    s->sigint.data = s;
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    server_log(LL_NOTICE, "stagekv %s ready on %s:%d, data in %s, fsync %s", STAGEKV_VERSION,
+               cfg->bind, cfg->port, cfg->dir,
+               cfg->fsync == FSYNC_ALWAYS ? "always" : cfg->fsync == FSYNC_NO ? "no" : "everysec");
+    return 0;
+}
+
+int server_run(server *s) {
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+void server_free(server *s) {
+    if (s->loop) {
+        /* Close whatever is still open (an init that failed half-way). */
+        uv_walk(s->loop, walk_close, NULL);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        uv_loop_close(s->loop);
+    }
+    store_txn_free(s->tx);
+    store_close(s->st); /* flushes and syncs the WAL */
+    resp_buf_free(&s->scratch);
+    scan_cursors_free(s);
+}
