@@ -56,6 +56,8 @@ typedef struct store_val {
     void *pin_;  /* private */
     char *own_;  /* private */
 } store_val;
+/* A found value stays valid until store_val_free, whatever happens to the
+ * txn or the store's data meanwhile (but not across store_close). */
 void store_val_free(store_val *v);
 
 /* ---- transactions (command contexts) --------------------------------- */
@@ -72,13 +74,17 @@ int store_may_exist(store *s, int cf, const char *k, size_t kl);
 
 void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl);
 void store_del(store_txn *t, int cf, const char *k, size_t kl);
-/* Deletes [start, end) as one range tombstone. */
+/* Deletes [start, end) as one range tombstone. An empty range (end <= start)
+ * is a no-op. end NULL or el 0 (enc_prefix_end's "runs to the end") means to
+ * the end of the column family: the tombstone then ends just past the last
+ * key that exists when this is called (in the DB or in the txn). */
 void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
                      const char *end, size_t el);
 
 int store_txn_count(const store_txn *t);       /* pending operations */
 /* Savepoints: rollback undoes the operations since the last savepoint. */
 void store_txn_savepoint(store_txn *t);
+/* With no savepoint set, rollback undoes the whole txn (like clear). */
 void store_txn_rollback_to_savepoint(store_txn *t);
 
 /* Writes everything as one atomic batch (no-op when empty); the txn is
@@ -98,6 +104,9 @@ void store_set_touch_hook(store *s, store_touch_fn fn, void *arg);
 /* Iterates keys in [lower, upper) of cf in byte order (upper NULL = to the
  * end of the column family), merged with the txn's pending writes and
  * range deletions. The bounds are copied. */
+/* upper with ul 0 counts as NULL. The iterator reads through t: do not write
+ * to t while it is open (an iterator made while t has no pending writes shows
+ * committed data only). Returns NULL only when out of memory. */
 store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
                            const char *upper, size_t ul);
 void store_iter_seek(store_iter *it, const char *k, size_t kl); /* first key >= k */
@@ -117,6 +126,9 @@ int store_property_int(store *s, int cf, const char *name, uint64_t *out);
 int store_checkpoint(store *s, const char *path, char **err);
 /* Remove all keys of a column family range, outside any txn, then compact
  * the range away in the background. */
+/* end NULL or el 0: to the end of the column family (as store_del_range).
+ * Deleted data-CF ranges are reported to the touch hook as well. The
+ * compaction runs on a thread owned by the store; store_close stops it. */
 int store_compact_range(store *s, int cf, const char *start, size_t sl,
                         const char *end, size_t el, char **err);
 

@@ -1,0 +1,909 @@
+/* The RocksDB engine (see store.h for the contract).
+ *
+ * Options, each chosen on purpose:
+ *
+ *   manual_wal_flush = 1
+ *       Group commit. A commit only appends its batch to RocksDB's in-memory
+ *       WAL buffer; store_flush_wal(), called by the server once per event
+ *       loop iteration before replies go out, writes the buffer to the file
+ *       with one write() (and one fsync when asked). Many commands, one I/O.
+ *   WAL always on
+ *       We never set disableWAL: the WAL is our durability. Write options
+ *       use sync = 0 because syncing is store_flush_wal's job.
+ *   block-based tables, one shared LRU block cache (default 256 MB)
+ *       Both column families share one memory budget for data blocks.
+ *   full bloom filter, 10 bits/key (~1% false positives)
+ *       Point lookups of absent keys (SET's existence check, GET misses,
+ *       store_may_exist) skip reading SST data blocks.
+ *   LZ4 compression on all levels
+ *       Cheap on CPU, good enough ratio for typical values. Debian's
+ *       librocksdb is built with LZ4; RocksDB refuses to open a DB whose
+ *       compression is not linked in, so a successful open proves it.
+ *   write_buffer_size default 64 MB
+ *       Memtable size per column family (RocksDB's own default).
+ *   increase_parallelism(2), max_background_jobs = 2
+ *       A small daemon: two background threads for flushes/compactions are
+ *       plenty and keep us from competing with the event loop.
+ *   level_compaction_dynamic_level_bytes = 1
+ *       Level targets sized from the last level: bounded space amplification
+ *       (~1.1x) whatever the data size.
+ *   create_missing_column_families = 1
+ *       The "meta" column family is created on first open.
+ *
+ * Transactions: a WriteBatchWithIndex (overwrite_key = 1) holds the pending
+ * writes and answers reads. RocksDB's WBWI cannot hold range deletions, so
+ * the first store_del_range in a txn copies the WBWI's batch into a plain
+ * WriteBatch `out` that from then on receives every operation in order and
+ * is what gets committed; the WBWI stays the read index. The txn also
+ * remembers the pending ranges, and on each range deletion adds point
+ * deletes to the WBWI (only there, not to `out`) for the keys the WBWI holds
+ * in that range. Invariant: a key with a live put in the WBWI is visible; a
+ * key inside a pending range without one is not; anything else is decided
+ * by WBWI + DB as usual.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <rocksdb/c.h>
+
+#define STORE_DEFAULT_CACHE (256u << 20)
+#define STORE_DEFAULT_WRITE_BUFFER (64u << 20)
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c;
+    return (al > bl) - (al < bl);
+}
+
+/* Sets *err to "ctx: msg" (malloc()ed) when err is not NULL; frees rerr. */
+static void set_err(char **err, const char *ctx, char *rerr) {
+    if (err) {
+        const char *m = rerr ? rerr : "unknown error";
+        size_t n = strlen(ctx) + strlen(m) + 3;
+        char *e = malloc(n);
+        if (e) snprintf(e, n, "%s: %s", ctx, m);
+        *err = e;
+    }
+    if (rerr) rocksdb_free(rerr);
+}
+
+static void set_err_errno(char **err, const char *ctx, const char *path, int e) {
+    if (!err) return;
+    const char *m = strerror(e);
+    size_t n = strlen(ctx) + strlen(path) + strlen(m) + 4;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s %s: %s", ctx, path, m);
+    *err = s;
+}
+
+static int mkdir_p(const char *path) {
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (!p) return ENOMEM;
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            int e = errno;
+            free(p);
+            return e;
+        }
+        p[i] = c;
+    }
+    free(p);
+    struct stat st;
+    if (stat(path, &st) != 0) return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/* Growable byte buffer. */
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf;
+
+/* Appends; returns the offset of the copy or (size_t)-1 on OOM. */
+static size_t buf_add(buf *b, const char *d, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t c = b->cap ? b->cap : 256;
+        while (c < b->len + n) c *= 2;
+        char *np = realloc(b->p, c);
+        if (!np) return (size_t)-1;
+        b->p = np;
+        b->cap = c;
+    }
+    size_t off = b->len;
+    if (n) memcpy(b->p + off, d, n);
+    b->len += n;
+    return off;
+}
+
+/* Makes room for one more element in a growable array. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 8;
+    void *p = realloc(*arr, c * elem);
+    if (!p) return -1;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+/* ---- store -------------------------------------------------------------- */
+
+typedef struct compact_job {
+    struct compact_job *next;
+    int cf;
+    size_t sl, el;
+    char *start, *end;
+} compact_job;
+
+struct store {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_cache_t *cache;
+    rocksdb_column_family_handle_t *cf[STORE_CF_COUNT];
+    rocksdb_readoptions_t *ro;  /* shared by all point reads */
+    rocksdb_writeoptions_t *wo; /* sync = 0, WAL on */
+    _Atomic uint64_t unflushed;
+    store_touch_fn touch_fn;
+    void *touch_arg;
+
+    /* background compaction worker (store_compact_range) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t worker;
+    int worker_started;
+    int stopping;
+    compact_job *jobs_head, *jobs_tail;
+};
+
+int store_open(store **out, const store_options *opt, char **err) {
+    *out = NULL;
+    if (!opt || !opt->dir) {
+        if (err) *err = strdup("store_open: no directory");
+        return -1;
+    }
+    int e = mkdir_p(opt->dir);
+    if (e) {
+        set_err_errno(err, "store_open: cannot create", opt->dir, e);
+        return -1;
+    }
+    store *s = calloc(1, sizeof *s);
+    if (!s) {
+        if (err) *err = strdup("store_open: out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+
+    size_t cache_bytes = opt->block_cache_bytes ? opt->block_cache_bytes : STORE_DEFAULT_CACHE;
+    size_t wb_bytes = opt->write_buffer_bytes ? opt->write_buffer_bytes : STORE_DEFAULT_WRITE_BUFFER;
+
+    s->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(s->opts, opt->create_if_missing ? 1 : 0);
+    rocksdb_options_set_create_missing_column_families(s->opts, 1);
+    rocksdb_options_increase_parallelism(s->opts, 2);
+    rocksdb_options_set_max_background_jobs(s->opts, 2);
+    rocksdb_options_set_manual_wal_flush(s->opts, 1);
+    rocksdb_options_set_write_buffer_size(s->opts, wb_bytes);
+    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    rocksdb_options_set_level_compaction_dynamic_level_bytes(s->opts, 1);
+
+    s->cache = rocksdb_cache_create_lru(cache_bytes);
+    rocksdb_block_based_table_options_t *bbto = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(bbto, s->cache);
+    /* the table options take ownership of the filter policy */
+    rocksdb_block_based_options_set_filter_policy(bbto, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_options_set_block_based_table_factory(s->opts, bbto); /* copies */
+    rocksdb_block_based_options_destroy(bbto);
+
+    static const char *const names[STORE_CF_COUNT] = {"default", "meta"};
+    const rocksdb_options_t *cfo[STORE_CF_COUNT] = {s->opts, s->opts};
+    char *rerr = NULL;
+    s->db = rocksdb_open_column_families(s->opts, opt->dir, STORE_CF_COUNT, names, cfo, s->cf, &rerr);
+    if (rerr || !s->db) {
+        char ctx[64 + 1024];
+        snprintf(ctx, sizeof ctx, "store_open %.1024s", opt->dir);
+        set_err(err, ctx, rerr);
+        s->db = NULL;
+        store_close(s);
+        return -1;
+    }
+    s->ro = rocksdb_readoptions_create();
+    s->wo = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(s->wo, 0);
+    rocksdb_writeoptions_disable_WAL(s->wo, 0);
+    *out = s;
+    return 0;
+}
+
+static void stop_worker(store *s) {
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    compact_job *j = s->jobs_head;
+    s->jobs_head = s->jobs_tail = NULL;
+    pthread_cond_broadcast(&s->cv);
+    int started = s->worker_started;
+    s->worker_started = 0;
+    pthread_mutex_unlock(&s->mu);
+    while (j) {
+        compact_job *n = j->next;
+        free(j->start);
+        free(j->end);
+        free(j);
+        j = n;
+    }
+    if (started) {
+        /* make a running CompactRange return early */
+        if (s->db) rocksdb_disable_manual_compaction(s->db);
+        pthread_join(s->worker, NULL);
+    }
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    stop_worker(s);
+    if (s->db) store_flush_wal(s, 1, NULL);
+    for (int i = 0; i < STORE_CF_COUNT; i++)
+        if (s->cf[i]) rocksdb_column_family_handle_destroy(s->cf[i]);
+    if (s->db) rocksdb_close(s->db);
+    if (s->ro) rocksdb_readoptions_destroy(s->ro);
+    if (s->wo) rocksdb_writeoptions_destroy(s->wo);
+    if (s->opts) rocksdb_options_destroy(s->opts);
+    if (s->cache) rocksdb_cache_destroy(s->cache);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+int store_flush_wal(store *s, int sync, char **err) {
+    uint64_t n = atomic_exchange_explicit(&s->unflushed, 0, memory_order_relaxed);
+    if (!n && !sync) return 0; /* nothing was committed since the last flush */
+    char *rerr = NULL;
+    rocksdb_flush_wal(s->db, sync ? 1 : 0, &rerr);
+    if (rerr) {
+        atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
+        set_err(err, "flush_wal", rerr);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t store_unflushed(const store *s) {
+    return atomic_load_explicit(&((store *)s)->unflushed, memory_order_relaxed);
+}
+
+void store_val_free(store_val *v) {
+    if (!v) return;
+    if (v->pin_) rocksdb_pinnableslice_destroy(v->pin_);
+    free(v->own_);
+    v->ptr = NULL;
+    v->len = 0;
+    v->pin_ = NULL;
+    v->own_ = NULL;
+}
+
+void store_set_touch_hook(store *s, store_touch_fn fn, void *arg) {
+    s->touch_fn = fn;
+    s->touch_arg = arg;
+}
+
+int store_may_exist(store *s, int cf, const char *k, size_t kl) {
+    return rocksdb_key_may_exist_cf(s->db, s->ro, s->cf[cf], k, kl, NULL, NULL, NULL, 0, NULL) ? 1 : 0;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+typedef struct range_ent {
+    int cf;
+    size_t so, sl, eo, el; /* offsets into rbuf */
+} range_ent;
+
+typedef struct touch_ent {
+    size_t ko, kl, eo, el; /* offsets into tbuf; el 0 = point */
+} touch_ent;
+
+typedef struct savepoint {
+    size_t nranges, rbuf_len, ntouch, tbuf_len;
+    int out_sp; /* `out` existed (and got a savepoint) when this was set */
+} savepoint;
+
+struct store_txn {
+    store *s;
+    rocksdb_writebatch_wi_t *wb;
+    rocksdb_writebatch_t *out; /* only once a range deletion is pending */
+    int oom;                   /* bookkeeping failed: commit refuses */
+
+    buf rbuf;
+    range_ent *ranges;
+    size_t nranges, rcap;
+
+    buf tbuf;
+    touch_ent *touch;
+    size_t ntouch, tcap;
+
+    savepoint *sp;
+    size_t nsp, spcap;
+};
+
+store_txn *store_txn_new(store *s) {
+    store_txn *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->s = s;
+    t->wb = rocksdb_writebatch_wi_create(0, 1);
+    return t;
+}
+
+void store_txn_free(store_txn *t) {
+    if (!t) return;
+    rocksdb_writebatch_wi_destroy(t->wb);
+    if (t->out) rocksdb_writebatch_destroy(t->out);
+    free(t->rbuf.p);
+    free(t->ranges);
+    free(t->tbuf.p);
+    free(t->touch);
+    free(t->sp);
+    free(t);
+}
+
+void store_txn_clear(store_txn *t) {
+    rocksdb_writebatch_wi_clear(t->wb); /* also drops its savepoints */
+    if (t->out) {
+        rocksdb_writebatch_destroy(t->out);
+        t->out = NULL;
+    }
+    t->oom = 0;
+    t->rbuf.len = 0;
+    t->nranges = 0;
+    t->tbuf.len = 0;
+    t->ntouch = 0;
+    t->nsp = 0;
+}
+
+int store_txn_count(const store_txn *t) {
+    if (t->out) return rocksdb_writebatch_count(t->out);
+    return rocksdb_writebatch_wi_count(t->wb);
+}
+
+static int txn_pending(const store_txn *t) {
+    return t->out != NULL || rocksdb_writebatch_wi_count(t->wb) > 0;
+}
+
+static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el) {
+    if (grow((void **)&t->touch, &t->tcap, t->ntouch, sizeof *t->touch)) goto oom;
+    size_t ko = buf_add(&t->tbuf, k, kl);
+    if (ko == (size_t)-1) goto oom;
+    size_t eo = 0;
+    if (el) {
+        eo = buf_add(&t->tbuf, e, el);
+        if (eo == (size_t)-1) goto oom;
+    }
+    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el};
+    return;
+oom:
+    t->oom = 1;
+}
+
+void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl) {
+    rocksdb_column_family_handle_t *h = t->s->cf[cf];
+    rocksdb_writebatch_wi_put_cf(t->wb, h, k, kl, v, vl);
+    if (t->out) rocksdb_writebatch_put_cf(t->out, h, k, kl, v, vl);
+    if (t->s->touch_fn && cf == STORE_CF_DATA) record_touch(t, k, kl, NULL, 0);
+}
+
+void store_del(store_txn *t, int cf, const char *k, size_t kl) {
+    rocksdb_column_family_handle_t *h = t->s->cf[cf];
+    rocksdb_writebatch_wi_delete_cf(t->wb, h, k, kl);
+    if (t->out) rocksdb_writebatch_delete_cf(t->out, h, k, kl);
+    if (t->s->touch_fn && cf == STORE_CF_DATA) record_touch(t, k, kl, NULL, 0);
+}
+
+/* An iterator over the txn's own writes to cf only: the WBWI merged over a
+ * base iterator that is empty (its upper bound is the empty string, below
+ * every key). Deleted keys do not show; every key shown is a live put.
+ * *ro_out must outlive the iterator. */
+static rocksdb_iterator_t *delta_iter(store_txn *t, int cf, rocksdb_readoptions_t **ro_out) {
+    static const char empty[1] = "";
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(ro, empty, 0);
+    rocksdb_iterator_t *base = rocksdb_create_iterator_cf(t->s->db, ro, t->s->cf[cf]);
+    /* the returned iterator owns base */
+    rocksdb_iterator_t *it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wb, base, t->s->cf[cf]);
+    *ro_out = ro;
+    return it;
+}
+
+/* For a range "[start, end of cf)", which no tombstone can express: the
+ * smallest key above every key >= start that exists now in the DB (and in
+ * t's pending writes when t is given), i.e. the last such key + "\0".
+ * Returns its malloc()ed copy in *out and its length, or 0 when no key
+ * >= start exists (or on OOM). */
+static size_t cf_end_key(store *s, store_txn *t, int cf, const char *start, size_t sl, char **out) {
+    *out = NULL;
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    if (sl) rocksdb_readoptions_set_iterate_lower_bound(ro, start, sl);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
+    if (t && txn_pending(t)) it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wb, it, s->cf[cf]);
+    rocksdb_iter_seek_to_last(it);
+    size_t n = 0;
+    if (rocksdb_iter_valid(it)) {
+        size_t kl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        if (bytes_cmp(k, kl, start, sl) >= 0 && (*out = malloc(kl + 1)) != NULL) {
+            memcpy(*out, k, kl);
+            (*out)[kl] = '\0';
+            n = kl + 1;
+        }
+    }
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return n;
+}
+
+void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
+                     const char *end, size_t el) {
+    store *s = t->s;
+    char *to_end = NULL;
+    if (!end || !el) { /* to the end of the column family */
+        el = cf_end_key(s, t, cf, start, sl, &to_end);
+        if (!el) return; /* nothing there */
+        end = to_end;
+    }
+    if (bytes_cmp(start, sl, end, el) >= 0) { /* empty range */
+        free(to_end);
+        return;
+    }
+    rocksdb_column_family_handle_t *h = s->cf[cf];
+
+    if (!t->out) {
+        size_t n;
+        const char *d = rocksdb_writebatch_wi_data(t->wb, &n);
+        t->out = rocksdb_writebatch_create_from(d, n);
+    }
+
+    /* Keys the WBWI holds as puts inside the range get a point delete in the
+     * WBWI (not in `out`, where the range tombstone covers them), so a WBWI
+     * put always means "written after every pending range that covers it". */
+    if (rocksdb_writebatch_wi_count(t->wb) > 0) {
+        rocksdb_readoptions_t *dro;
+        rocksdb_iterator_t *it = delta_iter(t, cf, &dro);
+        buf keys = {0};
+        size_t *lens = NULL, nk = 0, kcap = 0;
+        for (rocksdb_iter_seek(it, start, sl); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+            size_t kl;
+            const char *k = rocksdb_iter_key(it, &kl);
+            if (bytes_cmp(k, kl, end, el) >= 0) break;
+            if (grow((void **)&lens, &kcap, nk, sizeof *lens) || buf_add(&keys, k, kl) == (size_t)-1) {
+                t->oom = 1;
+                break;
+            }
+            lens[nk++] = kl;
+        }
+        rocksdb_iter_destroy(it);
+        rocksdb_readoptions_destroy(dro);
+        size_t off = 0;
+        for (size_t i = 0; i < nk; i++) {
+            rocksdb_writebatch_wi_delete_cf(t->wb, h, keys.p + off, lens[i]);
+            off += lens[i];
+        }
+        free(keys.p);
+        free(lens);
+    }
+
+    rocksdb_writebatch_delete_range_cf(t->out, h, start, sl, end, el);
+
+    size_t so = 0, eo = 0;
+    if (grow((void **)&t->ranges, &t->rcap, t->nranges, sizeof *t->ranges) ||
+        (so = buf_add(&t->rbuf, start, sl)) == (size_t)-1 ||
+        (eo = buf_add(&t->rbuf, end, el)) == (size_t)-1) {
+        t->oom = 1;
+    } else {
+        t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
+    }
+    if (s->touch_fn && cf == STORE_CF_DATA) record_touch(t, start, sl, end, el);
+    free(to_end);
+}
+
+/* The pending range of cf containing k, or NULL. */
+static const range_ent *txn_range_at(const store_txn *t, int cf, const char *k, size_t kl) {
+    for (size_t i = 0; i < t->nranges; i++) {
+        const range_ent *r = &t->ranges[i];
+        if (r->cf != cf) continue;
+        if (bytes_cmp(k, kl, t->rbuf.p + r->so, r->sl) >= 0 &&
+            bytes_cmp(k, kl, t->rbuf.p + r->eo, r->el) < 0)
+            return r;
+    }
+    return NULL;
+}
+
+static int txn_has_ranges(const store_txn *t, int cf) {
+    for (size_t i = 0; i < t->nranges; i++)
+        if (t->ranges[i].cf == cf) return 1;
+    return 0;
+}
+
+void store_txn_savepoint(store_txn *t) {
+    if (grow((void **)&t->sp, &t->spcap, t->nsp, sizeof *t->sp)) {
+        t->oom = 1;
+        return;
+    }
+    rocksdb_writebatch_wi_set_save_point(t->wb);
+    if (t->out) rocksdb_writebatch_set_save_point(t->out);
+    t->sp[t->nsp++] = (savepoint){t->nranges, t->rbuf.len, t->ntouch, t->tbuf.len, t->out != NULL};
+}
+
+void store_txn_rollback_to_savepoint(store_txn *t) {
+    if (t->nsp == 0) { /* the start of the txn is the implicit savepoint */
+        store_txn_clear(t);
+        return;
+    }
+    savepoint sp = t->sp[--t->nsp];
+    char *rerr = NULL;
+    rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &rerr);
+    if (rerr) {
+        rocksdb_free(rerr);
+        t->oom = 1; /* cannot happen: every savepoint here has one in the WBWI */
+    }
+    if (t->out) {
+        if (sp.out_sp) {
+            rocksdb_writebatch_rollback_to_save_point(t->out, &rerr);
+            if (rerr) {
+                rocksdb_free(rerr);
+                t->oom = 1;
+            }
+        } else { /* `out` was created after the savepoint: no range is left */
+            rocksdb_writebatch_destroy(t->out);
+            t->out = NULL;
+        }
+    }
+    t->nranges = sp.nranges;
+    t->rbuf.len = sp.rbuf_len;
+    t->ntouch = sp.ntouch;
+    t->tbuf.len = sp.tbuf_len;
+}
+
+int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err) {
+    store *s = t->s;
+    char *rerr = NULL;
+    v->ptr = NULL;
+    v->len = 0;
+    v->pin_ = NULL;
+    v->own_ = NULL;
+
+    if (!txn_pending(t)) {
+        rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[cf], k, kl, &rerr);
+        if (rerr) {
+            if (p) rocksdb_pinnableslice_destroy(p);
+            set_err(err, "get", rerr);
+            return -1;
+        }
+        if (!p) return 0;
+        v->pin_ = p;
+        v->ptr = rocksdb_pinnableslice_value(p, &v->len);
+        return 1;
+    }
+
+    size_t vl = 0;
+    char *val;
+    if (t->nranges && txn_has_ranges(t, cf)) {
+        /* NULL here means "not in the batch" or "deleted in the batch" */
+        val = rocksdb_writebatch_wi_get_from_batch_cf(t->wb, s->opts, s->cf[cf], k, kl, &vl, &rerr);
+        if (rerr) {
+            free(val);
+            set_err(err, "get", rerr);
+            return -1;
+        }
+        if (val) goto found;
+        if (txn_range_at(t, cf, k, kl)) return 0;
+    }
+    val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(t->wb, s->db, s->ro, s->cf[cf], k, kl, &vl, &rerr);
+    if (rerr) {
+        free(val);
+        set_err(err, "get", rerr);
+        return -1;
+    }
+    if (!val) return 0;
+found:
+    v->own_ = val;
+    v->ptr = val;
+    v->len = vl;
+    return 1;
+}
+
+int store_commit(store_txn *t, char **err) {
+    store *s = t->s;
+    if (t->oom) {
+        store_txn_clear(t);
+        if (err) *err = strdup("commit: out of memory while building the transaction");
+        return -1;
+    }
+    if (store_txn_count(t) == 0) {
+        store_txn_clear(t);
+        return 0;
+    }
+    char *rerr = NULL;
+    size_t n;
+    if (t->out) {
+        rocksdb_writebatch_data(t->out, &n);
+        rocksdb_write(s->db, s->wo, t->out, &rerr);
+    } else {
+        rocksdb_writebatch_wi_data(t->wb, &n);
+        rocksdb_write_writebatch_wi(s->db, s->wo, t->wb, &rerr);
+    }
+    if (rerr) {
+        store_txn_clear(t);
+        set_err(err, "commit", rerr);
+        return -1;
+    }
+    atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
+    if (s->touch_fn) {
+        for (size_t i = 0; i < t->ntouch; i++) {
+            const touch_ent *e = &t->touch[i];
+            s->touch_fn(s->touch_arg, t->tbuf.p + e->ko, e->kl,
+                        e->el ? t->tbuf.p + e->eo : NULL, e->el);
+        }
+    }
+    store_txn_clear(t);
+    return 0;
+}
+
+/* ---- iterators ---------------------------------------------------------- */
+
+struct store_iter {
+    store_txn *t;
+    int cf;
+    rocksdb_iterator_t *it; /* DB iterator, or WBWI-over-DB when merged */
+    rocksdb_readoptions_t *ro;
+    rocksdb_iterator_t *delta; /* txn-only view, when ranges are pending in cf */
+    rocksdb_readoptions_t *dro;
+    char *lower, *upper;
+    size_t ll, ul;
+    int has_upper;
+    int valid;
+};
+
+/* Moves forward to the first visible key (or the end) and caches validity. */
+static void iter_settle(store_iter *it) {
+    for (;;) {
+        if (!rocksdb_iter_valid(it->it)) {
+            it->valid = 0;
+            return;
+        }
+        size_t kl;
+        const char *k = rocksdb_iter_key(it->it, &kl);
+        /* the WBWI part of a merged iterator ignores the base's bound */
+        if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
+            it->valid = 0;
+            return;
+        }
+        const range_ent *r = it->delta ? txn_range_at(it->t, it->cf, k, kl) : NULL;
+        if (!r) {
+            it->valid = 1;
+            return;
+        }
+        /* Inside a pending range: visible only as a put in the WBWI. Jump to
+         * the next such put inside the range, or past the range. */
+        const char *re = it->t->rbuf.p + r->eo;
+        rocksdb_iter_seek(it->delta, k, kl);
+        if (rocksdb_iter_valid(it->delta)) {
+            size_t dl;
+            const char *dk = rocksdb_iter_key(it->delta, &dl);
+            if (bytes_cmp(dk, dl, re, r->el) < 0) {
+                if (bytes_cmp(dk, dl, k, kl) == 0) {
+                    it->valid = 1;
+                    return;
+                }
+                rocksdb_iter_seek(it->it, dk, dl);
+                continue;
+            }
+        }
+        rocksdb_iter_seek(it->it, re, r->el);
+    }
+}
+
+store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
+                           const char *upper, size_t ul) {
+    store *s = t->s;
+    store_iter *it = calloc(1, sizeof *it);
+    if (!it) return NULL;
+    it->t = t;
+    it->cf = cf;
+    if (!lower) ll = 0;
+    if (!ul) upper = NULL; /* enc_prefix_end's 0: the range runs to the end */
+    it->lower = malloc(ll ? ll : 1);
+    it->upper = upper ? malloc(ul ? ul : 1) : NULL;
+    if (!it->lower || (upper && !it->upper)) {
+        free(it->lower);
+        free(it->upper);
+        free(it);
+        return NULL;
+    }
+    if (ll) memcpy(it->lower, lower, ll);
+    it->ll = ll;
+    if (upper) {
+        if (ul) memcpy(it->upper, upper, ul);
+        it->ul = ul;
+        it->has_upper = 1;
+    }
+    /* the bound copies live as long as the iterator (ro points at them) */
+    it->ro = rocksdb_readoptions_create();
+    if (ll) rocksdb_readoptions_set_iterate_lower_bound(it->ro, it->lower, ll);
+    if (upper) rocksdb_readoptions_set_iterate_upper_bound(it->ro, it->upper, ul);
+    rocksdb_iterator_t *base = rocksdb_create_iterator_cf(s->db, it->ro, s->cf[cf]);
+    if (txn_pending(t)) {
+        /* takes ownership of base */
+        it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wb, base, s->cf[cf]);
+        if (txn_has_ranges(t, cf)) it->delta = delta_iter(t, cf, &it->dro);
+    } else {
+        it->it = base;
+    }
+    store_iter_seek(it, it->lower, it->ll);
+    return it;
+}
+
+void store_iter_seek(store_iter *it, const char *k, size_t kl) {
+    if (!k) kl = 0;
+    if (bytes_cmp(k, kl, it->lower, it->ll) < 0) {
+        k = it->lower;
+        kl = it->ll;
+    }
+    rocksdb_iter_seek(it->it, k ? k : "", kl);
+    iter_settle(it);
+}
+
+int store_iter_valid(store_iter *it) { return it->valid; }
+
+void store_iter_next(store_iter *it) {
+    if (!it->valid) return;
+    rocksdb_iter_next(it->it);
+    iter_settle(it);
+}
+
+const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key(it->it, kl); }
+
+const char *store_iter_value(store_iter *it, size_t *vl) { return rocksdb_iter_value(it->it, vl); }
+
+int store_iter_error(store_iter *it, char **err) {
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it->it, &rerr);
+    if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);
+    if (rerr) {
+        set_err(err, "iterator", rerr);
+        return -1;
+    }
+    return 0;
+}
+
+void store_iter_free(store_iter *it) {
+    if (!it) return;
+    rocksdb_iter_destroy(it->it);
+    if (it->delta) rocksdb_iter_destroy(it->delta);
+    rocksdb_readoptions_destroy(it->ro);
+    if (it->dro) rocksdb_readoptions_destroy(it->dro);
+    free(it->lower);
+    free(it->upper);
+    free(it);
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+char *store_property(store *s, int cf, const char *name) {
+    return rocksdb_property_value_cf(s->db, s->cf[cf], name);
+}
+
+int store_property_int(store *s, int cf, const char *name, uint64_t *out) {
+    return rocksdb_property_int_cf(s->db, s->cf[cf], name, out) == 0 ? 0 : -1;
+}
+
+int store_checkpoint(store *s, const char *path, char **err) {
+    /* push buffered WAL first so the copied WAL has every commit */
+    if (store_flush_wal(s, 0, err)) return -1;
+    char *rerr = NULL;
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
+    if (rerr) {
+        set_err(err, "checkpoint", rerr);
+        return -1;
+    }
+    rocksdb_checkpoint_create(cp, path, 0, &rerr); /* 0: flush memtables first */
+    rocksdb_checkpoint_object_destroy(cp);
+    if (rerr) {
+        set_err(err, "checkpoint", rerr);
+        return -1;
+    }
+    return 0;
+}
+
+static void *compact_worker(void *arg) {
+    store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stopping && !s->jobs_head) pthread_cond_wait(&s->cv, &s->mu);
+        if (s->stopping) break;
+        compact_job *j = s->jobs_head;
+        s->jobs_head = j->next;
+        if (!s->jobs_head) s->jobs_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        rocksdb_compact_range_cf(s->db, s->cf[j->cf], j->start, j->sl, j->end, j->el);
+        free(j->start);
+        free(j->end);
+        free(j);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int store_compact_range(store *s, int cf, const char *start, size_t sl,
+                        const char *end, size_t el, char **err) {
+    char *to_end = NULL;
+    if (!end || !el) { /* to the end of the column family */
+        el = cf_end_key(s, NULL, cf, start, sl, &to_end);
+        if (!el) return 0; /* nothing there */
+        end = to_end;
+    }
+    if (bytes_cmp(start, sl, end, el) >= 0) {
+        free(to_end);
+        return 0;
+    }
+    char *rerr = NULL;
+    rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], start, sl, end, el, &rerr);
+    if (rerr) {
+        free(to_end);
+        set_err(err, "compact_range", rerr);
+        return -1;
+    }
+    atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
+    if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);
+
+    compact_job *j = calloc(1, sizeof *j);
+    if (!j) { /* deleted; the compaction is only an optimisation */
+        free(to_end);
+        return 0;
+    }
+    j->cf = cf;
+    j->sl = sl;
+    j->el = el;
+    j->start = malloc(sl ? sl : 1);
+    j->end = malloc(el);
+    if (!j->start || !j->end) {
+        free(j->start);
+        free(j->end);
+        free(j);
+        free(to_end);
+        return 0;
+    }
+    if (sl) memcpy(j->start, start, sl);
+    memcpy(j->end, end, el);
+    free(to_end);
+    pthread_mutex_lock(&s->mu);
+    if (!s->worker_started && !s->stopping) {
+        if (pthread_create(&s->worker, NULL, compact_worker, s) == 0) s->worker_started = 1;
+    }
+    if (!s->worker_started) {
+        pthread_mutex_unlock(&s->mu);
+        free(j->start);
+        free(j->end);
+        free(j);
+        return 0;
+    }
+    if (s->jobs_tail) s->jobs_tail->next = j;
+    else s->jobs_head = j;
+    s->jobs_tail = j;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
