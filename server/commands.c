@@ -50,15 +50,23 @@ const cmd_def *cmd_lookup(const char *name, size_t len) {
 const cmd_def *cmd_at(size_t idx) { return idx < ncmds ? all[idx] : NULL; }
 size_t cmd_count(void) { return ncmds; }
 
-/* "ERR unknown command 'x', with args beginning with: 'a' 'b' " like Redis,
- * with CR/LF stripped and every piece truncated. */
+/* Copies at most max bytes of p with CR/LF as spaces (Redis cuts without
+ * an ellipsis in this message). */
+static size_t clip(char *out, const char *p, size_t n, size_t max) {
+    size_t i = 0;
+    for (; i < n && i < max; i++) out[i] = (p[i] == '\r' || p[i] == '\n') ? ' ' : p[i];
+    out[i] = 0;
+    return i;
+}
+
+/* "ERR unknown command 'x', with args beginning with: 'a' 'b' " like Redis. */
 static void reply_unknown(client *c) {
-    char name[160], args[256], piece[160];
-    resp_sanitize(name, sizeof name, c->argv[0].ptr, c->argv[0].len, 128);
+    char name[130], args[300], piece[130];
+    clip(name, c->argv[0].ptr, c->argv[0].len, 128);
     size_t al = 0;
     args[0] = 0;
     for (int i = 1; i < c->argc && al < 128; i++) {
-        resp_sanitize(piece, sizeof piece, c->argv[i].ptr, c->argv[i].len, 128 - al);
+        clip(piece, c->argv[i].ptr, c->argv[i].len, 128 - al);
         int n = snprintf(args + al, sizeof args - al, "'%s' ", piece);
         if (n < 0 || (size_t)n >= sizeof args - al) break;
         al += (size_t)n;

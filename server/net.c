@@ -129,7 +129,7 @@ static void process_input(client *c) {
         size_t consumed = 0, need = 0;
         resp_status st = resp_parse(&c->parser, c->in + off, c->inlen - off, &consumed, &need);
         if (st == RESP_AGAIN) {
-            c->inneed = need > off ? need : 0;
+            c->inneed = need; /* counted from the pending request's start */
             break;
         }
         if (st == RESP_ERROR) {
@@ -156,7 +156,6 @@ static void process_input(client *c) {
     if (off) {
         memmove(c->in, c->in + off, c->inlen - off);
         c->inlen -= off;
-        if (c->inneed >= off) c->inneed -= off;
     }
     /* Give back a big buffer once a large request is done. */
     if (c->inlen == 0 && c->incap > (1u << 20)) {
