@@ -270,3 +270,45 @@ int cmd_command(client *c) {
     }
     return 0;
 }
+
+/* docs/commands.md is generated from the table, so the docs cannot drift
+ * from what dispatch does. */
+void cmd_write_markdown(FILE *f) {
+    static const char *groups[] = {"connection", "server", "string", "generic", "kv", NULL};
+    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "KV.* (SPEC §3)", NULL};
+    cmd_table_init();
+    fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
+               "--commands-md` (`make docs`); do not edit by hand.\n\n"
+               "Arity follows Redis: N = exactly N arguments including the name, -N = at least N. "
+               "Keys: first, last, step positions of key arguments (0 = none). "
+               "Flags: `write`, `readonly`, `fast`, `admin`, `noauth` (allowed before AUTH), "
+               "`sync` (WAL fsynced before the reply in every fsync mode), `db0` (always database 0), "
+               "`prefix` (the key argument is a prefix).\n");
+    for (int g = 0; groups[g]; g++) {
+        fprintf(f, "\n## %s\n\n| command | arity | keys | flags | summary |\n|---|---|---|---|---|\n", titles[g]);
+        for (size_t i = 0; i < ncmds; i++) {
+            const cmd_def *d = all[i];
+            if (strcmp(d->group, groups[g]) != 0) continue;
+            char upper[NAME_MAX_LEN + 1];
+            size_t n = 0;
+            for (; d->name[n] && n < NAME_MAX_LEN; n++) upper[n] = (char)toupper((unsigned char)d->name[n]);
+            upper[n] = 0;
+            fprintf(f, "| `%s", upper);
+            if (d->args && d->args[0]) {
+                fputc(' ', f);
+                for (const char *p = d->args; *p; p++) {
+                    if (*p == '|') fputc('\\', f); /* a table cell */
+                    fputc(*p, f);
+                }
+            }
+            fprintf(f, "` | %d | %d,%d,%d | ", d->arity, d->first_key, d->last_key, d->key_step);
+            static const struct { uint32_t f; const char *name; } fl[] = {
+                {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_FAST, "fast"}, {CMD_ADMIN, "admin"},
+                {CMD_NOAUTH, "noauth"}, {CMD_SYNC, "sync"}, {CMD_DB0, "db0"}, {CMD_KEY_PREFIX, "prefix"}};
+            int first = 1;
+            for (size_t k = 0; k < sizeof fl / sizeof fl[0]; k++)
+                if (d->flags & fl[k].f) { fprintf(f, "%s%s", first ? "" : " ", fl[k].name); first = 0; }
+            fprintf(f, " | %s |\n", d->summary);
+        }
+    }
+}

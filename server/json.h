@@ -40,8 +40,10 @@ typedef struct json_doc_limits {
  * name 'x'" (x JSON-escaped, cut at 100 bytes), "document contains
  * \u0000", "invalid JSON: <reason> at offset N" (syntax, invalid UTF-8).
  * Integers that fit 64 bits keep their exact value even when the text
- * also holds bigger ones (those become reals); past 8 such big integers
- * in one text all its integers are read as reals. */
+ * also holds bigger ones (those become reals): up to 8 such big integers
+ * per text, each costing one more parse, within about max(2 x its length,
+ * 256 KB) bytes of re-parsing (so always 8 for a text under 32 KB); past
+ * that, all integers of the text are read as reals. */
 json_t *json_parse_doc(const char *p, size_t n, const json_doc_limits *lim,
                        char *err, size_t cap);
 

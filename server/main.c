@@ -7,6 +7,10 @@
 #include "server.h"
 
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--commands-md") == 0) {
+        cmd_write_markdown(stdout);
+        return 0;
+    }
     config cfg;
     config_defaults(&cfg);
     int r = config_from_args(&cfg, argc, argv);

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "resp.h"
@@ -102,6 +103,8 @@ const cmd_def *cmd_lookup(const char *name, size_t len);
 /* Iterate all commands: idx from 0 until NULL. */
 const cmd_def *cmd_at(size_t idx);
 size_t cmd_count(void);
+/* Writes docs/commands.md from the table. */
+void cmd_write_markdown(FILE *f);
 
 /* ---- clients ---------------------------------------------------------- */
 
