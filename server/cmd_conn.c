@@ -133,11 +133,11 @@ static int hello_command(client *c) {
 }
 
 const cmd_def cmd_conn_table[] = {
-    {"ping", ping_command, -1, CMD_FAST, 0, 0, 0, "connection", "[message]", "Returns the server's liveliness response."},
-    {"echo", echo_command, 2, CMD_FAST, 0, 0, 0, "connection", "message", "Returns the given string."},
-    {"quit", quit_command, -1, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "", "Closes the connection."},
-    {"select", select_command, 2, CMD_FAST, 0, 0, 0, "connection", "index", "Changes the selected database (0-15)."},
-    {"auth", auth_command, -2, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "[username] password", "Authenticates the connection."},
-    {"hello", hello_command, -1, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "[protover [AUTH username password] [SETNAME clientname]]", "Handshakes with the server."},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+    {"ping", ping_command, -1, CMD_FAST, 0, 0, 0, "connection", "[message]", "Returns the server's liveliness response.", NULL},
+    {"echo", echo_command, 2, CMD_FAST, 0, 0, 0, "connection", "message", "Returns the given string.", NULL},
+    {"quit", quit_command, -1, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "", "Closes the connection.", NULL},
+    {"select", select_command, 2, CMD_FAST, 0, 0, 0, "connection", "index", "Changes the selected database (0-15).", NULL},
+    {"auth", auth_command, -2, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "[username] password", "Authenticates the connection.", NULL},
+    {"hello", hello_command, -1, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "[protover [AUTH username password] [SETNAME clientname]]", "Handshakes with the server.", NULL},
+    CMD_TABLE_END,
 };

@@ -193,11 +193,11 @@ static int scan_command(client *c) {
 }
 
 const cmd_def cmd_keys_table[] = {
-    {"del", del_command, -2, CMD_WRITE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys."},
-    {"unlink", del_command, -2, CMD_WRITE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone)."},
-    {"exists", exists_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts how many of the keys exist."},
-    {"type", type_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the type of the value stored at a key."},
-    {"keys", keys_command, 2, CMD_READONLY, 0, 0, 0, "generic", "pattern", "Returns all key names that match a pattern."},
-    {"scan", scan_command, -2, CMD_READONLY, 0, 0, 0, "generic", "cursor [MATCH pattern] [COUNT count] [TYPE type]", "Iterates over the key names in the database."},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+    {"del", del_command, -2, CMD_WRITE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys.", NULL},
+    {"unlink", del_command, -2, CMD_WRITE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone).", NULL},
+    {"exists", exists_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts how many of the keys exist.", NULL},
+    {"type", type_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the type of the value stored at a key.", NULL},
+    {"keys", keys_command, 2, CMD_READONLY, 0, 0, 0, "generic", "pattern", "Returns all key names that match a pattern.", NULL},
+    {"scan", scan_command, -2, CMD_READONLY, 0, 0, 0, "generic", "cursor [MATCH pattern] [COUNT count] [TYPE type]", "Iterates over the key names in the database.", NULL},
+    CMD_TABLE_END,
 };

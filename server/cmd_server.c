@@ -240,13 +240,13 @@ static int info_command(client *c) {
 }
 
 const cmd_def cmd_server_table[] = {
-    {"command", cmd_command, -1, 0, 0, 0, 0, "server", "[COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]]", "Returns information about commands."},
-    {"info", info_command, -1, 0, 0, 0, 0, "server", "[section ...]", "Returns information and statistics about the server."},
-    {"dbsize", dbsize_command, 1, CMD_READONLY | CMD_FAST, 0, 0, 0, "server", "", "Returns the number of keys in the database (a maintained count)."},
-    {"flushdb", flushdb_command, -1, CMD_WRITE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from the current database (one range deletion)."},
-    {"flushall", flushall_command, -1, CMD_WRITE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from all databases."},
-    {"config", config_command, -2, CMD_ADMIN, 0, 0, 0, "server", "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT", "Reads or changes the configuration at runtime."},
-    {"time", time_command, 1, CMD_FAST, 0, 0, 0, "server", "", "Returns the server time."},
-    {"shutdown", shutdown_command, -1, CMD_ADMIN, 0, 0, 0, "server", "[NOSAVE|SAVE] [NOW] [FORCE]", "Stops the server gracefully (WAL flushed and synced)."},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+    {"command", cmd_command, -1, 0, 0, 0, 0, "server", "[COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]]", "Returns information about commands.", NULL},
+    {"info", info_command, -1, 0, 0, 0, 0, "server", "[section ...]", "Returns information and statistics about the server.", NULL},
+    {"dbsize", dbsize_command, 1, CMD_READONLY | CMD_FAST, 0, 0, 0, "server", "", "Returns the number of keys in the database (a maintained count).", NULL},
+    {"flushdb", flushdb_command, -1, CMD_WRITE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from the current database (one range deletion).", NULL},
+    {"flushall", flushall_command, -1, CMD_WRITE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from all databases.", NULL},
+    {"config", config_command, -2, CMD_ADMIN, 0, 0, 0, "server", "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT", "Reads or changes the configuration at runtime.", NULL},
+    {"time", time_command, 1, CMD_FAST, 0, 0, 0, "server", "", "Returns the server time.", NULL},
+    {"shutdown", shutdown_command, -1, CMD_ADMIN, 0, 0, 0, "server", "[NOSAVE|SAVE] [NOW] [FORCE]", "Stops the server gracefully (WAL flushed and synced).", NULL},
+    CMD_TABLE_END,
 };

@@ -237,16 +237,16 @@ static int append_command(client *c) {
 }
 
 const cmd_def cmd_string_table[] = {
-    {"get", get_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key", "Returns the string value of a key."},
-    {"set", set_command, -3, CMD_WRITE, 1, 1, 1, "string", "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", "Sets the string value of a key."},
-    {"setnx", setnx_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Sets the value of a key only when the key doesn't exist."},
-    {"mget", mget_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "string", "key [key ...]", "Returns the values of one or more keys."},
-    {"mset", mset_command, -3, CMD_WRITE, 1, -1, 2, "string", "key value [key value ...]", "Sets the values of one or more keys atomically."},
-    {"incr", incr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Increments the integer value of a key by one."},
-    {"decr", decr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Decrements the integer value of a key by one."},
-    {"incrby", incrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key increment", "Increments the integer value of a key by a number."},
-    {"decrby", decrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key decrement", "Decrements the integer value of a key by a number."},
-    {"strlen", strlen_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key", "Returns the length of a string value."},
-    {"append", append_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Appends a string to the value of a key."},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+    {"get", get_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key", "Returns the string value of a key.", NULL},
+    {"set", set_command, -3, CMD_WRITE, 1, 1, 1, "string", "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", "Sets the string value of a key.", NULL},
+    {"setnx", setnx_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Sets the value of a key only when the key doesn't exist.", NULL},
+    {"mget", mget_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "string", "key [key ...]", "Returns the values of one or more keys.", NULL},
+    {"mset", mset_command, -3, CMD_WRITE, 1, -1, 2, "string", "key value [key value ...]", "Sets the values of one or more keys atomically.", NULL},
+    {"incr", incr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Increments the integer value of a key by one.", NULL},
+    {"decr", decr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Decrements the integer value of a key by one.", NULL},
+    {"incrby", incrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key increment", "Increments the integer value of a key by a number.", NULL},
+    {"decrby", decrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key decrement", "Decrements the integer value of a key by a number.", NULL},
+    {"strlen", strlen_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key", "Returns the length of a string value.", NULL},
+    {"append", append_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Appends a string to the value of a key.", NULL},
+    CMD_TABLE_END,
 };

@@ -78,6 +78,7 @@ enum cmd_flags {
     CMD_KEY_PREFIX = 1u << 7,  /* the key argument is a prefix (a range) */
     CMD_NO_MULTI = 1u << 8,    /* runs at once even inside MULTI */
     CMD_DB0 = 1u << 9,         /* always works on database 0 */
+    CMD_IDEMP = 1u << 10,      /* takes [IDEMP key] among its option pairs (SPEC §4.3) */
 };
 
 typedef struct cmd_def {
@@ -89,7 +90,10 @@ typedef struct cmd_def {
     const char *group;    /* "string", "generic", "kv", "server", ... */
     const char *args;     /* syntax after the name */
     const char *summary;
+    const void *data;     /* family-specific (the entity engine's namespace) */
 } cmd_def;
+
+#define CMD_TABLE_END {.name = NULL}
 
 /* Each family file exports its rows, terminated by a row with name NULL. */
 extern const cmd_def cmd_conn_table[];
