@@ -32,8 +32,9 @@
 
 /* load_exact() rewrites at most this many >64-bit integers of one text,
  * one parse each, and re-parses at most about max(2 * n,
- * BIGINT_REWRITE_BYTES) bytes for them (jansson reads ~25 MB/s: a 16 MB value costs ~0.6 s per
- * parse). Past either bound all integers of the text are read as reals. */
+ * BIGINT_REWRITE_BYTES) bytes for them (jansson reads some 25-40 MB/s, so
+ * one parse of a 16 MB value takes about half a second). Past either
+ * bound all integers of the text are read as reals. */
 #define BIGINT_REWRITES_MAX 8
 #define BIGINT_REWRITE_BYTES ((size_t)256 * 1024)
 
@@ -277,7 +278,7 @@ static void set_dup_err(char *err, size_t cap, const char *p, size_t n, const pe
             if (bs % 2 == 0)
                 break;
         }
-        if (p[i] == '"' && i < end - 1)
+        if (i < end - 1 && p[i] == '"')
             s = json_loadb(p + i, end - i, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     }
     if (json_is_string(s))
@@ -476,9 +477,11 @@ static int real_precision(const json_t *v) {
     int prec = 15;
 
     raise_precision(v, &prec);
-    if (prec < 17 && !all_round_trip(v, prec))
-        prec = 17; /* a real that reads back at 15 digits but not at 16 is
-                      * possible in theory next to a power of two */
+    /* Reals passed before the raise were checked at 15 digits only. One
+     * that reads back at 15 but not at 16 is possible in theory (next to
+     * a power of two, where the spacing of doubles changes). */
+    if (prec == 16 && !all_round_trip(v, prec))
+        prec = 17;
     return prec;
 }
 
