@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "domain.h"
 #include "server.h"
 
 #define NAME_MAX_LEN 64
@@ -37,6 +38,9 @@ void cmd_table_init(void) {
     add_table(cmd_string_table);
     add_table(cmd_keys_table);
     add_table(cmd_kv_table);
+    add_table(cmd_entity_table);
+    add_table(cmd_user_table);
+    add_table(cmd_coins_table);
 }
 
 const cmd_def *cmd_lookup(const char *name, size_t len) {
@@ -117,8 +121,17 @@ void cmd_dispatch(client *c) {
 
     c->cmd = cmd;
     size_t mark = c->out.len;
+    if (cmd->flags & CMD_IDEMP) {
+        int r = idemp_before(c, cmd); /* 1: replayed, -1: refused; nothing written */
+        if (r != 0) {
+            store_txn_clear(s->tx);
+            c->lastcmd = cmd;
+            return;
+        }
+    }
     int rc = cmd->proc(c);
     if (rc == 0) {
+        if (c->idemp_active) idemp_after(c, mark);
         db_stage_counts(s);
         if (store_txn_count(s->tx) > 0) {
             char *err = NULL;
@@ -134,6 +147,7 @@ void cmd_dispatch(client *c) {
             db_drop_counts(s);
         }
     } else {
+        c->idemp_active = 0;
         store_txn_clear(s->tx);
         db_drop_counts(s);
     }
@@ -274,8 +288,11 @@ int cmd_command(client *c) {
 /* docs/commands.md is generated from the table, so the docs cannot drift
  * from what dispatch does. */
 void cmd_write_markdown(FILE *f) {
-    static const char *groups[] = {"connection", "server", "string", "generic", "kv", NULL};
-    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "KV.* (SPEC §3)", NULL};
+    static const char *groups[] = {"connection", "server", "string", "generic", "kv", "entity",
+                                   "user", "coins", NULL};
+    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "KV.* (SPEC §3)",
+                                   "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
+                                   "Coins, donations, payments (SPEC §4.3-4.4)", NULL};
     cmd_table_init();
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"
@@ -283,7 +300,8 @@ void cmd_write_markdown(FILE *f) {
                "Keys: first, last, step positions of key arguments (0 = none). "
                "Flags: `write`, `readonly`, `fast`, `admin`, `noauth` (allowed before AUTH), "
                "`sync` (WAL fsynced before the reply in every fsync mode), `db0` (always database 0), "
-               "`prefix` (the key argument is a prefix).\n");
+               "`prefix` (the key argument is a prefix), `idemp` (accepts `IDEMP key`: a retry with the same key "
+               "and arguments replays the first reply and changes nothing; SPEC §4.3).\n");
     for (int g = 0; groups[g]; g++) {
         fprintf(f, "\n## %s\n\n| command | arity | keys | flags | summary |\n|---|---|---|---|---|\n", titles[g]);
         for (size_t i = 0; i < ncmds; i++) {
@@ -304,7 +322,8 @@ void cmd_write_markdown(FILE *f) {
             fprintf(f, "` | %d | %d,%d,%d | ", d->arity, d->first_key, d->last_key, d->key_step);
             static const struct { uint32_t f; const char *name; } fl[] = {
                 {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_FAST, "fast"}, {CMD_ADMIN, "admin"},
-                {CMD_NOAUTH, "noauth"}, {CMD_SYNC, "sync"}, {CMD_DB0, "db0"}, {CMD_KEY_PREFIX, "prefix"}};
+                {CMD_NOAUTH, "noauth"}, {CMD_SYNC, "sync"}, {CMD_DB0, "db0"}, {CMD_KEY_PREFIX, "prefix"},
+                {CMD_IDEMP, "idemp"}};
             int first = 1;
             for (size_t k = 0; k < sizeof fl / sizeof fl[0]; k++)
                 if (d->flags & fl[k].f) { fprintf(f, "%s%s", first ? "" : " ", fl[k].name); first = 0; }

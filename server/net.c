@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "domain.h"
 #include "server.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -277,6 +278,7 @@ static void on_close(uv_handle_t *h) {
     resp_buf_free(&c->out);
     free(c->in);
     free(c->name);
+    free(c->idemp_key);
     free(c);
     if (s->shutting_down) finish_shutdown(s);
 }
@@ -403,6 +405,7 @@ static void on_cron(uv_timer_t *t) {
             }
         }
     }
+    idemp_reclaim(s, now, 1000);
     if (s->cfg.timeout > 0) {
         for (client *c = s->clients, *next; c; c = next) {
             next = c->next;
@@ -514,7 +517,7 @@ int server_init(server *s, const config *cfg) {
         return -1;
     }
     s->tx = store_txn_new(s->st);
-    if (!s->tx || db_load_counts(s, &err) < 0) {
+    if (!s->tx || db_load_counts(s, &err) < 0 || dom_load(s, &err) < 0) {
         server_log(LL_WARNING, "cannot read key counts: %s", err ? err : "out of memory");
         free(err);
         return -1;

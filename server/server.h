@@ -101,6 +101,9 @@ extern const cmd_def cmd_server_table[];
 extern const cmd_def cmd_string_table[];
 extern const cmd_def cmd_keys_table[];
 extern const cmd_def cmd_kv_table[];
+extern const cmd_def cmd_entity_table[];
+extern const cmd_def cmd_user_table[];
+extern const cmd_def cmd_coins_table[];
 
 void cmd_table_init(void);
 const cmd_def *cmd_lookup(const char *name, size_t len);
@@ -148,7 +151,11 @@ struct client {
     char *name;
     char addr[64];
     uint64_t ctime_ms, last_ms;
-    uint64_t scan_scratch;
+    /* IDEMP of the command being executed (domain.c) */
+    int idemp_active;
+    char *idemp_key;
+    size_t idemp_keylen;
+    uint64_t idemp_fp[2];
 };
 
 /* ---- the server ------------------------------------------------------- */
@@ -182,6 +189,7 @@ struct server {
     uint64_t stat_wal_flushes, stat_wal_syncs, stat_keyspace_hits, stat_keyspace_misses;
     uint64_t stat_expired;
     uint64_t last_sync_ms;
+    uint64_t last_id;          /* domain id high-water mark */
     /* SCAN cursors: cursor -> last key returned */
     struct scan_cursor *cursors;
     uint64_t next_cursor;
