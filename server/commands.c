@@ -41,6 +41,7 @@ void cmd_table_init(void) {
     add_table(cmd_entity_table);
     add_table(cmd_user_table);
     add_table(cmd_coins_table);
+    add_table(cmd_payment_table);
 }
 
 const cmd_def *cmd_lookup(const char *name, size_t len) {
@@ -289,10 +290,10 @@ int cmd_command(client *c) {
  * from what dispatch does. */
 void cmd_write_markdown(FILE *f) {
     static const char *groups[] = {"connection", "server", "string", "generic", "kv", "entity",
-                                   "user", "coins", NULL};
+                                   "user", "coins", "payment", NULL};
     static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
-                                   "Coins, donations, payments (SPEC §4.3-4.4)", NULL};
+                                   "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)", NULL};
     cmd_table_init();
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"

@@ -104,6 +104,7 @@ extern const cmd_def cmd_kv_table[];
 extern const cmd_def cmd_entity_table[];
 extern const cmd_def cmd_user_table[];
 extern const cmd_def cmd_coins_table[];
+extern const cmd_def cmd_payment_table[];
 
 void cmd_table_init(void);
 const cmd_def *cmd_lookup(const char *name, size_t len);
