@@ -37,6 +37,7 @@ void cmd_table_init(void) {
     add_table(cmd_server_table);
     add_table(cmd_string_table);
     add_table(cmd_keys_table);
+    add_table(cmd_expire_table);
     add_table(cmd_kv_table);
     add_table(cmd_entity_table);
     add_table(cmd_user_table);

@@ -110,6 +110,18 @@ int db_put(client *c, int db, const char *k, size_t kl, unsigned type,
     enc_value_header(dst, type, expire_ms);
     if (pl) memcpy(dst + hl, payload, pl);
     store_put(s->tx, STORE_CF_DATA, kb.p, kb.n, dst, hl + pl);
+    if (expire_ms) {
+        /* Index entry for the sweeper. An entry left behind by an overwrite
+         * or a PERSIST is harmless: the sweeper checks the key's own expiry. */
+        resp_buf_clear(&s->scratch);
+        char *x = resp_buf_reserve(&s->scratch, 9 + kb.n);
+        if (x) {
+            x[0] = ENC_META_EXPIRE;
+            enc_put_u64(x + 1, (uint64_t)expire_ms);
+            memcpy(x + 9, kb.p, kb.n);
+            store_put(s->tx, STORE_CF_META, x, 9 + kb.n, "", 0);
+        }
+    }
     kb_free(&kb);
     if (!existed) note_delta(s, db, 1);
     return 0;
@@ -232,6 +244,65 @@ int db_iter_next(db_iter *di, const char **k, size_t *kl, enc_value *v) {
 void db_iter_close(db_iter *di) {
     store_iter_free(di->it);
     di->it = NULL;
+}
+
+/* ---- active expiry ---------------------------------------------------------- */
+
+int64_t db_expire_sweep(server *s, uint64_t now, int64_t max) {
+    char lo[1] = {ENC_META_EXPIRE}, hi[9];
+    hi[0] = ENC_META_EXPIRE;
+    enc_put_u64(hi + 1, now + 1);
+    int64_t removed = 0;
+    for (;;) {
+        /* Collect a chunk first: no writes while an iterator is open. */
+        enum { CHUNK = 256 };
+        char *keys[CHUNK];
+        size_t lens[CHUNK];
+        int n = 0;
+        store_iter *it = store_iter_new(s->tx, STORE_CF_META, lo, 1, hi, 9);
+        if (!it) return -1;
+        for (; n < CHUNK && (max < 0 || removed + n < max) && store_iter_valid(it); store_iter_next(it)) {
+            size_t kl;
+            const char *k = store_iter_key(it, &kl);
+            if (kl < 10 || !(keys[n] = malloc(kl))) continue;
+            memcpy(keys[n], k, kl);
+            lens[n++] = kl;
+        }
+        store_iter_free(it);
+        if (n == 0) break;
+        int64_t done = 0;
+        for (int i = 0; i < n; i++) {
+            const char *dk = keys[i] + 9; /* db || key */
+            size_t dkl = lens[i] - 9;
+            int db = (unsigned char)dk[0];
+            int64_t when = (int64_t)enc_get_u64(keys[i] + 1);
+            store_val v;
+            enc_value ev;
+            if (db < DB_COUNT && store_get(s->tx, STORE_CF_DATA, dk, dkl, &v, NULL) == 1) {
+                if (enc_value_decode(v.ptr, v.len, &ev) == 0 && ev.expire_ms == when) {
+                    store_del(s->tx, STORE_CF_DATA, dk, dkl);
+                    note_delta(s, db, -1);
+                    done++;
+                }
+                store_val_free(&v);
+            }
+            store_del(s->tx, STORE_CF_META, keys[i], lens[i]);
+            free(keys[i]);
+        }
+        db_stage_counts(s);
+        char *err = NULL;
+        if (store_commit(s->tx, &err) < 0) {
+            server_log(LL_WARNING, "expiry sweep failed: %s", err ? err : "?");
+            free(err);
+            db_drop_counts(s);
+            return -1;
+        }
+        db_apply_counts(s);
+        removed += done;
+        s->stat_expired += (uint64_t)done;
+        if (n < CHUNK || (max >= 0 && removed >= max)) break;
+    }
+    return removed;
 }
 
 /* ---- maintained key counts ------------------------------------------------ */

@@ -52,6 +52,11 @@ void db_iter_seek(db_iter *di, const char *k, size_t kl, int after);
 int db_iter_next(db_iter *di, const char **k, size_t *kl, enc_value *v);
 void db_iter_close(db_iter *di);
 
+/* Deletes keys whose expiry is due (at most max; max < 0 = all due), in
+ * its own batch: called between commands (timer, DBSIZE). Returns the
+ * number of keys removed, -1 on a storage error. */
+int64_t db_expire_sweep(server *s, uint64_t now, int64_t max);
+
 /* Startup: read the persisted key counts. */
 int db_load_counts(server *s, char **err);
 /* Before commit: write the changed key counts into the command's batch. */

@@ -414,6 +414,12 @@ static void on_cron(uv_timer_t *t) {
     }
 }
 
+/* Active expiry: bounded work per tick, so the loop never stalls on it. */
+static void on_expire_tick(uv_timer_t *t) {
+    server *s = t->data;
+    db_expire_sweep(s, now_ms(), 2000);
+}
+
 static void on_signal(uv_signal_t *h, int signum) {
     server *s = h->data;
     server_log(LL_NOTICE, "received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -447,6 +453,7 @@ static void finish_shutdown(server *s) {
     if (s->clients) return;
     close_if_open((uv_handle_t *)&s->flusher);
     close_if_open((uv_handle_t *)&s->cron);
+    close_if_open((uv_handle_t *)&s->expirer);
     close_if_open((uv_handle_t *)&s->sigterm);
     close_if_open((uv_handle_t *)&s->sigint);
 }
@@ -531,6 +538,9 @@ int server_init(server *s, const config *cfg) {
     uv_timer_init(s->loop, &s->cron);
     s->cron.data = s;
     uv_timer_start(&s->cron, on_cron, 1000, 1000);
+    uv_timer_init(s->loop, &s->expirer);
+    s->expirer.data = s;
+    uv_timer_start(&s->expirer, on_expire_tick, 100, 100);
     uv_signal_init(s->loop, &s->sigterm);
     s->sigterm.data = s;
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);

@@ -100,6 +100,7 @@ extern const cmd_def cmd_conn_table[];
 extern const cmd_def cmd_server_table[];
 extern const cmd_def cmd_string_table[];
 extern const cmd_def cmd_keys_table[];
+extern const cmd_def cmd_expire_table[];
 extern const cmd_def cmd_kv_table[];
 extern const cmd_def cmd_entity_table[];
 extern const cmd_def cmd_user_table[];
@@ -169,6 +170,7 @@ struct server {
     int has_unix;
     uv_check_t flusher;        /* runs after each I/O poll: WAL flush, replies */
     uv_timer_t cron;           /* 1 Hz: fsync everysec, idle timeouts */
+    uv_timer_t expirer;        /* 10 Hz: active expiry */
     uv_signal_t sigterm, sigint;
     store *st;
     store_txn *tx;             /* the command context: one command at a time */

@@ -27,7 +27,8 @@ enum enc_type {
 #define ENC_MAX_DB 16
 
 /* Meta key tags. */
-#define ENC_META_DBSIZE 'D' /* 'D' db -> u64 live key count of that db */
+#define ENC_META_DBSIZE 'D' /* 'D' db -> u64 key count of that db */
+#define ENC_META_EXPIRE 'X' /* 'X' u64 expire_ms db key -> "": expiry index (may hold stale entries) */
 
 typedef struct enc_value {
     unsigned type;
