@@ -192,6 +192,189 @@ static int scan_command(client *c) {
     return 0;
 }
 
+/* RENAME key newkey / RENAMENX key newkey: the value keeps its TTL. */
+static int rename_generic(client *c, int nx) {
+    const resp_slice *src = &c->argv[1], *dst = &c->argv[2];
+    db_value v;
+    int r = db_lookup(c, c->db, src->ptr, src->len, &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        reply_error(c, "ERR no such key");
+        return -1;
+    }
+    if (src->len == dst->len && memcmp(src->ptr, dst->ptr, src->len) == 0) {
+        db_value_free(&v);
+        if (nx) reply_int(c, 0); else reply_ok(c);
+        return 0;
+    }
+    db_value old;
+    int e = db_lookup(c, c->db, dst->ptr, dst->len, &old);
+    if (e < 0) { db_value_free(&v); return -1; }
+    if (e == 1) db_value_free(&old);
+    if (nx && e == 1) {
+        db_value_free(&v);
+        reply_int(c, 0);
+        return 0;
+    }
+    int rc = db_put(c, c->db, dst->ptr, dst->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    db_value_free(&v);
+    if (rc < 0 || db_delete(c, c->db, src->ptr, src->len) < 0) return -1;
+    if (nx) reply_int(c, 1); else reply_ok(c);
+    return 0;
+}
+static int rename_command(client *c) { return rename_generic(c, 0); }
+static int renamenx_command(client *c) { return rename_generic(c, 1); }
+
+/* COPY source destination [DB destination-db] [REPLACE] */
+static int copy_command(client *c) {
+    int64_t dbn = c->db;
+    int replace = 0;
+    opt_cursor o = {c, 3};
+    while (opt_more(&o)) {
+        if (opt_is(&o, "replace")) replace = 1;
+        else if (opt_is(&o, "db")) {
+            if (opt_ll(&o, &dbn) < 0) return -1;
+            if (dbn < 0 || dbn >= DB_COUNT) {
+                reply_error(c, "ERR DB index is out of range");
+                return -1;
+            }
+        } else {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    const resp_slice *src = &c->argv[1], *dst = &c->argv[2];
+    if (dbn == c->db && src->len == dst->len && memcmp(src->ptr, dst->ptr, src->len) == 0) {
+        reply_error(c, "ERR source and destination objects are the same");
+        return -1;
+    }
+    db_value v, old;
+    int r = db_lookup(c, c->db, src->ptr, src->len, &v);
+    if (r <= 0) {
+        if (r == 0) reply_int(c, 0);
+        return r;
+    }
+    int e = db_lookup(c, (int)dbn, dst->ptr, dst->len, &old);
+    if (e < 0) { db_value_free(&v); return -1; }
+    if (e == 1) db_value_free(&old);
+    if (e == 1 && !replace) {
+        db_value_free(&v);
+        reply_int(c, 0);
+        return 0;
+    }
+    int rc = db_put(c, (int)dbn, dst->ptr, dst->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    db_value_free(&v);
+    if (rc < 0) return -1;
+    reply_int(c, 1);
+    return 0;
+}
+
+/* MOVE key db */
+static int move_command(client *c) {
+    int64_t dbn;
+    if (parse_ll(c->argv[2].ptr, c->argv[2].len, &dbn) < 0 || dbn < 0 || dbn >= DB_COUNT) {
+        reply_error(c, "ERR DB index is out of range");
+        return -1;
+    }
+    if (dbn == c->db) {
+        reply_error(c, "ERR source and destination objects are the same");
+        return -1;
+    }
+    const resp_slice *k = &c->argv[1];
+    db_value v, old;
+    int r = db_lookup(c, c->db, k->ptr, k->len, &v);
+    if (r <= 0) {
+        if (r == 0) reply_int(c, 0);
+        return r;
+    }
+    int e = db_lookup(c, (int)dbn, k->ptr, k->len, &old);
+    if (e != 0) {
+        db_value_free(&v);
+        if (e == 1) { db_value_free(&old); reply_int(c, 0); return 0; }
+        return -1;
+    }
+    int rc = db_put(c, (int)dbn, k->ptr, k->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    db_value_free(&v);
+    if (rc < 0 || db_delete(c, c->db, k->ptr, k->len) < 0) return -1;
+    reply_int(c, 1);
+    return 0;
+}
+
+/* TOUCH key [key ...] */
+static int touch_command(client *c) { return exists_command(c); }
+
+/* RANDOMKEY: seeks to a random point of the keyspace (not uniform over
+ * keys, which would need a scan; good enough for its uses). */
+static int randomkey_command(client *c) {
+    char seed[8];
+    for (int i = 0; i < 8; i++) seed[i] = (char)(rand() & 0xff);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        db_iter it;
+        db_iter_open(&it, c, c->db, NULL, 0);
+        if (attempt == 0) db_iter_seek(&it, seed, sizeof seed, 0);
+        const char *k;
+        size_t kl;
+        enc_value v;
+        int r = db_iter_next(&it, &k, &kl, &v);
+        if (r == 1) reply_bulk(c, k, kl);
+        db_iter_close(&it);
+        if (r == 1) return 0;
+        if (r < 0) {
+            reply_error(c, "ERR storage error while iterating");
+            return -1;
+        }
+    }
+    reply_null(c);
+    return 0;
+}
+
+/* OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key | OBJECT HELP */
+static int object_command(client *c) {
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "help")) {
+        reply_array(c, 4);
+        reply_status(c, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+        reply_status(c, "ENCODING <key>");
+        reply_status(c, "IDLETIME <key>");
+        reply_status(c, "REFCOUNT <key>");
+        return 0;
+    }
+    if (c->argc != 3) {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try OBJECT HELP.",
+                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
+        return -1;
+    }
+    db_value v;
+    int r = db_lookup(c, c->db, c->argv[2].ptr, c->argv[2].len, &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        reply_null(c);
+        return 0;
+    }
+    int rc = 0;
+    if (arg_eq(sub, "encoding")) {
+        int64_t ll;
+        /* Redis's encodings for strings: int, embstr (<= 44 bytes), raw */
+        if (v.v.len <= 20 && parse_ll(v.v.payload, v.v.len, &ll) == 0) reply_bulkstr(c, "int");
+        else reply_bulkstr(c, v.v.len <= 44 ? "embstr" : "raw");
+    } else if (arg_eq(sub, "freq")) {
+        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+                       "Please note that when switching between policies at runtime LRU and LFU data "
+                       "will take some time to adjust.");
+        rc = -1;
+    } else if (arg_eq(sub, "idletime")) {
+        reply_int(c, 0);
+    } else if (arg_eq(sub, "refcount")) {
+        reply_int(c, 1);
+    } else {
+        reply_errorf(c, "ERR unknown subcommand '%.*s'. Try OBJECT HELP.", (int)(sub->len > 64 ? 64 : sub->len),
+                     sub->ptr);
+        rc = -1;
+    }
+    db_value_free(&v);
+    return rc;
+}
+
 const cmd_def cmd_keys_table[] = {
     {"del", del_command, -2, CMD_WRITE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys.", NULL},
     {"unlink", del_command, -2, CMD_WRITE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone).", NULL},
@@ -199,5 +382,12 @@ const cmd_def cmd_keys_table[] = {
     {"type", type_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the type of the value stored at a key.", NULL},
     {"keys", keys_command, 2, CMD_READONLY, 0, 0, 0, "generic", "pattern", "Returns all key names that match a pattern.", NULL},
     {"scan", scan_command, -2, CMD_READONLY, 0, 0, 0, "generic", "cursor [MATCH pattern] [COUNT count] [TYPE type]", "Iterates over the key names in the database.", NULL},
+    {"rename", rename_command, 3, CMD_WRITE, 1, 2, 1, "generic", "key newkey", "Renames a key, overwriting the destination (keeps the TTL).", NULL},
+    {"renamenx", renamenx_command, 3, CMD_WRITE | CMD_FAST, 1, 2, 1, "generic", "key newkey", "Renames a key only when the new name does not exist.", NULL},
+    {"copy", copy_command, -3, CMD_WRITE, 1, 2, 1, "generic", "source destination [DB destination-db] [REPLACE]", "Copies the value of a key to a new key.", NULL},
+    {"move", move_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key db", "Moves a key to another database.", NULL},
+    {"touch", touch_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts the keys that exist (no access times are kept).", NULL},
+    {"randomkey", randomkey_command, 1, CMD_READONLY, 0, 0, 0, "generic", "", "Returns a key name from the database.", NULL},
+    {"object", object_command, -2, CMD_READONLY, 2, 2, 1, "generic", "ENCODING|FREQ|IDLETIME|REFCOUNT key", "Inspects a key (best effort: encodings as Redis would report them).", NULL},
     CMD_TABLE_END,
 };
