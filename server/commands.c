@@ -38,6 +38,7 @@ void cmd_table_init(void) {
     add_table(cmd_string_table);
     add_table(cmd_keys_table);
     add_table(cmd_expire_table);
+    add_table(cmd_multi_table);
     add_table(cmd_kv_table);
     add_table(cmd_entity_table);
     add_table(cmd_user_table);
@@ -101,59 +102,81 @@ static int guard_refuses(client *c, const cmd_def *cmd) {
     return 0;
 }
 
+/* Runs one command's handler in the command context without committing:
+ * IDEMP replay/record around it. 0 ok, -1 failed (its writes must be
+ * dropped by the caller). */
+int cmd_call(client *c, const cmd_def *cmd) {
+    size_t mark = c->out.len;
+    c->cmd = cmd;
+    if (cmd->flags & CMD_IDEMP) {
+        int r = idemp_before(c, cmd); /* 1: replayed, -1: refused; nothing written */
+        if (r != 0) return r < 0 ? -1 : 0;
+    }
+    int rc = cmd->proc(c);
+    if (rc == 0 && c->idemp_active) idemp_after(c, mark);
+    c->idemp_active = 0;
+    c->lastcmd = cmd;
+    return rc;
+}
+
+/* Commits the command context after a successful command (or a whole
+ * EXEC), or drops it. On a storage error the replies since mark are
+ * replaced by the error: they promised writes that did not happen. */
+int cmd_finish(client *c, int rc, size_t mark, int sync) {
+    server *s = c->srv;
+    if (rc != 0) {
+        store_txn_clear(s->tx);
+        db_drop_counts(s);
+        return rc;
+    }
+    db_stage_counts(s);
+    if (store_txn_count(s->tx) == 0) {
+        db_drop_counts(s);
+        return 0;
+    }
+    char *err = NULL;
+    if (store_commit(s->tx, &err) < 0) {
+        c->out.len = mark;
+        reply_storage_error(c, err);
+        db_drop_counts(s);
+        return -1;
+    }
+    db_apply_counts(s);
+    if (sync) s->need_sync = 1;
+    return 0;
+}
+
 void cmd_dispatch(client *c) {
     server *s = c->srv;
     const cmd_def *cmd = cmd_lookup(c->argv[0].ptr, c->argv[0].len);
     s->stat_commands++;
     if (!cmd) {
         reply_unknown(c);
+        if (c->in_multi) c->multi_error = 1;
         return;
     }
     if ((cmd->arity > 0 && c->argc != cmd->arity) || (c->argc < -cmd->arity)) {
         reply_arity_error(c, cmd->name);
+        if (c->in_multi) c->multi_error = 1;
         return;
     }
     if (s->cfg.requirepass && !c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
+        if (c->in_multi) c->multi_error = 1;
         return;
     }
     if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
-        guard_refuses(c, cmd))
+        guard_refuses(c, cmd)) {
+        if (c->in_multi) c->multi_error = 1;
         return;
-
-    c->cmd = cmd;
+    }
+    if (c->in_multi && !(cmd->flags & CMD_NO_MULTI)) {
+        multi_queue(c, cmd);
+        return;
+    }
     size_t mark = c->out.len;
-    if (cmd->flags & CMD_IDEMP) {
-        int r = idemp_before(c, cmd); /* 1: replayed, -1: refused; nothing written */
-        if (r != 0) {
-            store_txn_clear(s->tx);
-            c->lastcmd = cmd;
-            return;
-        }
-    }
-    int rc = cmd->proc(c);
-    if (rc == 0) {
-        if (c->idemp_active) idemp_after(c, mark);
-        db_stage_counts(s);
-        if (store_txn_count(s->tx) > 0) {
-            char *err = NULL;
-            if (store_commit(s->tx, &err) < 0) {
-                c->out.len = mark; /* the reply promised a write that did not happen */
-                reply_storage_error(c, err);
-                db_drop_counts(s);
-            } else {
-                db_apply_counts(s);
-                if (cmd->flags & CMD_SYNC) s->need_sync = 1;
-            }
-        } else {
-            db_drop_counts(s);
-        }
-    } else {
-        c->idemp_active = 0;
-        store_txn_clear(s->tx);
-        db_drop_counts(s);
-    }
-    c->lastcmd = cmd;
+    int rc = cmd_call(c, cmd);
+    cmd_finish(c, rc, mark, (cmd->flags & CMD_SYNC) != 0);
 }
 
 /* ---- COMMAND ------------------------------------------------------------ */
@@ -290,9 +313,9 @@ int cmd_command(client *c) {
 /* docs/commands.md is generated from the table, so the docs cannot drift
  * from what dispatch does. */
 void cmd_write_markdown(FILE *f) {
-    static const char *groups[] = {"connection", "server", "string", "generic", "kv", "entity",
+    static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
                                    "user", "coins", "payment", NULL};
-    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "KV.* (SPEC §3)",
+    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
                                    "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)", NULL};
     cmd_table_init();

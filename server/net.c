@@ -287,6 +287,7 @@ static void client_close(client *c) {
     if (c->flags & CL_CLOSING) return;
     c->flags |= CL_CLOSING;
     server *s = c->srv;
+    multi_client_gone(c);
     if (c->prev) c->prev->next = c->next; else s->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nclients--;
@@ -570,4 +571,5 @@ void server_free(server *s) {
     store_close(s->st); /* flushes and syncs the WAL */
     resp_buf_free(&s->scratch);
     scan_cursors_free(s);
+    multi_free(s);
 }

@@ -101,6 +101,7 @@ extern const cmd_def cmd_server_table[];
 extern const cmd_def cmd_string_table[];
 extern const cmd_def cmd_keys_table[];
 extern const cmd_def cmd_expire_table[];
+extern const cmd_def cmd_multi_table[];
 extern const cmd_def cmd_kv_table[];
 extern const cmd_def cmd_entity_table[];
 extern const cmd_def cmd_user_table[];
@@ -153,6 +154,11 @@ struct client {
     char *name;
     char addr[64];
     uint64_t ctime_ms, last_ms;
+    /* MULTI/EXEC and WATCH (multi.c) */
+    int in_multi, multi_error, watch_dirty;
+    struct queued_cmd *queue;
+    int nqueued, qcap;
+    struct watch_entry *watched;
     /* IDEMP of the command being executed (domain.c) */
     int idemp_active;
     char *idemp_key;
@@ -193,6 +199,8 @@ struct server {
     uint64_t stat_expired;
     uint64_t last_sync_ms;
     uint64_t last_id;          /* domain id high-water mark */
+    struct watch_entry **watch_buckets; /* WATCH: encoded key -> watchers */
+    int nwatch;
     /* SCAN cursors: cursor -> last key returned */
     struct scan_cursor *cursors;
     uint64_t next_cursor;
@@ -206,6 +214,13 @@ uint64_t now_ms(void);
 
 /* Executes c->argv[0..argc): lookup, checks, handler, commit. */
 void cmd_dispatch(client *c);
+int cmd_call(client *c, const cmd_def *cmd);
+int cmd_finish(client *c, int rc, size_t mark, int sync);
+
+/* ---- transactions (multi.c) -------------------------------------------- */
+void multi_queue(client *c, const cmd_def *cmd);  /* replies +QUEUED */
+void multi_client_gone(client *c);                /* on close/RESET: discard, unwatch */
+void multi_free(server *s);
 
 /* ---- replies (append to c->out) --------------------------------------- */
 void reply_ok(client *c);
