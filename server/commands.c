@@ -34,6 +34,7 @@ static void add_table(const cmd_def *rows) {
 void cmd_table_init(void) {
     if (ncmds) return;
     add_table(cmd_conn_table);
+    add_table(cmd_client_table);
     add_table(cmd_server_table);
     add_table(cmd_string_table);
     add_table(cmd_keys_table);

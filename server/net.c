@@ -146,7 +146,13 @@ static void process_input(client *c) {
         if (c->parser.argc == 0) continue;
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
+        size_t mark = c->out.len;
+        int mode = c->reply_mode;
         cmd_dispatch(c);
+        /* CLIENT REPLY OFF/SKIP drop replies (SKIP: the next command's only) */
+        if (mode == 2 || (mode == 1 && c->reply_mode == 1) || (mode == 0 && c->reply_mode == 2))
+            c->out.len = mark;
+        if (mode == 2) c->reply_mode = 0;
         if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
             server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
                        (unsigned long long)c->id, s->cfg.output_buffer_limit);

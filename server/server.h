@@ -97,6 +97,7 @@ typedef struct cmd_def {
 
 /* Each family file exports its rows, terminated by a row with name NULL. */
 extern const cmd_def cmd_conn_table[];
+extern const cmd_def cmd_client_table[];
 extern const cmd_def cmd_server_table[];
 extern const cmd_def cmd_string_table[];
 extern const cmd_def cmd_keys_table[];
@@ -139,6 +140,7 @@ struct client {
     int db;
     int authenticated;
     int resp;                  /* protocol version, 2 */
+    int reply_mode;            /* CLIENT REPLY: 0 on, 1 off, 2 skip next */
     /* input */
     char *in;
     size_t inlen, incap, inneed;
