@@ -36,6 +36,7 @@ void cmd_table_init(void) {
     add_table(cmd_conn_table);
     add_table(cmd_client_table);
     add_table(cmd_server_table);
+    add_table(cmd_admin_table);
     add_table(cmd_string_table);
     add_table(cmd_keys_table);
     add_table(cmd_expire_table);
@@ -176,8 +177,10 @@ void cmd_dispatch(client *c) {
         return;
     }
     size_t mark = c->out.len;
+    uint64_t t0 = uv_hrtime();
     int rc = cmd_call(c, cmd);
     cmd_finish(c, rc, mark, (cmd->flags & CMD_SYNC) != 0);
+    slowlog_push(c, (uv_hrtime() - t0) / 1000);
 }
 
 /* ---- COMMAND ------------------------------------------------------------ */

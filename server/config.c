@@ -14,7 +14,7 @@
 #include "config.h"
 #include "server.h"
 
-enum opt_type { T_INT, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST };
+enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST };
 
 typedef struct option {
     const char *name;
@@ -47,6 +47,8 @@ static const option options[] = {
     {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
+    {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
+    {"slowlog-max-len", T_INT, F(slowlog_max_len), 1, 0, 1000000, NULL},
     /* Answered for clients and tools that ask (redis-benchmark asks for
      * save and appendonly); stagekv persists through the RocksDB WAL. */
     {"save", T_CONST, 0, 0, 0, 0, ""},
@@ -72,6 +74,8 @@ void config_defaults(config *c) {
     c->output_buffer_limit = 512LL * 1024 * 1024;
     c->block_cache_size = 256LL * 1024 * 1024;
     c->databases = 16;
+    c->slowlog_slower_than = 10000;
+    c->slowlog_max_len = 128;
 }
 
 void config_free(config *c) {
@@ -141,6 +145,12 @@ int config_set(config *c, const char *name, const char *val, int runtime, char *
         if (end == val || *end || errno || v < o->min || v > o->max) goto bad;
         *(int *)p = (int)v;
         return 0;
+    case T_LL:
+        errno = 0;
+        v = strtoll(val, &end, 10);
+        if (end == val || *end || errno || v < o->min || v > o->max) goto bad;
+        *(long long *)p = v;
+        return 0;
     case T_SIZE:
         if (config_parse_size(val, &v) < 0 || v < o->min || v > o->max) goto bad;
         *(long long *)p = v;
@@ -175,7 +185,8 @@ static void format_value(const config *c, const option *o, char *buf, size_t cap
     case T_STR: snprintf(buf, cap, "%s", *(char *const *)p ? *(char *const *)p : ""); break;
     case T_INT: snprintf(buf, cap, "%d", *(const int *)p); break;
     case T_OCTAL: snprintf(buf, cap, "%o", *(const int *)p); break;
-    case T_SIZE: snprintf(buf, cap, "%lld", *(const long long *)p); break;
+    case T_SIZE:
+    case T_LL: snprintf(buf, cap, "%lld", *(const long long *)p); break;
     case T_BOOL: snprintf(buf, cap, "%s", *(const int *)p ? "yes" : "no"); break;
     case T_FSYNC: {
         int v = *(const int *)p;

@@ -424,7 +424,7 @@ static void on_cron(uv_timer_t *t) {
 /* Active expiry: bounded work per tick, so the loop never stalls on it. */
 static void on_expire_tick(uv_timer_t *t) {
     server *s = t->data;
-    db_expire_sweep(s, now_ms(), 2000);
+    if (!s->active_expire_off) db_expire_sweep(s, now_ms(), 2000);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -510,6 +510,7 @@ int server_init(server *s, const config *cfg) {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
     s->start_ms = now_ms();
+    s->lastsave = s->start_ms / 1000;
     resp_buf_init(&s->scratch);
     cmd_table_init();
     if (!is_loopback(cfg->bind) && !cfg->requirepass) {
@@ -577,5 +578,6 @@ void server_free(server *s) {
     store_close(s->st); /* flushes and syncs the WAL */
     resp_buf_free(&s->scratch);
     scan_cursors_free(s);
+    slowlog_free(s);
     multi_free(s);
 }

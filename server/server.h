@@ -48,6 +48,8 @@ typedef struct config {
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
     long long block_cache_size;
     int databases;
+    long long slowlog_slower_than; /* µs; negative disables */
+    int slowlog_max_len;
 } config;
 
 void config_defaults(config *cfg);
@@ -99,6 +101,7 @@ typedef struct cmd_def {
 extern const cmd_def cmd_conn_table[];
 extern const cmd_def cmd_client_table[];
 extern const cmd_def cmd_server_table[];
+extern const cmd_def cmd_admin_table[];
 extern const cmd_def cmd_string_table[];
 extern const cmd_def cmd_keys_table[];
 extern const cmd_def cmd_expire_table[];
@@ -201,6 +204,9 @@ struct server {
     uint64_t stat_expired;
     uint64_t last_sync_ms;
     uint64_t last_id;          /* domain id high-water mark */
+    struct slowlog *slowlog;
+    int bgsave_running, bgsave_failed, active_expire_off;
+    uint64_t lastsave;         /* Unix seconds */
     struct watch_entry **watch_buckets; /* WATCH: encoded key -> watchers */
     int nwatch;
     /* SCAN cursors: cursor -> last key returned */
@@ -223,6 +229,8 @@ int cmd_finish(client *c, int rc, size_t mark, int sync);
 void multi_queue(client *c, const cmd_def *cmd);  /* replies +QUEUED */
 void multi_client_gone(client *c);                /* on close/RESET: discard, unwatch */
 void multi_free(server *s);
+void slowlog_push(client *c, uint64_t usec);
+void slowlog_free(server *s);
 
 /* ---- replies (append to c->out) --------------------------------------- */
 void reply_ok(client *c);

@@ -1,0 +1,299 @@
+/* Administration: BGSAVE LASTSAVE SLOWLOG LATENCY MEMORY DEBUG FUNCTION. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "server.h"
+
+/* ---- SLOWLOG --------------------------------------------------------------
+ * A ring of the slowest commands (over slowlog-log-slower-than µs), filled
+ * by dispatch through slowlog_push. */
+
+#define SLOWLOG_ARGS 32
+#define SLOWLOG_ARGLEN 128
+
+typedef struct slow_entry {
+    uint64_t id, when, usec;
+    int argc;
+    char *args[SLOWLOG_ARGS];
+    size_t lens[SLOWLOG_ARGS];
+    char addr[64], name[64];
+} slow_entry;
+
+struct slowlog {
+    slow_entry *ring;
+    int cap, len, head; /* head = next write position */
+    uint64_t next_id;
+};
+
+static void entry_free(slow_entry *e) {
+    for (int i = 0; i < e->argc; i++) free(e->args[i]);
+    e->argc = 0;
+}
+
+void slowlog_free(server *s) {
+    if (!s->slowlog) return;
+    for (int i = 0; i < s->slowlog->cap; i++) entry_free(&s->slowlog->ring[i]);
+    free(s->slowlog->ring);
+    free(s->slowlog);
+    s->slowlog = NULL;
+}
+
+void slowlog_push(client *c, uint64_t usec) {
+    server *s = c->srv;
+    if (s->cfg.slowlog_slower_than < 0 || (long long)usec < s->cfg.slowlog_slower_than) return;
+    if (s->cfg.slowlog_max_len <= 0) return;
+    struct slowlog *l = s->slowlog;
+    if (!l || l->cap != s->cfg.slowlog_max_len) {
+        uint64_t next = l ? l->next_id : 0;
+        slowlog_free(s);
+        if (!(l = calloc(1, sizeof *l)) || !(l->ring = calloc((size_t)s->cfg.slowlog_max_len, sizeof *l->ring))) {
+            free(l);
+            return;
+        }
+        l->cap = s->cfg.slowlog_max_len;
+        l->next_id = next;
+        s->slowlog = l;
+    }
+    slow_entry *e = &l->ring[l->head];
+    entry_free(e);
+    e->id = l->next_id++;
+    e->when = now_ms() / 1000;
+    e->usec = usec;
+    int n = c->argc < SLOWLOG_ARGS ? c->argc : SLOWLOG_ARGS;
+    for (int i = 0; i < n; i++) {
+        char buf[SLOWLOG_ARGLEN + 40];
+        size_t len = c->argv[i].len;
+        if (i == SLOWLOG_ARGS - 1 && c->argc > SLOWLOG_ARGS) {
+            len = (size_t)snprintf(buf, sizeof buf, "... (%d more arguments)", c->argc - SLOWLOG_ARGS + 1);
+        } else if (len > SLOWLOG_ARGLEN) {
+            len = (size_t)snprintf(buf, sizeof buf, "%.*s... (%zu more bytes)", SLOWLOG_ARGLEN, c->argv[i].ptr,
+                                   c->argv[i].len - SLOWLOG_ARGLEN);
+        } else {
+            memcpy(buf, c->argv[i].ptr, len);
+        }
+        e->args[i] = malloc(len ? len : 1);
+        if (!e->args[i]) break;
+        memcpy(e->args[i], buf, len);
+        e->lens[i] = len;
+        e->argc = i + 1;
+    }
+    snprintf(e->addr, sizeof e->addr, "%s", c->addr);
+    snprintf(e->name, sizeof e->name, "%s", c->name ? c->name : "");
+    l->head = (l->head + 1) % l->cap;
+    if (l->len < l->cap) l->len++;
+}
+
+/* SLOWLOG GET [count] | LEN | RESET | HELP */
+static int slowlog_command(client *c) {
+    struct slowlog *l = c->srv->slowlog;
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "len") && c->argc == 2) {
+        reply_int(c, l ? l->len : 0);
+    } else if (arg_eq(sub, "reset") && c->argc == 2) {
+        if (l) {
+            for (int i = 0; i < l->cap; i++) entry_free(&l->ring[i]);
+            l->len = l->head = 0;
+        }
+        reply_ok(c);
+    } else if (arg_eq(sub, "get") && c->argc <= 3) {
+        int64_t count = 10;
+        if (c->argc == 3 && (parse_ll(c->argv[2].ptr, c->argv[2].len, &count) < 0 || count < -1)) {
+            reply_error(c, "ERR count should be greater than or equal to -1");
+            return -1;
+        }
+        int n = l ? l->len : 0;
+        if (count >= 0 && count < n) n = (int)count;
+        reply_array(c, n);
+        for (int i = 0; i < n; i++) {
+            slow_entry *e = &l->ring[(l->head - 1 - i + l->cap * 2) % l->cap];
+            reply_array(c, 6);
+            reply_int(c, (int64_t)e->id);
+            reply_int(c, (int64_t)e->when);
+            reply_int(c, (int64_t)e->usec);
+            reply_array(c, e->argc);
+            for (int a = 0; a < e->argc; a++) reply_bulk(c, e->args[a], e->lens[a]);
+            reply_bulkstr(c, e->addr);
+            reply_bulkstr(c, e->name);
+        }
+    } else if (arg_eq(sub, "help")) {
+        reply_array(c, 4);
+        reply_status(c, "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+        reply_status(c, "GET [<count>]");
+        reply_status(c, "LEN");
+        reply_status(c, "RESET");
+    } else {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try SLOWLOG HELP.",
+                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
+        return -1;
+    }
+    return 0;
+}
+
+/* LATENCY LATEST|HISTORY event|RESET [event ...]|DOCTOR|HELP: stagekv keeps
+ * no latency events (see SLOWLOG and docs/performance.md). */
+static int latency_command(client *c) {
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "latest") || arg_eq(sub, "history")) reply_array(c, 0);
+    else if (arg_eq(sub, "reset")) reply_int(c, 0);
+    else if (arg_eq(sub, "doctor")) reply_bulkstr(c, "stagekv does not sample latency events; use SLOWLOG.");
+    else if (arg_eq(sub, "help")) {
+        reply_array(c, 1);
+        reply_status(c, "LATENCY LATEST | HISTORY <event> | RESET [<event> ...] | DOCTOR");
+    } else {
+        reply_errorf(c, "ERR unknown subcommand '%.*s'. Try LATENCY HELP.", (int)(sub->len > 64 ? 64 : sub->len),
+                     sub->ptr);
+        return -1;
+    }
+    return 0;
+}
+
+/* MEMORY USAGE key [SAMPLES n] | DOCTOR | STATS | HELP */
+static int memory_command(client *c) {
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "usage") && (c->argc == 3 || c->argc == 5)) {
+        db_value v;
+        int r = db_lookup(c, c->db, c->argv[2].ptr, c->argv[2].len, &v);
+        if (r < 0) return -1;
+        if (r == 0) {
+            reply_null(c);
+            return 0;
+        }
+        /* stored bytes: key, header and payload, plus RocksDB's per-entry overhead */
+        reply_int(c, (int64_t)(c->argv[2].len + v.raw.len + 1 + 24));
+        db_value_free(&v);
+    } else if (arg_eq(sub, "doctor")) {
+        reply_bulkstr(c, "Hi Sam, I can't find any memory issue in your instance.");
+    } else if (arg_eq(sub, "stats")) {
+        uint64_t mem = 0;
+        store_property_int(c->srv->st, STORE_CF_DATA, "rocksdb.cur-size-all-mem-tables", &mem);
+        reply_array(c, 2);
+        reply_bulkstr(c, "rocksdb.memtables");
+        reply_int(c, (int64_t)mem);
+    } else if (arg_eq(sub, "help")) {
+        reply_array(c, 1);
+        reply_status(c, "MEMORY USAGE <key> | DOCTOR | STATS");
+    } else {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try MEMORY HELP.",
+                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
+        return -1;
+    }
+    return 0;
+}
+
+/* DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1: what test suites use. */
+static int debug_command(client *c) {
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "sleep") && c->argc == 3) {
+        long double secs;
+        if (parse_ld(c->argv[2].ptr, c->argv[2].len, &secs) < 0 || secs < 0) {
+            reply_error(c, "ERR value is not a valid float");
+            return -1;
+        }
+        /* Blocks the loop on purpose, as in Redis: tests use it to stall the server. */
+        struct timespec ts = {(time_t)secs, (long)((secs - (long double)(time_t)secs) * 1e9L)};
+        nanosleep(&ts, NULL);
+        reply_ok(c);
+    } else if (arg_eq(sub, "set-active-expire") && c->argc == 3) {
+        c->srv->active_expire_off = c->argv[2].len == 1 && c->argv[2].ptr[0] == '0';
+        reply_ok(c);
+    } else {
+        reply_error(c, "ERR DEBUG subcommand not supported by stagekv (SLEEP, SET-ACTIVE-EXPIRE)");
+        return -1;
+    }
+    return 0;
+}
+
+/* FUNCTION FLUSH [ASYNC|SYNC] | LIST: stagekv has no functions. */
+static int function_command(client *c) {
+    if (arg_eq(&c->argv[1], "flush") && c->argc <= 3) reply_ok(c);
+    else if (arg_eq(&c->argv[1], "list")) reply_array(c, 0);
+    else {
+        reply_error(c, "ERR stagekv has no functions (FUNCTION FLUSH and LIST only)");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- BGSAVE: a RocksDB checkpoint (hard links) into dir/backup-<ts>, made
+ * on a worker thread so the loop keeps serving. */
+
+typedef struct save_job {
+    uv_work_t req;
+    server *s;
+    char path[512];
+    char *err;
+} save_job;
+
+static void save_work(uv_work_t *req) {
+    save_job *j = req->data;
+    store_checkpoint(j->s->st, j->path, &j->err);
+}
+
+static void save_done(uv_work_t *req, int status) {
+    save_job *j = req->data;
+    (void)status;
+    server *s = j->s;
+    s->bgsave_running = 0;
+    if (j->err) {
+        s->bgsave_failed = 1;
+        server_log(LL_WARNING, "BGSAVE into %s failed: %s", j->path, j->err);
+        free(j->err);
+    } else {
+        s->bgsave_failed = 0;
+        s->lastsave = now_ms() / 1000;
+        server_log(LL_NOTICE, "BGSAVE: checkpoint written to %s", j->path);
+    }
+    free(j);
+}
+
+/* BGSAVE [SCHEDULE] */
+static int bgsave_command(client *c) {
+    server *s = c->srv;
+    if (c->argc > 2 || (c->argc == 2 && !arg_eq(&c->argv[1], "schedule"))) {
+        reply_syntax_error(c);
+        return -1;
+    }
+    if (s->bgsave_running) {
+        reply_error(c, "ERR Background save already in progress");
+        return -1;
+    }
+    save_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    j->s = s;
+    j->req.data = j;
+    /* The WAL up to now goes into the checkpoint. */
+    store_flush_wal(s->st, 0, NULL);
+    snprintf(j->path, sizeof j->path, "%s/backup-%llu", s->cfg.dir, (unsigned long long)now_ms());
+    if (uv_queue_work(s->loop, &j->req, save_work, save_done) < 0) {
+        free(j);
+        reply_error(c, "ERR cannot start the background save");
+        return -1;
+    }
+    s->bgsave_running = 1;
+    reply_status(c, "Background saving started");
+    return 0;
+}
+
+/* LASTSAVE */
+static int lastsave_command(client *c) {
+    reply_int(c, (int64_t)c->srv->lastsave);
+    return 0;
+}
+
+const cmd_def cmd_admin_table[] = {
+    {"bgsave", bgsave_command, -1, CMD_ADMIN, 0, 0, 0, "server", "[SCHEDULE]", "Writes a RocksDB checkpoint into dir/backup-<ms> in the background.", NULL},
+    {"lastsave", lastsave_command, 1, CMD_FAST, 0, 0, 0, "server", "", "Returns the Unix time of the last successful BGSAVE (or the start).", NULL},
+    {"slowlog", slowlog_command, -2, CMD_ADMIN, 0, 0, 0, "server", "GET [count]|LEN|RESET|HELP", "Reads or resets the slow log.", NULL},
+    {"latency", latency_command, -2, CMD_ADMIN, 0, 0, 0, "server", "LATEST|HISTORY event|RESET|DOCTOR|HELP", "Latency events (none are sampled; use SLOWLOG).", NULL},
+    {"memory", memory_command, -2, CMD_READONLY, 0, 0, 0, "server", "USAGE key|DOCTOR|STATS|HELP", "Estimates memory and storage use.", NULL},
+    {"debug", debug_command, -2, CMD_ADMIN, 0, 0, 0, "server", "SLEEP seconds|SET-ACTIVE-EXPIRE 0|1", "Test-suite helpers.", NULL},
+    {"function", function_command, -2, CMD_WRITE, 0, 0, 0, "server", "FLUSH [ASYNC|SYNC]|LIST", "Functions (stagekv has none).", NULL},
+    CMD_TABLE_END,
+};
