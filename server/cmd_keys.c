@@ -272,7 +272,8 @@ static int copy_command(client *c) {
 /* MOVE key db */
 static int move_command(client *c) {
     int64_t dbn;
-    if (parse_ll(c->argv[2].ptr, c->argv[2].len, &dbn) < 0 || dbn < 0 || dbn >= DB_COUNT) {
+    if (arg_ll_or_reply(c, &c->argv[2], &dbn) < 0) return -1;
+    if (dbn < 0 || dbn >= DB_COUNT) {
         reply_error(c, "ERR DB index is out of range");
         return -1;
     }
@@ -375,6 +376,36 @@ static int object_command(client *c) {
     return rc;
 }
 
+/* SWAPDB index1 index2: O(1), the SELECT numbers are remapped. */
+static int swapdb_command(client *c) {
+    int64_t a, b;
+    if (parse_ll(c->argv[1].ptr, c->argv[1].len, &a) < 0) {
+        reply_error(c, "ERR invalid first DB index");
+        return -1;
+    }
+    if (parse_ll(c->argv[2].ptr, c->argv[2].len, &b) < 0) {
+        reply_error(c, "ERR invalid second DB index");
+        return -1;
+    }
+    if (a < 0 || a >= DB_COUNT || b < 0 || b >= DB_COUNT) {
+        reply_error(c, "ERR DB index is out of range");
+        return -1;
+    }
+    /* Database 0 holds the domain engine's documents: swapping it away would
+     * break their invariants (counters and indexes stay with the engine). */
+    if (c->srv->cfg.domain_write_guard && (a == 0 || b == 0) && a != b && db_has_owned(c, 0)) {
+        reply_error(c, "ERR database 0 holds keys owned by the domain engine; SWAPDB refused "
+                       "(domain-write-guard)");
+        return -1;
+    }
+    if (a != b) {
+        watch_swapdb(c->srv, (int)a, (int)b);
+        db_swap(c, (int)a, (int)b);
+    }
+    reply_ok(c);
+    return 0;
+}
+
 const cmd_def cmd_keys_table[] = {
     {"del", del_command, -2, CMD_WRITE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys.", NULL},
     {"unlink", del_command, -2, CMD_WRITE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone).", NULL},
@@ -389,5 +420,6 @@ const cmd_def cmd_keys_table[] = {
     {"touch", touch_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts the keys that exist (no access times are kept).", NULL},
     {"randomkey", randomkey_command, 1, CMD_READONLY, 0, 0, 0, "generic", "", "Returns a key name from the database.", NULL},
     {"object", object_command, -2, CMD_READONLY, 2, 2, 1, "generic", "ENCODING|FREQ|IDLETIME|REFCOUNT key", "Inspects a key (best effort: encodings as Redis would report them).", NULL},
+    {"swapdb", swapdb_command, 3, CMD_WRITE | CMD_FAST, 0, 0, 0, "generic", "index1 index2", "Swaps two databases (O(1): a persisted map of database numbers).", NULL},
     CMD_TABLE_END,
 };

@@ -17,7 +17,7 @@ int cmd_command(client *c);
 static int dbsize_command(client *c) {
     /* Due keys go first, so the count never includes an expired key. */
     if (store_txn_count(c->srv->tx) == 0) db_expire_sweep(c->srv, now_ms(), -1);
-    reply_int(c, c->srv->dbsize[c->db]);
+    reply_int(c, db_size(c->srv, c->db));
     return 0;
 }
 
@@ -229,7 +229,7 @@ static int info_command(client *c) {
     if (want(c, "keyspace", 1)) {
         ADD("# Keyspace\r\n");
         for (int db = 0; db < DB_COUNT; db++)
-            if (s->dbsize[db]) ADD("db%d:keys=%lld,expires=0,avg_ttl=0\r\n", db, (long long)s->dbsize[db]);
+            if (db_size(s, db)) ADD("db%d:keys=%lld,expires=0,avg_ttl=0\r\n", db, (long long)db_size(s, db));
     }
 #undef ADD
     /* drop the trailing blank line, as Redis does */

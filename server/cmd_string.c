@@ -370,7 +370,7 @@ static int setrange_command(client *c) {
         return -1;
     }
     const resp_slice *add = &c->argv[3];
-    if (off + (int64_t)add->len > MAX_STRING) {
+    if (off > MAX_STRING - (int64_t)add->len) {
         reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return -1;
     }

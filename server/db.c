@@ -14,10 +14,10 @@ typedef struct keybuf {
     size_t n;
 } keybuf;
 
-static int kb_make(keybuf *kb, int db, const char *k, size_t kl) {
+static int kb_make(keybuf *kb, const server *s, int db, const char *k, size_t kl) {
     kb->p = kl + 1 <= KEY_STACK ? kb->stack : malloc(kl + 1);
     if (!kb->p) return -1;
-    kb->n = enc_data_key(kb->p, db, k, kl);
+    kb->n = enc_data_key(kb->p, s->dbmap[db], k, kl);
     return 0;
 }
 static void kb_free(keybuf *kb) {
@@ -49,7 +49,7 @@ static int raw_get(client *c, const keybuf *kb, db_value *out) {
 int db_lookup(client *c, int db, const char *k, size_t kl, db_value *out) {
     keybuf kb;
     memset(out, 0, sizeof *out);
-    if (kb_make(&kb, db, k, kl) < 0) {
+    if (kb_make(&kb, c->srv, db, k, kl) < 0) {
         reply_error(c, "ERR out of memory");
         return -1;
     }
@@ -82,7 +82,7 @@ int db_put(client *c, int db, const char *k, size_t kl, unsigned type,
            int64_t expire_ms, const char *payload, size_t pl, int existed) {
     server *s = c->srv;
     keybuf kb;
-    if (kb_make(&kb, db, k, kl) < 0) {
+    if (kb_make(&kb, c->srv, db, k, kl) < 0) {
         reply_error(c, "ERR out of memory");
         return -1;
     }
@@ -123,7 +123,7 @@ int db_put(client *c, int db, const char *k, size_t kl, unsigned type,
         }
     }
     kb_free(&kb);
-    if (!existed) note_delta(s, db, 1);
+    if (!existed) note_delta(s, s->dbmap[db], 1);
     return 0;
 }
 
@@ -131,7 +131,7 @@ int db_delete(client *c, int db, const char *k, size_t kl) {
     server *s = c->srv;
     keybuf kb;
     db_value v;
-    if (kb_make(&kb, db, k, kl) < 0) {
+    if (kb_make(&kb, c->srv, db, k, kl) < 0) {
         reply_error(c, "ERR out of memory");
         return -1;
     }
@@ -141,14 +141,14 @@ int db_delete(client *c, int db, const char *k, size_t kl) {
     store_val_free(&v.raw);
     store_del(s->tx, STORE_CF_DATA, kb.p, kb.n);
     kb_free(&kb);
-    note_delta(s, db, -1);
+    note_delta(s, s->dbmap[db], -1);
     return live;
 }
 
 int64_t db_delete_prefix(client *c, int db, const char *p, size_t pl) {
     server *s = c->srv;
     keybuf lo;
-    if (kb_make(&lo, db, p, pl) < 0) {
+    if (kb_make(&lo, s, db, p, pl) < 0) {
         reply_error(c, "ERR out of memory");
         return -1;
     }
@@ -177,7 +177,7 @@ int64_t db_delete_prefix(client *c, int db, const char *p, size_t pl) {
     }
     if (stored) {
         store_del_range(s->tx, STORE_CF_DATA, lo.p, lo.n, hi, hl);
-        note_delta(s, db, -stored);
+        note_delta(s, s->dbmap[db], -stored);
     }
     free(hi);
     kb_free(&lo);
@@ -186,12 +186,17 @@ int64_t db_delete_prefix(client *c, int db, const char *p, size_t pl) {
 
 int db_flush(client *c, int db) {
     server *s = c->srv;
-    char lo = (char)db, hi = (char)(db + 1);
-    if (s->dbsize[db] + s->dbsize_delta[db] == 0 && store_txn_count(s->tx) == 0) return 0;
+    int p = s->dbmap[db];
+    char lo = (char)p, hi = (char)(p + 1);
+    if (s->dbsize[p] + s->dbsize_delta[p] == 0 && store_txn_count(s->tx) == 0) return 0;
     store_del_range(s->tx, STORE_CF_DATA, &lo, 1, &hi, 1);
-    note_delta(s, db, -(s->dbsize[db] + s->dbsize_delta[db]));
+    note_delta(s, p, -(s->dbsize[p] + s->dbsize_delta[p]));
     return 0;
 }
+
+int db_phys(const server *s, int db) { return s->dbmap[db]; }
+
+int64_t db_size(const server *s, int db) { return s->dbsize[s->dbmap[db]]; }
 
 /* ---- iteration ---------------------------------------------------------- */
 
@@ -199,7 +204,7 @@ void db_iter_open(db_iter *di, client *c, int db, const char *p, size_t pl) {
     char stack[KEY_STACK + 1];
     char *lo = pl + 1 <= KEY_STACK ? stack : malloc(pl + 1);
     char *hi = lo ? malloc(pl + 1) : NULL;
-    di->db = db;
+    di->db = c->srv->dbmap[db];
     di->now = (int64_t)now_ms();
     di->started = 0;
     di->it = NULL;
@@ -207,7 +212,7 @@ void db_iter_open(db_iter *di, client *c, int db, const char *p, size_t pl) {
         if (lo != stack) free(lo);
         return;
     }
-    size_t ll = enc_data_key(lo, db, p, pl);
+    size_t ll = enc_data_key(lo, c->srv->dbmap[db], p, pl);
     size_t hl = enc_prefix_end(hi, lo, ll);
     di->it = store_iter_new(c->srv->tx, STORE_CF_DATA, lo, ll, hi, hl);
     free(hi);
@@ -307,8 +312,19 @@ int64_t db_expire_sweep(server *s, uint64_t now, int64_t max) {
 
 /* ---- maintained key counts ------------------------------------------------ */
 
+static const char DBMAP_KEY[] = "dbmap";
+
 int db_load_counts(server *s, char **err) {
     store_txn *t = s->tx;
+    for (int db = 0; db < DB_COUNT; db++) s->dbmap[db] = (uint8_t)db;
+    store_val m;
+    int r0 = store_get(t, STORE_CF_META, DBMAP_KEY, sizeof DBMAP_KEY - 1, &m, err);
+    if (r0 < 0) return -1;
+    if (r0 == 1) {
+        if (m.len == DB_COUNT)
+            for (int db = 0; db < DB_COUNT; db++) s->dbmap[db] = (uint8_t)((unsigned char)m.ptr[db] % DB_COUNT);
+        store_val_free(&m);
+    }
     for (int db = 0; db < DB_COUNT; db++) {
         char k[2] = {ENC_META_DBSIZE, (char)db};
         store_val v;
@@ -347,6 +363,21 @@ void db_drop_counts(server *s) {
     s->dbsize_dirty = 0;
 }
 
+void db_swap(client *c, int a, int b) {
+    server *s = c->srv;
+    uint8_t t = s->dbmap[a];
+    s->dbmap[a] = s->dbmap[b];
+    s->dbmap[b] = t;
+    store_put(s->tx, STORE_CF_META, DBMAP_KEY, sizeof DBMAP_KEY - 1, (const char *)s->dbmap, DB_COUNT);
+}
+
+void db_unswap(client *c, int a, int b) {
+    server *s = c->srv;
+    uint8_t t = s->dbmap[a];
+    s->dbmap[a] = s->dbmap[b];
+    s->dbmap[b] = t;
+}
+
 /* ---- the write guard --------------------------------------------------- */
 
 static const char *const owned[] = {
@@ -355,6 +386,20 @@ static const char *const owned[] = {
     "messages:", "conversations:", "notifications:", "email:", "tickets:",
     "analytics:", NULL,
 };
+
+int db_has_owned(client *c, int db) {
+    for (const char *const *o = owned; *o; o++) {
+        db_iter it;
+        const char *k;
+        size_t kl;
+        enc_value v;
+        db_iter_open(&it, c, db, *o, strlen(*o));
+        int r = db_iter_next(&it, &k, &kl, &v);
+        db_iter_close(&it);
+        if (r != 0) return 1; /* found, or an error: refuse either way */
+    }
+    return 0;
+}
 
 int db_owned(int db, const char *k, size_t kl, int is_prefix) {
     if (db != 0) return 0;

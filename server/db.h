@@ -57,7 +57,18 @@ void db_iter_close(db_iter *di);
  * number of keys removed, -1 on a storage error. */
 int64_t db_expire_sweep(server *s, uint64_t now, int64_t max);
 
-/* Startup: read the persisted key counts. */
+/* SELECT numbers are logical: a map (persisted in the meta CF) gives the
+ * physical db byte of the key encoding, so SWAPDB is O(1). */
+int db_phys(const server *s, int db);
+int64_t db_size(const server *s, int db);
+/* SWAPDB: swaps the map entries and stages the new map in the batch;
+ * db_unswap undoes the in-memory swap when the command fails. */
+void db_swap(client *c, int a, int b);
+void db_unswap(client *c, int a, int b);
+/* 1 when database db holds a key under an owned prefix (or on error). */
+int db_has_owned(client *c, int db);
+
+/* Startup: read the persisted key counts and the db map. */
 int db_load_counts(server *s, char **err);
 /* Before commit: write the changed key counts into the command's batch. */
 void db_stage_counts(server *s);

@@ -30,8 +30,9 @@ typedef struct queued_cmd {
 typedef struct watch_entry {
     struct watch_entry *next_bucket, *next_client;
     client *c;
-    char *key; /* db || key */
+    char *key; /* physical db || key */
     size_t kl;
+    int ldb;   /* the SELECT db it was watched in */
     int64_t expires_at; /* a live key's expiry at WATCH time: expiring later dirties */
     int stale;          /* already expired at WATCH time: its deletion changes nothing */
 } watch_entry;
@@ -123,15 +124,19 @@ static void touch(void *arg, const char *k, size_t kl, const char *end, size_t e
     }
 }
 
+static void unlink_entry(server *s, watch_entry *w) {
+    for (watch_entry **pp = &s->watch_buckets[hash_key(w->key, w->kl)]; *pp; pp = &(*pp)->next_bucket)
+        if (*pp == w) {
+            *pp = w->next_bucket;
+            return;
+        }
+}
+
 static void unwatch_all(client *c) {
     server *s = c->srv;
     for (watch_entry *w = c->watched, *next; w; w = next) {
         next = w->next_client;
-        for (watch_entry **pp = &s->watch_buckets[hash_key(w->key, w->kl)]; *pp; pp = &(*pp)->next_bucket)
-            if (*pp == w) {
-                *pp = w->next_bucket;
-                break;
-            }
+        unlink_entry(s, w);
         free(w->key);
         free(w);
         s->nwatch--;
@@ -144,6 +149,40 @@ static void unwatch_all(client *c) {
 void multi_client_gone(client *c) {
     discard_queue(c);
     unwatch_all(c);
+}
+
+/* SWAPDB a b, before the map changes: a watcher of a key in either db is
+ * dirty when the key is stored on either side (as Redis does), and its
+ * entry moves to the physical db its SELECT db will map to. */
+void watch_swapdb(server *s, int a, int b) {
+    if (!s->nwatch) return;
+    watch_entry *moved = NULL;
+    for (int i = 0; i < WATCH_BUCKETS; i++) {
+        for (watch_entry *w = s->watch_buckets[i], *next; w; w = next) {
+            next = w->next_bucket;
+            if (w->ldb != a && w->ldb != b) continue;
+            int other = db_phys(s, w->ldb == a ? b : a);
+            store_val v;
+            int here = store_get(s->tx, STORE_CF_DATA, w->key, w->kl, &v, NULL) == 1;
+            if (here) store_val_free(&v);
+            w->key[0] = (char)other;
+            int there = store_get(s->tx, STORE_CF_DATA, w->key, w->kl, &v, NULL) == 1;
+            if (there) store_val_free(&v);
+            w->key[0] = (char)db_phys(s, w->ldb);
+            if (here || there) w->c->watch_dirty = 1;
+            unlink_entry(s, w);
+            w->key[0] = (char)other;
+            w->next_bucket = moved;
+            moved = w;
+        }
+    }
+    while (moved) {
+        watch_entry *w = moved;
+        moved = w->next_bucket;
+        uint32_t bk = hash_key(w->key, w->kl);
+        w->next_bucket = s->watch_buckets[bk];
+        s->watch_buckets[bk] = w;
+    }
 }
 
 void multi_free(server *s) {
@@ -169,7 +208,7 @@ static int watch_command(client *c) {
             reply_error(c, "ERR out of memory");
             return -1;
         }
-        size_t ekl = enc_data_key(ek, c->db, k->ptr, k->len);
+        size_t ekl = enc_data_key(ek, db_phys(s, c->db), k->ptr, k->len);
         int dup = 0;
         for (watch_entry *w = c->watched; w && !dup; w = w->next_client)
             dup = w->kl == ekl && memcmp(w->key, ek, ekl) == 0;
@@ -193,6 +232,7 @@ static int watch_command(client *c) {
             store_val_free(&v);
         }
         w->c = c;
+        w->ldb = c->db;
         w->key = ek;
         w->kl = ekl;
         uint32_t b = hash_key(ek, ekl);

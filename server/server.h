@@ -193,7 +193,8 @@ struct server {
     int sync_running;          /* a background WAL fsync is under way */
     int shutting_down;
     /* keyspace: maintained key counts per db, persisted in the meta CF */
-    int64_t dbsize[DB_COUNT];
+    uint8_t dbmap[DB_COUNT];   /* logical (SELECT) -> physical db byte */
+    int64_t dbsize[DB_COUNT];  /* by physical db */
     int64_t dbsize_delta[DB_COUNT]; /* of the command being executed */
     uint32_t dbsize_dirty;          /* bit per db with a non-zero delta */
     resp_buf scratch;               /* value encoding, reused */
@@ -229,6 +230,7 @@ int cmd_finish(client *c, int rc, size_t mark, int sync);
 void multi_queue(client *c, const cmd_def *cmd);  /* replies +QUEUED */
 void multi_client_gone(client *c);                /* on close/RESET: discard, unwatch */
 void multi_free(server *s);
+void watch_swapdb(server *s, int a, int b);
 void slowlog_push(client *c, uint64_t usec);
 void slowlog_free(server *s);
 
