@@ -1,0 +1,659 @@
+/* End-to-end tests of the connection and server commands against a real
+ * stagekv-server: PING ECHO QUIT HELLO AUTH COMMAND INFO CONFIG TIME
+ * SHUTDOWN and the unknown-command error, with Redis 7 texts. */
+#include "harness.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static skv_server srv;
+static redisContext *c;
+
+/* Assertion helpers like the harness's, but their messages name the line of
+ * the test that made them (L_), so a failure points at its command. */
+static int L_;
+#define expect_status(r, s) (L_ = __LINE__, expect_status_l((r), (s)))
+#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
+#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
+#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
+#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
+#define expect_error_eq(r, t) (L_ = __LINE__, expect_error_eq_l((r), (t)))
+
+static inline const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
+
+static inline void expect_status_l(redisReply *r, const char *s) {
+    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "line %d: expected +%s, got type %d (%s)", L_, s, r->type, rstr(r));
+    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s, "line %d: got +%s, expected +%s", L_, r->str, s);
+    freeReplyObject(r);
+}
+
+static inline void expect_int_l(redisReply *r, long long v) {
+    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected :%lld, got type %d (%s)", L_, v, r->type, rstr(r));
+    if (r->type == REDIS_REPLY_INTEGER)
+        cr_expect_eq(r->integer, v, "line %d: expected :%lld, got :%lld", L_, v, r->integer);
+    freeReplyObject(r);
+}
+
+static inline void expect_bulk_l(redisReply *r, const char *s) {
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk '%s', got type %d (%s)", L_, s, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_STRING)
+        cr_expect_str_eq(r->str, s, "line %d: got '%s', expected '%s'", L_, r->str, s);
+    freeReplyObject(r);
+}
+
+static inline void expect_nil_l(redisReply *r) {
+    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
+    freeReplyObject(r);
+}
+
+/* An error reply starting with prefix. */
+static inline void expect_error_l(redisReply *r, const char *prefix) {
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s...', got type %d (%s)", L_, prefix,
+                 r->type, rstr(r));
+    if (r->type == REDIS_REPLY_ERROR)
+        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
+                  r->str, prefix);
+    freeReplyObject(r);
+}
+
+/* An error reply with exactly this text. */
+static inline void expect_error_eq_l(redisReply *r, const char *text) {
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s', got type %d (%s)", L_, text, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_ERROR)
+        cr_expect_str_eq(r->str, text, "line %d: got -%s, expected -%s", L_, r->str, text);
+    freeReplyObject(r);
+}
+
+static void up(void) {
+    skv_start(&srv, NULL);
+    c = skv_connect(&srv);
+}
+static void up_auth(void) {
+    const char *extra[] = {"--requirepass", "secret", NULL};
+    skv_start(&srv, extra);
+    c = skv_connect(&srv);
+}
+static void down(void) {
+    if (c) redisFree(c);
+    c = NULL;
+    skv_cleanup(&srv);
+}
+
+#define expect_error_has(...) (L_ = __LINE__, expect_error_has_l(__VA_ARGS__))
+static void expect_error_has_l(redisReply *r, const char *prefix, const char *part) {
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error, got type %d (%s)", L_, r->type, r->str ? r->str : "");
+    if (r->type == REDIS_REPLY_ERROR) {
+        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: '%s' does not start with '%s'", L_, r->str, prefix);
+        if (part) cr_expect(strstr(r->str, part) != NULL, "line %d: '%s' does not contain '%s'", L_, r->str, part);
+    }
+    freeReplyObject(r);
+}
+
+/* Looks a field up in a flat RESP2 map (name, value, name, value, ...). */
+static redisReply *map_get(redisReply *m, const char *name) {
+    if (m->type != REDIS_REPLY_ARRAY) return NULL;
+    for (size_t i = 0; i + 1 < m->elements; i += 2)
+        if (m->element[i]->type == REDIS_REPLY_STRING && strcmp(m->element[i]->str, name) == 0)
+            return m->element[i + 1];
+    return NULL;
+}
+
+static int array_has(redisReply *a, const char *s) {
+    if (!a || a->type != REDIS_REPLY_ARRAY) return 0;
+    for (size_t i = 0; i < a->elements; i++)
+        if ((a->element[i]->type == REDIS_REPLY_STRING || a->element[i]->type == REDIS_REPLY_STATUS) &&
+            strcmp(a->element[i]->str, s) == 0)
+            return 1;
+    return 0;
+}
+
+#define expect_array_strs(...) (L_ = __LINE__, expect_array_strs_l(__VA_ARGS__))
+static void expect_array_strs_l(redisReply *r, size_t n, const char *const *want) {
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected array, got type %d (%s)", L_, r->type, r->str ? r->str : "");
+    cr_expect_eq(r->elements, n, "line %d: %zu elements, expected %zu", L_, r->elements, n);
+    for (size_t i = 0; i < n && i < r->elements; i++) {
+        cr_expect_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: element %zu type %d", L_, i, r->element[i]->type);
+        if (r->element[i]->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->element[i]->str, want[i], "line %d: element %zu is '%s', expected '%s'", L_, i, r->element[i]->str, want[i]);
+    }
+    freeReplyObject(r);
+}
+
+/* Checks a HELLO reply in RESP2 (a flat map). */
+#define check_hello(...) (L_ = __LINE__, check_hello_l(__VA_ARGS__))
+static void check_hello_l(redisReply *r) {
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: HELLO: type %d (%s)", L_, r->type, r->str ? r->str : "");
+    cr_expect_eq(r->elements, 14, "line %d: HELLO has %zu elements", L_, r->elements);
+    const char *names[] = {"server", "version", "proto", "id", "mode", "role", "modules"};
+    for (size_t i = 0; i < 7 && 2 * i < r->elements; i++) {
+        cr_expect_eq(r->element[2 * i]->type, REDIS_REPLY_STRING, "line %d", L_);
+        cr_expect_str_eq(r->element[2 * i]->str, names[i], "line %d: HELLO field %zu", L_, i);
+    }
+    redisReply *v;
+    cr_assert((v = map_get(r, "server")), "line %d: no server", L_);
+    cr_expect(v->type == REDIS_REPLY_STRING && v->len > 0, "line %d: server", L_);
+    cr_assert((v = map_get(r, "version")), "line %d: no version", L_);
+    cr_expect(v->type == REDIS_REPLY_STRING && v->len > 0, "line %d: version", L_);
+    cr_assert((v = map_get(r, "proto")), "line %d: no proto", L_);
+    cr_expect(v->type == REDIS_REPLY_INTEGER && v->integer == 2, "line %d: proto must be :2", L_);
+    cr_assert((v = map_get(r, "id")), "line %d: no id", L_);
+    cr_expect(v->type == REDIS_REPLY_INTEGER && v->integer > 0, "line %d: id must be a positive integer", L_);
+    cr_assert((v = map_get(r, "mode")), "line %d: no mode", L_);
+    cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "standalone") == 0, "line %d: mode", L_);
+    cr_assert((v = map_get(r, "role")), "line %d: no role", L_);
+    cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "master") == 0, "line %d: role", L_);
+    cr_assert((v = map_get(r, "modules")), "line %d: no modules", L_);
+    cr_expect(v->type == REDIS_REPLY_ARRAY, "line %d: modules", L_);
+    freeReplyObject(r);
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+Test(server, ping_echo, .init = up, .fini = down) {
+    expect_status(skv_cmd(c, "PING"), "PONG");
+    expect_bulk(skv_cmd(c, "PING %s", "hello world"), "hello world");
+    expect_bulk(skv_cmd(c, "PING %s", ""), "");
+    expect_error_eq(skv_cmd(c, "PING a b"), "ERR wrong number of arguments for 'ping' command");
+    expect_bulk(skv_cmd(c, "ECHO %s", "hi there"), "hi there");
+    redisReply *r = skv_cmd(c, "ECHO %b", "a\0b\r\n", (size_t)5);
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    cr_expect_eq(r->len, 5);
+    cr_expect(memcmp(r->str, "a\0b\r\n", 5) == 0);
+    freeReplyObject(r);
+    expect_error_eq(skv_cmd(c, "ECHO"), "ERR wrong number of arguments for 'echo' command");
+    expect_error_eq(skv_cmd(c, "ECHO a b"), "ERR wrong number of arguments for 'echo' command");
+}
+
+Test(server, quit_closes, .init = up, .fini = down) {
+    int fd = raw_connect(srv.port);
+    int closed = 0;
+    size_t n = 0;
+    char *out = raw_roundtrip(fd, "QUIT\r\n", 6, 2000, &n, &closed);
+    cr_expect_str_eq(out, "+OK\r\n");
+    cr_expect(closed, "the server did not close the connection after QUIT");
+    free(out);
+    close(fd);
+    /* commands pipelined after QUIT are not run */
+    fd = raw_connect(srv.port);
+    const char *pipe = "*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n";
+    out = raw_roundtrip(fd, pipe, strlen(pipe), 2000, &n, &closed);
+    cr_expect_str_eq(out, "+OK\r\n");
+    cr_expect(closed);
+    free(out);
+    close(fd);
+    expect_int(skv_cmd(c, "EXISTS after"), 0);
+    /* hiredis: QUIT answers OK, then the connection is gone */
+    redisContext *c2 = skv_connect(&srv);
+    expect_status(skv_cmd(c2, "QUIT"), "OK");
+    redisReply *r = redisCommand(c2, "PING");
+    cr_expect(r == NULL, "a command after QUIT got a reply");
+    if (r) freeReplyObject(r);
+    redisFree(c2);
+}
+
+Test(server, hello, .init = up, .fini = down) {
+    check_hello(skv_cmd(c, "HELLO"));
+    check_hello(skv_cmd(c, "HELLO 2"));
+    check_hello(skv_cmd(c, "HELLO 2 SETNAME myname"));
+    expect_error(skv_cmd(c, "HELLO 3"), "NOPROTO");
+    expect_error_eq(skv_cmd(c, "HELLO 4"), "NOPROTO unsupported protocol version");
+    expect_error(skv_cmd(c, "HELLO 1"), "NOPROTO");
+    expect_error_eq(skv_cmd(c, "HELLO abc"), "ERR Protocol version is not an integer or out of range");
+    expect_error_eq(skv_cmd(c, "HELLO 2 FOO"), "ERR Syntax error in HELLO option 'FOO'");
+    expect_error_eq(skv_cmd(c, "HELLO 2 AUTH default"), "ERR Syntax error in HELLO option 'AUTH'");
+    expect_error_eq(skv_cmd(c, "HELLO 2 SETNAME"), "ERR Syntax error in HELLO option 'SETNAME'");
+    /* still speaking RESP2 after the refusals */
+    expect_status(skv_cmd(c, "SET k v"), "OK");
+    expect_bulk(skv_cmd(c, "GET k"), "v");
+    /* two connections get distinct ids */
+    redisContext *c2 = skv_connect(&srv);
+    redisReply *a = skv_cmd(c, "HELLO 2"), *b = skv_cmd(c2, "HELLO 2");
+    redisReply *ia = map_get(a, "id"), *ib = map_get(b, "id");
+    cr_assert(ia && ib);
+    cr_expect_neq(ia->integer, ib->integer);
+    freeReplyObject(a);
+    freeReplyObject(b);
+    redisFree(c2);
+}
+
+Test(server, auth_without_password, .init = up, .fini = down) {
+    expect_error_eq(skv_cmd(c, "AUTH foo"),
+                    "ERR AUTH <password> called without any password configured for the default user. "
+                    "Are you sure your configuration is correct?");
+    expect_error_eq(skv_cmd(c, "AUTH"), "ERR wrong number of arguments for 'auth' command");
+    expect_status(skv_cmd(c, "PING"), "PONG");
+}
+
+Test(server, requirepass, .init = up_auth, .fini = down) {
+    expect_error_eq(skv_cmd(c, "PING"), "NOAUTH Authentication required.");
+    expect_error_eq(skv_cmd(c, "GET k"), "NOAUTH Authentication required.");
+    expect_error_eq(skv_cmd(c, "SET k v"), "NOAUTH Authentication required.");
+    expect_error_eq(skv_cmd(c, "KV.GET k"), "NOAUTH Authentication required.");
+    expect_error_eq(skv_cmd(c, "CONFIG GET port"), "NOAUTH Authentication required.");
+    expect_error(skv_cmd(c, "HELLO 2"), "NOAUTH");
+    expect_error_eq(skv_cmd(c, "AUTH wrong"), "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_error_eq(skv_cmd(c, "AUTH default wrong"),
+                    "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_error_eq(skv_cmd(c, "AUTH bob secret"), "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_error_eq(skv_cmd(c, "AUTH a b c"), "ERR syntax error");
+    expect_error_eq(skv_cmd(c, "GET k"), "NOAUTH Authentication required.");
+    expect_status(skv_cmd(c, "AUTH secret"), "OK");
+    expect_status(skv_cmd(c, "PING"), "PONG");
+    expect_status(skv_cmd(c, "SET k v"), "OK");
+    expect_bulk(skv_cmd(c, "GET k"), "v");
+    check_hello(skv_cmd(c, "HELLO 2"));
+
+    /* AUTH default secret */
+    redisContext *c2 = skv_connect(&srv);
+    expect_error_eq(skv_cmd(c2, "GET k"), "NOAUTH Authentication required.");
+    expect_status(skv_cmd(c2, "AUTH default secret"), "OK");
+    expect_bulk(skv_cmd(c2, "GET k"), "v");
+    redisFree(c2);
+
+    /* HELLO 2 AUTH default secret authenticates */
+    redisContext *c3 = skv_connect(&srv);
+    expect_error_eq(skv_cmd(c3, "HELLO 2 AUTH default wrong"),
+                    "WRONGPASS invalid username-password pair or user is disabled.");
+    expect_error_eq(skv_cmd(c3, "GET k"), "NOAUTH Authentication required.");
+    check_hello(skv_cmd(c3, "HELLO 2 AUTH default secret"));
+    expect_bulk(skv_cmd(c3, "GET k"), "v");
+    redisFree(c3);
+
+    /* QUIT works before AUTH */
+    redisContext *c4 = skv_connect(&srv);
+    expect_status(skv_cmd(c4, "QUIT"), "OK");
+    redisFree(c4);
+}
+
+/* ---- COMMAND ------------------------------------------------------------ */
+
+Test(server, command_count_list, .init = up, .fini = down) {
+    redisReply *cnt = skv_cmd(c, "COMMAND COUNT");
+    cr_assert_eq(cnt->type, REDIS_REPLY_INTEGER);
+    long long n = cnt->integer;
+    freeReplyObject(cnt);
+    cr_expect_gt(n, 30, "only %lld commands", n);
+
+    redisReply *l = skv_cmd(c, "COMMAND LIST");
+    cr_assert_eq(l->type, REDIS_REPLY_ARRAY);
+    /* Redis 7 also lists container subcommands as "name|sub"; the top-level
+     * names are exactly COMMAND COUNT of them */
+    size_t top = 0;
+    for (size_t i = 0; i < l->elements; i++) {
+        cr_assert_eq(l->element[i]->type, REDIS_REPLY_STRING);
+        if (!strchr(l->element[i]->str, '|')) top++;
+        for (size_t j = 0; j < i; j++)
+            cr_expect_str_neq(l->element[i]->str, l->element[j]->str, "duplicate %s", l->element[i]->str);
+    }
+    cr_expect_eq((long long)top, n, "COMMAND LIST has %zu top-level names, COMMAND COUNT %lld", top, n);
+    const char *must[] = {"get", "set", "del", "scan", "select", "ping", "command", "config", "info",
+                          "kv.get", "kv.set", "kv.getbyprefix", "kv.patch"};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+        cr_expect(array_has(l, must[i]), "COMMAND LIST lacks %s", must[i]);
+    freeReplyObject(l);
+
+    /* COMMAND alone: one entry per command */
+    redisReply *all = skv_cmd(c, "COMMAND");
+    cr_assert_eq(all->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq((long long)all->elements, n);
+    freeReplyObject(all);
+    expect_error_eq(skv_cmd(c, "COMMAND FOO"), "ERR unknown subcommand 'FOO'. Try COMMAND HELP.");
+    /* the HELP that error points at exists: an array of status lines */
+    redisReply *h = skv_cmd(c, "COMMAND HELP");
+    cr_expect_eq(h->type, REDIS_REPLY_ARRAY, "COMMAND HELP: type %d (%s)", h->type, h->str ? h->str : "");
+    if (h->type == REDIS_REPLY_ARRAY) cr_expect_gt(h->elements, 2);
+    freeReplyObject(h);
+}
+
+Test(server, command_info, .init = up, .fini = down) {
+    redisReply *r = skv_cmd(c, "COMMAND INFO get");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 1);
+    redisReply *g = r->element[0];
+    cr_assert_eq(g->type, REDIS_REPLY_ARRAY);
+    cr_assert_geq(g->elements, 7);
+    cr_expect_str_eq(g->element[0]->str, "get");
+    cr_expect_eq(g->element[1]->type, REDIS_REPLY_INTEGER);
+    cr_expect_eq(g->element[1]->integer, 2);
+    cr_expect(array_has(g->element[2], "readonly"), "flags of get lack readonly");
+    cr_expect(!array_has(g->element[2], "write"));
+    cr_expect_eq(g->element[3]->integer, 1, "first key");
+    cr_expect_eq(g->element[4]->integer, 1, "last key");
+    cr_expect_eq(g->element[5]->integer, 1, "key step");
+    cr_expect(array_has(g->element[6], "@read"));
+    cr_expect(array_has(g->element[6], "@string"));
+    freeReplyObject(r);
+
+    /* several names, one unknown: a nil element in its place */
+    r = skv_cmd(c, "COMMAND INFO SET nonexisting mset");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 3);
+    redisReply *s = r->element[0];
+    cr_assert_eq(s->type, REDIS_REPLY_ARRAY);
+    cr_expect_str_eq(s->element[0]->str, "set");
+    cr_expect_eq(s->element[1]->integer, -3);
+    cr_expect(array_has(s->element[2], "write"));
+    cr_expect_eq(s->element[3]->integer, 1);
+    cr_expect_eq(r->element[1]->type, REDIS_REPLY_NIL, "unknown command must give a nil element");
+    redisReply *m = r->element[2];
+    cr_assert_eq(m->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq(m->element[1]->integer, -3);
+    cr_expect_eq(m->element[3]->integer, 1);
+    cr_expect_eq(m->element[4]->integer, -1);
+    cr_expect_eq(m->element[5]->integer, 2);
+    freeReplyObject(r);
+
+    /* KV.* rows carry their flags too */
+    r = skv_cmd(c, "COMMAND INFO kv.get kv.set");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2);
+    cr_assert_eq(r->element[0]->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->element[1]->type, REDIS_REPLY_ARRAY);
+    cr_expect(array_has(r->element[0]->element[2], "readonly"), "kv.get is not readonly");
+    cr_expect(array_has(r->element[1]->element[2], "write"), "kv.set is not write");
+    cr_expect_eq(r->element[1]->element[3]->integer, 1);
+    freeReplyObject(r);
+
+    r = skv_cmd(c, "COMMAND INFO nonexisting");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 1);
+    cr_expect_eq(r->element[0]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+}
+
+Test(server, command_docs, .init = up, .fini = down) {
+    redisReply *r = skv_cmd(c, "COMMAND DOCS get");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2);
+    cr_expect_str_eq(r->element[0]->str, "get");
+    redisReply *d = r->element[1];
+    cr_assert_eq(d->type, REDIS_REPLY_ARRAY);
+    redisReply *sum = map_get(d, "summary");
+    cr_assert(sum, "COMMAND DOCS get has no summary");
+    cr_expect(sum->type == REDIS_REPLY_STRING && sum->len > 0);
+    redisReply *grp = map_get(d, "group");
+    cr_assert(grp, "COMMAND DOCS get has no group");
+    cr_expect_str_eq(grp->str, "string");
+    freeReplyObject(r);
+    /* unknown names are left out */
+    r = skv_cmd(c, "COMMAND DOCS nonexisting");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq(r->elements, 0);
+    freeReplyObject(r);
+}
+
+Test(server, command_getkeys, .init = up, .fini = down) {
+    {
+        const char *w[] = {"a", "b"};
+        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS MSET a 1 b 2"), 2, w);
+    }
+    {
+        const char *w[] = {"k1", "k2"};
+        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS KV.MSET k1 {} k2 {}"), 2, w);
+    }
+    {
+        const char *w[] = {"x"};
+        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS GET x"), 1, w);
+    }
+    {
+        const char *w[] = {"x", "y", "z"};
+        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS DEL x y z"), 3, w);
+    }
+    {
+        const char *w[] = {"k"};
+        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS SET k v EX 10"), 1, w);
+    }
+    expect_error_eq(skv_cmd(c, "COMMAND GETKEYS GET a b"), "ERR Invalid number of arguments specified for command");
+    expect_error_eq(skv_cmd(c, "COMMAND GETKEYS PING x"), "ERR The command has no key arguments");
+    expect_error_eq(skv_cmd(c, "COMMAND GETKEYS foo a"), "ERR Invalid command specified");
+    expect_error_eq(skv_cmd(c, "COMMAND GETKEYS"), "ERR wrong number of arguments for 'command|getkeys' command");
+    expect_error_eq(skv_cmd(c, "COMMAND GETKEYS SET"), "ERR wrong number of arguments for 'command|getkeys' command");
+}
+
+/* ---- INFO --------------------------------------------------------------- */
+
+Test(server, info, .init = up, .fini = down) {
+    expect_status(skv_cmd(c, "SET a 1"), "OK");
+    expect_status(skv_cmd(c, "SET b 1"), "OK");
+    expect_status(skv_cmd(c, "SELECT 3"), "OK");
+    expect_status(skv_cmd(c, "SET x 1"), "OK");
+    redisReply *r = skv_cmd(c, "INFO");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "INFO type %d", r->type);
+    const char *must[] = {"# Server\r\n", "redis_version:", "# Clients\r\n", "connected_clients:",
+                          "# Memory\r\n", "used_memory:", "# Persistence\r\n", "# Stats\r\n",
+                          "# Keyspace\r\n", "db0:keys=2,", "db3:keys=1,"};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+        cr_expect(strstr(r->str, must[i]) != NULL, "INFO lacks '%s'", must[i]);
+    char port[32];
+    snprintf(port, sizeof port, "tcp_port:%d\r\n", srv.port);
+    cr_expect(strstr(r->str, port) != NULL, "INFO lacks '%s'", port);
+    cr_expect(strstr(r->str, "db1:") == NULL, "an empty database is listed in Keyspace");
+    freeReplyObject(r);
+
+    /* one section */
+    r = skv_cmd(c, "INFO server");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    cr_expect(strstr(r->str, "# Server") != NULL);
+    cr_expect(strstr(r->str, "redis_version:") != NULL);
+    cr_expect(strstr(r->str, "# Keyspace") == NULL);
+    cr_expect(strstr(r->str, "# Memory") == NULL);
+    freeReplyObject(r);
+
+    r = skv_cmd(c, "INFO keyspace");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    cr_expect(strstr(r->str, "# Keyspace") != NULL);
+    cr_expect(strstr(r->str, "db0:keys=2,") != NULL);
+    cr_expect(strstr(r->str, "# Server") == NULL);
+    freeReplyObject(r);
+
+    r = skv_cmd(c, "INFO storage");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    cr_expect(strstr(r->str, "# Storage") != NULL, "INFO storage lacks the Storage section: %s", r->str);
+    cr_expect(strstr(r->str, "# Server") == NULL);
+    freeReplyObject(r);
+}
+
+/* ---- CONFIG ------------------------------------------------------------- */
+
+#define expect_config(...) (L_ = __LINE__, expect_config_l(__VA_ARGS__))
+static void expect_config_l(const char *name, const char *value) {
+    redisReply *r = skv_cmd(c, "CONFIG GET %s", name);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: CONFIG GET %s type %d (%s)", L_, name, r->type, r->str ? r->str : "");
+    cr_assert_eq(r->elements, 2, "line %d: CONFIG GET %s: %zu elements", L_, name, r->elements);
+    cr_expect_str_eq(r->element[0]->str, name, "line %d", L_);
+    cr_expect_eq(r->element[1]->type, REDIS_REPLY_STRING, "line %d", L_);
+    if (value) cr_expect_str_eq(r->element[1]->str, value, "line %d: CONFIG GET %s", L_, name);
+    freeReplyObject(r);
+}
+
+Test(server, config_get, .init = up, .fini = down) {
+    char port[16];
+    snprintf(port, sizeof port, "%d", srv.port);
+    expect_config("port", port);
+    expect_config("maxclients", "10000");
+    expect_config("dir", NULL);
+    expect_config("save", NULL);
+    expect_config("appendonly", NULL);
+    redisReply *r = skv_cmd(c, "CONFIG GET appendonly");
+    cr_assert_eq(r->elements, 2);
+    cr_expect(strcmp(r->element[1]->str, "yes") == 0 || strcmp(r->element[1]->str, "no") == 0,
+              "appendonly is '%s'", r->element[1]->str);
+    freeReplyObject(r);
+
+    r = skv_cmd(c, "CONFIG GET *");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq(r->elements % 2, 0);
+    cr_expect_geq(r->elements, 20, "CONFIG GET * has only %zu elements", r->elements);
+    int seen_port = 0, seen_max = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        if (strcmp(r->element[i]->str, "port") == 0) seen_port = !strcmp(r->element[i + 1]->str, port);
+        if (strcmp(r->element[i]->str, "maxclients") == 0) seen_max = 1;
+    }
+    cr_expect(seen_port && seen_max);
+    freeReplyObject(r);
+
+    /* glob patterns and several patterns (Redis 7) */
+    r = skv_cmd(c, "CONFIG GET maxcl*");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq(r->elements, 2);
+    if (r->elements == 2) cr_expect_str_eq(r->element[0]->str, "maxclients");
+    freeReplyObject(r);
+    r = skv_cmd(c, "CONFIG GET port maxclients");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq(r->elements, 4);
+    freeReplyObject(r);
+    r = skv_cmd(c, "CONFIG GET nonexisting-option");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_expect_eq(r->elements, 0);
+    freeReplyObject(r);
+    expect_error_eq(skv_cmd(c, "CONFIG GET"), "ERR wrong number of arguments for 'config|get' command");
+    expect_error_eq(skv_cmd(c, "CONFIG FOO"), "ERR unknown subcommand 'FOO'. Try CONFIG HELP.");
+    r = skv_cmd(c, "CONFIG HELP");
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "CONFIG HELP: type %d (%s)", r->type, r->str ? r->str : "");
+    if (r->type == REDIS_REPLY_ARRAY) cr_expect_gt(r->elements, 2);
+    freeReplyObject(r);
+}
+
+Test(server, config_set, .init = up, .fini = down) {
+    expect_status(skv_cmd(c, "CONFIG SET maxclients 50"), "OK");
+    expect_config("maxclients", "50");
+    expect_error(skv_cmd(c, "CONFIG SET maxclients abc"),
+                 "ERR CONFIG SET failed (possibly related to argument 'maxclients')");
+    expect_config("maxclients", "50");
+
+    redisReply *before = skv_cmd(c, "CONFIG GET dir");
+    cr_assert_eq(before->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(before->elements, 2);
+    expect_error_has(skv_cmd(c, "CONFIG SET dir /tmp"), "ERR", "immutable");
+    redisReply *after = skv_cmd(c, "CONFIG GET dir");
+    cr_assert_eq(after->elements, 2);
+    cr_expect_str_eq(after->element[1]->str, before->element[1]->str, "dir changed by a refused CONFIG SET");
+    cr_expect_str_neq(after->element[1]->str, "/tmp");
+    freeReplyObject(before);
+    freeReplyObject(after);
+
+    expect_error_eq(skv_cmd(c, "CONFIG SET logfile x"),
+                    "ERR CONFIG SET failed (possibly related to argument 'logfile') - can't set immutable config");
+    expect_error_eq(skv_cmd(c, "CONFIG SET unknown-option 1"),
+                    "ERR Unknown option or number of arguments for CONFIG SET - 'unknown-option'");
+    expect_error_eq(skv_cmd(c, "CONFIG SET maxclients"), "ERR wrong number of arguments for 'config|set' command");
+    /* several pairs at once, all or nothing; names are case-insensitive (Redis 7) */
+    expect_status(skv_cmd(c, "CONFIG SET maxclients 60 timeout 0"), "OK");
+    expect_config("maxclients", "60");
+    expect_error_eq(skv_cmd(c, "CONFIG SET maxclients 70 unknown-x 1"),
+                    "ERR Unknown option or number of arguments for CONFIG SET - 'unknown-x'");
+    expect_config("maxclients", "60");
+    expect_status(skv_cmd(c, "CONFIG SET MAXCLIENTS 55"), "OK");
+    expect_config("maxclients", "55");
+    /* the server still serves */
+    expect_status(skv_cmd(c, "PING"), "PONG");
+}
+
+/* ---- TIME --------------------------------------------------------------- */
+
+Test(server, time, .init = up, .fini = down) {
+    long long now = (long long)time(NULL);
+    redisReply *r = skv_cmd(c, "TIME");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2);
+    cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING);
+    cr_assert_eq(r->element[1]->type, REDIS_REPLY_STRING);
+    char *end;
+    long long sec = strtoll(r->element[0]->str, &end, 10);
+    cr_expect(*end == 0 && r->element[0]->len > 0, "seconds '%s' is not an integer", r->element[0]->str);
+    long long usec = strtoll(r->element[1]->str, &end, 10);
+    cr_expect(*end == 0 && r->element[1]->len > 0, "microseconds '%s' is not an integer", r->element[1]->str);
+    cr_expect(sec >= now - 5 && sec <= now + 5, "TIME %lld, local %lld", sec, now);
+    cr_expect(usec >= 0 && usec < 1000000);
+    freeReplyObject(r);
+    expect_error_eq(skv_cmd(c, "TIME x"), "ERR wrong number of arguments for 'time' command");
+}
+
+/* ---- unknown commands --------------------------------------------------- */
+
+Test(server, unknown_command, .init = up, .fini = down) {
+    expect_error_eq(skv_cmd(c, "foo a b"), "ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
+    expect_error_eq(skv_cmd(c, "FOO"), "ERR unknown command 'FOO', with args beginning with: ");
+    expect_error_eq(skv_cmd(c, "foo %s", ""), "ERR unknown command 'foo', with args beginning with: '' ");
+
+    /* CR/LF in the name and in the arguments come back as spaces */
+    const char *argv[] = {"fo\r\no", "a\r\nb", "c\nd"};
+    expect_error_eq(skv_cmdargv(c, 3, argv, NULL),
+                    "ERR unknown command 'fo  o', with args beginning with: 'a  b' 'c d' ");
+
+    /* the name is cut at 128 bytes, the arguments once 128 bytes are shown */
+    char name[201], a1[101], a2[101], want[600];
+    memset(name, 'x', 200);
+    name[200] = 0;
+    memset(a1, 'a', 100);
+    a1[100] = 0;
+    memset(a2, 'b', 100);
+    a2[100] = 0;
+    const char *argv2[] = {name, a1, a2, "c"};
+    snprintf(want, sizeof want, "ERR unknown command '%.128s', with args beginning with: '%s' '%.25s' ", name, a1,
+             a2);
+    expect_error_eq(skv_cmdargv(c, 4, argv2, NULL), want);
+    expect_status(skv_cmd(c, "PING"), "PONG");
+}
+
+/* ---- SHUTDOWN ----------------------------------------------------------- */
+
+static int wait_exit(pid_t pid, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(10000);
+    }
+    return -1;
+}
+
+Test(server, shutdown_exits_zero, .init = up, .fini = down) {
+    expect_status(skv_cmd(c, "SET k kept"), "OK");
+    redisReply *r = redisCommand(c, "SHUTDOWN");
+    /* Redis closes the connection without a reply on success */
+    if (r) {
+        cr_expect_neq(r->type, REDIS_REPLY_ERROR, "SHUTDOWN refused: %s", r->str);
+        freeReplyObject(r);
+    }
+    int code = wait_exit(srv.pid, 10000);
+    if (code == -1) {
+        skv_kill9(&srv);
+        cr_assert_fail("the server did not exit within 10 s of SHUTDOWN");
+    }
+    srv.pid = 0;
+    cr_expect_eq(code, 0, "exit status %d after SHUTDOWN (see %s)", code, srv.log);
+    redisFree(c);
+    c = NULL;
+    /* the acknowledged write survives */
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    expect_bulk(skv_cmd(c, "GET k"), "kept");
+}
+
+Test(server, shutdown_nosave_exits_zero, .init = up, .fini = down) {
+    redisReply *r = redisCommand(c, "SHUTDOWN NOSAVE");
+    if (r) {
+        cr_expect_neq(r->type, REDIS_REPLY_ERROR, "SHUTDOWN NOSAVE refused: %s", r->str);
+        freeReplyObject(r);
+    }
+    int code = wait_exit(srv.pid, 10000);
+    if (code == -1) {
+        skv_kill9(&srv);
+        cr_assert_fail("the server did not exit within 10 s of SHUTDOWN NOSAVE");
+    }
+    srv.pid = 0;
+    cr_expect_eq(code, 0);
+}
+
+Test(server, sigterm_exits_zero, .init = up, .fini = down) {
+    expect_status(skv_cmd(c, "SET k v"), "OK");
+    cr_expect_eq(skv_stop(&srv), 0);
+}
