@@ -281,6 +281,25 @@ static int bgsave_command(client *c) {
     return 0;
 }
 
+/* SAVE: the same checkpoint, made on the loop (blocks it, as in Redis). */
+static int save_command(client *c) {
+    server *s = c->srv;
+    if (s->bgsave_running) {
+        reply_error(c, "ERR Background save already in progress");
+        return -1;
+    }
+    char path[512], *err = NULL;
+    snprintf(path, sizeof path, "%s/backup-%llu", s->cfg.dir, (unsigned long long)now_ms());
+    if (store_checkpoint(s->st, path, &err) < 0) {
+        reply_errorf(c, "ERR checkpoint into %s failed: %s", path, err ? err : "?");
+        free(err);
+        return -1;
+    }
+    s->lastsave = now_ms() / 1000;
+    reply_ok(c);
+    return 0;
+}
+
 /* LASTSAVE */
 static int lastsave_command(client *c) {
     reply_int(c, (int64_t)c->srv->lastsave);
@@ -288,7 +307,8 @@ static int lastsave_command(client *c) {
 }
 
 const cmd_def cmd_admin_table[] = {
-    {"bgsave", bgsave_command, -1, CMD_ADMIN, 0, 0, 0, "server", "[SCHEDULE]", "Writes a RocksDB checkpoint into dir/backup-<ms> in the background.", NULL},
+    {"bgsave", bgsave_command, -1, CMD_ADMIN | CMD_DENY_MULTI, 0, 0, 0, "server", "[SCHEDULE]", "Writes a RocksDB checkpoint into dir/backup-<ms> in the background.", NULL},
+    {"save", save_command, 1, CMD_ADMIN | CMD_DENY_MULTI, 0, 0, 0, "server", "", "Writes a RocksDB checkpoint into dir/backup-<ms> (blocking).", NULL},
     {"lastsave", lastsave_command, 1, CMD_FAST, 0, 0, 0, "server", "", "Returns the Unix time of the last successful BGSAVE (or the start).", NULL},
     {"slowlog", slowlog_command, -2, CMD_ADMIN, 0, 0, 0, "server", "GET [count]|LEN|RESET|HELP", "Reads or resets the slow log.", NULL},
     {"latency", latency_command, -2, CMD_ADMIN, 0, 0, 0, "server", "LATEST|HISTORY event|RESET|DOCTOR|HELP", "Latency events (none are sampled; use SLOWLOG).", NULL},

@@ -249,6 +249,6 @@ const cmd_def cmd_server_table[] = {
     {"flushall", flushall_command, -1, CMD_WRITE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from all databases.", NULL},
     {"config", config_command, -2, CMD_ADMIN, 0, 0, 0, "server", "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT", "Reads or changes the configuration at runtime.", NULL},
     {"time", time_command, 1, CMD_FAST, 0, 0, 0, "server", "", "Returns the server time.", NULL},
-    {"shutdown", shutdown_command, -1, CMD_ADMIN, 0, 0, 0, "server", "[NOSAVE|SAVE] [NOW] [FORCE]", "Stops the server gracefully (WAL flushed and synced).", NULL},
+    {"shutdown", shutdown_command, -1, CMD_ADMIN | CMD_DENY_MULTI, 0, 0, 0, "server", "[NOSAVE|SAVE] [NOW] [FORCE]", "Stops the server gracefully (WAL flushed and synced).", NULL},
     CMD_TABLE_END,
 };

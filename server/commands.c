@@ -172,6 +172,11 @@ void cmd_dispatch(client *c) {
         if (c->in_multi) c->multi_error = 1;
         return;
     }
+    if (c->in_multi && (cmd->flags & CMD_DENY_MULTI)) {
+        reply_error(c, "ERR Command not allowed inside a transaction");
+        c->multi_error = 1;
+        return;
+    }
     if (c->in_multi && !(cmd->flags & CMD_NO_MULTI)) {
         multi_queue(c, cmd);
         return;

@@ -81,6 +81,7 @@ enum cmd_flags {
     CMD_NO_MULTI = 1u << 8,    /* runs at once even inside MULTI */
     CMD_DB0 = 1u << 9,         /* always works on database 0 */
     CMD_IDEMP = 1u << 10,      /* takes [IDEMP key] among its option pairs (SPEC §4.3) */
+    CMD_DENY_MULTI = 1u << 11, /* refused inside MULTI */
 };
 
 typedef struct cmd_def {
