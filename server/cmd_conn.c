@@ -70,14 +70,13 @@ static int auth_command(client *c) {
 
 /* HELLO [protover [AUTH username password] [SETNAME clientname]] */
 static int hello_command(client *c) {
-    int64_t ver = 2;
+    int64_t ver = c->resp;
     if (c->argc >= 2) {
         if (parse_ll(c->argv[1].ptr, c->argv[1].len, &ver) < 0) {
             reply_error(c, "ERR Protocol version is not an integer or out of range");
             return -1;
         }
-        if (ver != 2) {
-            /* RESP3 arrives with a later issue; until then say so. */
+        if (ver != 2 && ver != 3) {
             reply_error(c, "NOPROTO unsupported protocol version");
             return -1;
         }
@@ -114,13 +113,14 @@ static int hello_command(client *c) {
         free(c->name);
         c->name = name.len ? strndup(name.ptr, name.len) : NULL;
     }
-    reply_array(c, 14);
+    c->resp = (int)ver;
+    reply_map(c, 7);
     reply_bulkstr(c, "server");
     reply_bulkstr(c, "redis");
     reply_bulkstr(c, "version");
     reply_bulkstr(c, REDIS_COMPAT_VERSION);
     reply_bulkstr(c, "proto");
-    reply_int(c, 2);
+    reply_int(c, c->resp);
     reply_bulkstr(c, "id");
     reply_int(c, (int64_t)c->id);
     reply_bulkstr(c, "mode");

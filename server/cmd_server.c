@@ -92,7 +92,7 @@ static int config_command(client *c) {
         get_state g = {c, 0};
         size_t slot = reply_deferred_array(c);
         for (int i = 2; i < c->argc; i++) config_each(&s->cfg, c->argv[i].ptr, c->argv[i].len, emit_pair, &g);
-        reply_set_deferred_array(c, slot, g.n);
+        reply_set_deferred_map(c, slot, g.n / 2);
         return 0;
     }
     if (arg_eq(sub, "set") && c->argc >= 4 && c->argc % 2 == 0) {

@@ -27,10 +27,34 @@ void reply_errorf(client *c, const char *fmt, ...) {
 void reply_int(client *c, int64_t v) { CHECK(resp_add_int(&c->out, v)); }
 void reply_bulk(client *c, const void *p, size_t n) { CHECK(resp_add_bulk(&c->out, p, n)); }
 void reply_bulkstr(client *c, const char *s) { CHECK(resp_add_bulk(&c->out, s, strlen(s))); }
-void reply_null(client *c) { CHECK(resp_buf_append(&c->out, "$-1\r\n", 5)); }
-void reply_null_array(client *c) { CHECK(resp_buf_append(&c->out, "*-1\r\n", 5)); }
+/* RESP3 (HELLO 3) has one null and a map type; RESP2 spells them as before. */
+void reply_null(client *c) {
+    if (c->resp == 3) CHECK(resp_buf_append(&c->out, "_\r\n", 3));
+    else CHECK(resp_buf_append(&c->out, "$-1\r\n", 5));
+}
+void reply_null_array(client *c) {
+    if (c->resp == 3) CHECK(resp_buf_append(&c->out, "_\r\n", 3));
+    else CHECK(resp_buf_append(&c->out, "*-1\r\n", 5));
+}
+void reply_map(client *c, int64_t pairs) {
+    if (c->resp == 3) {
+        char hdr[32];
+        int n = snprintf(hdr, sizeof hdr, "%%%lld\r\n", (long long)pairs);
+        CHECK(resp_buf_append(&c->out, hdr, (size_t)n));
+    } else {
+        CHECK(resp_add_array(&c->out, pairs * 2));
+    }
+}
 void reply_array(client *c, int64_t n) { CHECK(resp_add_array(&c->out, n)); }
-void reply_double(client *c, double d) { CHECK(resp_add_double(&c->out, d)); }
+void reply_double(client *c, double d) {
+    if (c->resp == 3) {
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, ",%.17g\r\n", d);
+        CHECK(resp_buf_append(&c->out, buf, (size_t)n));
+    } else {
+        CHECK(resp_add_double(&c->out, d));
+    }
+}
 
 void reply_syntax_error(client *c) { reply_error(c, "ERR syntax error"); }
 void reply_wrongtype(client *c) {
@@ -49,6 +73,19 @@ void reply_arity_error(client *c, const char *name) {
  * RESP, so the deferred slot remembers where the array starts and the
  * header is inserted there later (one memmove of the elements). */
 size_t reply_deferred_array(client *c) { return c->out.len; }
+
+void reply_set_deferred_map(client *c, size_t slot, int64_t pairs) {
+    if (c->resp == 3) {
+        char hdr[32];
+        int hl = snprintf(hdr, sizeof hdr, "%%%lld\r\n", (long long)pairs);
+        if (!resp_buf_reserve(&c->out, (size_t)hl)) { oom(c); return; }
+        memmove(c->out.data + slot + hl, c->out.data + slot, c->out.len - slot);
+        memcpy(c->out.data + slot, hdr, (size_t)hl);
+        c->out.len += (size_t)hl;
+    } else {
+        reply_set_deferred_array(c, slot, pairs * 2);
+    }
+}
 
 void reply_set_deferred_array(client *c, size_t slot, int64_t n) {
     char hdr[32];

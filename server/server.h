@@ -143,7 +143,7 @@ struct client {
     uint32_t flags;
     int db;
     int authenticated;
-    int resp;                  /* protocol version, 2 */
+    int resp;                  /* protocol version: 2, or 3 after HELLO 3 */
     int reply_mode;            /* CLIENT REPLY: 0 on, 1 off, 2 skip next */
     /* input */
     char *in;
@@ -246,6 +246,7 @@ void reply_bulkstr(client *c, const char *s);
 void reply_null(client *c);
 void reply_null_array(client *c);
 void reply_array(client *c, int64_t n);
+void reply_map(client *c, int64_t pairs); /* RESP3 map, RESP2 flat array */
 void reply_double(client *c, double d);
 /* Common errors */
 void reply_syntax_error(client *c);
@@ -256,6 +257,7 @@ void reply_arity_error(client *c, const char *name);
 /* Reserve a slot for an array header whose count is known only later. */
 size_t reply_deferred_array(client *c);
 void reply_set_deferred_array(client *c, size_t slot, int64_t n);
+void reply_set_deferred_map(client *c, size_t slot, int64_t pairs);
 
 /* ---- argument helpers (util.c) ------------------------------------------ */
 int arg_eq(const resp_slice *a, const char *s);       /* case-insensitive */
