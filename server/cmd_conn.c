@@ -8,6 +8,10 @@ void client_auth_changed(client *c);
 
 /* PING [message] */
 static int ping_command(client *c) {
+    if (c->argc > 2) {
+        reply_arity_error(c, "ping");
+        return -1;
+    }
     if (c->argc == 2) reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
     else reply_status(c, "PONG");
     return 0;
@@ -85,18 +89,23 @@ static int hello_command(client *c) {
     resp_slice name = {NULL, 0};
     int has_name = 0;
     while (opt_more(&o)) {
+        const resp_slice *opt = &c->argv[o.i];
         if (opt_is(&o, "auth")) {
-            if (o.i + 2 > c->argc) { reply_syntax_error(c); return -1; }
+            if (o.i + 2 > c->argc) goto bad_option;
             const resp_slice *u = &c->argv[o.i], *p = &c->argv[o.i + 1];
             o.i += 2;
             if (check_password(c, u, p) < 0) return -1;
         } else if (opt_is(&o, "setname")) {
-            if (opt_value(&o, &name) < 0) return -1;
+            if (o.i >= c->argc) goto bad_option;
+            name = c->argv[o.i++];
             has_name = 1;
         } else {
-            reply_syntax_error(c);
-            return -1;
+            goto bad_option;
         }
+        continue;
+    bad_option:
+        reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'", (int)(opt->len > 64 ? 64 : opt->len), opt->ptr);
+        return -1;
     }
     if (c->srv->cfg.requirepass && !c->authenticated) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise "

@@ -128,6 +128,17 @@ static int config_command(client *c) {
         reply_ok(c);
         return 0;
     }
+    if (arg_eq(sub, "help") && c->argc == 2) {
+        static const char *lines[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern> [<pattern> ...]", "    Return parameters matching the glob-like patterns and their values.",
+            "SET <directive> <value> [<directive> <value> ...]", "    Set the configuration directives (all or none).",
+            "RESETSTAT", "    Reset statistics reported by the INFO command.",
+            "HELP", "    Print this help."};
+        reply_array(c, sizeof lines / sizeof lines[0]);
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
+        return 0;
+    }
     if (arg_eq(sub, "get") || arg_eq(sub, "set") || arg_eq(sub, "resetstat")) {
         char n[32];
         resp_sanitize(n, sizeof n, sub->ptr, sub->len, 20);

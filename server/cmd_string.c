@@ -53,25 +53,28 @@ static int set_command(client *c) {
     enum { NX = 1, XX = 2, GET = 4, KEEPTTL = 8, EXP = 16 };
     int fl = 0;
     int64_t expire = 0;
+    int unit = -1; /* which expiry option was given: repeating it is fine, mixing is not */
     opt_cursor o = {c, 3};
+    static const struct { const char *name; int unit, abs; } units[] = {
+        {"ex", 1000, 0}, {"px", 1, 0}, {"exat", 1000, 1}, {"pxat", 1, 1}};
     while (opt_more(&o)) {
-        static const struct { const char *name; int unit, abs; } units[] = {
-            {"ex", 1000, 0}, {"px", 1, 0}, {"exat", 1000, 1}, {"pxat", 1, 1}};
         int matched = 0;
-        for (size_t u = 0; u < 4 && !matched; u++) {
-            if (!(fl & (EXP | KEEPTTL)) && opt_is(&o, units[u].name)) {
+        for (int u = 0; u < 4 && !matched; u++) {
+            if (!(fl & KEEPTTL) && (unit < 0 || unit == u) && opt_is(&o, units[u].name)) {
                 resp_slice val;
                 if (opt_value(&o, &val) < 0 || expire_arg(c, &val, units[u].unit, units[u].abs, &expire) < 0)
                     return -1;
                 fl |= EXP;
+                unit = u;
                 matched = 1;
             }
         }
         if (matched) continue;
-        if (!(fl & (XX | NX)) && opt_is(&o, "nx")) fl |= NX;
-        else if (!(fl & (XX | NX)) && opt_is(&o, "xx")) fl |= XX;
-        else if (!(fl & GET) && opt_is(&o, "get")) fl |= GET;
-        else if (!(fl & (EXP | KEEPTTL)) && opt_is(&o, "keepttl")) fl |= KEEPTTL;
+        /* As in Redis, an option may repeat; only conflicting ones are an error. */
+        if (!(fl & XX) && opt_is(&o, "nx")) fl |= NX;
+        else if (!(fl & NX) && opt_is(&o, "xx")) fl |= XX;
+        else if (opt_is(&o, "get")) fl |= GET;
+        else if (!(fl & EXP) && opt_is(&o, "keepttl")) fl |= KEEPTTL;
         else {
             reply_syntax_error(c);
             return -1;

@@ -243,8 +243,8 @@ static void reply_docs(client *c, const cmd_def *d) {
 }
 
 static int command_getkeys(client *c) {
-    if (c->argc < 3) {
-        reply_error(c, "ERR Invalid arguments specified for command");
+    if (c->argc < 4) {
+        reply_arity_error(c, "command|getkeys");
         return -1;
     }
     const cmd_def *d = cmd_lookup(c->argv[2].ptr, c->argv[2].len);
@@ -310,6 +310,18 @@ int cmd_command(client *c) {
         reply_set_deferred_array(c, slot, n);
     } else if (arg_eq(sub, "getkeys")) {
         return command_getkeys(c);
+    } else if (arg_eq(sub, "help") && c->argc == 2) {
+        static const char *lines[] = {
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)", "    Return details about all commands.",
+            "COUNT", "    Return the total number of commands.",
+            "LIST", "    Return a list of all command names.",
+            "INFO [<command-name> ...]", "    Return details about the given commands (all when none).",
+            "DOCS [<command-name> ...]", "    Return documentation of the given commands (all when none).",
+            "GETKEYS <full-command>", "    Return the keys from a full command.",
+            "HELP", "    Print this help."};
+        reply_array(c, sizeof lines / sizeof lines[0]);
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
     } else {
         char shown[160];
         resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 128);
