@@ -1,0 +1,359 @@
+/* End-to-end tests of PAYMENT.RECORD and PAYMENT.LIST (SPEC §4.4) against a
+ * real stagekv-server: documents, the (provider, external_id) dedup, CREDIT
+ * through the ledger, IDEMP, paging, and every refusal writing nothing. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static skv_server srv;
+static redisContext *c;
+
+/* Assertions that name the line of the test that made them. */
+static int L_;
+#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
+/* A new payment id (16 lowercase hex digits), copied into out. */
+#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
+/* An array of payment documents whose ids are exactly want[0..n). */
+#define expect_list(r, n, want) (L_ = __LINE__, expect_list_l((r), (n), (want)))
+
+static const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
+
+static void expect_error_l(redisReply *r, const char *prefix) {
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected '%s...', got type %d (%s)", L_, prefix, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_ERROR)
+        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
+                  r->str, prefix);
+    freeReplyObject(r);
+}
+
+static void expect_id_l(redisReply *r, char out[17]) {
+    out[0] = 0;
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected an id, got type %d (%s)", L_, r->type, rstr(r));
+    if (r->type == REDIS_REPLY_STRING) {
+        cr_expect_eq(r->len, 16, "line %d: id '%s'", L_, r->str);
+        cr_expect(strspn(r->str, "0123456789abcdef") == 16, "line %d: id '%s'", L_, r->str);
+        snprintf(out, 17, "%s", r->str);
+    }
+    freeReplyObject(r);
+}
+
+/* The value of a string member "name":"..." of a JSON text (static buffer). */
+static const char *member(const char *json, const char *name) {
+    static char out[256];
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", name);
+    const char *p = strstr(json, pat);
+    out[0] = 0;
+    if (!p) return out;
+    p += strlen(pat);
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && n + 1 < sizeof out) n++;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return out;
+}
+
+static void expect_list_l(redisReply *r, size_t n, char (*want)[17]) {
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
+    if (r->type == REDIS_REPLY_ARRAY) {
+        cr_expect_eq(r->elements, n, "line %d: %zu documents, expected %zu", L_, r->elements, n);
+        for (size_t i = 0; i < r->elements && i < n; i++)
+            cr_expect_str_eq(member(r->element[i]->str, "id"), want[i], "line %d: document %zu: %s", L_, i,
+                             r->element[i]->str);
+    }
+    freeReplyObject(r);
+}
+
+static void up(void) {
+    skv_start(&srv, NULL);
+    c = skv_connect(&srv);
+}
+static void down(void) {
+    if (c) redisFree(c);
+    c = NULL;
+    skv_cleanup(&srv);
+}
+
+/* The balance: COINS.BALANCE when it is there, else the ledger's document. */
+static long long balance(const char *uid) {
+    redisReply *r = skv_cmd(c, "COINS.BALANCE %s", uid);
+    long long v = -1;
+    if (r->type == REDIS_REPLY_INTEGER) {
+        v = r->integer;
+    } else if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "unknown command")) {
+        freeReplyObject(r);
+        r = skv_cmd(c, "KV.GET coins:%s:balance", uid);
+        v = r->type == REDIS_REPLY_NIL ? 0 : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    }
+    freeReplyObject(r);
+    return v;
+}
+
+static long long count(const char *prefix) {
+    redisReply *r = skv_cmd(c, "KV.COUNT %s", prefix);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+#define PAY(ext) "{\"provider\":\"stripe\",\"external_id\":\"" ext "\",\"amount_cents\":999}"
+
+TestSuite(payments, .init = up, .fini = down);
+
+Test(payments, record_stores_the_document) {
+    char id[17], key[64];
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s",
+                      "{\"provider\":\"stripe\",\"external_id\":\"ev_1\",\"amount_cents\":999,\"meta\":{\"a\":[1]},"
+                      "\"id\":\"forged\",\"user_id\":\"u9\",\"created_at\":\"1999\"}"),
+              id);
+    snprintf(key, sizeof key, "payments:u1:transactions:%s", id);
+    redisReply *r = skv_cmd(c, "KV.GET %s", key);
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
+    cr_expect_str_eq(member(r->str, "id"), id);
+    cr_expect_str_eq(member(r->str, "user_id"), "u1");
+    cr_expect_str_eq(member(r->str, "provider"), "stripe");
+    cr_expect_str_eq(member(r->str, "external_id"), "ev_1");
+    cr_expect(strstr(r->str, "\"amount_cents\":999") && strstr(r->str, "\"meta\":{\"a\":[1]}"), "%s", r->str);
+    cr_expect_eq(strlen(member(r->str, "created_at")), 24, "%s", r->str);
+    cr_expect(!strstr(r->str, "forged") && !strstr(r->str, "u9") && !strstr(r->str, "1999"), "%s", r->str);
+    freeReplyObject(r);
+    /* without CREDIT no coin moves; the dedup record is not a key */
+    cr_expect_eq(balance("u1"), 0);
+    cr_expect_eq(count("coins:"), 0);
+    r = skv_cmd(c, "DBSIZE");
+    cr_expect_eq(r->integer, 1);
+    freeReplyObject(r);
+    char want[1][17];
+    memcpy(want[0], id, 17);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 1, want);
+}
+
+Test(payments, credit_goes_through_the_ledger) {
+    char id[17];
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 500", PAY("ev_1")), id);
+    cr_expect_eq(balance("u1"), 500);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s credit 25", PAY("ev_2")), id);
+    cr_expect_eq(balance("u1"), 525);
+    cr_expect_eq(count("coins:u1:transactions:"), 2);
+    redisReply *r = skv_cmd(c, "KV.GETBYPREFIX coins:u1:transactions:");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 4);
+    for (size_t i = 1; i < 4; i += 2) {
+        const char *row = r->element[i]->str;
+        cr_expect_str_eq(member(row, "reason"), "payment", "%s", row);
+        cr_expect_str_eq(member(row, "counterparty"), "_system", "%s", row);
+    }
+    cr_expect(strstr(r->element[1]->str, "\"amount\":500") && strstr(r->element[1]->str, "\"balance_after\":500"),
+              "%s", r->element[1]->str);
+    cr_expect(strstr(r->element[3]->str, "\"amount\":25") && strstr(r->element[3]->str, "\"balance_after\":525"),
+              "%s", r->element[3]->str);
+    freeReplyObject(r);
+    /* the largest credit, then one past 2^63-1: refused by the ledger, and
+     * the payment is not recorded either (one batch) */
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u2 %s CREDIT 9223372036854775807", PAY("ev_3")), id);
+    cr_expect_eq(balance("u2"), 9223372036854775807LL);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u2 %s CREDIT 1", PAY("ev_4")), "INVALID");
+    cr_expect_eq(balance("u2"), 9223372036854775807LL);
+    cr_expect_eq(count("payments:u2:"), 1);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u3 %s CREDIT 1", PAY("ev_4")), id); /* ev_4 was not consumed */
+}
+
+Test(payments, bad_credit_writes_nothing) {
+    static const char *const bad[] = {"0", "-5", "1.5", "abc", "9223372036854775808", "", "+5", " 5", "1e3",
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        redisReply *r = skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT %s", PAY("ev_1"), bad[i]);
+        cr_expect(r->type == REDIS_REPLY_ERROR && strncmp(r->str, "INVALID amount '", 16) == 0, "CREDIT '%s' -> %s",
+                  bad[i], rstr(r));
+        freeReplyObject(r);
+    }
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT", PAY("ev_1")), "ERR syntax error");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDITS 5", PAY("ev_1")), "ERR syntax error");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s 5", PAY("ev_1")), "ERR syntax error");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 0 IDEMP k", PAY("ev_1")), "INVALID amount '0'");
+    redisReply *r = skv_cmd(c, "DBSIZE");
+    cr_expect_eq(r->integer, 0);
+    freeReplyObject(r);
+    cr_expect_eq(balance("u1"), 0);
+    /* nothing was recorded: neither the pair nor the IDEMP key is used up */
+    char id[17];
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 5 IDEMP k", PAY("ev_1")), id);
+    cr_expect_eq(balance("u1"), 5);
+}
+
+Test(payments, webhook_delivered_twice) {
+    char id1[17], id2[17], id3[17];
+    /* without IDEMP: the second delivery is refused, from any uid */
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 100", PAY("ev_1")), id1);
+    char msg[160];
+    snprintf(msg, sizeof msg, "CONFLICT payment provider 'stripe' external_id 'ev_1' is already recorded as %s", id1);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 100", PAY("ev_1")), msg);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", PAY("ev_1")), msg);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u2 %s CREDIT 100", PAY("ev_1")), msg);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 100 IDEMP fresh",
+                         "{\"provider\":\"stripe\",\"external_id\":\"ev_1\",\"other\":1}"),
+                 msg);
+    cr_expect_eq(balance("u1"), 100);
+    cr_expect_eq(balance("u2"), 0);
+    cr_expect_eq(count("payments:"), 1);
+    /* with the same IDEMP key: the same id is replayed, credited once */
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40 IDEMP wh-2", PAY("ev_2")), id2);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40 IDEMP wh-2", PAY("ev_2")), id3);
+    cr_expect_str_eq(id3, id2);
+    cr_expect_eq(balance("u1"), 140);
+    /* another key for the same pair, or the same key for another request */
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40 IDEMP wh-2b", PAY("ev_2")), "CONFLICT payment provider");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 41 IDEMP wh-2", PAY("ev_2")), "CONFLICT IDEMP key 'wh-2'");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40", PAY("ev_2")), "CONFLICT payment provider");
+    cr_expect_eq(balance("u1"), 140);
+    cr_expect_eq(count("payments:u1:transactions:"), 2);
+    /* providers are separate namespaces, and the key cannot be split
+     * ambiguously: (a, bc) and (ab, c) are two payments */
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"paypal\",\"external_id\":\"ev_1\"}"), id3);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"a\",\"external_id\":\"bc\"}"), id3);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"ab\",\"external_id\":\"c\"}"), id3);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"external_id\":\"c\",\"provider\":\"ab\"}"), "CONFLICT");
+    /* the pair is compared exactly (case matters) */
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", PAY("EV_1")), id3);
+    /* the dedup record outlives a restart */
+    cr_expect_eq(skv_stop(&srv), 0);
+    redisFree(c);
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u3 %s CREDIT 100", PAY("ev_1")), msg);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40 IDEMP wh-2", PAY("ev_2")), id3);
+    cr_expect_str_eq(id3, id2);
+    cr_expect_eq(balance("u1"), 140);
+}
+
+Test(payments, pair_validation) {
+    char id[17];
+    static const char *const bad[] = {
+        "{\"provider\":\"stripe\",\"external_id\":12345}",
+        "{\"provider\":null,\"external_id\":\"ev\"}",
+        "{\"provider\":\"stripe\",\"external_id\":\"\"}",
+        "{\"provider\":\"\",\"external_id\":\"ev\"}",
+        "{\"provider\":[\"stripe\"],\"external_id\":\"ev\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 5", bad[i]),
+                     "INVALID \"provider\" and \"external_id\" must be strings of 1 to 64 and 1 to 255 bytes");
+    char json[700], s[300];
+    memset(s, 'x', 256);
+    s[256] = 0;
+    snprintf(json, sizeof json, "{\"provider\":\"stripe\",\"external_id\":\"%s\"}", s);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", json), "INVALID \"provider\"");
+    snprintf(json, sizeof json, "{\"provider\":\"%.65s\",\"external_id\":\"e\"}", s);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", json), "INVALID \"provider\"");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"s\",\"external_id\":\"e\""), "INVALID invalid JSON");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", "[1]"), "INVALID document must be a JSON object");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"a\":\"\\u0000\"}"), "INVALID");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"a\":1,\"a\":2}"), "INVALID duplicate member name");
+    redisReply *r = skv_cmd(c, "DBSIZE");
+    cr_expect_eq(r->integer, 0);
+    freeReplyObject(r);
+    cr_expect_eq(balance("u1"), 0);
+    /* the longest parts, non-ASCII, '\0'-free by construction */
+    s[255] = 0;
+    snprintf(json, sizeof json, "{\"provider\":\"%.64s\",\"external_id\":\"%s\"}", s, s);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", json), id);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u2 %s", json), "CONFLICT");
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"b\xc3\xa4nk\",\"external_id\":\"\xe2\x82\xac" "1\"}"),
+              id);
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u2 %s", "{\"provider\":\"b\xc3\xa4nk\",\"external_id\":\"\xe2\x82\xac" "1\"}"),
+                 "CONFLICT");
+    /* without both members there is no pair: no dedup */
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"cash\"}"), id);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"cash\"}"), id);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"external_id\":7}"), id);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{}"), id);
+    cr_expect_eq(count("payments:u1:transactions:"), 6);
+}
+
+Test(payments, list_pages_newest_first) {
+    char ids[7][17], rev[7][17];
+    for (int i = 0; i < 7; i++) {
+        char json[80];
+        snprintf(json, sizeof json, "{\"provider\":\"p\",\"external_id\":\"e%d\"}", i);
+        expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", json), ids[i]);
+        if (i) cr_expect(strcmp(ids[i], ids[i - 1]) > 0, "ids grow: %s after %s", ids[i], ids[i - 1]);
+    }
+    for (int i = 0; i < 7; i++) memcpy(rev[i], ids[6 - i], 17);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 7, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 3"), 3, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER %s LIMIT 3", rev[2]), 3, rev + 3);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 limit 3 after %s", rev[5]), 1, rev + 6);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER %s", rev[6]), 0, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER ffffffffffffffff LIMIT 1"), 1, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER 0"), 0, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 1000"), 7, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 1"), 1, rev);
+    /* an absent owner: an empty array; others' payments are not listed */
+    expect_list(skv_cmd(c, "PAYMENT.LIST nobody"), 0, rev);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u"), 0, rev);
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u10 {}"), ids[0]);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 7, rev);
+    /* refusals */
+    static const char *const limits[] = {"0", "-1", "1001", "x", "1.5", ""};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        redisReply *r = skv_cmd(c, "PAYMENT.LIST u1 LIMIT %s", limits[i]);
+        cr_expect(r->type == REDIS_REPLY_ERROR && strncmp(r->str, "INVALID LIMIT '", 15) == 0, "LIMIT '%s' -> %s",
+                  limits[i], rstr(r));
+        freeReplyObject(r);
+    }
+    expect_error(skv_cmd(c, "PAYMENT.LIST u1 AFTER a:b"), "INVALID id 'a:b'");
+    expect_error(skv_cmd(c, "PAYMENT.LIST u1 LIMIT"), "ERR syntax error");
+    expect_error(skv_cmd(c, "PAYMENT.LIST u1 UNREAD"), "ERR syntax error");
+    expect_error(skv_cmd(c, "PAYMENT.LIST u1 FROM 1"), "ERR syntax error");
+    expect_error(skv_cmd(c, "PAYMENT.LIST"), "ERR wrong number of arguments");
+}
+
+Test(payments, list_leaves_out_payment_methods) {
+    skv_cleanup(&srv);
+    redisFree(c);
+    static const char *const extra[] = {"--domain-write-guard", "no", NULL};
+    skv_start(&srv, extra);
+    c = skv_connect(&srv);
+    char id[17], want[1][17];
+    expect_id(skv_cmd(c, "PAYMENT.RECORD u1 {}"), id);
+    memcpy(want[0], id, 17);
+    redisReply *r = skv_cmd(c, "KV.SET payments:u1:method:zzzzzzzzzzzzzzzz %s", "{\"id\":\"zzzzzzzzzzzzzzzz\"}");
+    freeReplyObject(r);
+    r = skv_cmd(c, "KV.SET payments:u1:transactionsX %s", "{\"id\":\"x\"}");
+    freeReplyObject(r);
+    cr_expect_eq(count("payments:u1:"), 3);
+    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 1, want);
+}
+
+Test(payments, bad_ids) {
+    static const char *const bad[] = {"a:b", "a b", "", "_system", "\xc3\xbc", "payments:u1", "a\r\nb"};
+    char long_id[66];
+    memset(long_id, 'a', 65);
+    long_id[65] = 0;
+    for (size_t i = 0; i <= sizeof bad / sizeof bad[0]; i++) {
+        const char *id = i < sizeof bad / sizeof bad[0] ? bad[i] : long_id;
+        const char *rargv[] = {"PAYMENT.RECORD", id, PAY("ev_1"), "CREDIT", "5"};
+        const char *largv[] = {"PAYMENT.LIST", id};
+        size_t rl[] = {14, strlen(id), strlen(PAY("ev_1")), 6, 1}, ll[] = {12, strlen(id)};
+        expect_error(skv_cmdargv(c, 5, rargv, rl), "INVALID id '");
+        expect_error(skv_cmdargv(c, 2, largv, ll), "INVALID id '");
+        const char *iargv[] = {"PAYMENT.RECORD", id, PAY("ev_1"), "IDEMP", "k"};
+        size_t il[] = {14, strlen(id), strlen(PAY("ev_1")), 5, 1};
+        expect_error(skv_cmdargv(c, 5, iargv, il), "INVALID id '");
+    }
+    expect_error(skv_cmd(c, "PAYMENT.RECORD _system {} CREDIT 5"), "INVALID id '_system'");
+    expect_error(skv_cmd(c, "PAYMENT.RECORD u1"), "ERR wrong number of arguments");
+    redisReply *r = skv_cmd(c, "DBSIZE");
+    cr_expect_eq(r->integer, 0);
+    freeReplyObject(r);
+    /* the pair was never consumed */
+    char id[17];
+    expect_id(skv_cmd(c, "PAYMENT.RECORD %s %s CREDIT 5", long_id + 1, PAY("ev_1")), id);
+    cr_expect_eq(balance(long_id + 1), 5);
+    r = skv_cmd(c, "COMMAND GETKEYS PAYMENT.RECORD u7 {} CREDIT 5");
+    cr_expect(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && strcmp(r->element[0]->str, "u7") == 0);
+    freeReplyObject(r);
+}
