@@ -28,4 +28,25 @@ int ledger_balance(client *c, const char *uid, int64_t *out);
 int ledger_apply(client *c, const char *uid, int64_t delta, const char *reason,
                  const char *counterparty, int64_t *new_balance, uint64_t *row_id);
 
+/* Moves amount (1..2^63-1) from `from` to `to` (two different uids): one row
+ * on each side with the same reason, each naming the other side as its
+ * counterparty. Both sides are checked before anything is written
+ * (-INSUFFICIENT_FUNDS for the payer, -INVALID when the payee's balance
+ * would pass 2^63-1 or from == to); synced like ledger_apply. The new
+ * balances go to *from_balance and *to_balance (either may be NULL). */
+int ledger_transfer(client *c, const char *from, const char *to, int64_t amount, const char *reason,
+                    int64_t *from_balance, int64_t *to_balance);
+
+/* The operator's check behind COINS.VERIFY: reads the balance and every row
+ * of uid (oldest first). 1 when the invariants hold; 0 when one is broken,
+ * with why filled ("balance -5 < 0", "balance 9 != sum of rows 5", "row
+ * <id>: balance_after 20 != previous 10 + amount 5", "row <id>: malformed
+ * (...)"); -1 after replying a storage error. */
+int ledger_verify(client *c, const char *uid, char *why, size_t cap);
+
+/* Donations received by uid (DONATION.SEND, in cmd_coins.c): their count
+ * and total coins, 0 and 0 for none; O(1) (meta "donstat:{uid}"), for
+ * DASHBOARD.GET. -1 after replying an error. */
+int donation_stats(client *c, const char *uid, int64_t *count, int64_t *total);
+
 #endif
