@@ -715,6 +715,60 @@ static void iter_settle(store_iter *it) {
     }
 }
 
+/* The mirror image of iter_settle: moves backward to the last visible key
+ * (or before the start) and caches validity. Every step strictly decreases
+ * the position of it->it, so the loop ends. */
+static void iter_settle_back(store_iter *it) {
+    for (;;) {
+        if (!rocksdb_iter_valid(it->it)) {
+            it->valid = 0;
+            return;
+        }
+        size_t kl;
+        const char *k = rocksdb_iter_key(it->it, &kl);
+        /* the WBWI part of a merged iterator ignores both of the base's
+         * bounds: below the lower one the iteration is over; at or above the
+         * upper one (only reachable right after seeking backward from the
+         * bound itself) step back */
+        if (bytes_cmp(k, kl, it->lower, it->ll) < 0) {
+            it->valid = 0;
+            return;
+        }
+        if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
+            rocksdb_iter_prev(it->it);
+            continue;
+        }
+        const range_ent *r = it->delta ? txn_range_at(it->t, it->cf, k, kl) : NULL;
+        if (!r) {
+            it->valid = 1;
+            return;
+        }
+        /* Inside a pending range: visible only as a put in the WBWI. Jump to
+         * the last such put inside the range at or before k, or before the
+         * range's start. */
+        const char *rs = it->t->rbuf.p + r->so;
+        rocksdb_iter_seek_for_prev(it->delta, k, kl);
+        if (rocksdb_iter_valid(it->delta)) {
+            size_t dl;
+            const char *dk = rocksdb_iter_key(it->delta, &dl);
+            if (bytes_cmp(dk, dl, rs, r->sl) >= 0) {
+                if (bytes_cmp(dk, dl, k, kl) == 0) {
+                    it->valid = 1;
+                    return;
+                }
+                rocksdb_iter_seek_for_prev(it->it, dk, dl); /* lands on dk */
+                continue;
+            }
+        }
+        /* the start is inside the range: the last key < start */
+        rocksdb_iter_seek_for_prev(it->it, rs, r->sl);
+        if (rocksdb_iter_valid(it->it)) {
+            k = rocksdb_iter_key(it->it, &kl);
+            if (bytes_cmp(k, kl, rs, r->sl) >= 0) rocksdb_iter_prev(it->it);
+        }
+    }
+}
+
 store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
                            const char *upper, size_t ul) {
     store *s = t->s;
@@ -765,12 +819,38 @@ void store_iter_seek(store_iter *it, const char *k, size_t kl) {
     iter_settle(it);
 }
 
+void store_iter_seek_for_prev(store_iter *it, const char *k, size_t kl) {
+    if (!k) kl = 0;
+    /* past the upper bound: start from the bound (settle steps below it) */
+    if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) > 0) {
+        k = it->upper;
+        kl = it->ul;
+    }
+    rocksdb_iter_seek_for_prev(it->it, k ? k : "", kl);
+    iter_settle_back(it);
+}
+
+void store_iter_seek_last(store_iter *it) {
+    if (it->has_upper) {
+        store_iter_seek_for_prev(it, it->upper, it->ul);
+        return;
+    }
+    rocksdb_iter_seek_to_last(it->it);
+    iter_settle_back(it);
+}
+
 int store_iter_valid(store_iter *it) { return it->valid; }
 
 void store_iter_next(store_iter *it) {
     if (!it->valid) return;
     rocksdb_iter_next(it->it);
     iter_settle(it);
+}
+
+void store_iter_prev(store_iter *it) {
+    if (!it->valid) return;
+    rocksdb_iter_prev(it->it);
+    iter_settle_back(it);
 }
 
 const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key(it->it, kl); }

@@ -112,6 +112,19 @@ store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
 void store_iter_seek(store_iter *it, const char *k, size_t kl); /* first key >= k */
 int store_iter_valid(store_iter *it);
 void store_iter_next(store_iter *it);
+/* Reverse iteration, with the same view as forward iteration (pending puts
+ * and deletes merged in, keys hidden by pending range deletions skipped,
+ * keys put after such a deletion shown) and the same bounds: the iterator
+ * becomes invalid when it would move before lower or is positioned at or
+ * after upper. Directions may be mixed as with a RocksDB iterator: prev after
+ * seek/next gives the previous visible key, next after seek_for_prev/prev
+ * the next one. next and prev do nothing on an invalid iterator. */
+/* Last key of [lower, upper) (of [lower, end of cf) without an upper bound). */
+void store_iter_seek_last(store_iter *it);
+/* Last key <= k within the bounds (k above upper: the last key < upper; k
+ * below lower: invalid). k NULL counts as the empty key. */
+void store_iter_seek_for_prev(store_iter *it, const char *k, size_t kl);
+void store_iter_prev(store_iter *it);
 const char *store_iter_key(store_iter *it, size_t *kl);
 const char *store_iter_value(store_iter *it, size_t *vl);
 int store_iter_error(store_iter *it, char **err); /* 0 ok, -1 error */
