@@ -84,7 +84,9 @@ int entity_delete(client *c, const entity_ns *ns, const char *uid, const char *i
 /* Deletes every document of uid in ns with its derived data (for
  * USER.DELETE): hooks and the analytics hook run per document, the
  * documents go as one range deletion, the counter is removed. Adds the
- * number of documents removed to *removed. 0 ok, -1 replied. */
+ * number of documents removed to *removed. 0 ok, -1 replied. No command
+ * calls it yet: USER.DELETE's tests are its first (check that the feeds
+ * and counters of the deleted user are empty afterwards). */
 int entity_purge_user(client *c, const entity_ns *ns, const char *uid, int64_t *removed);
 
 #endif
