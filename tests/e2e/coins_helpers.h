@@ -107,12 +107,12 @@ typedef struct jval {
     size_t slen;
 } jval;
 
-static const char *j_ws(const char *p) {
+static inline const char *j_ws(const char *p) {
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
     return p;
 }
 
-static void j_utf8(jval *v, unsigned long cp) {
+static inline void j_utf8(jval *v, unsigned long cp) {
     char b[4];
     size_t n;
     if (cp < 0x80) { b[0] = (char)cp; n = 1; }
@@ -128,7 +128,7 @@ static void j_utf8(jval *v, unsigned long cp) {
 
 /* A string at p (after its opening quote is p[0] == '"'): decoded into v
  * when v is not NULL. Returns the position after it, NULL when malformed. */
-static const char *j_string(const char *p, jval *v) {
+static inline const char *j_string(const char *p, jval *v) {
     if (*p++ != '"') return NULL;
     if (v) { v->type = 's'; v->slen = 0; }
     while (*p != '"') {
@@ -169,7 +169,7 @@ static const char *j_string(const char *p, jval *v) {
 }
 
 /* Skips (or reads, when v) one value; NULL when malformed. */
-static const char *j_value(const char *p, jval *v) {
+static inline const char *j_value(const char *p, jval *v) {
     p = j_ws(p);
     if (*p == '"') return j_string(p, v);
     if (*p == '{' || *p == '[') {
@@ -206,7 +206,7 @@ static const char *j_value(const char *p, jval *v) {
 
 /* Walks the top-level object json (asserted well-formed): returns the
  * number of members; when name is found, fills v and sets *found. */
-static size_t j_walk(const char *json, const char *name, jval *v, int *found) {
+static inline size_t j_walk(const char *json, const char *name, jval *v, int *found) {
     const char *p = j_ws(json);
     size_t n = 0;
     *found = 0;
@@ -233,20 +233,20 @@ static size_t j_walk(const char *json, const char *name, jval *v, int *found) {
 }
 
 /* Member name of the object json: 1 found (v filled), 0 absent. */
-static int jget(const char *json, const char *name, jval *v) {
+static inline int jget(const char *json, const char *name, jval *v) {
     int found;
     j_walk(json, name, v, &found);
     return found;
 }
 
 /* Number of members of the object json. */
-static size_t jcount(const char *json) {
+static inline size_t jcount(const char *json) {
     int found;
     return j_walk(json, NULL, NULL, &found);
 }
 
 /* Integer member (asserted present and integer). */
-static long long jint(const char *json, const char *name) {
+static inline long long jint(const char *json, const char *name) {
     jval v;
     cr_assert(jget(json, name, &v) && v.type == 'i', "no integer '%s' in %s", name, json);
     return v.i;
@@ -254,7 +254,7 @@ static long long jint(const char *json, const char *name) {
 
 /* String member (asserted present and a string), in one of 4 static
  * buffers used in turn (so two may be compared). */
-static const char *jstr(const char *json, const char *name) {
+static inline const char *jstr(const char *json, const char *name) {
     static jval ring[4];
     static int next;
     jval *v = &ring[next++ % 4];
@@ -288,7 +288,7 @@ static inline int is_iso_ms(const char *s) {
 /* A ledger row: exactly the six members with these values (counterparty
  * NULL = JSON null); id and created_at well-formed. */
 #define expect_row(json, amount, after, reason, cp) (L_ = __LINE__, expect_row_l((json), (amount), (after), (reason), (cp)))
-static void expect_row_l(const char *json, long long amount, long long after, const char *reason, const char *cp) {
+static inline void expect_row_l(const char *json, long long amount, long long after, const char *reason, const char *cp) {
     int line = L_;
     cr_expect(is_id(jstr(json, "id")), "line %d: row id in %s", line, json);
     cr_expect(is_iso_ms(jstr(json, "created_at")), "line %d: row created_at in %s", line, json);
@@ -302,7 +302,7 @@ static void expect_row_l(const char *json, long long amount, long long after, co
 
 /* The rows of COINS.HISTORY uid (newest first) as strings: *n of them; free
  * with free_rows. */
-static char **history(const char *uid, size_t *n) {
+static inline char **history(const char *uid, size_t *n) {
     redisReply *r = skv_cmd(c, "COINS.HISTORY %s LIMIT 1000", uid);
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "COINS.HISTORY %s: type %d (%s)", uid, r->type, rstr(r));
     char **rows = calloc(r->elements + 1, sizeof *rows);
@@ -315,13 +315,13 @@ static char **history(const char *uid, size_t *n) {
     return rows;
 }
 
-static void free_rows(char **rows) {
+static inline void free_rows(char **rows) {
     for (size_t i = 0; rows && rows[i]; i++) free(rows[i]);
     free(rows);
 }
 
 /* A figure of INFO (e.g. "wal_syncs"). */
-static long long info_field(const char *section, const char *name) {
+static inline long long info_field(const char *section, const char *name) {
     redisReply *r = skv_cmd(c, "INFO %s", section);
     cr_assert_eq(r->type, REDIS_REPLY_STRING);
     char pat[100];
@@ -333,12 +333,12 @@ static long long info_field(const char *section, const char *name) {
     return v;
 }
 
-static void up_with(const char *const *extra) {
+static inline void up_with(const char *const *extra) {
     skv_start(&srv, extra);
     c = skv_connect(&srv);
 }
-static void up(void) { up_with(NULL); }
-static void down(void) {
+static inline void up(void) { up_with(NULL); }
+static inline void down(void) {
     if (c) redisFree(c);
     c = NULL;
     skv_cleanup(&srv);
