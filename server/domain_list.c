@@ -37,10 +37,14 @@ int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_fi
         enc_value ev;
         if (enc_value_decode(v, vl, &ev) < 0 || (ev.expire_ms && ev.expire_ms <= now)) continue;
         if (filter) {
+            size_t before = c->out.len;
             int f = filter(c, k + 1, kl - 1, ev.payload, ev.len, arg);
             if (f < 0) {
+                /* keep the filter's error reply, drop the partial array */
+                size_t el = c->out.len - before;
+                memmove(c->out.data + slot, c->out.data + before, el);
+                c->out.len = slot + el;
                 store_iter_free(it);
-                c->out.len = slot;
                 return -1;
             }
             if (f == 0) continue;
