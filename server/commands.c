@@ -46,6 +46,13 @@ void cmd_table_init(void) {
     add_table(cmd_user_table);
     add_table(cmd_coins_table);
     add_table(cmd_payment_table);
+    add_table(cmd_msg_table);
+    add_table(cmd_notify_table);
+    add_table(cmd_email_table);
+    add_table(cmd_ticket_table);
+    add_table(cmd_settings_table);
+    add_table(cmd_analytics_table);
+    add_table(cmd_userdel_table);
 }
 
 const cmd_def *cmd_lookup(const char *name, size_t len) {
@@ -335,10 +342,14 @@ int cmd_command(client *c) {
  * from what dispatch does. */
 void cmd_write_markdown(FILE *f) {
     static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
-                                   "user", "coins", "payment", NULL};
+                                   "user", "coins", "payment", "messages", "notifications", "email",
+                                   "tickets", "settings", "analytics", NULL};
     static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
-                                   "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)", NULL};
+                                   "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
+                                   "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
+                                   "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
+                                   "Analytics and dashboard (SPEC §4.6)", NULL};
     cmd_table_init();
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"

@@ -109,6 +109,14 @@ typedef int (*dom_list_filter)(client *c, const char *key, size_t kl, const char
  * prefix||after) and LIMIT; filter may be NULL. Returns 0 or -1 (replied). */
 int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_filter filter, void *arg);
 
+/* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
+ * Each family that keeps data of a user exports a purge function with this
+ * signature: it removes, in the command's batch, every document and internal
+ * entry it holds for uid (found through per-user prefixes and indexes, never
+ * a scan of the whole keyspace), and adds the number of user-visible (data
+ * CF) keys it removed to *removed. It replies and returns -1 on an error. */
+typedef int (*dom_purge_fn)(client *c, const char *uid, int64_t *removed);
+
 /* ---- idempotency (SPEC §4.3), applied by dispatch for CMD_IDEMP rows --------- */
 /* Looks for "IDEMP key" among the option pairs; when present and a record
  * exists: replays its reply (return 1) or replies -CONFLICT (return -1);

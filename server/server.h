@@ -112,6 +112,13 @@ extern const cmd_def cmd_entity_table[];
 extern const cmd_def cmd_user_table[];
 extern const cmd_def cmd_coins_table[];
 extern const cmd_def cmd_payment_table[];
+extern const cmd_def cmd_msg_table[];
+extern const cmd_def cmd_notify_table[];
+extern const cmd_def cmd_email_table[];
+extern const cmd_def cmd_ticket_table[];
+extern const cmd_def cmd_settings_table[];
+extern const cmd_def cmd_analytics_table[];
+extern const cmd_def cmd_userdel_table[];
 
 void cmd_table_init(void);
 const cmd_def *cmd_lookup(const char *name, size_t len);
