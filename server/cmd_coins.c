@@ -31,7 +31,7 @@
 #define REASON_MAX 1024
 #define MESSAGE_MAX 4096
 
-static const char SYSTEM_UID[] = "_system";
+static const char SYSTEM_UID[] = LEDGER_SYSTEM_UID;
 
 /* ---- arguments ------------------------------------------------------------------ */
 
@@ -165,6 +165,17 @@ static int donstat_read(client *c, const char *uid, dkey *k, int64_t *count, int
 int donation_stats(client *c, const char *uid, int64_t *count, int64_t *total) {
     dkey k;
     return donstat_read(c, uid, &k, count, total);
+}
+
+int donation_purge_user(client *c, const char *uid, int64_t *removed) {
+    dkey prefix, stat; /* a uid holds no ':', so these are exactly uid's */
+    dkey_fmt(&prefix, "donations:%s:", uid);
+    int64_t n = db_delete_prefix(c, 0, prefix.buf, prefix.len);
+    if (n < 0) return -1;
+    dkey_fmt(&stat, "donstat:%s", uid);
+    meta_del(c, &stat);
+    *removed += n;
+    return 0;
 }
 
 /* The record, the figures and the notification of a donation whose coins

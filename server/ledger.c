@@ -274,3 +274,19 @@ int ledger_verify(client *c, const char *uid, char *why, size_t cap) {
     }
     return 1;
 }
+
+/* ---- USER.DELETE ---------------------------------------------------------------- */
+
+int ledger_purge_user(client *c, const char *uid, int64_t *removed) {
+    account a;
+    if (account_read(c, &a, uid) < 0) return -1;
+    /* No coin disappears: _system receives the balance (checked, then written). */
+    if (a.balance > 0 && ledger_apply(c, LEDGER_SYSTEM_UID, a.balance, "user.delete", uid, NULL, NULL) < 0)
+        return -1;
+    dkey prefix; /* a uid holds no ':', so this is exactly uid's ledger */
+    dkey_fmt(&prefix, "coins:%s:", uid);
+    int64_t n = db_delete_prefix(c, 0, prefix.buf, prefix.len);
+    if (n < 0) return -1;
+    *removed += n;
+    return 0;
+}

@@ -16,6 +16,10 @@
 
 #include "domain.h"
 
+/* The system account: the counterparty of ADD and CREDIT rows (no row on
+ * its side for those), and the receiver of deleted users' balances. */
+#define LEDGER_SYSTEM_UID "_system"
+
 /* Reads a balance (0 when the user has none). -1 after replying an error. */
 int ledger_balance(client *c, const char *uid, int64_t *out);
 
@@ -48,5 +52,20 @@ int ledger_verify(client *c, const char *uid, char *why, size_t cap);
  * and total coins, 0 and 0 for none; O(1) (meta "donstat:{uid}"), for
  * DASHBOARD.GET. -1 after replying an error. */
 int donation_stats(client *c, const char *uid, int64_t *count, int64_t *total);
+
+/* USER.DELETE (a dom_purge_fn): moves uid's balance, when positive, to
+ * LEDGER_SYSTEM_UID (one row on _system's side, reason "user.delete",
+ * counterparty uid: the user's own side is removed with the rest of its
+ * ledger in the same batch), then removes every key under "coins:{uid}:"
+ * (balance and rows, one range deletion) and adds their number to
+ * *removed. Refuses (-1, replied) when the stored balance is corrupt or
+ * _system's balance would pass 2^63-1. First exercised by USER.DELETE. */
+int ledger_purge_user(client *c, const char *uid, int64_t *removed);
+
+/* USER.DELETE (a dom_purge_fn, in cmd_coins.c): removes the donations uid
+ * received ("donations:{uid}:", one range deletion) and its figures (meta
+ * "donstat:{uid}"). Donations uid sent stay in the artists' records, with
+ * uid as an opaque donor id (SPEC §4.2). First exercised by USER.DELETE. */
+int donation_purge_user(client *c, const char *uid, int64_t *removed);
 
 #endif

@@ -3,6 +3,7 @@
  * written in the caller's batch, so the counter always equals the entries
  * of the index, and the index the unread documents.
  */
+#include "encoding.h"
 #include "notify.h"
 
 int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out) {
@@ -34,5 +35,19 @@ int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out) {
     dkey_fmt(&cnt, "ncount:%s", uid);
     if (meta_add_i64(c, &cnt, 1, NULL) < 0) return -1;
     if (id_out) *id_out = id;
+    return 0;
+}
+
+int notify_purge_user(client *c, const char *uid, int64_t *removed) {
+    dkey docs, idx, hi, cnt; /* a uid holds no ':', so these are exactly uid's */
+    dkey_fmt(&docs, "notifications:%s:", uid);
+    int64_t n = db_delete_prefix(c, 0, docs.buf, docs.len);
+    if (n < 0) return -1;
+    dkey_fmt(&idx, "nunread:%s:", uid);
+    hi.len = enc_prefix_end(hi.buf, idx.buf, idx.len);
+    store_del_range(c->srv->tx, STORE_CF_META, idx.buf, idx.len, hi.buf, hi.len);
+    dkey_fmt(&cnt, "ncount:%s", uid);
+    meta_del(c, &cnt);
+    *removed += n;
     return 0;
 }

@@ -19,4 +19,10 @@
  * set here; doc is not consumed). 0 ok (id_out may be NULL), -1 replied. */
 int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out);
 
+/* USER.DELETE (a dom_purge_fn): removes uid's notifications (data
+ * "notifications:{uid}:", one range deletion, counted into *removed), its
+ * unread index ("nunread:{uid}:", one range deletion) and counter
+ * ("ncount:{uid}"). 0 ok, -1 replied. First exercised by USER.DELETE. */
+int notify_purge_user(client *c, const char *uid, int64_t *removed);
+
 #endif
