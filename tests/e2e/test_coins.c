@@ -400,7 +400,13 @@ Test(coins, movers_are_synced_in_every_mode) {
     long long s3 = info_field("persistence", "wal_syncs");
     cr_expect_gt(s3, s2, "COINS.TRANSFER was not synced");
     expect_int(CMD("COINS.SPEND u 1 r"), 3);
-    cr_expect_gt(info_field("persistence", "wal_syncs"), s3, "COINS.SPEND was not synced");
+    long long s4 = info_field("persistence", "wal_syncs");
+    cr_expect_gt(s4, s3, "COINS.SPEND was not synced");
+    /* inside MULTI too */
+    expect_status(CMD("MULTI"), "OK");
+    expect_status(CMD("COINS.ADD u 1 r"), "QUEUED");
+    expect_len(CMD("EXEC"), 1);
+    cr_expect_gt(info_field("persistence", "wal_syncs"), s4, "COINS.ADD in EXEC was not synced");
 }
 
 /* COINS.VERIFY names the broken invariant when the ledger is edited around
