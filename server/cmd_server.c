@@ -125,6 +125,7 @@ static int config_command(client *c) {
     if (arg_eq(sub, "resetstat") && c->argc == 2) {
         s->stat_commands = s->stat_connections = s->stat_rejected = 0;
         s->stat_net_in = s->stat_net_out = s->stat_keyspace_hits = s->stat_keyspace_misses = 0;
+        cmd_stats_reset(s);
         reply_ok(c);
         return 0;
     }
@@ -215,6 +216,24 @@ static int info_command(client *c) {
             (unsigned long long)s->stat_wal_flushes, (unsigned long long)s->stat_wal_syncs,
             s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL);
     }
+    if (want(c, "cpu", 1)) {
+        struct rusage self, kids;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &kids);
+        ADD("# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+            "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n\r\n",
+            (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
+            (long)self.ru_utime.tv_usec, (long)kids.ru_stime.tv_sec, (long)kids.ru_stime.tv_usec,
+            (long)kids.ru_utime.tv_sec, (long)kids.ru_utime.tv_usec);
+    }
+    if (want(c, "replication", 1)) {
+        ADD("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
+    }
+    if (want(c, "commandstats", 0)) {
+        ADD("# Commandstats\r\n");
+        cmd_stats_format(s, &b);
+        resp_buf_append(&b, "\r\n", 2);
+    }
     if (want(c, "stats", 1)) {
         ADD("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
             "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
@@ -224,7 +243,7 @@ static int info_command(client *c) {
             (unsigned long long)s->stat_rejected, (unsigned long long)s->stat_expired,
             (unsigned long long)s->stat_keyspace_hits, (unsigned long long)s->stat_keyspace_misses);
     }
-    if (want(c, "storage", 0)) {
+    if (want(c, "storage", 1)) {
         uint64_t keys = 0, sst = 0, live = 0, pending = 0, l0 = 0;
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.estimate-num-keys", &keys);
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.total-sst-files-size", &sst);

@@ -38,6 +38,7 @@ void cmd_table_init(void) {
     add_table(cmd_server_table);
     add_table(cmd_admin_table);
     add_table(cmd_string_table);
+    add_table(cmd_bits_table);
     add_table(cmd_keys_table);
     add_table(cmd_expire_table);
     add_table(cmd_multi_table);
@@ -55,12 +56,48 @@ void cmd_table_init(void) {
     add_table(cmd_userdel_table);
 }
 
-const cmd_def *cmd_lookup(const char *name, size_t len) {
+static const cmd_def *lookup_slot(const char *name, size_t len, uint32_t *slot) {
     if (len == 0 || len > NAME_MAX_LEN) return NULL;
     uint32_t i = hash_name(name, len) & (TABLE_SLOTS - 1);
     for (const cmd_def *d; (d = slots[i]); i = (i + 1) & (TABLE_SLOTS - 1))
-        if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0) return d;
+        if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0) {
+            *slot = i;
+            return d;
+        }
     return NULL;
+}
+
+const cmd_def *cmd_lookup(const char *name, size_t len) {
+    uint32_t slot;
+    return lookup_slot(name, len, &slot);
+}
+
+/* INFO commandstats: counters per table slot, kept in the server. */
+struct cmd_stat {
+    uint64_t calls, usec, rejected, failed;
+};
+
+int cmd_stats_init(server *s) {
+    s->cmdstats = calloc(TABLE_SLOTS, sizeof *s->cmdstats);
+    return s->cmdstats ? 0 : -1;
+}
+
+void cmd_stats_reset(server *s) {
+    if (s->cmdstats) memset(s->cmdstats, 0, TABLE_SLOTS * sizeof *s->cmdstats);
+}
+
+void cmd_stats_format(server *s, resp_buf *b) {
+    char line[256];
+    for (uint32_t i = 0; i < TABLE_SLOTS; i++) {
+        const struct cmd_stat *st = &s->cmdstats[i];
+        if (!slots[i] || (!st->calls && !st->rejected)) continue;
+        int n = snprintf(line, sizeof line,
+                         "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+                         slots[i]->name, (unsigned long long)st->calls, (unsigned long long)st->usec,
+                         st->calls ? (double)st->usec / (double)st->calls : 0.0, (unsigned long long)st->rejected,
+                         (unsigned long long)st->failed);
+        if (n > 0) resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
 }
 
 const cmd_def *cmd_at(size_t idx) { return idx < ncmds ? all[idx] : NULL; }
@@ -157,32 +194,29 @@ int cmd_finish(client *c, int rc, size_t mark, int sync) {
 
 void cmd_dispatch(client *c) {
     server *s = c->srv;
-    const cmd_def *cmd = cmd_lookup(c->argv[0].ptr, c->argv[0].len);
+    uint32_t slot = 0;
+    const cmd_def *cmd = lookup_slot(c->argv[0].ptr, c->argv[0].len, &slot);
     s->stat_commands++;
     if (!cmd) {
         reply_unknown(c);
         if (c->in_multi) c->multi_error = 1;
         return;
     }
+    struct cmd_stat *st = &s->cmdstats[slot];
     if ((cmd->arity > 0 && c->argc != cmd->arity) || (c->argc < -cmd->arity)) {
         reply_arity_error(c, cmd->name);
-        if (c->in_multi) c->multi_error = 1;
-        return;
+        goto rejected;
     }
     if (s->cfg.requirepass && !c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
-        if (c->in_multi) c->multi_error = 1;
-        return;
+        goto rejected;
     }
     if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
-        guard_refuses(c, cmd)) {
-        if (c->in_multi) c->multi_error = 1;
-        return;
-    }
+        guard_refuses(c, cmd))
+        goto rejected;
     if (c->in_multi && (cmd->flags & CMD_DENY_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
-        c->multi_error = 1;
-        return;
+        goto rejected;
     }
     if (c->in_multi && !(cmd->flags & CMD_NO_MULTI)) {
         multi_queue(c, cmd);
@@ -191,8 +225,16 @@ void cmd_dispatch(client *c) {
     size_t mark = c->out.len;
     uint64_t t0 = uv_hrtime();
     int rc = cmd_call(c, cmd);
-    cmd_finish(c, rc, mark, (cmd->flags & CMD_SYNC) != 0);
-    slowlog_push(c, (uv_hrtime() - t0) / 1000);
+    rc = cmd_finish(c, rc, mark, (cmd->flags & CMD_SYNC) != 0);
+    uint64_t usec = (uv_hrtime() - t0) / 1000;
+    st->calls++;
+    st->usec += usec;
+    if (rc != 0) st->failed++;
+    slowlog_push(c, usec);
+    return;
+rejected:
+    st->rejected++;
+    if (c->in_multi) c->multi_error = 1;
 }
 
 /* ---- COMMAND ------------------------------------------------------------ */

@@ -52,6 +52,8 @@ static const option options[] = {
     /* Answered for clients and tools that ask (redis-benchmark asks for
      * save and appendonly); stagekv persists through the RocksDB WAL. */
     {"save", T_CONST, 0, 0, 0, 0, ""},
+    /* stagekv never evicts: only 0 (no limit) is accepted */
+    {"maxmemory", T_SIZE, F(maxmemory), 1, 0, 0, NULL},
     {"appendonly", T_CONST, 0, 0, 0, 0, "yes"},
     {NULL, 0, 0, 0, 0, 0, NULL},
 };

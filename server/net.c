@@ -513,6 +513,7 @@ int server_init(server *s, const config *cfg) {
     s->lastsave = s->start_ms / 1000;
     resp_buf_init(&s->scratch);
     cmd_table_init();
+    if (cmd_stats_init(s) < 0) return -1;
     if (!is_loopback(cfg->bind) && !cfg->requirepass) {
         server_log(LL_WARNING,
                    "refusing to start: bind %s is not a loopback address and no requirepass "
@@ -579,5 +580,7 @@ void server_free(server *s) {
     resp_buf_free(&s->scratch);
     scan_cursors_free(s);
     slowlog_free(s);
+    free(s->cmdstats);
+    s->cmdstats = NULL;
     multi_free(s);
 }

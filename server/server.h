@@ -50,6 +50,7 @@ typedef struct config {
     int databases;
     long long slowlog_slower_than; /* µs; negative disables */
     int slowlog_max_len;
+    long long maxmemory; /* always 0: no eviction */
 } config;
 
 void config_defaults(config *cfg);
@@ -104,6 +105,7 @@ extern const cmd_def cmd_client_table[];
 extern const cmd_def cmd_server_table[];
 extern const cmd_def cmd_admin_table[];
 extern const cmd_def cmd_string_table[];
+extern const cmd_def cmd_bits_table[];
 extern const cmd_def cmd_keys_table[];
 extern const cmd_def cmd_expire_table[];
 extern const cmd_def cmd_multi_table[];
@@ -213,6 +215,7 @@ struct server {
     uint64_t stat_expired;
     uint64_t last_sync_ms;
     uint64_t last_id;          /* domain id high-water mark */
+    struct cmd_stat *cmdstats; /* INFO commandstats, per command table slot */
     struct slowlog *slowlog;
     int bgsave_running, bgsave_failed, active_expire_off;
     uint64_t lastsave;         /* Unix seconds */
@@ -232,6 +235,9 @@ uint64_t now_ms(void);
 /* Executes c->argv[0..argc): lookup, checks, handler, commit. */
 void cmd_dispatch(client *c);
 int cmd_call(client *c, const cmd_def *cmd);
+int cmd_stats_init(server *s);
+void cmd_stats_reset(server *s);
+void cmd_stats_format(server *s, resp_buf *b);
 int cmd_finish(client *c, int rc, size_t mark, int sync);
 
 /* ---- transactions (multi.c) -------------------------------------------- */
