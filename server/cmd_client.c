@@ -181,6 +181,14 @@ static int client_command(client *c) {
             reply_syntax_error(c);
             return -1;
         }
+    } else if (arg_eq(sub, "setinfo") && c->argc == 4) {
+        /* Redis 7.2's library tags, sent by newer clients on connect */
+        if (!arg_eq(&c->argv[2], "lib-name") && !arg_eq(&c->argv[2], "lib-ver")) {
+            reply_errorf(c, "ERR Unrecognized option '%.*s'", (int)(c->argv[2].len > 32 ? 32 : c->argv[2].len),
+                         c->argv[2].ptr);
+            return -1;
+        }
+        reply_ok(c);
     } else if (arg_eq(sub, "no-evict") && c->argc == 3) {
         if (!arg_eq(&c->argv[2], "on") && !arg_eq(&c->argv[2], "off")) {
             reply_syntax_error(c);
