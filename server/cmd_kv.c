@@ -217,12 +217,16 @@ static int kv_patch(client *c) {
     json_t *doc;
     int existed = v.present;
     if (r == 1) {
-        doc = v.v.type == ENC_TYPE_STRING ? json_parse_any(v.v.payload, v.v.len, err, sizeof err) : NULL;
+        /* A stored value that does not parse (not JSON, or an integer
+         * beyond 64 bits that re-encoding would round) says why. */
+        int is_str = v.v.type == ENC_TYPE_STRING;
+        doc = is_str ? json_parse_any(v.v.payload, v.v.len, err, sizeof err) : NULL;
         db_value_free(&v);
         if (!doc || !json_is_object(doc)) {
             json_decref(doc);
             json_decref(patch);
-            reply_error(c, "ERR stored value is not a JSON object");
+            if (is_str && !doc) reply_errorf(c, "ERR stored value: %s", err);
+            else reply_error(c, "ERR stored value is not a JSON object");
             return -1;
         }
     } else {

@@ -1,17 +1,18 @@
 /* JSON checks and transforms on top of jansson (see json.h).
  *
  * All parsing is jansson's json_loadb(); this file only picks the flags,
- * retries where jansson is stricter than RFC 8259 or than we need, and
- * turns jansson's errors into the server's messages. Facts about jansson
- * 2.14 that the code relies on (each one is pinned by a unit test):
+ * retries where jansson is stricter than we need (json_check() and big
+ * integers), and turns jansson's errors into the server's messages. Facts
+ * about jansson 2.14 that the code relies on (each one is pinned by a
+ * unit test):
  *
  *  - json_error_t.position is the byte offset just past the token where
  *    the problem was found (for invalid UTF-8: the offset of the bad byte).
  *  - An integer that does not fit json_int_t (64 bits) fails with
  *    json_error_numeric_overflow ("too big integer"), position = end of
- *    the number. JSON_DECODE_INT_AS_REAL reads every integer with strtod()
- *    instead, so only numbers beyond double's range (~1.8e308) still fail
- *    ("real number overflow").
+ *    the number. A real beyond double's range (~1.8e308) fails with the
+ *    same code ("real number overflow"). JSON_DECODE_INT_AS_REAL reads
+ *    every integer with strtod() instead, so that only the latter fails.
  *  - The parser stops at depth 2048 (JSON_PARSER_MAX_DEPTH, compiled in)
  *    with json_error_stack_overflow: no recursion past that.
  *  - A raw NUL byte right after a number or a literal is silently skipped
@@ -25,18 +26,9 @@
 #include "json.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* load_exact() rewrites at most this many >64-bit integers of one text,
- * one parse each, and re-parses at most about max(2 * n,
- * BIGINT_REWRITE_BYTES) bytes for them (jansson reads some 25-40 MB/s, so
- * one parse of a 16 MB value takes about half a second). Past either
- * bound all integers of the text are read as reals. */
-#define BIGINT_REWRITES_MAX 8
-#define BIGINT_REWRITE_BYTES ((size_t)256 * 1024)
 
 /* One parse error: jansson's code, byte offset and text. */
 typedef struct perr {
@@ -140,71 +132,34 @@ static json_t *load(const char *p, size_t n, size_t flags, perr *pe) {
     return NULL;
 }
 
-/* 1 when buf[..end) ends in a whole integer token ("-"? digits), not in
+/* 1 when p[..end) ends in a whole integer token ("-"? digits), not in
  * the exponent or fraction of a real. */
-static int ends_in_int_token(const char *buf, size_t end) {
+static int ends_in_int_token(const char *p, size_t end) {
     size_t s = end;
 
-    while (s > 0 && buf[s - 1] >= '0' && buf[s - 1] <= '9')
+    while (s > 0 && p[s - 1] >= '0' && p[s - 1] <= '9')
         s--;
     if (s == end)
         return 0;
-    if (s > 0 && buf[s - 1] == '-')
+    if (s > 0 && p[s - 1] == '-')
         s--;
-    return s == 0 || strchr("[,: \t\r\n", buf[s - 1]) != NULL;
+    return s == 0 || strchr("[,: \t\r\n", p[s - 1]) != NULL;
 }
 
-/* load() that accepts integers of any size: those beyond 64 bits become
- * reals, all others stay integers with their exact value.
- *
- * When the plain parse fails on a too big integer (ending at pe->pos),
- * a copy of the text gets ".0" appended to that integer, so that jansson
- * reads it as a real, and is parsed again; and so on for the next one.
- * Each pass stops at the next big integer, so every rewrite lies before
- * the position of a later error: offsets into the copy map back to the
- * text by subtracting 2 per rewrite. Past the bounds (see
- * BIGINT_REWRITES_MAX) the text is parsed with every integer as a real. */
-static json_t *load_exact(const char *p, size_t n, size_t flags, perr *pe) {
+/* load() for values that get re-encoded (json_parse_doc(),
+ * json_parse_any()): an integer that does not fit 64 bits is refused with
+ * a message of its own rather than read as a rounded real, which would
+ * silently change the data when it is written back (SPEC §4: integers
+ * keep their exact value). jansson reports it as a numeric overflow just
+ * past the number; a real beyond double's range is the same code on a
+ * token that is not an integer, and keeps jansson's message. */
+static json_t *load_int64(const char *p, size_t n, size_t flags, perr *pe) {
     json_t *v = load(p, n, flags, pe);
-    size_t cap = n + 2 * BIGINT_REWRITES_MAX, budget = 2 * cap;
-    size_t len = n, spent = 0, k = 0;
-    char *buf;
 
-    if (v || pe->code != json_error_numeric_overflow)
-        return v;
-    if (budget < BIGINT_REWRITE_BYTES)
-        budget = BIGINT_REWRITE_BYTES;
-    buf = malloc(cap);
-    while (buf) {
-        size_t pos = pe->pos;
-
-        if (pos > len)
-            break; /* can't happen; parse with every integer as a real */
-        if (!ends_in_int_token(k ? buf : p, pos)) {
-            pe->pos -= 2 * k; /* real number overflow: a genuine error */
-            free(buf);
-            return NULL;
-        }
-        if (k == BIGINT_REWRITES_MAX || spent + len + 2 > budget) /* next pass */
-            break;
-        if (k == 0)
-            memcpy(buf, p, n);
-        memmove(buf + pos + 2, buf + pos, len - pos);
-        buf[pos] = '.';
-        buf[pos + 1] = '0';
-        len += 2;
-        k++;
-        v = load(buf, len, flags, pe);
-        if (v || pe->code != json_error_numeric_overflow || pe->pos <= pos + 2) {
-            if (!v)
-                pe->pos -= 2 * k;
-            free(buf);
-            return v;
-        }
-        spent += pe->pos;
-    }
-    free(buf);
-    return load(p, n, flags | JSON_DECODE_INT_AS_REAL, pe);
+    if (!v && pe->code == json_error_numeric_overflow && p && pe->pos <= n &&
+        ends_in_int_token(p, pe->pos))
+        snprintf(pe->text, sizeof pe->text, "integer does not fit in 64 bits");
+    return v;
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -214,8 +169,9 @@ int json_check(const char *p, size_t n, char *err, size_t cap) {
     perr pe;
     json_t *v = load(p, n, flags, &pe);
 
-    /* Only validity matters here, so one retry reading all integers as
-     * reals settles big integers (no need for load_exact's rewrites). */
+    /* Only validity matters here (KV.SET stores the bytes as given and
+     * never re-encodes them), so integers beyond 64 bits are accepted: one
+     * retry reading every integer as a real settles them. */
     if (!v && pe.code == json_error_numeric_overflow)
         v = load(p, n, flags | JSON_DECODE_INT_AS_REAL, &pe);
     if (!v) {
@@ -228,7 +184,7 @@ int json_check(const char *p, size_t n, char *err, size_t cap) {
 
 json_t *json_parse_any(const char *p, size_t n, char *err, size_t cap) {
     perr pe;
-    json_t *v = load_exact(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &pe);
+    json_t *v = load_int64(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &pe);
 
     if (!v)
         set_invalid(err, cap, &pe);
@@ -314,7 +270,7 @@ json_t *json_parse_doc(const char *p, size_t n, const json_doc_limits *lim, char
     /* No JSON_ALLOW_NUL: jansson refuses "\u0000" in values by default
      * and in member names always. JSON_DECODE_ANY so that a non-object
      * gets its own message below rather than jansson's. */
-    v = load_exact(p, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &pe);
+    v = load_int64(p, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &pe);
     if (!v) {
         switch (pe.code) {
         case json_error_null_character:

@@ -10,12 +10,15 @@
  * -1 with err filled with "invalid JSON: <reason> at offset N" (N = byte
  * offset of the problem), NUL-terminated, at most cap bytes. Never crashes
  * on deep nesting (jansson's depth limit applies). */
-/* Accepts exactly what json_parse_any() accepts. Beyond RFC 8259 jansson
- * refuses: "\u0000" in member names (in values it is fine), numbers
- * beyond double's range (a 400-digit integer, 1e400: "real number
- * overflow"), lone surrogate escapes ("\ud800"), a byte order mark. N is
- * jansson's position: just past the offending token, or the offset of an
- * invalid UTF-8 byte / raw NUL byte. One jansson parse, freed at once. */
+/* Accepts what json_parse_any() accepts, plus integers beyond 64 bits:
+ * KV.SET stores the exact bytes and never re-encodes them, so nothing is
+ * rounded. For a text without such integers the error is the same as
+ * json_parse_any()'s. Beyond RFC 8259 jansson refuses: "\u0000" in member
+ * names (in values it is fine), numbers beyond double's range (a
+ * 400-digit integer, 1e400: "real number overflow"), lone surrogate
+ * escapes ("\ud800"), a byte order mark. N is jansson's position: just
+ * past the offending token, or the offset of an invalid UTF-8 byte / raw
+ * NUL byte. At most two jansson parses, each freed at once. */
 int json_check(const char *p, size_t n, char *err, size_t cap);
 
 /* Limits for domain documents (SPEC §4). */
@@ -38,19 +41,22 @@ typedef struct json_doc_limits {
  * Exact messages: "document too large (max N bytes)", "document nested
  * too deeply (max N)", "document must be a JSON object", "duplicate member
  * name 'x'" (x JSON-escaped, cut at 100 bytes), "document contains
- * \u0000", "invalid JSON: <reason> at offset N" (syntax, invalid UTF-8).
- * Integers that fit 64 bits keep their exact value even when the text
- * also holds bigger ones (those become reals): up to 8 such big integers
- * per text, each costing one more parse, within about max(2 x its length,
- * 256 KB) bytes of re-parsing (so always 8 for a text under 32 KB); past
- * that, all integers of the text are read as reals. */
+ * \u0000", "invalid JSON: <reason> at offset N" (syntax, invalid UTF-8,
+ * an integer beyond 64 bits). Integers: as for json_parse_any(). */
 json_t *json_parse_doc(const char *p, size_t n, const json_doc_limits *lim,
                        char *err, size_t cap);
 
 /* Parses any JSON value (for KV.PATCH's stored value and patch); NULL with
- * err on failure. Integers that do not fit 64 bits become reals. */
-/* Strings may hold "\u0000". Errors: "invalid JSON: <reason> at offset N".
- * Other integers stay exact, as for json_parse_doc(). */
+ * err on failure. Strings may hold "\u0000". Errors: "invalid JSON:
+ * <reason> at offset N". */
+/* Integers (here and in json_parse_doc()): every integer within int64
+ * (INT64_MIN..INT64_MAX) is kept exactly, as a json_int_t. An integer
+ * outside that range is refused, "invalid JSON: integer does not fit in
+ * 64 bits at offset N" (N = just past the number), never read as a real:
+ * the value is encoded again (KV.PATCH, domain documents), and a rounded
+ * real would silently change the data (SPEC §4: integers keep their exact
+ * value). A real beyond double's range (1e400) keeps jansson's "real
+ * number overflow" error. */
 json_t *json_parse_any(const char *p, size_t n, char *err, size_t cap);
 
 /* RFC 7386 JSON merge patch: applies patch to target in place when both

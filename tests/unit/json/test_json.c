@@ -287,7 +287,8 @@ Test(check, invalid_text_with_a_huge_integer_still_fails) {
 }
 
 Test(check, numbers_beyond_double_range_are_refused) {
-    /* jansson's limit (strtod overflow), shared with json_parse_any */
+    /* jansson's limit (strtod overflow); json_parse_any refuses 1e400 alike
+     * and the 400-digit integer as an integer beyond 64 bits */
     cr_assert_eq(check(L("1e400")), -1);
     cr_expect_str_eq(err, "invalid JSON: real number overflow near '1e400' at offset 5");
     char big[420];
@@ -320,11 +321,12 @@ Test(check, error_buffer_handling) {
     }
 }
 
-Test(check, accepts_exactly_what_parse_any_accepts) {
+Test(check, accepts_what_parse_any_accepts_and_big_integers) {
+    /* texts without an integer beyond 64 bits: same verdict, same error */
     static const char *in[] = {
-        "1", "[1,]", "\"\\u0000\"", "{\"\\u0000\":1}", "99999999999999999999", "1e400",
-        "\"\\ud800\"", "[1]x", "", "{\"a\":{\"a\":1,\"a\":2}}", "\"\xff\"",
-        "[99999999999999999999, 1e400]", "[99999999999999999999,99999999999999999999,x]",
+        "1", "[1,]", "\"\\u0000\"", "{\"\\u0000\":1}", "1e400", "\"\\ud800\"", "[1]x", "",
+        "{\"a\":{\"a\":1,\"a\":2}}", "\"\xff\"", "[9223372036854775807,-9223372036854775808]",
+        "[-9223372036854775808, 1e400]", "[1e400, 99999999999999999999]",
     };
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
         char e2[256];
@@ -336,6 +338,22 @@ Test(check, accepts_exactly_what_parse_any_accepts) {
         else
             cr_expect_str_eq(err, e2, "%s", in[i]);
     }
+    /* an integer beyond 64 bits: json_check accepts it (KV.SET stores the
+     * bytes as given), json_parse_any refuses it (it would have to round) */
+    static const char *big[] = {
+        "99999999999999999999", "[1,-9223372036854775809]", "{\"a\":[9223372036854775808]}",
+    };
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+        cr_expect_eq(check(big[i], strlen(big[i])), 0, "%s: %s", big[i], err);
+        cr_expect_null(json_parse_any(big[i], strlen(big[i]), err, sizeof err), "%s", big[i]);
+        cr_expect_eq(strncmp(err, "invalid JSON: integer does not fit in 64 bits at offset ", 56), 0,
+                     "%s: %s", big[i], err);
+    }
+    /* each reports the first problem it sees */
+    cr_expect_eq(check(L("[99999999999999999999, 1e400]")), -1);
+    cr_expect_str_eq(err, "invalid JSON: real number overflow near '1e400' at offset 28");
+    cr_expect_null(json_parse_any(L("[99999999999999999999, 1e400]"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: integer does not fit in 64 bits at offset 21");
 }
 
 /* ==== json_parse_any ================================================== */
@@ -369,110 +387,115 @@ Test(parse_any, string_with_nul) {
     json_decref(v);
 }
 
-Test(parse_any, big_integer_becomes_real_others_stay_exact) {
-    json_t *v = any(L("[9007199254740993,123456789012345678901234567890,-5,"
-                      "-123456789012345678901234567890,9223372036854775807,1.5]"));
+/* "invalid JSON: integer does not fit in 64 bits at offset <off>" */
+static void big_int_refused(const char *p, size_t n, size_t off) {
+    char want[96];
+    snprintf(want, sizeof want, "invalid JSON: integer does not fit in 64 bits at offset %zu", off);
+    memset(err, 'X', sizeof err);
+    err[sizeof err - 1] = '\0';
+    json_t *v = json_parse_any(p, n, err, sizeof err);
+    cr_expect_null(v, "json_parse_any(%.*s) accepted", (int)n, p);
+    json_decref(v);
+    cr_expect_str_eq(err, want, "json_parse_any(%.*s)", (int)n, p);
+    memset(err, 'X', sizeof err);
+    err[sizeof err - 1] = '\0';
+    v = json_parse_doc(p, n, NULL, err, sizeof err);
+    cr_expect_null(v, "json_parse_doc(%.*s) accepted", (int)n, p);
+    json_decref(v);
+    if (n && p[0] == '{') /* else: refused as a non-object, or the integer first */
+        cr_expect_str_eq(err, want, "json_parse_doc(%.*s)", (int)n, p);
+}
+
+Test(parse_any, int64_limits_stay_exact) {
+    static const char *in[] = {
+        "9223372036854775807", "-9223372036854775808", "9007199254740993", "-0",
+        "[9223372036854775807,-9223372036854775808,9007199254740993,-5,0]",
+    };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        json_t *v = any(in[i], strlen(in[i]));
+        assert_encodes(v, strcmp(in[i], "-0") ? in[i] : "0");
+        json_decref(v);
+    }
+    json_t *v = any(L("[9223372036854775807,-9223372036854775808]"));
     cr_assert(json_is_integer(json_array_get(v, 0)));
-    cr_expect_eq(json_integer_value(json_array_get(v, 0)), INT64_C(9007199254740993));
-    cr_assert(json_is_real(json_array_get(v, 1)));
-    cr_expect_eq(json_real_value(json_array_get(v, 1)), 123456789012345678901234567890.0);
-    cr_expect_eq(json_integer_value(json_array_get(v, 2)), -5);
-    cr_expect_eq(json_real_value(json_array_get(v, 3)), -123456789012345678901234567890.0);
-    cr_expect_eq(json_integer_value(json_array_get(v, 4)), INT64_MAX);
-    cr_expect_eq(json_real_value(json_array_get(v, 5)), 1.5);
-    assert_encodes(v, "[9007199254740993,1.2345678901234568e29,-5,-1.2345678901234568e29,"
-                      "9223372036854775807,1.5]");
-    json_decref(v);
-
-    v = any(L("99999999999999999999"));
-    cr_expect(json_is_real(v));
-    cr_expect_eq(json_real_value(v), 1e20);
+    cr_expect_eq(json_integer_value(json_array_get(v, 0)), INT64_MAX);
+    cr_assert(json_is_integer(json_array_get(v, 1)));
+    cr_expect_eq(json_integer_value(json_array_get(v, 1)), INT64_MIN);
     json_decref(v);
 }
 
-Test(parse_any, eight_big_integers_keep_the_rest_exact_nine_do_not) {
-    char buf[1024];
-    /* 8 big integers, then a 64-bit integer that a double can't hold */
-    strcpy(buf, "[");
-    for (int i = 0; i < 8; i++)
-        strcat(buf, "100000000000000000000,");
-    strcat(buf, "9007199254740993]");
-    json_t *v = any(buf, strlen(buf));
-    cr_expect(json_is_real(json_array_get(v, 7)));
-    cr_assert(json_is_integer(json_array_get(v, 8)));
-    cr_expect_eq(json_integer_value(json_array_get(v, 8)), INT64_C(9007199254740993));
-    json_decref(v);
+Test(parse_any, integers_beyond_64_bits_are_refused) {
+    big_int_refused(L("9223372036854775808"), 19);   /* 2^63 */
+    big_int_refused(L("-9223372036854775809"), 20);  /* -2^63 - 1 */
+    big_int_refused(L(" 18446744073709551616 "), 21); /* 2^64 */
+    big_int_refused(L("[1, 123456789012345678901234567890]"), 34);
+    big_int_refused(L("{\"a\":9223372036854775808}"), 24);
+    big_int_refused(L("{\"a\":\n-99999999999999999999}"), 27);
+    /* nested in arrays */
+    big_int_refused(L("[[1,[2,99999999999999999999]]]"), 27);
+    big_int_refused(L("{\"a\":{\"b\":[1,[2,99999999999999999999]]}}"), 36);
+    /* 300 and 400 digits: integers, whatever the size */
+    char big[410];
+    memset(big, '9', 400);
+    big_int_refused(big, 300, 300);
+    big_int_refused(big, 400, 400);
+    big[0] = '-';
+    big_int_refused(big, 300, 300);
+}
 
-    /* the documented fallback: past 8, every integer is read as a real */
-    strcpy(buf, "[");
-    for (int i = 0; i < 9; i++)
-        strcat(buf, "100000000000000000000,");
-    strcat(buf, "7]");
-    v = any(buf, strlen(buf));
-    cr_expect(json_is_real(json_array_get(v, 9)));
-    cr_expect_eq(json_real_value(json_array_get(v, 9)), 7.0);
+Test(parse_any, reals_keep_jansson_errors_and_values) {
+    /* a real beyond double's range: jansson's own error */
+    cr_expect_null(json_parse_any(L("1e400"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: real number overflow near '1e400' at offset 5");
+    cr_expect_null(json_parse_any(L("{\"a\":-1E+400}"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: real number overflow near '-1E+400' at offset 12");
+    /* long reals are reals: written as such, read as such */
+    json_t *v = any(L("[12345678901234567890.5,99999999999999999999e0,1e-400]"));
+    cr_expect(json_is_real(json_array_get(v, 0)));
+    cr_expect_eq(json_real_value(json_array_get(v, 1)), 1e20);
+    cr_expect_eq(json_real_value(json_array_get(v, 2)), 0.0);
     json_decref(v);
 }
 
-Test(parse_any, errors_after_big_integers_have_offsets_into_the_text) {
-    cr_expect_null(json_parse_any(L("[99999999999999999999, 1e400]"), err, sizeof err));
-    cr_expect_str_eq(err, "invalid JSON: real number overflow near '1e400' at offset 28");
-    cr_expect_null(json_parse_any(L("[99999999999999999999,99999999999999999999,x]"), err,
-                                  sizeof err));
-    cr_expect_str_eq(err, "invalid JSON: invalid token near 'x' at offset 44");
-    cr_expect_null(json_parse_any(L("[-99999999999999999999,\"\xff\"]"), err, sizeof err));
-    cr_expect_str_eq(err, "invalid JSON: unable to decode byte 0xff near '\"' at offset 24");
-    char big[460] = "[99999999999999999999,";
-    memset(big + 22, '9', 400);
-    strcpy(big + 422, "]");
-    cr_expect_null(json_parse_any(big, strlen(big), err, sizeof err));
-    cr_expect_str_eq(err, "invalid JSON: real number overflow at offset 422");
-    json_t *v = any(L("[99999999999999999999,1e-400,-0]"));
-    cr_expect_eq(json_real_value(json_array_get(v, 1)), 0.0);
-    cr_expect(json_is_integer(json_array_get(v, 2)));
-    json_decref(v);
+Test(parse_any, the_first_problem_is_reported) {
+    big_int_refused(L("[99999999999999999999, 1e400]"), 21);
+    big_int_refused(L("[99999999999999999999, ]"), 21);
+    big_int_refused(L("[-99999999999999999999,\"\xff\"]"), 22);
+    big_int_refused(L("[99999999999999999999\0]"), 21);
+    cr_expect_null(json_parse_any(L("[1e400, 99999999999999999999]"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: real number overflow near '1e400' at offset 6");
+    cr_expect_null(json_parse_any(L("[x, 99999999999999999999]"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: invalid token near 'x' at offset 2");
+    cr_expect_null(json_parse_any(L("[1\0, 99999999999999999999]"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: unexpected NUL byte at offset 2");
 }
 
-Test(parse_any, big_integers_in_a_large_text) {
-    /* ~300 KB of small integers: the rewrites may re-parse about 600 KB */
+Test(parse_any, big_integer_at_the_end_of_a_large_text) {
     size_t cap = 300 * 1024, o = 0;
     char *b = malloc(cap + 200);
     cr_assert_not_null(b);
     b[o++] = '[';
     while (o < cap)
         o += (size_t)sprintf(b + o, "12345,");
-    size_t tail = o;
-    /* two big integers at the end: two rewrite passes fit the budget */
-    strcpy(b + tail, "100000000000000000000,100000000000000000000]");
+    strcpy(b + o, "9223372036854775807,-9223372036854775808]");
     json_t *v = any(b, strlen(b));
-    cr_expect(json_is_integer(json_array_get(v, 0)));
-    cr_expect(json_is_real(json_array_get(v, json_array_size(v) - 1)));
+    cr_expect_eq(json_integer_value(json_array_get(v, json_array_size(v) - 1)), INT64_MIN);
     json_decref(v);
-    /* three: the third is past the budget, all integers become reals */
-    strcpy(b + tail, "100000000000000000000,100000000000000000000,100000000000000000000]");
-    v = any(b, strlen(b));
-    cr_expect(json_is_real(json_array_get(v, 0)));
-    cr_expect_eq(json_real_value(json_array_get(v, 0)), 12345.0);
-    json_decref(v);
-    /* at the start, they cost little: the rest stays exact */
-    o = (size_t)sprintf(b, "[100000000000000000000,100000000000000000000,100000000000000000000");
-    while (o < cap)
-        o += (size_t)sprintf(b + o, ",12345");
-    strcpy(b + o, "]");
-    v = any(b, strlen(b));
-    cr_expect(json_is_real(json_array_get(v, 2)));
-    cr_expect(json_is_integer(json_array_get(v, 3)));
-    json_decref(v);
+    strcpy(b + o, "9223372036854775807,9223372036854775808]");
+    big_int_refused(b, strlen(b), strlen(b) - 1);
+    cr_expect_eq(json_check(b, strlen(b), err, sizeof err), 0, "%s", err);
     free(b);
 }
 
 /* Random texts mixing 64-bit integers, big integers, reals and strings of
- * digits, built together with the tree they must parse to. */
+ * digits, built together with the tree they must parse to (when they hold
+ * no big integer) or the offset just past the first big integer. */
 struct gen {
     char buf[16384];
     size_t len;
     uint64_t rng;
     int bigs;
+    size_t first_big_end;
 };
 
 static uint64_t gen_next(struct gen *g) {
@@ -514,7 +537,9 @@ static json_t *gen_value(struct gen *g, int depth) {
             t[o++] = (char)('0' + gen_next(g) % 10);
         t[o] = '\0';
         gen_put(g, t);
-        return json_real(strtod(t, NULL));
+        if (g->bigs == 1)
+            g->first_big_end = g->len;
+        return json_null(); /* the text is refused */
     }
     case 2: { /* a real */
         static const char *r[] = {"1.5", "-0.25e3", "1e-400", "12345678901234567890.5",
@@ -570,8 +595,10 @@ static json_t *gen_value(struct gen *g, int depth) {
 }
 
 Test(parse_any, random_texts_with_big_integers) {
+    int refused = 0;
     for (int round = 0; round < 2000; round++) {
-        struct gen g = {.len = 0, .rng = 0x2545F4914F6CDD1Du * (uint64_t)(round + 1), .bigs = 0};
+        struct gen g = {.len = 0, .rng = 0x2545F4914F6CDD1Du * (uint64_t)(round + 1), .bigs = 0,
+                        .first_big_end = 0};
         gen_put(&g, "[");
         json_t *want = json_array();
         for (int i = 0; i < 6; i++) {
@@ -580,23 +607,31 @@ Test(parse_any, random_texts_with_big_integers) {
             json_array_append_new(want, gen_value(&g, 1));
         }
         gen_put(&g, "]");
+        cr_assert_eq(json_check(g.buf, g.len, err, sizeof err), 0, "%s", err);
+        if (g.bigs) {
+            big_int_refused(g.buf, g.len, g.first_big_end);
+            json_decref(want);
+            refused++;
+            continue;
+        }
         json_t *got = json_parse_any(g.buf, g.len, err, sizeof err);
         cr_assert_not_null(got, "%.*s: %s", (int)g.len, g.buf, err);
         char *a = enc(got), *b = enc(want);
         cr_assert(json_equal(got, want), "%.*s\n got %s\nwant %s", (int)g.len, g.buf, a, b);
-        cr_assert_eq(json_check(g.buf, g.len, err, sizeof err), 0, "%s", err);
         free(a);
         free(b);
         json_decref(got);
         json_decref(want);
     }
+    /* both kinds of text are well represented */
+    cr_expect(refused > 200 && refused < 1800, "%d of 2000 refused", refused);
 }
 
 Test(parse_any, errors) {
     cr_expect_null(json_parse_any(L("[1,]"), err, sizeof err));
     cr_expect_str_eq(err, "invalid JSON: unexpected token near ']' at offset 4");
-    cr_expect_null(json_parse_any(L("[99999999999999999999, ]"), err, sizeof err));
-    cr_expect_str_eq(err, "invalid JSON: unexpected token near ']' at offset 24");
+    cr_expect_null(json_parse_any(L("[9223372036854775807, ]"), err, sizeof err));
+    cr_expect_str_eq(err, "invalid JSON: unexpected token near ']' at offset 23");
     cr_expect_null(json_parse_any(L("1\0"), err, sizeof err));
     cr_expect_str_eq(err, "invalid JSON: unexpected NUL byte at offset 1");
     cr_expect_null(json_parse_any(NULL, 0, NULL, 0));
@@ -749,21 +784,42 @@ Test(parse_doc, invalid_utf8) {
               "invalid JSON: unable to decode byte 0x80 near '\"' at offset 8");
 }
 
-Test(parse_doc, big_integers) {
-    json_t *v = doc(L("{\"big\":123456789012345678901234567890,\"id\":9007199254740993}"));
-    cr_expect(json_is_real(json_object_get(v, "big")));
-    cr_assert(json_is_integer(json_object_get(v, "id")));
+Test(parse_doc, integers_beyond_64_bits_are_refused) {
+    json_t *v = doc(L("{\"max\":9223372036854775807,\"min\":-9223372036854775808,"
+                      "\"id\":9007199254740993}"));
+    cr_assert(json_is_integer(json_object_get(v, "max")));
+    cr_expect_eq(json_integer_value(json_object_get(v, "max")), INT64_MAX);
+    cr_assert(json_is_integer(json_object_get(v, "min")));
+    cr_expect_eq(json_integer_value(json_object_get(v, "min")), INT64_MIN);
     cr_expect_eq(json_integer_value(json_object_get(v, "id")), INT64_C(9007199254740993));
+    assert_encodes(v, "{\"max\":9223372036854775807,\"min\":-9223372036854775808,"
+                      "\"id\":9007199254740993}");
     json_decref(v);
-    /* a genuine error after a big integer is still reported as such */
+
+    doc_fails(L("{\"big\":9223372036854775808}"), NULL,
+              "invalid JSON: integer does not fit in 64 bits at offset 26");
+    doc_fails(L("{\"big\":-9223372036854775809}"), NULL,
+              "invalid JSON: integer does not fit in 64 bits at offset 27");
+    doc_fails(L("{\"a\":{\"b\":[1,[2,99999999999999999999]]}}"), NULL,
+              "invalid JSON: integer does not fit in 64 bits at offset 36");
+    char big[320] = "{\"n\":";
+    memset(big + 5, '9', 300);
+    strcpy(big + 305, "}");
+    doc_fails(big, strlen(big), NULL, "invalid JSON: integer does not fit in 64 bits at offset 305");
+    /* a real beyond double's range keeps jansson's error */
+    doc_fails(L("{\"a\":1e400}"), NULL, "invalid JSON: real number overflow near '1e400' at offset 10");
+    /* the first problem in the text is the one reported */
     doc_fails(L("{\"big\":123456789012345678901234567890,\"a\":1,\"a\":2}"), NULL,
+              "invalid JSON: integer does not fit in 64 bits at offset 37");
+    doc_fails(L("{\"a\":1,\"a\":2,\"big\":123456789012345678901234567890}"), NULL,
               "duplicate member name 'a'");
-    doc_fails(L("{\"big\":123456789012345678901234567890,\"s\":\"\\u0000\"}"), NULL,
+    doc_fails(L("{\"s\":\"\\u0000\",\"big\":123456789012345678901234567890}"), NULL,
               "document contains \\u0000");
-    doc_fails(L("{\"a\":99999999999999999999,\"b\":-99999999999999999999,\"b\":1}"), NULL,
-              "duplicate member name 'b'");
     doc_fails(L("{\"big\":123456789012345678901234567890,}"), NULL,
-              "invalid JSON: string or '}' expected near '}' at offset 39");
+              "invalid JSON: integer does not fit in 64 bits at offset 37");
+    /* not an object: that is said first only once the text parses */
+    doc_fails(L("[99999999999999999999]"), NULL,
+              "invalid JSON: integer does not fit in 64 bits at offset 21");
 }
 
 /* ==== json_merge_patch ================================================ */
@@ -1004,12 +1060,13 @@ Test(encode, top_level_scalars_and_len) {
 }
 
 Test(encode, parse_patch_encode_like_kv_patch) {
-    json_t *t = any(L("{\"n\":9223372036854775807,\"r\":0.1,\"big\":100000000000000000000,"
+    json_t *t = any(L("{\"n\":9223372036854775807,\"r\":0.1,\"min\":-9223372036854775808,"
                       "\"s\":\"\\u0000\"}"));
-    json_t *p = any(L("{\"r\":null,\"add\":2.5}"));
+    json_t *p = any(L("{\"r\":null,\"add\":2.5,\"id\":9007199254740993}"));
     json_t *r = json_merge_patch(t, p);
     cr_assert_eq(r, t);
-    assert_encodes(r, "{\"n\":9223372036854775807,\"big\":1e20,\"s\":\"\\u0000\",\"add\":2.5}");
+    assert_encodes(r, "{\"n\":9223372036854775807,\"min\":-9223372036854775808,\"s\":\"\\u0000\","
+                      "\"add\":2.5,\"id\":9007199254740993}");
     json_decref(t);
     json_decref(p);
 }
