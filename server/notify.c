@@ -1,10 +1,16 @@
-/* Notifications: the one function that creates them (see notify.h for the
- * keys). The document, its unread-index entry and the unread counter are
- * written in the caller's batch, so the counter always equals the entries
- * of the index, and the index the unread documents.
+/* Notifications: the functions that create them and mark them read (see
+ * notify.h for the keys). The document, its unread-index entry and the
+ * unread counter are written in the caller's batch, so the counter always
+ * equals the entries of the index, and the index the unread documents.
  */
+#include <string.h>
+
 #include "encoding.h"
 #include "notify.h"
+
+/* Index entries read per iterator by notify_read_all: no write may happen
+ * while an iterator of the txn is open, so it collects, closes, writes. */
+#define READALL_CHUNK 256
 
 int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out) {
     if (!json_is_object(doc)) {
@@ -50,4 +56,148 @@ int notify_purge_user(client *c, const char *uid, int64_t *removed) {
     meta_del(c, &cnt);
     *removed += n;
     return 0;
+}
+
+/* Sets read:true on notifications:{uid}:{id}: 1 changed, 0 absent or
+ * already read, -1 replied. */
+static int doc_set_read(client *c, const char *uid, const char *id) {
+    dkey k;
+    dkey_fmt(&k, "notifications:%s:%s", uid, id);
+    int failed, r = 0;
+    json_t *doc = dom_get_doc(c, &k, &failed);
+    if (failed) return -1;
+    if (!doc) return 0;
+    if (json_is_object(doc) && !json_is_true(json_object_get(doc, "read"))) {
+        json_object_set_new(doc, "read", json_true());
+        r = dom_put_doc(c, &k, doc, 1) < 0 ? -1 : 1;
+    }
+    json_decref(doc);
+    return r;
+}
+
+int notify_mark_read(client *c, const char *uid, const char *id) {
+    dkey ik, cnt;
+    dkey_fmt(&ik, "nunread:%s:%s", uid, id);
+    store_val v;
+    int indexed = meta_get(c, &ik, &v);
+    if (indexed < 0) return -1;
+    if (indexed) store_val_free(&v);
+    int r = doc_set_read(c, uid, id);
+    if (r < 0) return -1;
+    if (indexed) {
+        meta_del(c, &ik);
+        dkey_fmt(&cnt, "ncount:%s", uid);
+        if (meta_add_i64(c, &cnt, -1, NULL) < 0) return -1;
+    }
+    return r;
+}
+
+int notify_read_all(client *c, const char *uid, int64_t *changed) {
+    char ids[READALL_CHUNK][DOM_ID_MAX + 1], hi[DOM_KEY_MAX];
+    dkey lo, cnt;
+    dkey_fmt(&lo, "nunread:%s:", uid);
+    const size_t pl = lo.len;
+    const size_t hl = enc_prefix_end(hi, lo.buf, lo.len);
+    int64_t n = 0;
+    for (;;) {
+        store_iter *it = store_iter_new(c->srv->tx, STORE_CF_META, lo.buf, lo.len, hi, hl);
+        if (!it) {
+            reply_error(c, "ERR out of memory");
+            return -1;
+        }
+        int got = 0;
+        for (; got < READALL_CHUNK && store_iter_valid(it); store_iter_next(it)) {
+            size_t kl;
+            const char *k = store_iter_key(it, &kl);
+            size_t idl = kl - pl; /* kl > pl: the bounds hold the prefix */
+            if (idl > DOM_ID_MAX) idl = DOM_ID_MAX; /* never written by this module */
+            memcpy(ids[got], k + pl, idl);
+            ids[got++][idl] = 0;
+        }
+        char *err = NULL;
+        int bad = store_iter_error(it, &err);
+        store_iter_free(it);
+        if (bad < 0) {
+            reply_storage_error(c, err);
+            return -1;
+        }
+        if (got == 0) break;
+        for (int i = 0; i < got; i++) {
+            int r = doc_set_read(c, uid, ids[i]);
+            if (r < 0) return -1;
+            n += r;
+            dkey ik;
+            dkey_fmt(&ik, "nunread:%s:%s", uid, ids[i]);
+            meta_del(c, &ik);
+        }
+        /* the next chunk starts just past the last entry taken */
+        dkey_fmt(&lo, "nunread:%s:%s", uid, ids[got - 1]);
+        lo.buf[lo.len++] = 0;
+    }
+    /* the index is empty now: so is the counter */
+    dkey_fmt(&cnt, "ncount:%s", uid);
+    meta_del(c, &cnt);
+    *changed = n;
+    return 0;
+}
+
+int notify_list_unread(client *c, const char *uid, const dom_page *pg) {
+    char hi[DOM_KEY_MAX], at[DOM_KEY_MAX];
+    dkey lo;
+    dkey_fmt(&lo, "nunread:%s:", uid);
+    size_t hl = enc_prefix_end(hi, lo.buf, lo.len);
+    store_iter *it = store_iter_new(c->srv->tx, STORE_CF_META, lo.buf, lo.len, hi, hl);
+    if (!it) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    if (pg->after) {
+        memcpy(at, lo.buf, lo.len);
+        memcpy(at + lo.len, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
+        size_t al = lo.len + pg->after_len, kl;
+        store_iter_seek_for_prev(it, at, al);
+        const char *k;
+        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == al && memcmp(k, at, al) == 0)
+            store_iter_prev(it); /* AFTER is exclusive */
+    } else {
+        store_iter_seek_last(it);
+    }
+    size_t slot = reply_deferred_array(c);
+    int64_t n = 0;
+    for (; n < pg->limit && store_iter_valid(it); store_iter_prev(it)) {
+        size_t kl;
+        const char *k = store_iter_key(it, &kl);
+        dkey dk;
+        dkey_fmt(&dk, "notifications:%s:%.*s", uid, (int)(kl - lo.len), k + lo.len);
+        db_value v;
+        size_t before = c->out.len;
+        int r = dom_get_raw(c, &dk, &v);
+        if (r < 0) { /* keep the error reply, drop the partial array */
+            size_t el = c->out.len - before;
+            memmove(c->out.data + slot, c->out.data + before, el);
+            c->out.len = slot + el;
+            store_iter_free(it);
+            return -1;
+        }
+        if (r == 0) continue; /* not reachable while the invariant holds */
+        reply_bulk(c, v.v.payload, v.v.len);
+        db_value_free(&v);
+        n++;
+    }
+    char *err = NULL;
+    int bad = store_iter_error(it, &err);
+    store_iter_free(it);
+    if (bad < 0) {
+        c->out.len = slot;
+        reply_storage_error(c, err);
+        return -1;
+    }
+    reply_set_deferred_array(c, slot, n);
+    return 0;
+}
+
+int notify_unread_count(client *c, const char *uid, int64_t *out) {
+    dkey cnt;
+    dkey_fmt(&cnt, "ncount:%s", uid);
+    return meta_get_i64(c, &cnt, out);
 }
