@@ -5,6 +5,7 @@
 #include "coins_helpers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 TestSuite(notify, .init = up, .fini = down);
@@ -405,7 +406,7 @@ typedef struct worker {
     pthread_barrier_t *start;
     long created[NUSERS];        /* acknowledged NOTIFY.CREATE per user */
     long marked[NUSERS];         /* READ :1 and READALL :N per user */
-    long done;                   /* acknowledged commands */
+    atomic_long done;            /* acknowledged commands */
     int bad;                     /* replies of the wrong shape */
     char err[200];
 } worker;
@@ -475,9 +476,10 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-/* Runs NTHREADS workers; with kill_after_ms, kills the server (-9) while
- * they run and waits for them to notice. */
-static void run_workers(worker *ws, int ops, int readall, int kill_after_ms) {
+/* Runs NTHREADS workers; with kill_after, kills the server (-9) once they
+ * have had that many commands acknowledged (or after 20 s), and waits for
+ * them to notice. */
+static void run_workers(worker *ws, int ops, int readall, long kill_after) {
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, NTHREADS + 1);
     pthread_t th[NTHREADS];
@@ -486,8 +488,13 @@ static void run_workers(worker *ws, int ops, int readall, int kill_after_ms) {
         cr_assert(pthread_create(&th[t], NULL, worker_main, &ws[t]) == 0);
     }
     pthread_barrier_wait(&bar);
-    if (kill_after_ms) {
-        usleep((useconds_t)kill_after_ms * 1000);
+    if (kill_after) {
+        for (int waited = 0; waited < 2000; waited++) {
+            long done = 0;
+            for (int t = 0; t < NTHREADS; t++) done += atomic_load(&ws[t].done);
+            if (done >= kill_after) break;
+            usleep(10000);
+        }
         skv_kill9(&srv);
     }
     for (int t = 0; t < NTHREADS; t++) pthread_join(th[t], NULL);
@@ -534,13 +541,13 @@ Test(notify, concurrent_clients_keep_the_counter_exact, .timeout = 120) {
     /* again, with a kill -9 in the middle of the traffic */
     redisFree(c);
     c = NULL;
-    run_workers(ws, -1, 1, 300);
+    run_workers(ws, -1, 1, 2000);
     long acked = 0, acked_created = 0, before = 0, after = 0;
     for (int t = 0; t < NTHREADS; t++) {
-        acked += ws[t].done;
+        acked += atomic_load(&ws[t].done);
         for (int u = 0; u < NUSERS; u++) acked_created += ws[t].created[u];
     }
-    cr_expect_gt(acked, 100, "the workers ran before the kill (%ld commands)", acked);
+    cr_expect_geq(acked, 2000, "the workers ran before the kill (%ld commands)", acked);
     skv_restart(&srv);
     c = skv_connect(&srv);
     for (int u = 0; u < NUSERS; u++) {
