@@ -268,7 +268,11 @@ static int bgsave_command(client *c) {
     }
     j->s = s;
     j->req.data = j;
-    /* The WAL up to now goes into the checkpoint. */
+    /* Everything acknowledged so far goes into the checkpoint. */
+    if (server_commit(s, c, c->out.len) < 0) {
+        free(j);
+        return -1;
+    }
     store_flush_wal(s->st, 0, NULL);
     snprintf(j->path, sizeof j->path, "%s/backup-%llu", s->cfg.dir, (unsigned long long)now_ms());
     if (uv_queue_work(s->loop, &j->req, save_work, save_done) < 0) {
@@ -288,6 +292,7 @@ static int save_command(client *c) {
         reply_error(c, "ERR Background save already in progress");
         return -1;
     }
+    if (server_commit(s, c, c->out.len) < 0) return -1;
     char path[512], *err = NULL;
     snprintf(path, sizeof path, "%s/backup-%llu", s->cfg.dir, (unsigned long long)now_ms());
     if (store_checkpoint(s->st, path, &err) < 0) {

@@ -165,16 +165,11 @@ int cmd_call(client *c, const cmd_def *cmd) {
     return rc;
 }
 
-/* Commits the command context after a successful command (or a whole
- * EXEC), or drops it. On a storage error the replies since mark are
- * replaced by the error: they promised writes that did not happen. */
-int cmd_finish(client *c, int rc, size_t mark, int sync) {
-    server *s = c->srv;
-    if (rc != 0) {
-        store_txn_clear(s->tx);
-        db_drop_counts(s);
-        return rc;
-    }
+/* Commits every pending write of the command context as one batch. With
+ * c, a failure replaces the replies since mark by the error (they promised
+ * writes that did not happen); without c (the end of a loop iteration),
+ * the failure is flagged so that no reply of the iteration goes out. */
+int server_commit(server *s, client *c, size_t mark) {
     db_stage_counts(s);
     if (store_txn_count(s->tx) == 0) {
         db_drop_counts(s);
@@ -182,13 +177,47 @@ int cmd_finish(client *c, int rc, size_t mark, int sync) {
     }
     char *err = NULL;
     if (store_commit(s->tx, &err) < 0) {
-        c->out.len = mark;
-        reply_storage_error(c, err);
         db_drop_counts(s);
+        if (c) {
+            c->out.len = mark;
+            reply_storage_error(c, err);
+        } else {
+            server_log(LL_WARNING, "commit of the loop iteration's writes failed: %s", err ? err : "?");
+            free(err);
+            s->commit_failed = 1;
+        }
         return -1;
     }
     db_apply_counts(s);
-    if (sync) s->need_sync = 1;
+    return 0;
+}
+
+/* Runs one command in the shared command context. Its writes join the
+ * batch of this loop iteration (group commit: one RocksDB write and one WAL
+ * flush per iteration, before any reply leaves); a savepoint taken first
+ * lets a failed command drop exactly its own writes. While any client
+ * WATCHes, every command commits at once, so that the touch hook sees each
+ * write before the next command runs. */
+static int cmd_exec(client *c, const cmd_def *cmd) {
+    server *s = c->srv;
+    size_t mark = c->out.len;
+    int before = store_txn_count(s->tx);
+    int64_t delta[DB_COUNT];
+    uint32_t dirty = s->dbsize_dirty;
+    memcpy(delta, s->dbsize_delta, sizeof delta);
+    if (before) store_txn_savepoint(s->tx);
+    int rc = cmd_call(c, cmd);
+    if (rc != 0) {
+        if (store_txn_count(s->tx) != before) {
+            if (before) store_txn_rollback_to_savepoint(s->tx);
+            else store_txn_clear(s->tx);
+        }
+        memcpy(s->dbsize_delta, delta, sizeof delta);
+        s->dbsize_dirty = dirty;
+        return rc;
+    }
+    if (cmd->flags & CMD_SYNC) s->need_sync = 1;
+    if (s->nwatch || !s->cfg.batch_commits) return server_commit(s, c, mark);
     return 0;
 }
 
@@ -222,10 +251,8 @@ void cmd_dispatch(client *c) {
         multi_queue(c, cmd);
         return;
     }
-    size_t mark = c->out.len;
     uint64_t t0 = uv_hrtime();
-    int rc = cmd_call(c, cmd);
-    rc = cmd_finish(c, rc, mark, (cmd->flags & CMD_SYNC) != 0);
+    int rc = cmd_exec(c, cmd);
     uint64_t usec = (uv_hrtime() - t0) / 1000;
     st->calls++;
     st->usec += usec;

@@ -47,6 +47,7 @@ static const option options[] = {
     {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
+    {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
     {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
     {"slowlog-max-len", T_INT, F(slowlog_max_len), 1, 0, 1000000, NULL},
     /* Answered for clients and tools that ask (redis-benchmark asks for
@@ -78,6 +79,7 @@ void config_defaults(config *c) {
     c->databases = 16;
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;
+    c->batch_commits = 1;
 }
 
 void config_free(config *c) {

@@ -196,7 +196,10 @@ int db_flush(client *c, int db) {
 
 int db_phys(const server *s, int db) { return s->dbmap[db]; }
 
-int64_t db_size(const server *s, int db) { return s->dbsize[s->dbmap[db]]; }
+int64_t db_size(const server *s, int db) {
+    int p = s->dbmap[db];
+    return s->dbsize[p] + s->dbsize_delta[p]; /* with this iteration's pending writes */
+}
 
 /* ---- iteration ---------------------------------------------------------- */
 

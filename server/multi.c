@@ -197,6 +197,12 @@ static int watch_command(client *c) {
         reply_error(c, "ERR WATCH inside MULTI is not allowed");
         return -1;
     }
+    /* Writes still pending in this iteration's batch happened before this
+     * WATCH: commit them now, or the touch hook would count them later. */
+    if (store_txn_count(s->tx) && server_commit(s, NULL, 0) < 0) {
+        reply_error(c, "ERR storage error");
+        return -1;
+    }
     if (!s->watch_buckets && !(s->watch_buckets = calloc(WATCH_BUCKETS, sizeof *s->watch_buckets))) {
         reply_error(c, "ERR out of memory");
         return -1;
@@ -338,9 +344,11 @@ static int exec_command(client *c) {
         free(queue[i].buf);
     }
     free(queue);
-    /* One batch for the whole transaction. */
-    cmd_finish(c, 0, mark, sync);
-    return 0; /* committed: dispatch finds an empty context */
+    /* The transaction's writes stay in the command context: dispatch commits
+     * them, in one batch, with the loop iteration (or at once under WATCH). */
+    (void)mark;
+    if (sync) s->need_sync = 1;
+    return 0;
 }
 
 const cmd_def cmd_multi_table[] = {

@@ -239,6 +239,19 @@ static void client_write(client *c) {
  * one WAL write (and fsync when due) covers every command, then replies. */
 static void on_check(uv_check_t *h) {
     server *s = h->data;
+    if (store_txn_count(s->tx)) server_commit(s, NULL, 0); /* the iteration's one batch */
+    if (s->commit_failed) {
+        /* Replies of this iteration promised writes that failed. */
+        s->commit_failed = 0;
+        for (client *c = s->flush_list, *next; c; c = next) {
+            next = c->next_flush;
+            c->flags &= ~CL_PENDING_FLUSH;
+            client_close(c);
+        }
+        s->flush_list = NULL;
+        s->need_sync = 0;
+        goto out;
+    }
     if (!s->flush_list && !s->need_sync) goto out;
     int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
     if (store_unflushed(s->st) || sync) {
@@ -575,6 +588,7 @@ void server_free(server *s) {
         uv_run(s->loop, UV_RUN_DEFAULT);
         uv_loop_close(s->loop);
     }
+    if (s->tx && store_txn_count(s->tx)) server_commit(s, NULL, 0);
     store_txn_free(s->tx);
     store_close(s->st); /* flushes and syncs the WAL */
     resp_buf_free(&s->scratch);

@@ -51,6 +51,7 @@ typedef struct config {
     long long slowlog_slower_than; /* µs; negative disables */
     int slowlog_max_len;
     long long maxmemory; /* always 0: no eviction */
+    int batch_commits;   /* group the writes of a loop iteration into one batch */
 } config;
 
 void config_defaults(config *cfg);
@@ -200,6 +201,7 @@ struct server {
     uint64_t next_client_id;
     int nclients;
     int need_sync;             /* a CMD_SYNC command ran this iteration */
+    int commit_failed;         /* the iteration's batch failed: no reply may go out */
     int sync_running;          /* a background WAL fsync is under way */
     int shutting_down;
     /* keyspace: maintained key counts per db, persisted in the meta CF */
@@ -238,7 +240,7 @@ int cmd_call(client *c, const cmd_def *cmd);
 int cmd_stats_init(server *s);
 void cmd_stats_reset(server *s);
 void cmd_stats_format(server *s, resp_buf *b);
-int cmd_finish(client *c, int rc, size_t mark, int sync);
+int server_commit(server *s, client *c, size_t mark);
 
 /* ---- transactions (multi.c) -------------------------------------------- */
 void multi_queue(client *c, const cmd_def *cmd);  /* replies +QUEUED */

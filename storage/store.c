@@ -338,6 +338,7 @@ struct store_txn {
 
     savepoint *sp;
     size_t nsp, spcap;
+    size_t ndels; /* point deletes since the txn was empty (never decremented) */
 };
 
 store_txn *store_txn_new(store *s) {
@@ -372,6 +373,7 @@ void store_txn_clear(store_txn *t) {
     t->tbuf.len = 0;
     t->ntouch = 0;
     t->nsp = 0;
+    t->ndels = 0;
 }
 
 int store_txn_count(const store_txn *t) {
@@ -409,6 +411,7 @@ void store_del(store_txn *t, int cf, const char *k, size_t kl) {
     rocksdb_column_family_handle_t *h = t->s->cf[cf];
     rocksdb_writebatch_wi_delete_cf(t->wb, h, k, kl);
     if (t->out) rocksdb_writebatch_delete_cf(t->out, h, k, kl);
+    t->ndels++;
     if (t->s->touch_fn && cf == STORE_CF_DATA) record_touch(t, k, kl, NULL, 0);
 }
 
@@ -599,6 +602,28 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
 
     size_t vl = 0;
     char *val;
+    if (t->ndels == 0 && !(t->nranges && txn_has_ranges(t, cf))) {
+        /* Nothing was deleted in this txn, so a key the batch does not hold
+         * is exactly as the database has it: read that pinned, no copy.
+         * (Cheaper than the batch-and-db lookup, which copies the value.) */
+        val = rocksdb_writebatch_wi_get_from_batch_cf(t->wb, s->opts, s->cf[cf], k, kl, &vl, &rerr);
+        if (rerr) {
+            free(val);
+            set_err(err, "get", rerr);
+            return -1;
+        }
+        if (val) goto found;
+        rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[cf], k, kl, &rerr);
+        if (rerr) {
+            if (p) rocksdb_pinnableslice_destroy(p);
+            set_err(err, "get", rerr);
+            return -1;
+        }
+        if (!p) return 0;
+        v->pin_ = p;
+        v->ptr = rocksdb_pinnableslice_value(p, &v->len);
+        return 1;
+    }
     if (t->nranges && txn_has_ranges(t, cf)) {
         /* NULL here means "not in the batch" or "deleted in the batch" */
         val = rocksdb_writebatch_wi_get_from_batch_cf(t->wb, s->opts, s->cf[cf], k, kl, &vl, &rerr);

@@ -711,6 +711,8 @@ Test(msg, domain_writes_invalidate_watch) {
 #define PER_READER 300
 
 static void pair_of(int k, int *a, int *b) {
+    *a = 0;
+    *b = 1;
     for (int i = 0; i < CUSERS; i++)
         for (int j = i + 1; j < CUSERS; j++)
             if (k-- == 0) {

@@ -187,10 +187,25 @@ Test(store, get_pinned_vs_owned) {
     cr_assert_null(v.own_);
     store_val_free(&v);
     put_s(t, STORE_CF_DATA, "other", "x");
+    /* a key the batch does not hold, and nothing deleted: still pinned */
     cr_assert_eq(store_get(t, STORE_CF_DATA, "k", 1, &v, NULL), 1);
+    cr_assert_not_null(v.pin_);
+    cr_assert(v.len == 1 && v.ptr[0] == 'v');
+    store_val_free(&v);
+    /* a key the batch holds: its pending value, copied */
+    cr_assert_eq(store_get(t, STORE_CF_DATA, "other", 5, &v, NULL), 1);
     cr_assert_null(v.pin_);
     cr_assert_not_null(v.own_);
+    cr_assert(v.len == 1 && v.ptr[0] == 'x');
+    store_val_free(&v);
+    /* once something is deleted, a key outside the batch is read through it */
+    store_del(t, STORE_CF_DATA, "gone", 4);
+    cr_assert_eq(store_get(t, STORE_CF_DATA, "k", 1, &v, NULL), 1);
+    cr_assert_null(v.pin_);
     cr_assert(v.len == 1 && v.ptr[0] == 'v');
+    store_val_free(&v);
+    store_del(t, STORE_CF_DATA, "k", 1);
+    cr_assert_eq(store_get(t, STORE_CF_DATA, "k", 1, &v, NULL), 0);
     store_val_free(&v);
     cr_assert_eq(store_get(t, STORE_CF_DATA, "nope", 4, &v, NULL), 0);
     store_val_free(&v);
