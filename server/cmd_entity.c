@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analytics.h"
 #include "entity.h"
 #include "json.h"
 #include "ledger.h"
@@ -102,13 +103,13 @@ static const entity_index active_index = {"status", "active"};
 
 static const entity_ns ns_track = {.name = "track", .prefix = "tracks", .sub = "", .meta = "tracks",
                                    .table = "tracks", .hooks = {&owner_hooks},
-                                   .analytics_on_delete = NULL /* ANALYTICS.* (later issue) fills this */};
+                                   .analytics_on_delete = analytics_on_entity_delete};
 static const entity_ns ns_video = {.name = "video", .prefix = "videos", .sub = "", .meta = "videos",
                                    .table = "videos"};
 static const entity_ns ns_concert = {.name = "concert", .prefix = "concerts", .sub = "", .meta = "concerts",
                                      .table = "concerts", .index = &promoted_index,
                                      .hooks = {&owner_hooks, &index_hooks},
-                                     .analytics_on_delete = NULL /* ANALYTICS.* (later issue) fills this */};
+                                     .analytics_on_delete = analytics_on_entity_delete};
 static const entity_ns ns_news = {.name = "news", .prefix = "news", .sub = "", .meta = "news", .table = "news",
                                   .index = &promoted_index, .hooks = {&index_hooks}};
 static const entity_ns ns_banner = {.name = "banner", .prefix = "banners", .sub = "", .meta = "banners",
