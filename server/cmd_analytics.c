@@ -96,20 +96,24 @@ static void day_key(dkey *k, const char *kind, const char *id, const resp_slice 
 }
 
 /* ---- ANALYTICS.INCR -----------------------------------------------------------
- * Measured (bench: redis-benchmark -c 50 -r 1000 ANALYTICS.INCR tracks
- * t__rand_int__ 2026-11-25 plays; user-space instructions of the whole
- * server per command under callgrind, since wall-clock figures drowned in
- * the noise of a shared host; SET on the same server: ~48-50k):
- *   parse + patch + encode the day document (jansson)   64k (1 field), 100k (8 fields)
- *   i64 counter per field in meta, document re-rendered
- *   from a scan of the day's counters                   155k, 228k
- *   this: the counter changed in the document's text    48k, 53k
+ * Measured with redis-benchmark -c 50 -r 1000 ANALYTICS.INCR tracks
+ * t__rand_int__ 2026-11-25 plays, on day documents of 1 and of 8 members:
+ * user-space instructions of the whole server per command (callgrind; SET
+ * on the same server ~49-54k), and requests/s with the handler's
+ * usec_per_call (a shared 2-CPU host; SET 36-42k/s, 3.4-5.2 us):
+ *                                         instructions   requests/s       us/call
+ *   parse + patch + encode (jansson)      63k / 99k      33-36k / 25-27k  5.4-7.0 / 10.3-11.4
+ *   i64 counter per field in meta, the
+ *   document re-rendered from a scan
+ *   of the day's counters                 160k / 230k    18-21k / 14k     18-23 / 37
+ *   this: the counter changed in the
+ *   document's text                       52k / 55k      33-36k / 33-34k  4.7-6.3 / 5.8-6.7
  * Every design reads and writes the day document (KV.GET must show the
- * truth), so a meta counter only adds work; what costs is jansson. The text
- * path checks the whole stored text against the one form this file writes
- * and falls back to jansson for anything else (a document written with
- * the write guard off), so the result is always what json_encode would
- * give. */
+ * truth), so a counter kept beside it only adds work; what costs is jansson.
+ * The text path checks the whole stored text against the one form this
+ * file writes and falls back to jansson for anything else (a document
+ * written with the write guard off), so the result is always what
+ * json_encode would give. */
 
 /* Adds n to member field of the stored day document through jansson and
  * writes the result; *out gets the new value. 0 ok, -1 replied. */

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Domain commands next to plain SET on the same server.
+#
+# Starts stagekv in a temporary directory on a free loopback port and runs
+#   redis-benchmark -c 50 -P 1 -n N -r KEYSPACE <command>
+# for SET (the baseline, run first and again last: the table uses their
+# mean) and for COINS.ADD, COINS.SPEND, TRACK.CREATE, TRACK.LIST,
+# KV.GETBYPREFIX, MSG.SEND, NOTIFY.CREATE, ANALYTICS.INCR and DASHBOARD.GET,
+# then prints per command the requests per second, its ratio to SET's, and
+# the server-side time per call (INFO commandstats usec_per_call: the
+# command's own work; with batch-commits on, the RocksDB commit of a loop
+# iteration's batch is outside it; steadier than the throughput on a busy
+# host) with its ratio to SET's.
+# COINS.ADD and COINS.SPEND are synced before their reply (every fsync
+# mode), so they wait for the WAL fsync of their loop iteration.
+# The users are funded first, so every COINS.SPEND succeeds; the reads run
+# after the writes, so TRACK.LIST, KV.GETBYPREFIX and DASHBOARD.GET see
+# data. Each run is bounded by TIMEOUT seconds.
+#
+#   bench/domain.sh
+#
+# Environment (defaults in brackets):
+#   SERVER_BIN   stagekv binary                   [<repo>/build/stagekv-server]
+#   BENCH_BIN    redis-benchmark binary           [redis-benchmark]
+#   N            requests per command             [20000]
+#   KEYSPACE     -r: distinct users / ids         [1000]
+#   TIMEOUT      seconds per redis-benchmark run  [120]
+#
+# The table goes to stdout, progress to stderr.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0" >&2; exit 2 ;;
+esac
+
+SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
+BENCH_BIN=${BENCH_BIN:-redis-benchmark}
+N=${N:-20000}
+KEYSPACE=${KEYSPACE:-1000}
+TIMEOUT=${TIMEOUT:-120}
+
+log() { printf '[domain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+command -v "$BENCH_BIN" >/dev/null || die "no $BENCH_BIN (apt-get install -y redis-tools)"
+command -v redis-cli >/dev/null || die "no redis-cli (apt-get install -y redis-tools)"
+[ -x "$SERVER_BIN" ] || die "no $SERVER_BIN; build it: cmake -S . -B build && cmake --build build -j2 --target stagekv-server"
+for v in N KEYSPACE TIMEOUT; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/stagekv-domain.XXXXXX")
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then
+    kill -TERM "$PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$SERVER_BIN" --port "$PORT" --dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+PID=$!
+CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
+for _ in $(seq 300); do
+  [ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] && break
+  sleep 0.1
+done
+[ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] || { tail -n 20 "$WORK/server.log" >&2; die "the server did not start"; }
+
+# Every user redis-benchmark will name (u + 12 digits) gets enough coins
+# for all the COINS.SPEND runs.
+log "funding $KEYSPACE users"
+for i in $(seq 0 $((KEYSPACE - 1))); do printf 'COINS.ADD u%012d %d seed\n' "$i" "$N"; done |
+  "${CLI[@]}" >"$WORK/fund.out"
+[ "$(grep -c '^[0-9]' "$WORK/fund.out")" = "$KEYSPACE" ] || die "funding failed: $(grep -v '^[0-9]' "$WORK/fund.out" | head -n 1)"
+
+# bench NAME ARGS...: "rps usec_per_call" of one run; fails on error replies.
+bench() {
+  local name=$1 lc out rps us calls failed stats
+  shift
+  lc=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
+  "${CLI[@]}" config resetstat >/dev/null
+  out=$(timeout "$TIMEOUT" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 1 -n "$N" -r "$KEYSPACE" -q "$@" 2>&1 |
+    tr '\r' '\n' | grep -E 'requests per second' | tail -n 1) || die "$name: redis-benchmark failed or passed ${TIMEOUT}s"
+  rps=$(printf '%s' "$out" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p')
+  stats=$("${CLI[@]}" info commandstats | tr -d '\r' | grep "^cmdstat_$lc:") || die "$name: no commandstats"
+  us=$(printf '%s' "$stats" | sed -n 's/.*usec_per_call=\([0-9.]*\).*/\1/p')
+  calls=$(printf '%s' "$stats" | sed -n 's/.*[:,]calls=\([0-9]*\).*/\1/p')
+  failed=$(printf '%s' "$stats" | sed -n 's/.*failed_calls=\([0-9]*\).*/\1/p')
+  [ "${failed:-0}" = 0 ] || die "$name: $failed of $calls calls failed"
+  [ -n "$rps" ] && [ -n "$us" ] || die "$name: no figures ($out)"
+  printf '%s %s\n' "$rps" "$us"
+}
+
+declare -a NAMES=() RPS=() US=()
+run() { # label command...
+  local label=$1 r
+  shift
+  log "$label"
+  r=$(bench "$1" "$@")
+  NAMES+=("$label")
+  RPS+=("${r% *}")
+  US+=("${r#* }")
+}
+
+run SET SET k__rand_int__ v
+run COINS.ADD COINS.ADD u__rand_int__ 1 r
+run COINS.SPEND COINS.SPEND u__rand_int__ 1 r
+run TRACK.CREATE TRACK.CREATE u__rand_int__ '{"title":"Song","genre":"pop","duration":215}'
+run "TRACK.LIST LIMIT 10" TRACK.LIST u__rand_int__ LIMIT 10
+run "KV.GETBYPREFIX LIMIT 10" KV.GETBYPREFIX tracks:u__rand_int__: LIMIT 10
+run MSG.SEND MSG.SEND c__rand_int__ alice bob 'see you at the show'
+run NOTIFY.CREATE NOTIFY.CREATE u__rand_int__ '{"type":"system","text":"hello"}'
+run ANALYTICS.INCR ANALYTICS.INCR tracks t__rand_int__ 2026-11-25 plays
+run DASHBOARD.GET DASHBOARD.GET u__rand_int__
+run "SET (again)" SET k__rand_int__ v
+
+last=$((${#NAMES[@]} - 1))
+base_rps=$(awk -v a="${RPS[0]}" -v b="${RPS[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+base_us=$(awk -v a="${US[0]}" -v b="${US[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET |\n|---|---|---|---|---|\n'
+for i in "${!NAMES[@]}"; do
+  awk -v n="${NAMES[$i]}" -v r="${RPS[$i]}" -v u="${US[$i]}" -v br="$base_rps" -v bu="$base_us" \
+    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f |\n", n, r, r / br, u, u / bu }'
+done
+log "SET baseline: $base_rps requests/s, $base_us usec/call (mean of the first and last run)"
