@@ -19,8 +19,8 @@
 /* The entity engine's delete hook (entity_ns.analytics_on_delete) of TRACK
  * and CONCERT: removes every analytics row of the id (the prefix
  * "analytics:{ns->meta}:{id}:", one range deletion) in the command's batch.
- * The hook has no count argument, so under USER.DELETE these rows are
- * removed but not counted in its :N. 0 ok, -1 replied. */
+ * The hook has no count argument: USER.DELETE counts these rows in its :N
+ * from the key count of database 0 (cmd_userdel.c). 0 ok, -1 replied. */
 int analytics_on_entity_delete(client *c, const entity_ns *ns, const char *uid, const char *id,
                                const json_t *old_doc, const json_t *new_doc);
 
