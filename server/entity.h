@@ -57,8 +57,8 @@ struct entity_ns {
     const char *cost_reason;  /* CREATE takes [COST coins], ledger reason; or NULL */
     const entity_index *index;/* public index (feed:M:id), or NULL */
     const entity_hooks *hooks[ENTITY_MAX_HOOKS + 1]; /* NULL-terminated, run in order */
-    /* Delete hook point for the ANALYTICS module (a later issue): NULL for
-     * now. When set, it runs after the hooks on every delete of a document
+    /* Delete hook of the ANALYTICS module (set for TRACK and CONCERT, NULL
+     * elsewhere). When set, it runs after the hooks on every delete of a document
      * of this namespace (NS.DELETE and entity_purge_user) and must remove
      * the analytics rows keyed by the id (analytics:<meta>:{id}:...). */
     entity_hook analytics_on_delete;
@@ -84,9 +84,8 @@ int entity_delete(client *c, const entity_ns *ns, const char *uid, const char *i
 /* Deletes every document of uid in ns with its derived data (for
  * USER.DELETE): hooks and the analytics hook run per document, the
  * documents go as one range deletion, the counter is removed. Adds the
- * number of documents removed to *removed. 0 ok, -1 replied. No command
- * calls it yet: USER.DELETE's tests are its first (check that the feeds
- * and counters of the deleted user are empty afterwards). */
+ * number of documents removed to *removed. 0 ok, -1 replied. Used by
+ * USER.DELETE (cmd_userdel.c). */
 int entity_purge_user(client *c, const entity_ns *ns, const char *uid, int64_t *removed);
 
 #endif
