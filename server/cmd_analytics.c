@@ -84,13 +84,6 @@ static int field_arg(client *c, const resp_slice *a) {
     return -1;
 }
 
-static int id_arg(client *c, int i, char out[ID_BUF]) {
-    if (dom_check_id(c, &c->argv[i]) < 0) return -1;
-    memcpy(out, c->argv[i].ptr, c->argv[i].len);
-    out[c->argv[i].len] = 0;
-    return 0;
-}
-
 static void day_key(dkey *k, const char *kind, const char *id, const resp_slice *date) {
     dkey_fmt(k, "analytics:%s:%s:%.*s", kind, id, (int)date->len, date->ptr);
 }
@@ -225,7 +218,7 @@ static int analytics_incr(client *c) {
         reply_syntax_error(c);
         return -1;
     }
-    if (kind_arg(c, &c->argv[1], &kind) < 0 || id_arg(c, 2, id) < 0 || date_arg(c, date, &day) < 0 ||
+    if (kind_arg(c, &c->argv[1], &kind) < 0 || dom_id_arg(c, 2, id) < 0 || date_arg(c, date, &day) < 0 ||
         field_arg(c, field) < 0)
         return -1;
     if (c->argc == 6 && (parse_ll(c->argv[5].ptr, c->argv[5].len, &n) < 0 || n < 1)) {
@@ -274,7 +267,7 @@ static int analytics_range(client *c) {
     const char *kind;
     char id[ID_BUF];
     int64_t from, to;
-    if (kind_arg(c, &c->argv[1], &kind) < 0 || id_arg(c, 2, id) < 0 || date_arg(c, &c->argv[3], &from) < 0 ||
+    if (kind_arg(c, &c->argv[1], &kind) < 0 || dom_id_arg(c, 2, id) < 0 || date_arg(c, &c->argv[3], &from) < 0 ||
         date_arg(c, &c->argv[4], &to) < 0)
         return -1;
     if (from > to) {
@@ -342,7 +335,7 @@ static int dashboard_get(client *c) {
     static const char *const ns_names[] = {"track", "video", "concert", "news"};
     static const char *const members[] = {"tracks", "videos", "concerts", "news"};
     char uid[ID_BUF];
-    if (id_arg(c, 1, uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t counts[4], coins, dcount, dtotal, unotes, umsgs;
     for (int i = 0; i < 4; i++)
         if (entity_count(c, ns_names[i], uid, &counts[i]) < 0) return -1;

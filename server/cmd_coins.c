@@ -48,23 +48,13 @@ static int uid_arg(client *c, int i, int system_ok, char out[DOM_ID_MAX + 1]) {
 /* A text argument (reason, message): min..max bytes of UTF-8 without NUL,
  * copied NUL-terminated into out (max + 1 bytes). */
 static int text_arg(client *c, const char *what, const resp_slice *a, size_t min, size_t max, char *out) {
-    json_t *s = NULL;
-    if (a->len < min || a->len > max || memchr(a->ptr, 0, a->len) || !(s = json_stringn(a->ptr, a->len))) {
+    if (!dom_valid_text(a->ptr, a->len, min, max)) {
         reply_invalid(c, "%s must be %zu to %zu bytes of UTF-8 text without NUL", what, min, max);
         return -1;
     }
-    json_decref(s);
     memcpy(out, a->ptr, a->len);
     out[a->len] = 0;
     return 0;
-}
-
-/* Commands without options: anything after the fixed arguments (IDEMP is
- * already gone) is a syntax error. */
-static int no_options(client *c, int fixed) {
-    if (c->argc <= fixed) return 0;
-    reply_syntax_error(c);
-    return -1;
 }
 
 /* ---- coins ----------------------------------------------------------------------- */
@@ -85,7 +75,7 @@ static int coins_move(client *c) {
     char uid[DOM_ID_MAX + 1], reason[REASON_MAX + 1];
     int64_t amount, balance;
     if (uid_arg(c, 1, 0, uid) < 0 || dom_amount(c, &c->argv[2], &amount) < 0 ||
-        text_arg(c, "reason", &c->argv[3], 1, REASON_MAX, reason) < 0 || no_options(c, 4) < 0)
+        text_arg(c, "reason", &c->argv[3], 1, REASON_MAX, reason) < 0 || dom_no_options(c, 4) < 0)
         return -1;
     if (ledger_apply(c, uid, m->sign * amount, reason, m->counterparty, &balance, NULL) < 0) return -1;
     reply_int(c, balance);
@@ -98,7 +88,7 @@ static int coins_transfer(client *c) {
     char from[DOM_ID_MAX + 1], to[DOM_ID_MAX + 1], reason[REASON_MAX + 1];
     int64_t amount, fb, tb;
     if (uid_arg(c, 1, 0, from) < 0 || uid_arg(c, 2, 0, to) < 0 || dom_amount(c, &c->argv[3], &amount) < 0 ||
-        text_arg(c, "reason", &c->argv[4], 1, REASON_MAX, reason) < 0 || no_options(c, 5) < 0)
+        text_arg(c, "reason", &c->argv[4], 1, REASON_MAX, reason) < 0 || dom_no_options(c, 5) < 0)
         return -1;
     if (ledger_transfer(c, from, to, amount, reason, &fb, &tb) < 0) return -1;
     reply_array(c, 2);

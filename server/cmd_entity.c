@@ -190,14 +190,6 @@ static int run_hooks(client *c, const entity_ns *ns, enum hook_kind kind, const 
 
 static int needs_old_doc(const entity_ns *ns) { return ns->hooks[0] != NULL || ns->analytics_on_delete != NULL; }
 
-/* Copies argument i, a valid id, into out; else replies -INVALID. */
-static int id_arg(client *c, int i, char out[UID_BUF]) {
-    if (dom_check_id(c, &c->argv[i]) < 0) return -1;
-    memcpy(out, c->argv[i].ptr, c->argv[i].len);
-    out[c->argv[i].len] = 0;
-    return 0;
-}
-
 /* Loads a stored document: 1 found (*out, an object), 0 absent, -1 replied. */
 static int load_doc(client *c, const dkey *k, json_t **out) {
     int failed;
@@ -328,7 +320,7 @@ static const entity_ns *ns_of(client *c) { return (const entity_ns *)c->cmd->dat
 static int ent_create(client *c) {
     const entity_ns *ns = ns_of(c);
     char uid[UID_BUF], id[17];
-    if (id_arg(c, 1, uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     json_t *doc = dom_parse_doc(c, &c->argv[2]);
     if (!doc) return -1;
     int rc = -1;
@@ -362,7 +354,7 @@ out:
 /* NS.GET uid id: the stored document, or nil. */
 static int ent_get(client *c) {
     char uid[UID_BUF], id[UID_BUF];
-    if (id_arg(c, 1, uid) < 0 || id_arg(c, 2, id) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     dkey k;
     entity_doc_key(&k, ns_of(c), uid, id);
     db_value v;
@@ -381,7 +373,7 @@ static int ent_get(client *c) {
 static int ent_list(client *c) {
     char uid[UID_BUF];
     dom_page pg;
-    if (id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey p;
     entity_uid_prefix(&p, ns_of(c), uid);
     return dom_list_docs(c, &p, &pg, NULL, NULL);
@@ -392,7 +384,7 @@ static int ent_list(client *c) {
 static int ent_update(client *c) {
     const entity_ns *ns = ns_of(c);
     char uid[UID_BUF], id[UID_BUF];
-    if (id_arg(c, 1, uid) < 0 || id_arg(c, 2, id) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     json_t *patch = dom_parse_patch(c, &c->argv[3]), *doc = NULL;
     if (!patch) return -1;
     dkey k;
@@ -412,7 +404,7 @@ static int ent_update(client *c) {
 /* NS.DELETE uid id: :1 deleted, :0 absent. */
 static int ent_delete(client *c) {
     char uid[UID_BUF], id[UID_BUF];
-    if (id_arg(c, 1, uid) < 0 || id_arg(c, 2, id) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     int r = entity_delete(c, ns_of(c), uid, id);
     if (r < 0) return -1;
     reply_int(c, r);
@@ -423,7 +415,7 @@ static int ent_delete(client *c) {
 static int ent_count(client *c) {
     char uid[UID_BUF];
     int64_t n;
-    if (id_arg(c, 1, uid) < 0 || count_get(c, ns_of(c), uid, &n) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || count_get(c, ns_of(c), uid, &n) < 0) return -1;
     reply_int(c, n);
     return 0;
 }
@@ -433,7 +425,7 @@ static int ent_count(client *c) {
 static int set_promoted(client *c, int on) {
     const entity_ns *ns = ns_of(c);
     char uid[UID_BUF], id[UID_BUF];
-    if (id_arg(c, 1, uid) < 0 || id_arg(c, 2, id) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     dkey k;
     json_t *doc = NULL;
     entity_doc_key(&k, ns, uid, id);

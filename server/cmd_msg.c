@@ -42,28 +42,13 @@
 
 /* ---- arguments ------------------------------------------------------------------ */
 
-/* argv[i] as a NUL-terminated id, or -INVALID. */
-static int id_arg(client *c, int i, char out[ID_BUF]) {
-    const resp_slice *a = &c->argv[i];
-    if (dom_check_id(c, a) < 0) return -1;
-    memcpy(out, a->ptr, a->len);
-    out[a->len] = 0;
-    return 0;
-}
-
 /* The text of a message as a JSON string (new reference), or -INVALID. */
 static json_t *text_arg(client *c, const resp_slice *a) {
-    json_t *s = NULL;
-    if (a->len < 1 || a->len > TEXT_MAX || memchr(a->ptr, 0, a->len) || !(s = json_stringn(a->ptr, a->len)))
+    if (!dom_valid_text(a->ptr, a->len, 1, TEXT_MAX)) {
         reply_invalid(c, "text must be 1 to %d bytes of UTF-8 without NUL", TEXT_MAX);
-    return s;
-}
-
-/* No option follows the fixed arguments (IDEMP is taken off by dispatch). */
-static int no_options(client *c, int start) {
-    if (c->argc <= start) return 0;
-    reply_syntax_error(c);
-    return -1;
+        return NULL;
+    }
+    return json_stringn(a->ptr, a->len);
 }
 
 /* ---- meta helpers ------------------------------------------------------------------ */
@@ -181,8 +166,8 @@ static json_t *last_message(const json_t *m) {
  * the recipient's unread entry and counters. */
 static int msg_send(client *c) {
     char conv[ID_BUF], from[ID_BUF], to[ID_BUF];
-    if (id_arg(c, 1, conv) < 0 || id_arg(c, 2, from) < 0 || id_arg(c, 3, to) < 0) return -1;
-    if (no_options(c, 5) < 0) return -1;
+    if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, from) < 0 || dom_id_arg(c, 3, to) < 0) return -1;
+    if (dom_no_options(c, 5) < 0) return -1;
     if (strcmp(from, to) == 0) {
         reply_invalid(c, "a message to oneself ('%s')", from);
         return -1;
@@ -240,7 +225,7 @@ out:
  * The messages of conv, newest first ([] for an unknown conv). */
 static int msg_history(client *c) {
     char conv[ID_BUF];
-    if (id_arg(c, 1, conv) < 0) return -1;
+    if (dom_id_arg(c, 1, conv) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey prefix;
@@ -253,7 +238,7 @@ static int msg_history(client *c) {
  * unread index; :0 when none, or uid is not a participant). */
 static int msg_read(client *c) {
     char conv[ID_BUF], uid[ID_BUF];
-    if (id_arg(c, 1, conv) < 0 || id_arg(c, 2, uid) < 0) return -1;
+    if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0) return -1;
     mlist un = {0};
     int rc = -1;
     dkey k;
@@ -290,7 +275,7 @@ out:
  * order ([] when conv is not in uid's list). */
 static int msg_conversations(client *c) {
     char uid[ID_BUF];
-    if (id_arg(c, 1, uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey lo, hi, at;
@@ -398,7 +383,7 @@ int msg_unread_total(client *c, const char *uid, int64_t *out) {
  * :N unread messages addressed to uid, over all its conversations (O(1)). */
 static int msg_unread(client *c) {
     char uid[ID_BUF];
-    if (id_arg(c, 1, uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
     if (msg_unread_total(c, uid, &n) < 0) return -1;
     reply_int(c, n);

@@ -15,20 +15,12 @@
 
 #include "notify.h"
 
-/* Checks an id argument and copies it NUL-terminated into out. */
-static int id_arg(client *c, const resp_slice *a, char out[DOM_ID_MAX + 1]) {
-    if (dom_check_id(c, a) < 0) return -1;
-    memcpy(out, a->ptr, a->len);
-    out[a->len] = 0;
-    return 0;
-}
-
 /* NOTIFY.CREATE uid json [IDEMP key]
  * The new notification's id; the document gets id, user_id, read:false and
  * created_at (client values for them are ignored). */
 static int notify_create_cmd(client *c) {
     char uid[DOM_ID_MAX + 1];
-    if (id_arg(c, &c->argv[1], uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     if (c->argc != 3) {
         reply_syntax_error(c);
         return -1;
@@ -50,7 +42,7 @@ static int notify_create_cmd(client *c) {
  * (through the unread index). */
 static int notify_list_cmd(client *c) {
     char uid[DOM_ID_MAX + 1];
-    if (id_arg(c, &c->argv[1], uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 1) < 0) return -1;
     if (pg.unread) return notify_list_unread(c, uid, &pg);
@@ -64,7 +56,7 @@ static int notify_list_cmd(client *c) {
  * missing, or belongs to another user (nothing changes then). */
 static int notify_read_cmd(client *c) {
     char uid[DOM_ID_MAX + 1], id[DOM_ID_MAX + 1];
-    if (id_arg(c, &c->argv[1], uid) < 0 || id_arg(c, &c->argv[2], id) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     int r = notify_mark_read(c, uid, id);
     if (r < 0) return -1;
     reply_int(c, r);
@@ -75,7 +67,7 @@ static int notify_read_cmd(client *c) {
  * :N notifications marked read. */
 static int notify_readall_cmd(client *c) {
     char uid[DOM_ID_MAX + 1];
-    if (id_arg(c, &c->argv[1], uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
     if (notify_read_all(c, uid, &n) < 0) return -1;
     reply_int(c, n);
@@ -86,7 +78,7 @@ static int notify_readall_cmd(client *c) {
  * :N unread notifications, from the maintained counter (O(1)). */
 static int notify_unread_cmd(client *c) {
     char uid[DOM_ID_MAX + 1];
-    if (id_arg(c, &c->argv[1], uid) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
     if (notify_unread_count(c, uid, &n) < 0) return -1;
     reply_int(c, n);

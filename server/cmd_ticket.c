@@ -27,29 +27,6 @@
 
 /* ---- arguments and keys --------------------------------------------------- */
 
-/* argv[i] as a NUL-terminated id, else -INVALID (replied). */
-static int id_arg(client *c, int i, char out[ID_BUF]) {
-    if (dom_check_id(c, &c->argv[i]) < 0) return -1;
-    memcpy(out, c->argv[i].ptr, c->argv[i].len);
-    out[c->argv[i].len] = 0;
-    return 0;
-}
-
-/* 1..max bytes of UTF-8 without NUL (jansson checks the UTF-8). */
-static int valid_text(const char *p, size_t n, size_t max) {
-    if (n < 1 || n > max || memchr(p, 0, n)) return 0;
-    json_t *s = json_stringn(p, n);
-    json_decref(s);
-    return s != NULL;
-}
-
-/* Only IDEMP may follow the fixed arguments, and dispatch has removed it. */
-static int no_options(client *c, int fixed) {
-    if (c->argc <= fixed) return 0;
-    reply_syntax_error(c);
-    return -1;
-}
-
 static void details_key(dkey *k, const char *t) { dkey_fmt(k, "tickets:%s:details", t); }
 static void index_prefix(dkey *k, const char *uid) { dkey_fmt(k, "tk:%s:", uid); }
 static void replies_key(dkey *k, const char *t) { dkey_fmt(k, "tkr:%s", t); }
@@ -98,7 +75,7 @@ static int is_closed(const json_t *d) {
  * updated_at, closed_at and messages. Replies the ticket id. */
 static int ticket_open(client *c) {
     char uid[ID_BUF], t[17];
-    if (id_arg(c, 1, uid) < 0 || no_options(c, 3) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_no_options(c, 3) < 0) return -1;
     json_t *fields = dom_parse_doc(c, &c->argv[2]), *d = NULL;
     if (!fields) return -1;
     int rc = -1;
@@ -107,7 +84,7 @@ static int ticket_open(client *c) {
     json_object_del(fields, "messages"); /* TICKET.GET adds the replies under this name */
     const json_t *subject = json_object_get(fields, "subject");
     if (subject &&
-        !(json_is_string(subject) && valid_text(json_string_value(subject), json_string_length(subject),
+        !(json_is_string(subject) && dom_valid_text(json_string_value(subject), json_string_length(subject), 1,
                                                 TICKET_SUBJECT_MAX))) {
         reply_invalid(c, "\"subject\" must be a string of 1 to %d bytes without NUL", TICKET_SUBJECT_MAX);
         goto out;
@@ -145,9 +122,9 @@ out:
  * or one that already has 1000 replies. IDEMP is scoped to the ticket. */
 static int ticket_reply(client *c) {
     char t[ID_BUF], author[ID_BUF], mid[17];
-    if (id_arg(c, 1, t) < 0 || id_arg(c, 2, author) < 0 || no_options(c, 4) < 0) return -1;
+    if (dom_id_arg(c, 1, t) < 0 || dom_id_arg(c, 2, author) < 0 || dom_no_options(c, 4) < 0) return -1;
     const resp_slice *text = &c->argv[3];
-    if (!valid_text(text->ptr, text->len, TICKET_TEXT_MAX)) {
+    if (!dom_valid_text(text->ptr, text->len, 1, TICKET_TEXT_MAX)) {
         reply_invalid(c, "text must be 1 to %d bytes of UTF-8 text without NUL", TICKET_TEXT_MAX);
         return -1;
     }
@@ -219,7 +196,7 @@ static int load_replies(client *c, const char *t, json_t *msgs) {
  * when there is no such ticket. */
 static int ticket_get(client *c) {
     char t[ID_BUF];
-    if (id_arg(c, 1, t) < 0) return -1;
+    if (dom_id_arg(c, 1, t) < 0) return -1;
     dkey k;
     json_t *d = NULL, *msgs = json_array();
     int rc = -1;
@@ -252,7 +229,7 @@ out:
  * :1 closed now, :0 it already was; -NOTFOUND for a missing ticket. */
 static int ticket_close(client *c) {
     char t[ID_BUF];
-    if (id_arg(c, 1, t) < 0) return -1;
+    if (dom_id_arg(c, 1, t) < 0) return -1;
     dkey k;
     json_t *d = NULL;
     if (need_details(c, t, &k, &d) < 0) return -1;
@@ -278,7 +255,7 @@ static int ticket_close(client *c) {
 static int ticket_list(client *c) {
     char uid[ID_BUF];
     dom_page pg;
-    if (id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
+    if (dom_id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey lo, hi, at;
     index_prefix(&lo, uid);
     hi.len = enc_prefix_end(hi.buf, lo.buf, lo.len);

@@ -51,6 +51,14 @@ int dom_check_id(client *c, const resp_slice *a) {
     return -1;
 }
 
+int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]) {
+    const resp_slice *a = &c->argv[i];
+    if (dom_check_id(c, a) < 0) return -1;
+    memcpy(out, a->ptr, a->len);
+    out[a->len] = 0;
+    return 0;
+}
+
 static const char HWM_KEY[] = "hwm";
 
 uint64_t dom_new_id(client *c) {
@@ -98,6 +106,19 @@ void dom_iso_time(char out[32], uint64_t ms) {
 }
 
 /* ---- arguments ------------------------------------------------------------------ */
+
+int dom_valid_text(const char *p, size_t n, size_t min, size_t max) {
+    if (n < min || n > max || (n && memchr(p, 0, n))) return 0;
+    json_t *s = json_stringn(p, n); /* jansson checks the UTF-8 */
+    json_decref(s);
+    return s != NULL;
+}
+
+int dom_no_options(client *c, int fixed) {
+    if (c->argc <= fixed) return 0;
+    reply_syntax_error(c);
+    return -1;
+}
 
 int dom_amount(client *c, const resp_slice *a, int64_t *out) {
     int64_t v;

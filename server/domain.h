@@ -36,6 +36,9 @@ void reply_conflict(client *c, const char *fmt, ...) __attribute__((format(print
 int dom_valid_id(const char *p, size_t n);
 /* Replies "-INVALID id '<x>'" and returns -1 when a is not a valid id. */
 int dom_check_id(client *c, const resp_slice *a);
+/* Checks argv[i] as an id and copies it NUL-terminated into out. */
+#define DOM_ID_BUF (DOM_ID_MAX + 1)
+int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]);
 /* A new server id: (ms << 16) | seq, strictly increasing across the server
  * and across restarts; the high-water mark is written in the command's
  * batch. */
@@ -48,6 +51,12 @@ uint64_t dom_id_ms(uint64_t id);
 int dom_load(server *s, char **err);
 
 /* ---- arguments ---------------------------------------------------------- */
+/* Text that goes into a document (messages, reasons, subjects): min..max
+ * bytes of valid UTF-8 without NUL. 1 valid, 0 not. */
+int dom_valid_text(const char *p, size_t n, size_t min, size_t max);
+/* Nothing may follow the fixed arguments (dispatch has taken IDEMP off):
+ * else "-ERR syntax error" and -1. */
+int dom_no_options(client *c, int fixed);
 /* Amount: an integer 1..2^63-1, else "-INVALID amount '<x>'". */
 int dom_amount(client *c, const resp_slice *a, int64_t *out);
 /* A JSON object document within the limits (SPEC §4), else -INVALID. The
