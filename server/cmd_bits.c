@@ -14,16 +14,6 @@ static int bit_offset(client *c, const resp_slice *a, int64_t *out) {
     return 0;
 }
 
-static int lookup_string(client *c, const resp_slice *k, db_value *v) {
-    int r = db_lookup(c, c->db, k->ptr, k->len, v);
-    if (r == 1 && v->v.type != ENC_TYPE_STRING) {
-        db_value_free(v);
-        reply_wrongtype(c);
-        return -1;
-    }
-    return r;
-}
-
 /* SETBIT key offset value: returns the bit's previous value; bit 0 is the
  * most significant bit of the first byte, as in Redis. */
 static int setbit_command(client *c) {
@@ -35,7 +25,7 @@ static int setbit_command(client *c) {
         return -1;
     }
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     size_t byte = (size_t)(off >> 3), oldlen = r == 1 ? v.v.len : 0;
     size_t nl = byte + 1 > oldlen ? byte + 1 : oldlen;
@@ -67,7 +57,7 @@ static int getbit_command(client *c) {
     int64_t off;
     if (bit_offset(c, &c->argv[2], &off) < 0) return -1;
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     int bit = 0;
     if (r == 1) {

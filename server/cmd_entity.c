@@ -460,67 +460,26 @@ static int ent_unpromote(client *c) { return set_promoted(c, 0); }
  * the documents of the public index, by id, newest first (a reverse walk
  * of feed:M:, bounded by LIMIT; each entry names the owner of its
  * document). */
+/* feed:{ns}:{id} -> uid: the document at the namespace's key */
+static int feed_doc(const char *id, size_t il, const char *uid, size_t ul, dkey *doc, void *arg) {
+    const entity_ns *ns = arg;
+    char u[UID_BUF], i[UID_BUF];
+    if (!dom_valid_id(uid, ul) || !dom_valid_id(id, il)) return 0;
+    memcpy(u, uid, ul);
+    u[ul] = 0;
+    memcpy(i, id, il);
+    i[il] = 0;
+    entity_doc_key(doc, ns, u, i);
+    return 1;
+}
+
 static int ent_feed(client *c) {
     const entity_ns *ns = ns_of(c);
     dom_page pg;
     if (dom_parse_page(c, 1, &pg, 0) < 0) return -1;
-    dkey lo, hi, at;
+    dkey lo;
     dkey_fmt(&lo, "feed:%s:", ns->meta);
-    dkey_fmt(&hi, "feed:%s;", ns->meta); /* ';' follows ':' */
-    store_iter *it = store_iter_new(c->srv->tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);
-    if (!it) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    if (pg.after) {
-        dkey_fmt(&at, "feed:%s:%.*s", ns->meta, (int)pg.after_len, pg.after);
-        store_iter_seek_for_prev(it, at.buf, at.len);
-        size_t kl;
-        const char *k;
-        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == at.len && memcmp(k, at.buf, kl) == 0)
-            store_iter_prev(it); /* AFTER is exclusive */
-    } else {
-        store_iter_seek_last(it);
-    }
-    size_t slot = reply_deferred_array(c);
-    int64_t n = 0;
-    int rc = 0;
-    for (; n < pg.limit && store_iter_valid(it); store_iter_prev(it)) {
-        size_t kl, vl;
-        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
-        char uid[UID_BUF], id[UID_BUF];
-        if (!dom_valid_id(v, vl) || !dom_valid_id(k + lo.len, kl - lo.len)) continue;
-        memcpy(uid, v, vl);
-        uid[vl] = 0;
-        memcpy(id, k + lo.len, kl - lo.len);
-        id[kl - lo.len] = 0;
-        dkey dk;
-        db_value dv;
-        entity_doc_key(&dk, ns, uid, id);
-        size_t pos = c->out.len;
-        int r = dom_get_raw(c, &dk, &dv);
-        if (r < 0) { /* keep the error just replied, drop the partial array */
-            memmove(c->out.data + slot, c->out.data + pos, c->out.len - pos);
-            c->out.len = slot + (c->out.len - pos);
-            rc = -1;
-            break;
-        }
-        if (r == 0) continue; /* cannot happen while the hooks keep the feed */
-        reply_bulk(c, dv.v.payload, dv.v.len);
-        db_value_free(&dv);
-        n++;
-    }
-    char *err = NULL;
-    int bad = rc == 0 ? store_iter_error(it, &err) : 0;
-    store_iter_free(it);
-    if (rc < 0) return -1;
-    if (bad < 0) {
-        c->out.len = slot;
-        reply_storage_error(c, err);
-        return -1;
-    }
-    reply_set_deferred_array(c, slot, n);
-    return 0;
+    return dom_list_index(c, &lo, &pg, feed_doc, (void *)ns);
 }
 
 /* ---- the command rows ------------------------------------------------------------- */

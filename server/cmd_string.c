@@ -6,21 +6,10 @@
 
 #define MAX_STRING (512LL * 1024 * 1024)
 
-/* Looks a key up as a string: 1 found, 0 absent, -1 error or wrong type (replied). */
-static int lookup_string(client *c, const resp_slice *k, db_value *v) {
-    int r = db_lookup(c, c->db, k->ptr, k->len, v);
-    if (r == 1 && v->v.type != ENC_TYPE_STRING) {
-        db_value_free(v);
-        reply_wrongtype(c);
-        return -1;
-    }
-    return r;
-}
-
 /* GET key */
 static int get_command(client *c) {
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     if (r == 0) {
         reply_null(c);
@@ -84,7 +73,7 @@ static int set_command(client *c) {
     int existed = -1;
     if (fl & (NX | XX | GET | KEEPTTL)) {
         db_value old;
-        int r = (fl & GET) ? lookup_string(c, k, &old) : db_lookup(c, c->db, k->ptr, k->len, &old);
+        int r = (fl & GET) ? db_lookup_string(c, c->db, k, &old) : db_lookup(c, c->db, k->ptr, k->len, &old);
         if (r < 0) return -1;
         existed = old.present;
         if ((fl & NX && r == 1) || (fl & XX && r == 0)) {
@@ -154,7 +143,7 @@ static int mset_command(client *c) {
 static int incr_generic(client *c, int64_t by) {
     const resp_slice *k = &c->argv[1];
     db_value v;
-    int r = lookup_string(c, k, &v);
+    int r = db_lookup_string(c, c->db, k, &v);
     if (r < 0) return -1;
     int64_t cur = 0, expire = 0;
     if (r == 1) {
@@ -200,7 +189,7 @@ static int decrby_command(client *c) {
 /* STRLEN key */
 static int strlen_command(client *c) {
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     reply_int(c, r == 1 ? (int64_t)v.v.len : 0);
     if (r == 1) db_value_free(&v);
@@ -211,7 +200,7 @@ static int strlen_command(client *c) {
 static int append_command(client *c) {
     const resp_slice *k = &c->argv[1], *add = &c->argv[2];
     db_value v;
-    int r = lookup_string(c, k, &v);
+    int r = db_lookup_string(c, c->db, k, &v);
     if (r < 0) return -1;
     size_t oldlen = r == 1 ? v.v.len : 0;
     if ((long long)(oldlen + add->len) > MAX_STRING) {
@@ -255,7 +244,7 @@ static int psetex_command(client *c) { return setex_generic(c, 1); }
 /* GETSET key value */
 static int getset_command(client *c) {
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     if (r == 1) reply_bulk(c, v.v.payload, v.v.len);
     else reply_null(c);
@@ -267,7 +256,7 @@ static int getset_command(client *c) {
 /* GETDEL key */
 static int getdel_command(client *c) {
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     if (r == 0) {
         reply_null(c);
@@ -303,7 +292,7 @@ static int getex_command(client *c) {
         }
     }
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     if (r == 0) {
         reply_null(c);
@@ -345,7 +334,7 @@ static int getrange_command(client *c) {
     int64_t start, end;
     if (arg_ll_or_reply(c, &c->argv[2], &start) < 0 || arg_ll_or_reply(c, &c->argv[3], &end) < 0) return -1;
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     int64_t len = r == 1 ? (int64_t)v.v.len : 0;
     if (start < 0 && end < 0 && start > end) {
@@ -378,7 +367,7 @@ static int setrange_command(client *c) {
         return -1;
     }
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     size_t oldlen = r == 1 ? v.v.len : 0;
     if (add->len == 0) {
@@ -428,7 +417,7 @@ static int incrbyfloat_command(client *c) {
         return -1;
     }
     db_value v;
-    int r = lookup_string(c, &c->argv[1], &v);
+    int r = db_lookup_string(c, c->db, &c->argv[1], &v);
     if (r < 0) return -1;
     int64_t expire = 0;
     if (r == 1) {

@@ -249,6 +249,16 @@ static int ticket_close(client *c) {
     return rc;
 }
 
+/* tk:{uid}:{ticket} -> tickets:{ticket}:details */
+static int ticket_doc(const char *t, size_t tl, const char *val, size_t vl, dkey *doc, void *arg) {
+    (void)val;
+    (void)vl;
+    (void)arg;
+    if (!dom_valid_id(t, tl)) return 0;
+    dkey_fmt(doc, "tickets:%.*s:details", (int)tl, t);
+    return 1;
+}
+
 /* TICKET.LIST uid [AFTER id] [LIMIT n]
  * The details of uid's tickets, newest first: a reverse walk of the
  * owner's index "tk:{uid}:" (ticket ids grow with time), bounded by LIMIT. */
@@ -256,63 +266,9 @@ static int ticket_list(client *c) {
     char uid[ID_BUF];
     dom_page pg;
     if (dom_id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
-    dkey lo, hi, at;
+    dkey lo;
     index_prefix(&lo, uid);
-    hi.len = enc_prefix_end(hi.buf, lo.buf, lo.len);
-    store_iter *it = store_iter_new(c->srv->tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);
-    if (!it) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    if (pg.after) {
-        at = lo;
-        memcpy(at.buf + at.len, pg.after, pg.after_len);
-        at.len += pg.after_len;
-        store_iter_seek_for_prev(it, at.buf, at.len);
-        size_t kl;
-        const char *k;
-        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == at.len && memcmp(k, at.buf, kl) == 0)
-            store_iter_prev(it); /* AFTER is exclusive */
-    } else {
-        store_iter_seek_last(it);
-    }
-    size_t slot = reply_deferred_array(c);
-    int64_t n = 0;
-    int rc = 0;
-    for (; n < pg.limit && store_iter_valid(it); store_iter_prev(it)) {
-        size_t kl;
-        const char *k = store_iter_key(it, &kl);
-        char t[ID_BUF];
-        if (!dom_valid_id(k + lo.len, kl - lo.len)) continue;
-        memcpy(t, k + lo.len, kl - lo.len);
-        t[kl - lo.len] = 0;
-        dkey dk;
-        db_value dv;
-        details_key(&dk, t);
-        size_t pos = c->out.len;
-        int r = dom_get_raw(c, &dk, &dv);
-        if (r < 0) { /* keep the error just replied, drop the partial array */
-            memmove(c->out.data + slot, c->out.data + pos, c->out.len - pos);
-            c->out.len = slot + (c->out.len - pos);
-            rc = -1;
-            break;
-        }
-        if (r == 0) continue; /* cannot happen while OPEN and USER.DELETE keep the index */
-        reply_bulk(c, dv.v.payload, dv.v.len);
-        db_value_free(&dv);
-        n++;
-    }
-    char *err = NULL;
-    int bad = rc == 0 ? store_iter_error(it, &err) : 0;
-    store_iter_free(it);
-    if (rc < 0) return -1;
-    if (bad < 0) {
-        c->out.len = slot;
-        reply_storage_error(c, err);
-        return -1;
-    }
-    reply_set_deferred_array(c, slot, n);
-    return 0;
+    return dom_list_index(c, &lo, &pg, ticket_doc, NULL);
 }
 
 /* ---- USER.DELETE ------------------------------------------------------------------- */

@@ -71,6 +71,16 @@ int db_lookup(client *c, int db, const char *k, size_t kl, db_value *out) {
 
 void db_value_free(db_value *v) { store_val_free(&v->raw); }
 
+int db_lookup_string(client *c, int db, const resp_slice *k, db_value *out) {
+    int r = db_lookup(c, db, k->ptr, k->len, out);
+    if (r == 1 && out->v.type != ENC_TYPE_STRING) {
+        db_value_free(out);
+        reply_wrongtype(c);
+        return -1;
+    }
+    return r;
+}
+
 int db_exists(client *c, int db, const char *k, size_t kl) {
     db_value v;
     int r = db_lookup(c, db, k, kl, &v);

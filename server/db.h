@@ -22,6 +22,8 @@ typedef struct db_value {
  * expired, -1 storage error (replied). */
 int db_lookup(client *c, int db, const char *k, size_t kl, db_value *out);
 void db_value_free(db_value *v);
+/* db_lookup that also requires a string: -1 with WRONGTYPE replied otherwise. */
+int db_lookup_string(client *c, int db, const resp_slice *k, db_value *out);
 /* 1 exists, 0 absent, -1 error (replied). */
 int db_exists(client *c, int db, const char *k, size_t kl);
 

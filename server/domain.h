@@ -117,6 +117,13 @@ typedef int (*dom_list_filter)(client *c, const char *key, size_t kl, const char
  * first (descending key order), honouring AFTER (exclusive: the key
  * prefix||after) and LIMIT; filter may be NULL. Returns 0 or -1 (replied). */
 int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_filter filter, void *arg);
+/* Builds the document key of a meta index entry (suffix = the entry's key
+ * after the index prefix, val = its value): 1, or 0 to skip the entry. */
+typedef int (*dom_index_resolve)(const char *suffix, size_t sl, const char *val, size_t vl, dkey *doc, void *arg);
+/* Replies the documents a meta index points at, newest first (descending
+ * index key order), with AFTER (exclusive, index_prefix||after) and LIMIT;
+ * entries whose document is missing are skipped. 0, or -1 (replied). */
+int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
 
 /* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
  * Each family that keeps data of a user exports a purge function with this

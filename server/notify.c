@@ -141,59 +141,18 @@ int notify_read_all(client *c, const char *uid, int64_t *changed) {
     return 0;
 }
 
+/* nunread:{uid}:{id} -> notifications:{uid}:{id} */
+static int unread_doc(const char *id, size_t il, const char *val, size_t vl, dkey *doc, void *uid) {
+    (void)val;
+    (void)vl;
+    dkey_fmt(doc, "notifications:%s:%.*s", (const char *)uid, (int)il, id);
+    return 1;
+}
+
 int notify_list_unread(client *c, const char *uid, const dom_page *pg) {
-    char hi[DOM_KEY_MAX], at[DOM_KEY_MAX];
     dkey lo;
     dkey_fmt(&lo, "nunread:%s:", uid);
-    size_t hl = enc_prefix_end(hi, lo.buf, lo.len);
-    store_iter *it = store_iter_new(c->srv->tx, STORE_CF_META, lo.buf, lo.len, hi, hl);
-    if (!it) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    if (pg->after) {
-        memcpy(at, lo.buf, lo.len);
-        memcpy(at + lo.len, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
-        size_t al = lo.len + pg->after_len, kl;
-        store_iter_seek_for_prev(it, at, al);
-        const char *k;
-        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == al && memcmp(k, at, al) == 0)
-            store_iter_prev(it); /* AFTER is exclusive */
-    } else {
-        store_iter_seek_last(it);
-    }
-    size_t slot = reply_deferred_array(c);
-    int64_t n = 0;
-    for (; n < pg->limit && store_iter_valid(it); store_iter_prev(it)) {
-        size_t kl;
-        const char *k = store_iter_key(it, &kl);
-        dkey dk;
-        dkey_fmt(&dk, "notifications:%s:%.*s", uid, (int)(kl - lo.len), k + lo.len);
-        db_value v;
-        size_t before = c->out.len;
-        int r = dom_get_raw(c, &dk, &v);
-        if (r < 0) { /* keep the error reply, drop the partial array */
-            size_t el = c->out.len - before;
-            memmove(c->out.data + slot, c->out.data + before, el);
-            c->out.len = slot + el;
-            store_iter_free(it);
-            return -1;
-        }
-        if (r == 0) continue; /* not reachable while the invariant holds */
-        reply_bulk(c, v.v.payload, v.v.len);
-        db_value_free(&v);
-        n++;
-    }
-    char *err = NULL;
-    int bad = store_iter_error(it, &err);
-    store_iter_free(it);
-    if (bad < 0) {
-        c->out.len = slot;
-        reply_storage_error(c, err);
-        return -1;
-    }
-    reply_set_deferred_array(c, slot, n);
-    return 0;
+    return dom_list_index(c, &lo, pg, unread_doc, (void *)uid);
 }
 
 int notify_unread_count(client *c, const char *uid, int64_t *out) {
