@@ -29,18 +29,9 @@ static int setbit_command(client *c) {
     if (r < 0) return -1;
     size_t byte = (size_t)(off >> 3), oldlen = r == 1 ? v.v.len : 0;
     size_t nl = byte + 1 > oldlen ? byte + 1 : oldlen;
-    char *buf = calloc(1, nl);
-    if (!buf) {
-        if (r == 1) db_value_free(&v);
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    int64_t expire = 0;
-    if (r == 1) {
-        memcpy(buf, v.v.payload, oldlen);
-        expire = v.v.expire_ms;
-        db_value_free(&v);
-    }
+    int64_t expire;
+    char *buf = db_string_edit(c, &v, r, nl, &expire);
+    if (!buf) return -1;
     unsigned mask = 1u << (7 - (off & 7));
     int old = ((unsigned char)buf[byte] & mask) != 0;
     if (bv->ptr[0] == '1') buf[byte] = (char)((unsigned char)buf[byte] | mask);

@@ -208,18 +208,9 @@ static int append_command(client *c) {
         reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return -1;
     }
-    char *buf = malloc(oldlen + add->len + 1);
-    if (!buf) {
-        if (r == 1) db_value_free(&v);
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    int64_t expire = 0;
-    if (r == 1) {
-        memcpy(buf, v.v.payload, oldlen);
-        expire = v.v.expire_ms;
-        db_value_free(&v);
-    }
+    int64_t expire;
+    char *buf = db_string_edit(c, &v, r, oldlen + add->len, &expire);
+    if (!buf) return -1;
     memcpy(buf + oldlen, add->ptr, add->len);
     int rc = db_put(c, c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, buf, oldlen + add->len, v.present);
     free(buf);
@@ -376,18 +367,9 @@ static int setrange_command(client *c) {
         return 0;
     }
     size_t nl = (size_t)off + add->len > oldlen ? (size_t)off + add->len : oldlen;
-    char *buf = calloc(1, nl ? nl : 1);
-    if (!buf) {
-        if (r == 1) db_value_free(&v);
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    int64_t expire = 0;
-    if (r == 1) {
-        memcpy(buf, v.v.payload, oldlen);
-        expire = v.v.expire_ms;
-        db_value_free(&v);
-    }
+    int64_t expire;
+    char *buf = db_string_edit(c, &v, r, nl, &expire);
+    if (!buf) return -1;
     memcpy(buf + off, add->ptr, add->len);
     int rc = db_put(c, c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, expire, buf, nl, v.present);
     free(buf);

@@ -71,6 +71,19 @@ int db_lookup(client *c, int db, const char *k, size_t kl, db_value *out) {
 
 void db_value_free(db_value *v) { store_val_free(&v->raw); }
 
+char *db_string_edit(client *c, db_value *v, int found, size_t newlen, int64_t *expire) {
+    size_t oldlen = found == 1 ? v->v.len : 0;
+    char *buf = calloc(1, newlen > oldlen ? newlen : oldlen ? oldlen : 1);
+    *expire = 0;
+    if (found == 1) {
+        if (buf) memcpy(buf, v->v.payload, oldlen);
+        *expire = v->v.expire_ms;
+        db_value_free(v);
+    }
+    if (!buf) reply_error(c, "ERR out of memory");
+    return buf;
+}
+
 int db_lookup_string(client *c, int db, const resp_slice *k, db_value *out) {
     int r = db_lookup(c, db, k->ptr, k->len, out);
     if (r == 1 && out->v.type != ENC_TYPE_STRING) {

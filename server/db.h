@@ -24,6 +24,11 @@ int db_lookup(client *c, int db, const char *k, size_t kl, db_value *out);
 void db_value_free(db_value *v);
 /* db_lookup that also requires a string: -1 with WRONGTYPE replied otherwise. */
 int db_lookup_string(client *c, int db, const resp_slice *k, db_value *out);
+/* For commands that edit a string in place (APPEND, SETRANGE, SETBIT):
+ * a zeroed buffer of newlen bytes holding the old value (found = the
+ * db_lookup result), v released, *expire = its TTL. NULL after replying
+ * out of memory (v released too). The caller frees the buffer. */
+char *db_string_edit(client *c, db_value *v, int found, size_t newlen, int64_t *expire);
 /* 1 exists, 0 absent, -1 error (replied). */
 int db_exists(client *c, int db, const char *k, size_t kl);
 
