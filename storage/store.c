@@ -199,6 +199,10 @@ int store_open(store **out, const store_options *opt, char **err) {
     rocksdb_options_increase_parallelism(s->opts, 2);
     rocksdb_options_set_max_background_jobs(s->opts, 2);
     rocksdb_options_set_manual_wal_flush(s->opts, 1);
+    /* One writer (the loop thread): plain memtable inserts are cheaper than
+     * the concurrent ones, and there is no write group to wait for. */
+    rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);
+    rocksdb_options_set_enable_write_thread_adaptive_yield(s->opts, 0);
     rocksdb_options_set_write_buffer_size(s->opts, wb_bytes);
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     rocksdb_options_set_level_compaction_dynamic_level_bytes(s->opts, 1);

@@ -134,39 +134,218 @@ redisReply *skv_cmdargv(redisContext *c, int argc, const char **argv, const size
     return r;
 }
 
-void expect_status(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "expected status %s, got type %d (%s)", s, r->type,
-                 r->str ? r->str : "");
-    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s);
+/* ---- assertions on one reply ---------------------------------------------------------- */
+
+/* The file's name without its directory, for messages. */
+static const char *base(const char *file) {
+    const char *s = strrchr(file, '/');
+    return s ? s + 1 : file;
+}
+
+void expect_status_at(const char *file, int line, redisReply *r, const char *s) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "%s:%d: expected +%s, got type %d (%s)", file, line, s, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_STATUS)
+        cr_expect_str_eq(r->str, s, "%s:%d: got +%s, expected +%s", file, line, r->str, s);
     freeReplyObject(r);
 }
 
-void expect_int(redisReply *r, long long v) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "expected :%lld, got type %d (%s)", v, r->type,
-                 r->str ? r->str : "");
-    if (r->type == REDIS_REPLY_INTEGER) cr_expect_eq(r->integer, v, "expected %lld got %lld", v, r->integer);
+void expect_int_at(const char *file, int line, redisReply *r, long long v) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "%s:%d: expected :%lld, got type %d (%s)", file, line, v, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_INTEGER)
+        cr_expect_eq(r->integer, v, "%s:%d: expected :%lld, got :%lld", file, line, v, r->integer);
     freeReplyObject(r);
 }
 
-void expect_bulk(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "expected bulk '%s', got type %d (%s)", s, r->type,
-                 r->str ? r->str : "");
-    if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, s);
+void expect_bulk_at(const char *file, int line, redisReply *r, const char *s) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "%s:%d: expected bulk '%s', got type %d (%s)", file, line, s, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_STRING)
+        cr_expect_str_eq(r->str, s, "%s:%d: got '%s', expected '%s'", file, line, r->str, s);
     freeReplyObject(r);
 }
 
-void expect_nil(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "expected nil, got type %d (%s)", r->type, r->str ? r->str : "");
+void expect_bulk_bin_at(const char *file, int line, redisReply *r, const char *p, size_t n) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "%s:%d: expected bulk of %zu bytes, got type %d (%s)", file, line, n,
+                 r->type, rstr(r));
+    if (r->type == REDIS_REPLY_STRING) {
+        cr_expect_eq(r->len, n, "%s:%d: length %zu, expected %zu", file, line, r->len, n);
+        if (r->len == n)
+            cr_expect(memcmp(r->str, p, n) == 0, "%s:%d: bulk bytes differ: '%s'", file, line, r->str);
+    }
     freeReplyObject(r);
 }
 
-void expect_error(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "expected error '%s...', got type %d (%s)", prefix, r->type,
-                 r->str ? r->str : "");
+void expect_nil_at(const char *file, int line, redisReply *r) {
+    cr_expect_eq(r->type, REDIS_REPLY_NIL, "%s:%d: expected nil, got type %d (%s)", base(file), line, r->type,
+                 rstr(r));
+    freeReplyObject(r);
+}
+
+void expect_error_at(const char *file, int line, redisReply *r, const char *prefix) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "%s:%d: expected error '%s...', got type %d (%s)", file, line, prefix,
+                 r->type, rstr(r));
     if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "error '%s' does not start with '%s'", r->str,
-                  prefix);
+        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "%s:%d: error '%s' does not start with '%s'", file,
+                  line, r->str, prefix);
     freeReplyObject(r);
+}
+
+void expect_error_eq_at(const char *file, int line, redisReply *r, const char *text) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "%s:%d: expected error '%s', got type %d (%s)", file, line, text,
+                 r->type, rstr(r));
+    if (r->type == REDIS_REPLY_ERROR)
+        cr_expect_str_eq(r->str, text, "%s:%d: got -%s, expected -%s", file, line, r->str, text);
+    freeReplyObject(r);
+}
+
+void expect_len_at(const char *file, int line, redisReply *r, size_t n) {
+    file = base(file);
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "%s:%d: expected an array, got type %d (%s)", file, line, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_ARRAY)
+        cr_expect_eq(r->elements, n, "%s:%d: %zu elements, expected %zu", file, line, r->elements, n);
+    freeReplyObject(r);
+}
+
+void expect_strs_at(const char *file, int line, redisReply *r, size_t n, const char *const *want) {
+    file = base(file);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s:%d: expected an array, got type %d (%s)", file, line, r->type,
+                 rstr(r));
+    cr_expect_eq(r->elements, n, "%s:%d: %zu elements, expected %zu", file, line, r->elements, n);
+    for (size_t i = 0; i < n && i < r->elements; i++) {
+        cr_expect_eq(r->element[i]->type, REDIS_REPLY_STRING, "%s:%d: element %zu has type %d", file, line, i,
+                     r->element[i]->type);
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            cr_expect_str_eq(r->element[i]->str, want[i], "%s:%d: element %zu is '%s', expected '%s'", file, line,
+                             i, r->element[i]->str, want[i]);
+    }
+    freeReplyObject(r);
+}
+
+void expect_id_at(const char *file, int line, redisReply *r, char out[17], int fatal) {
+    file = base(file);
+    out[0] = 0;
+    if (fatal) {
+        cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s:%d: expected an id, got type %d (%s)", file, line, r->type,
+                     rstr(r));
+        cr_assert(is_id(r->str), "%s:%d: '%s' is not an id", file, line, r->str);
+    } else {
+        cr_expect_eq(r->type, REDIS_REPLY_STRING, "%s:%d: expected an id, got type %d (%s)", file, line, r->type,
+                     rstr(r));
+        if (r->type == REDIS_REPLY_STRING) cr_expect(is_id(r->str), "%s:%d: '%s' is not an id", file, line, r->str);
+    }
+    if (r->type == REDIS_REPLY_STRING) snprintf(out, 17, "%s", r->str);
+    freeReplyObject(r);
+}
+
+/* ---- taking a value out of a reply ------------------------------------------------------ */
+
+/* A bulk reply as a malloc()ed string; NULL for nil when nil_ok. */
+static char *take_string(const char *file, int line, redisReply *r, int nil_ok) {
+    cr_assert(r->type == REDIS_REPLY_STRING || (nil_ok && r->type == REDIS_REPLY_NIL),
+              "%s:%d: expected a bulk reply%s, got type %d (%s)", base(file), line, nil_ok ? " or nil" : "", r->type,
+              rstr(r));
+    char *s = r->type == REDIS_REPLY_STRING ? strdup(r->str) : NULL;
+    freeReplyObject(r);
+    return s;
+}
+
+char *take_bulk_at(const char *file, int line, redisReply *r) { return take_string(file, line, r, 0); }
+
+char *take_bulk_or_nil_at(const char *file, int line, redisReply *r) { return take_string(file, line, r, 1); }
+
+long long take_int_at(const char *file, int line, redisReply *r) {
+    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "%s:%d: expected an integer, got type %d (%s)", base(file), line,
+                 r->type, rstr(r));
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+redisReply *take_array_at(const char *file, int line, redisReply *r) {
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s:%d: expected an array, got type %d (%s)", base(file), line,
+                 r->type, rstr(r));
+    return r;
+}
+
+/* ---- the usual fixture -------------------------------------------------------------------- */
+
+void skv_up(skv_server *s, redisContext **c, const char *const *extra) {
+    skv_start(s, extra);
+    *c = skv_connect(s);
+}
+
+void skv_down(skv_server *s, redisContext **c) {
+    if (*c) redisFree(*c);
+    *c = NULL;
+    skv_cleanup(s);
+}
+
+/* ---- small things several tests need -------------------------------------------------- */
+
+int is_id(const char *s) {
+    if (strlen(s) != 16) return 0;
+    for (int i = 0; i < 16; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+int is_iso_ms(const char *s) {
+    static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    if (strlen(s) != sizeof pat - 1) return 0;
+    for (size_t i = 0; pat[i]; i++)
+        if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i]) return 0;
+    return 1;
+}
+
+long long info_field(redisContext *c, const char *section, const char *name) {
+    redisReply *r = skv_cmd(c, "INFO %s", section);
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    char pat[100];
+    snprintf(pat, sizeof pat, "\n%s:", name);
+    const char *p = strstr(r->str, pat);
+    cr_assert(p, "INFO %s has no %s", section, name);
+    long long v = atoll(p + strlen(pat));
+    freeReplyObject(r);
+    return v;
+}
+
+long long kv_count(redisContext *c, const char *prefix) {
+    redisReply *r = skv_cmd(c, "KV.COUNT %s", prefix);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+int skv_alive(skv_server *s) {
+    if (!s->pid) return 0;
+    int st;
+    if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+        cr_log_error("server died: %s %d (log %s)", WIFSIGNALED(st) ? "signal" : "exit",
+                     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), s->log);
+        s->pid = 0;
+        return 0;
+    }
+    return 1;
+}
+
+long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void msleep(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 int raw_connect(int port) {

@@ -33,13 +33,97 @@ redisContext *skv_connect(const skv_server *s);
 redisReply *skv_cmd(redisContext *c, const char *fmt, ...);
 redisReply *skv_cmdargv(redisContext *c, int argc, const char **argv, const size_t *lens);
 
-/* Assertions on one command's reply; each frees the reply. */
-void expect_status(redisReply *r, const char *s);
-void expect_int(redisReply *r, long long v);
-void expect_bulk(redisReply *r, const char *s);
-void expect_nil(redisReply *r);
-/* Error reply whose text starts with prefix. */
-void expect_error(redisReply *r, const char *prefix);
+/* A reply's text for messages ("" when it has none). */
+static inline const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
+
+/* ---- assertions on one reply ---------------------------------------------
+ * Each is a macro that passes the test's __FILE__ and __LINE__ on, so a
+ * failure names the line of the command that made it ("test_kv.c:88:
+ * expected +OK, got ..."). The functions behind them (name_at) take that
+ * place first; a test file's own helper passes its caller's place on. Each
+ * frees the reply. */
+#define SKV_AT __FILE__, __LINE__
+
+#define expect_status(r, s) expect_status_at(SKV_AT, (r), (s))
+#define expect_ok(r) expect_status_at(SKV_AT, (r), "OK")
+#define expect_int(r, v) expect_int_at(SKV_AT, (r), (v))
+#define expect_bulk(r, s) expect_bulk_at(SKV_AT, (r), (s))
+/* A bulk of exactly these n bytes (binary-safe). */
+#define expect_bulk_bin(r, p, n) expect_bulk_bin_at(SKV_AT, (r), (p), (n))
+#define expect_nil(r) expect_nil_at(SKV_AT, (r))
+/* An error reply whose text starts with prefix. */
+#define expect_error(r, prefix) expect_error_at(SKV_AT, (r), (prefix))
+/* An error reply with exactly this text. */
+#define expect_error_eq(r, text) expect_error_eq_at(SKV_AT, (r), (text))
+/* An array of n elements. */
+#define expect_len(r, n) expect_len_at(SKV_AT, (r), (n))
+/* An array of exactly the n bulk strings given, in order. */
+#define expect_strs(r, n, ...) expect_strs_at(SKV_AT, (r), (n), (const char *const[]){__VA_ARGS__})
+/* A new id (is_id) in a bulk reply, copied into out ("" otherwise);
+ * assert_id: the same, but a failure ends the test. */
+#define expect_id(r, out) expect_id_at(SKV_AT, (r), (out), 0)
+#define assert_id(r, out) expect_id_at(SKV_AT, (r), (out), 1)
+
+void expect_status_at(const char *file, int line, redisReply *r, const char *s);
+void expect_int_at(const char *file, int line, redisReply *r, long long v);
+void expect_bulk_at(const char *file, int line, redisReply *r, const char *s);
+void expect_bulk_bin_at(const char *file, int line, redisReply *r, const char *p, size_t n);
+void expect_nil_at(const char *file, int line, redisReply *r);
+void expect_error_at(const char *file, int line, redisReply *r, const char *prefix);
+void expect_error_eq_at(const char *file, int line, redisReply *r, const char *text);
+void expect_len_at(const char *file, int line, redisReply *r, size_t n);
+void expect_strs_at(const char *file, int line, redisReply *r, size_t n, const char *const *want);
+void expect_id_at(const char *file, int line, redisReply *r, char out[17], int fatal);
+
+/* ---- taking a value out of a reply (asserted; the reply is freed) -------- */
+
+/* A bulk reply as a malloc()ed string. */
+#define take_bulk(r) take_bulk_at(SKV_AT, (r))
+/* A bulk reply as a malloc()ed string, NULL for nil. */
+#define take_bulk_or_nil(r) take_bulk_or_nil_at(SKV_AT, (r))
+/* An integer reply (-1 after a failed expectation). */
+#define take_int(r) take_int_at(SKV_AT, (r))
+/* An array reply, kept for inspection: free it yourself. */
+#define take_array(r) take_array_at(SKV_AT, (r))
+
+char *take_bulk_at(const char *file, int line, redisReply *r);
+char *take_bulk_or_nil_at(const char *file, int line, redisReply *r);
+long long take_int_at(const char *file, int line, redisReply *r);
+redisReply *take_array_at(const char *file, int line, redisReply *r);
+
+/* ---- the usual fixture: a fresh server per test, one connection -----------
+ * SKV_FIXTURE(); at file scope declares the file's server srv and its
+ * connection c, and the fixture functions up(), up_with(extra) (options as
+ * for skv_start) and down() for .init / .fini. CMD(...) runs a command on c
+ * (skv_cmd), ARRAY(...) one whose reply must be an array (take_array). */
+void skv_up(skv_server *s, redisContext **c, const char *const *extra);
+void skv_down(skv_server *s, redisContext **c);
+
+#define SKV_FIXTURE()                                                              \
+    static skv_server srv;                                                         \
+    static redisContext *c;                                                        \
+    static inline void up_with(const char *const *extra) { skv_up(&srv, &c, extra); } \
+    static inline void up(void) { skv_up(&srv, &c, NULL); }                        \
+    static inline void down(void) { skv_down(&srv, &c); }                          \
+    _Static_assert(1, "SKV_FIXTURE")
+#define CMD(...) skv_cmd(c, __VA_ARGS__)
+#define ARRAY(...) take_array(CMD(__VA_ARGS__))
+
+/* ---- small things several tests need ------------------------------------- */
+
+/* 16 lowercase hex digits (the ids the server makes). */
+int is_id(const char *s);
+/* ISO-8601 UTC with milliseconds: 2026-11-25T13:35:14.123Z */
+int is_iso_ms(const char *s);
+/* A figure of INFO section (e.g. "wal_syncs"), asserted present. */
+long long info_field(redisContext *c, const char *section, const char *name);
+/* KV.COUNT prefix: the count, -1 for another reply. */
+long long kv_count(redisContext *c, const char *prefix);
+/* Whether s's process still runs; when it has exited, logs how and clears
+ * s->pid. */
+int skv_alive(skv_server *s);
+long long mono_ms(void);
+void msleep(long ms);
 
 /* Raw TCP: connect, send bytes, read what arrives within timeout_ms (until
  * the peer closes or nothing more comes). Returns a malloc()ed NUL-terminated

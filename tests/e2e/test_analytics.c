@@ -5,9 +5,14 @@
  * 366 days), TRACK.DELETE / CONCERT.DELETE taking the rows along, the
  * fallback for documents written around the engine, and the dashboard's
  * figures after a mix of operations. Every refusal writes nothing. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+SKV_FIXTURE();
 
 static const char *const guard_off[] = {"--domain-write-guard", "no", NULL};
 static void up_guard_off(void) { up_with(guard_off); }
@@ -16,36 +21,15 @@ TestSuite(analytics, .init = up, .fini = down);
 TestSuite(analytics_guard_off, .init = up_guard_off, .fini = down);
 TestSuite(dashboard, .init = up, .fini = down);
 
-static long long kv_count(const char *prefix) {
-    redisReply *r = CMD("KV.COUNT %s", prefix);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    freeReplyObject(r);
-    return v;
-}
-
 /* KV.GET key is exactly want (NULL: absent). */
-#define expect_doc(key, want) (L_ = __LINE__, expect_doc_l((key), (want)))
-static void expect_doc_l(const char *key, const char *want) {
+#define expect_doc(key, want) expect_doc_l(__LINE__, (key), (want))
+static void expect_doc_l(int line, const char *key, const char *want) {
     redisReply *r = CMD("KV.GET %s", key);
     if (!want) {
-        cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: %s should be absent: %s", L_, key, rstr(r));
+        cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: %s should be absent: %s", line, key, rstr(r));
     } else {
-        cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: KV.GET %s: type %d (%s)", L_, key, r->type, rstr(r));
-        if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, want, "line %d: KV.GET %s", L_, key);
-    }
-    freeReplyObject(r);
-}
-
-/* The reply is an array of exactly these bulk strings, in order. */
-#define expect_strings(r, ...) (L_ = __LINE__, expect_strings_l((r), (const char *[]){__VA_ARGS__, NULL}))
-static void expect_strings_l(redisReply *r, const char **want) {
-    size_t n = 0;
-    while (want[n]) n++;
-    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ARRAY) {
-        cr_expect_eq(r->elements, n, "line %d: %zu elements, expected %zu", L_, r->elements, n);
-        for (size_t i = 0; i < r->elements && i < n; i++)
-            cr_expect_str_eq(r->element[i]->str, want[i], "line %d: element %zu", L_, i);
+        cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: KV.GET %s: type %d (%s)", line, key, r->type, rstr(r));
+        if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, want, "line %d: KV.GET %s", line, key);
     }
     freeReplyObject(r);
 }
@@ -68,11 +52,11 @@ Test(analytics, incr_keeps_the_day_document) {
     expect_doc("analytics:tracks:t1:2026-11-26", "{\"date\":\"2026-11-26\",\"plays\":2}");
     expect_doc("analytics:concerts:t1:2026-11-25", "{\"date\":\"2026-11-25\",\"plays\":3}");
     expect_doc("analytics:tracks:t10:2026-11-25", "{\"date\":\"2026-11-25\",\"plays\":1}");
-    cr_expect_eq(kv_count("analytics:"), 4);
+    cr_expect_eq(kv_count(c, "analytics:"), 4);
     /* the kind is a keyword in any case; the key is lower case */
     expect_int(CMD("ANALYTICS.INCR TRACKS t1 2026-11-26 plays"), 3);
     expect_int(CMD("ANALYTICS.INCR Concerts t1 2026-11-25 plays"), 4);
-    cr_expect_eq(kv_count("analytics:"), 4);
+    cr_expect_eq(kv_count(c, "analytics:"), 4);
     /* the document is a user-visible key, read-only to plain commands */
     expect_error(CMD("KV.SET analytics:tracks:t1:2026-11-25 {}"), "ERR key 'analytics:tracks:t1:2026-11-25' is owned");
     expect_error(CMD("SET analytics:tracks:t1:2026-11-25 x"), "ERR key");
@@ -100,7 +84,7 @@ Test(analytics, real_calendar_days_only) {
     }
     expect_error_eq(CMD("ANALYTICS.INCR tracks t1 2026-02-30 plays"),
                     "INVALID date '2026-02-30' (a calendar day YYYY-MM-DD)");
-    cr_expect_eq(kv_count("analytics:"), 0);
+    cr_expect_eq(kv_count(c, "analytics:"), 0);
     /* leap years: divisible by 4, not by 100 unless by 400 */
     static const char *const good[] = {"2024-02-29", "2000-02-29", "2026-02-28", "2026-12-31", "2026-01-31",
                                        "2026-04-30", "0001-01-01", "9999-12-31", "1970-01-01", NULL};
@@ -111,7 +95,7 @@ Test(analytics, real_calendar_days_only) {
         snprintf(doc, sizeof doc, "{\"date\":\"%s\",\"plays\":1}", good[i]);
         expect_doc(key, doc);
     }
-    cr_expect_eq(kv_count("analytics:"), 9);
+    cr_expect_eq(kv_count(c, "analytics:"), 9);
 }
 
 Test(analytics, field_rules) {
@@ -141,7 +125,7 @@ Test(analytics, field_rules) {
     expect_doc("analytics:tracks:t1:2026-11-25", want);
     /* a field that would be a new day's only member is refused without a trace */
     expect_error(CMD("ANALYTICS.INCR tracks t1 2026-11-26 Bad"), "INVALID field");
-    cr_expect_eq(kv_count("analytics:"), 1);
+    cr_expect_eq(kv_count(c, "analytics:"), 1);
 }
 
 Test(analytics, n_and_overflow) {
@@ -153,7 +137,7 @@ Test(analytics, n_and_overflow) {
                   rstr(r));
         freeReplyObject(r);
     }
-    cr_expect_eq(kv_count("analytics:"), 0);
+    cr_expect_eq(kv_count(c, "analytics:"), 0);
     expect_int(CMD("ANALYTICS.INCR tracks t1 2026-11-25 plays 9223372036854775806"), 9223372036854775806LL);
     expect_int(CMD("ANALYTICS.INCR tracks t1 2026-11-25 likes 2"), 2);
     expect_int(CMD("ANALYTICS.INCR tracks t1 2026-11-25 plays"), 9223372036854775807LL);
@@ -195,7 +179,7 @@ Test(analytics, kind_and_id) {
     }
     expect_error(CMD("ANALYTICS.INCR tracks %s 2026-11-25 plays", id65), "INVALID id 'aaaa");
     expect_error_eq(CMD("ANALYTICS.INCR tracks a:b 2026-11-25 plays"), "INVALID id 'a:b'");
-    cr_expect_eq(kv_count("analytics:"), 0);
+    cr_expect_eq(kv_count(c, "analytics:"), 0);
     /* an id need not be a stored track (SPEC §4: owners need not exist) */
     expect_int(CMD("ANALYTICS.INCR tracks not-a-track 2026-11-25 plays"), 1);
 }
@@ -212,18 +196,18 @@ Test(analytics, range_ascending_days_with_data) {
     expect_int(CMD("ANALYTICS.INCR concerts t1 2026-06-01 plays"), 1);
     expect_int(CMD("ANALYTICS.INCR tracks t10 2026-06-01 plays"), 1);
     expect_int(CMD("ANALYTICS.INCR tracks t0 2026-06-01 plays"), 1);
-    expect_strings(CMD("ANALYTICS.RANGE tracks t1 2026-01-01 2026-12-31"), DAY("2026-01-01", 5),
-                   DAY("2026-01-05", 2), DAY("2026-03-01", 1), DAY("2026-12-31", 4));
+    expect_strs(CMD("ANALYTICS.RANGE tracks t1 2026-01-01 2026-12-31"), 4, DAY("2026-01-01", 5),
+                DAY("2026-01-05", 2), DAY("2026-03-01", 1), DAY("2026-12-31", 4));
     /* bounds are inclusive; one day; no data */
-    expect_strings(CMD("ANALYTICS.RANGE tracks t1 2026-01-05 2026-01-05"), DAY("2026-01-05", 2));
-    expect_strings(CMD("ANALYTICS.RANGE tracks t1 2026-01-02 2026-03-01"), DAY("2026-01-05", 2),
-                   DAY("2026-03-01", 1));
-    expect_strings(CMD("ANALYTICS.RANGE tracks t1 2025-12-31 2026-01-01"), DAY("2025-12-31", 3),
-                   DAY("2026-01-01", 5));
+    expect_strs(CMD("ANALYTICS.RANGE tracks t1 2026-01-05 2026-01-05"), 1, DAY("2026-01-05", 2));
+    expect_strs(CMD("ANALYTICS.RANGE tracks t1 2026-01-02 2026-03-01"), 2, DAY("2026-01-05", 2),
+                DAY("2026-03-01", 1));
+    expect_strs(CMD("ANALYTICS.RANGE tracks t1 2025-12-31 2026-01-01"), 2, DAY("2025-12-31", 3),
+                DAY("2026-01-01", 5));
     expect_len(CMD("ANALYTICS.RANGE tracks t1 2026-01-06 2026-02-28"), 0);
     expect_len(CMD("ANALYTICS.RANGE tracks nobody 2026-01-01 2026-12-31"), 0);
-    expect_strings(CMD("ANALYTICS.RANGE CONCERTS t1 2026-01-01 2026-12-31"),
-                   "{\"date\":\"2026-06-01\",\"plays\":1}");
+    expect_strs(CMD("ANALYTICS.RANGE CONCERTS t1 2026-01-01 2026-12-31"), 1,
+                "{\"date\":\"2026-06-01\",\"plays\":1}");
     /* the same documents KV.GET shows */
     expect_doc("analytics:tracks:t1:2026-03-01", DAY("2026-03-01", 1));
 }
@@ -273,18 +257,18 @@ static void delete_takes_the_rows(const char *ns, const char *kind) {
     }
     snprintf(prefix_a, sizeof prefix_a, "analytics:%s:%s:", kind, a);
     snprintf(prefix_b, sizeof prefix_b, "analytics:%s:%s:", kind, b);
-    cr_expect_eq(kv_count(prefix_a), 3);
+    cr_expect_eq(kv_count(c, prefix_a), 3);
     expect_int(CMD("%s.DELETE u1 %s", ns, a), 1);
-    cr_expect_eq(kv_count(prefix_a), 0, "%s.DELETE left analytics rows", ns);
+    cr_expect_eq(kv_count(c, prefix_a), 0, "%s.DELETE left analytics rows", ns);
     expect_len(CMD("ANALYTICS.RANGE %s %s 2025-01-01 2025-12-31", kind, a), 0);
-    cr_expect_eq(kv_count(prefix_b), 3);
+    cr_expect_eq(kv_count(c, prefix_b), 3);
     /* deleting an absent document (or another user's) leaves the rows */
     expect_int(CMD("%s.DELETE u2 %s", ns, b), 0);
     expect_int(CMD("%s.DELETE u1 %s", ns, a), 0);
-    cr_expect_eq(kv_count(prefix_b), 3);
+    cr_expect_eq(kv_count(c, prefix_b), 3);
     expect_int(CMD("%s.DELETE u1 %s", ns, b), 1);
-    cr_expect_eq(kv_count(prefix_b), 0);
-    cr_expect_eq(kv_count("analytics:"), 0);
+    cr_expect_eq(kv_count(c, prefix_b), 0);
+    cr_expect_eq(kv_count(c, "analytics:"), 0);
 }
 
 Test(analytics, track_delete_removes_its_rows) { delete_takes_the_rows("TRACK", "tracks"); }
@@ -299,7 +283,7 @@ Test(analytics, other_namespaces_leave_rows_alone) {
     /* a track row under the video's id stays when the video goes */
     expect_int(CMD("ANALYTICS.INCR tracks %s 2026-11-25 plays", v), 1);
     expect_int(CMD("VIDEO.DELETE u1 %s", v), 1);
-    cr_expect_eq(kv_count("analytics:"), 1);
+    cr_expect_eq(kv_count(c, "analytics:"), 1);
 }
 
 /* ---- documents written around the engine (write guard off) -------------------------------- */
@@ -353,11 +337,11 @@ Test(analytics_guard_off, other_forms_go_through_json) {
 
 /* ---- DASHBOARD.GET ---------------------------------------------------------------------- */
 
-#define expect_dashboard(uid, want) (L_ = __LINE__, expect_dashboard_l((uid), (want)))
-static void expect_dashboard_l(const char *uid, const char *want) {
+#define expect_dashboard(uid, want) expect_dashboard_l(__LINE__, (uid), (want))
+static void expect_dashboard_l(int line, const char *uid, const char *want) {
     redisReply *r = CMD("DASHBOARD.GET %s", uid);
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: DASHBOARD.GET %s: type %d (%s)", L_, uid, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, want, "line %d: DASHBOARD.GET %s", L_, uid);
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: DASHBOARD.GET %s: type %d (%s)", line, uid, r->type, rstr(r));
+    if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, want, "line %d: DASHBOARD.GET %s", line, uid);
     freeReplyObject(r);
 }
 

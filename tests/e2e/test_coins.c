@@ -1,9 +1,14 @@
 /* End-to-end tests of COINS.* (SPEC §4.3): reply shapes, every error code,
  * the ledger rows, IDEMP, the write guard, COINS.VERIFY on a sound and on a
  * tampered ledger, and the fsync of every coin movement. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SKV_FIXTURE();
 
 #define MAX "9223372036854775807"
 
@@ -15,6 +20,23 @@ static const char *const bad_ids[] = {"a:b", "a b", "caf\xc3\xa9", "", "_x", "_s
                                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL};
 
 TestSuite(coins, .init = up, .fini = down);
+
+/* An array of two integers (COINS.TRANSFER: the new balances [from, to]). */
+#define expect_pair(r, a, b) expect_pair_l(__LINE__, (r), (a), (b))
+static void expect_pair_l(int line, redisReply *r, long long a, long long b) {
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected [%lld, %lld], got type %d (%s)", line, a, b, r->type,
+                 rstr(r));
+    if (r->type == REDIS_REPLY_ARRAY) {
+        cr_expect_eq(r->elements, 2, "line %d: %zu elements", line, r->elements);
+        if (r->elements == 2) {
+            cr_expect(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == a &&
+                          r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer == b,
+                      "line %d: expected [%lld, %lld], got [%lld, %lld]", line, a, b, r->element[0]->integer,
+                      r->element[1]->integer);
+        }
+    }
+    freeReplyObject(r);
+}
 
 Test(coins, balance_add_spend) {
     expect_int(CMD("COINS.BALANCE u"), 0);
@@ -39,7 +61,7 @@ Test(coins, rows_of_add_and_spend) {
     expect_int(CMD("COINS.ADD u 10 %s", "top up"), 10);
     expect_int(CMD("COINS.SPEND u 4 %s", "sticker"), 6);
     size_t n;
-    char **rows = history("u", &n);
+    char **rows = coins_history(c, "u", &n);
     cr_assert_eq(n, 2);
     expect_row(rows[0], -4, 6, "sticker", NULL);
     expect_row(rows[1], 10, 10, "top up", "_system");
@@ -106,7 +128,7 @@ Test(coins, transfer) {
     expect_pair(CMD("COINS.TRANSFER a b 4 %s", "for lunch"), 6, 4);
     expect_pair(CMD("COINS.TRANSFER b a 1 %s", "change"), 3, 7); /* [from, to] */
     size_t na, nb;
-    char **ra = history("a", &na), **rb = history("b", &nb);
+    char **ra = coins_history(c, "a", &na), **rb = coins_history(c, "b", &nb);
     cr_assert_eq(na, 3);
     cr_assert_eq(nb, 2);
     expect_row(ra[0], 1, 7, "change", "b");
@@ -137,7 +159,7 @@ Test(coins, history_paging) {
     /* 7 rows: balances 1, 3, 6, 10, 15, 21, 28 */
     for (int i = 1; i <= 7; i++) expect_int(CMD("COINS.ADD u %d r%d", i, i), i * (i + 1) / 2);
     size_t n;
-    char **all = history("u", &n);
+    char **all = coins_history(c, "u", &n);
     cr_assert_eq(n, 7);
     for (int i = 0; i < 7; i++) {
         int k = 7 - i; /* newest first */
@@ -235,7 +257,7 @@ Test(coins, reasons_are_text) {
     const char *odd = "line1\nline2\t\"quoted\" back\\slash caf\xc3\xa9 \xf0\x9f\x8e\xb5 {\"x\":1}";
     expect_int(CMD("COINS.SPEND u 1 %s", odd), 2);
     size_t n;
-    char **rows = history("u", &n);
+    char **rows = coins_history(c, "u", &n);
     cr_assert_eq(n, 2);
     expect_row(rows[1], 3, 3, forge, "_system");
     expect_row(rows[0], -1, 2, odd, NULL);
@@ -291,7 +313,7 @@ Test(coins, idemp) {
 Test(coins, write_guard) {
     expect_int(CMD("COINS.ADD u 5 r"), 5);
     size_t n;
-    char **rows = history("u", &n);
+    char **rows = coins_history(c, "u", &n);
     char rowkey[100];
     snprintf(rowkey, sizeof rowkey, "coins:u:transactions:%s", jstr(rows[0], "id"));
 #define GUARD(k) "ERR key '" k "' is owned by the domain engine; use its commands"
@@ -387,26 +409,26 @@ Test(coins, movers_are_synced_in_every_mode) {
     skv_cleanup(&srv);
     static const char *const extra[] = {"--fsync", "no", NULL};
     up_with(extra);
-    long long s0 = info_field("persistence", "wal_syncs");
+    long long s0 = info_field(c, "persistence", "wal_syncs");
     expect_int(CMD("COINS.ADD u 5 r"), 5);
-    long long s1 = info_field("persistence", "wal_syncs");
+    long long s1 = info_field(c, "persistence", "wal_syncs");
     cr_expect_gt(s1, s0, "COINS.ADD was not synced (%lld -> %lld)", s0, s1);
     expect_int(CMD("COINS.BALANCE u"), 5);
     expect_error(CMD("COINS.SPEND u 50 r"), "INSUFFICIENT_FUNDS");
     expect_status(CMD("SET plain 1"), "OK");
-    long long s2 = info_field("persistence", "wal_syncs");
+    long long s2 = info_field(c, "persistence", "wal_syncs");
     cr_expect_eq(s2, s1, "a read, a refused SPEND or a plain SET synced (%lld -> %lld)", s1, s2);
     expect_pair(CMD("COINS.TRANSFER u v 1 r"), 4, 1);
-    long long s3 = info_field("persistence", "wal_syncs");
+    long long s3 = info_field(c, "persistence", "wal_syncs");
     cr_expect_gt(s3, s2, "COINS.TRANSFER was not synced");
     expect_int(CMD("COINS.SPEND u 1 r"), 3);
-    long long s4 = info_field("persistence", "wal_syncs");
+    long long s4 = info_field(c, "persistence", "wal_syncs");
     cr_expect_gt(s4, s3, "COINS.SPEND was not synced");
     /* inside MULTI too */
     expect_status(CMD("MULTI"), "OK");
     expect_status(CMD("COINS.ADD u 1 r"), "QUEUED");
     expect_len(CMD("EXEC"), 1);
-    cr_expect_gt(info_field("persistence", "wal_syncs"), s4, "COINS.ADD in EXEC was not synced");
+    cr_expect_gt(info_field(c, "persistence", "wal_syncs"), s4, "COINS.ADD in EXEC was not synced");
 }
 
 /* COINS.VERIFY names the broken invariant when the ledger is edited around
@@ -420,7 +442,7 @@ Test(coins, verify_reports_tampering) {
     expect_int(CMD("COINS.ADD u 5 r"), 15);
     expect_status(CMD("COINS.VERIFY u"), "OK");
     size_t n;
-    char **rows = history("u", &n);
+    char **rows = coins_history(c, "u", &n);
     cr_assert_eq(n, 2);
     char newest[17], oldest[17], key[100], text[300];
     snprintf(newest, sizeof newest, "%s", jstr(rows[0], "id"));

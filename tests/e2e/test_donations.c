@@ -1,23 +1,18 @@
 /* End-to-end tests of DONATION.* (SPEC §4.4): one atomic step moving the
  * coins, writing both ledger rows, the record, the artist's total and a
  * notification; or nothing at all. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SKV_FIXTURE();
 
 #define MAX "9223372036854775807"
 
 TestSuite(donations, .init = up, .fini = down);
-
-/* The reply of a successful DONATION.SEND: a 16-hex id, copied to out. */
-#define expect_donation(r, out) (L_ = __LINE__, expect_donation_l((r), (out)))
-static void expect_donation_l(redisReply *r, char out[17]) {
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: expected a donation id, got type %d (%s)", L_, r->type,
-                 rstr(r));
-    cr_expect(is_id(r->str), "line %d: '%s' is not an id", L_, r->str);
-    snprintf(out, 17, "%s", r->str);
-    freeReplyObject(r);
-}
 
 /* The donation record donations:{to}:{id}: its fields (message NULL = null). */
 static void check_record(const char *json, const char *id, const char *from, const char *to, long long amount,
@@ -33,13 +28,7 @@ static void check_record(const char *json, const char *id, const char *from, con
 }
 
 /* KV.GET of a key, asserted present; free() the result. */
-static char *kv_get(const char *key) {
-    redisReply *r = CMD("KV.GET %s", key);
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "KV.GET %s: type %d (%s)", key, r->type, rstr(r));
-    char *s = strdup(r->str);
-    freeReplyObject(r);
-    return s;
-}
+#define kv_get(key) take_bulk(CMD("KV.GET %s", (key)))
 
 /* The notifications of uid (KV.GETBYPREFIX): values only, oldest first. */
 static char **notifications(const char *uid, size_t *n) {
@@ -77,12 +66,12 @@ static void expect_no_donation(const char *to) {
 Test(donations, send_moves_coins_and_writes_everything) {
     expect_int(CMD("COINS.ADD fan 100 r"), 100);
     char d1[17], d2[17];
-    expect_donation(CMD("DONATION.SEND fan artist 30 MESSAGE %s", "thanks!"), d1);
+    assert_id(CMD("DONATION.SEND fan artist 30 MESSAGE %s", "thanks!"), d1);
     expect_int(CMD("COINS.BALANCE fan"), 70);
     expect_int(CMD("COINS.BALANCE artist"), 30);
     /* both ledger rows, reason "donation", each naming the other side */
     size_t nf, na;
-    char **rf = history("fan", &nf), **ra = history("artist", &na);
+    char **rf = coins_history(c, "fan", &nf), **ra = coins_history(c, "artist", &na);
     cr_assert_eq(nf, 2);
     cr_assert_eq(na, 1);
     expect_row(rf[0], -30, 70, "donation", "artist");
@@ -96,7 +85,7 @@ Test(donations, send_moves_coins_and_writes_everything) {
     check_record(rec1, d1, "fan", "artist", 30, "thanks!");
     expect_int(CMD("DONATION.TOTAL artist"), 30);
     /* a second one, without a message */
-    expect_donation(CMD("DONATION.SEND fan artist 12"), d2);
+    assert_id(CMD("DONATION.SEND fan artist 12"), d2);
     cr_expect(strcmp(d2, d1) > 0, "ids increase");
     snprintf(key, sizeof key, "donations:artist:%s", d2);
     char *rec2 = kv_get(key);
@@ -169,7 +158,7 @@ Test(donations, messages_are_text) {
     };
     for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
         char id[17], key[100];
-        expect_donation(CMD("DONATION.SEND fan artist 1 MESSAGE %s", msgs[i]), id);
+        assert_id(CMD("DONATION.SEND fan artist 1 MESSAGE %s", msgs[i]), id);
         snprintf(key, sizeof key, "donations:artist:%s", id);
         char *rec = kv_get(key);
         check_record(rec, id, "fan", "artist", 1, msgs[i]);
@@ -190,7 +179,7 @@ Test(donations, messages_are_text) {
     expect_error_eq(CMD("DONATION.SEND fan artist 1 MESSAGE %s", big), want);
     big[4096] = 0;
     char id[17];
-    expect_donation(CMD("DONATION.SEND fan artist 1 MESSAGE %s", big), id);
+    assert_id(CMD("DONATION.SEND fan artist 1 MESSAGE %s", big), id);
     expect_int(CMD("DONATION.TOTAL artist"), 8);
     expect_int(CMD("COINS.BALANCE fan"), 92);
 }
@@ -236,16 +225,16 @@ Test(donations, bad_arguments) {
 Test(donations, idemp) {
     expect_int(CMD("COINS.ADD fan 100 r"), 100);
     char first[17], again[17];
-    expect_donation(CMD("DONATION.SEND fan artist 10 MESSAGE hey IDEMP d1"), first);
+    assert_id(CMD("DONATION.SEND fan artist 10 MESSAGE hey IDEMP d1"), first);
     for (int i = 0; i < 2; i++) {
-        expect_donation(CMD("DONATION.SEND fan artist 10 MESSAGE hey IDEMP d1"), again);
+        assert_id(CMD("DONATION.SEND fan artist 10 MESSAGE hey IDEMP d1"), again);
         cr_expect_str_eq(again, first, "a retry gets the first id");
     }
     expect_error(CMD("DONATION.SEND fan artist 10 MESSAGE other IDEMP d1"), "CONFLICT");
     expect_error(CMD("DONATION.SEND fan artist 11 MESSAGE hey IDEMP d1"), "CONFLICT");
     expect_error(CMD("DONATION.SEND fan artist2 10 MESSAGE hey IDEMP d1"), "CONFLICT");
     /* IDEMP first, MESSAGE after: the same options */
-    expect_donation(CMD("DONATION.SEND fan artist 5 IDEMP d2 MESSAGE yo"), again);
+    assert_id(CMD("DONATION.SEND fan artist 5 IDEMP d2 MESSAGE yo"), again);
     expect_int(CMD("COINS.BALANCE fan"), 85);
     expect_int(CMD("DONATION.TOTAL artist"), 15);
     expect_int(CMD("KV.COUNT donations:artist:"), 2);
@@ -254,7 +243,7 @@ Test(donations, idemp) {
     /* a refused donation records nothing: its retry runs again */
     expect_error_eq(CMD("DONATION.SEND fan artist 500 IDEMP d3"), "INSUFFICIENT_FUNDS balance 85, need 500");
     expect_int(CMD("COINS.ADD fan 415 r"), 500);
-    expect_donation(CMD("DONATION.SEND fan artist 500 IDEMP d3"), again);
+    assert_id(CMD("DONATION.SEND fan artist 500 IDEMP d3"), again);
     expect_int(CMD("COINS.BALANCE fan"), 0);
     expect_int(CMD("DONATION.TOTAL artist"), 515);
 }
@@ -271,7 +260,7 @@ Test(donations, overflow_writes_nothing) {
     expect_int(CMD("COINS.SPEND artist " MAX " r"), 0);
     expect_int(CMD("COINS.ADD rich " MAX " r"), INT64_MAX);
     char id[17];
-    expect_donation(CMD("DONATION.SEND rich artist " MAX), id);
+    assert_id(CMD("DONATION.SEND rich artist " MAX), id);
     expect_int(CMD("DONATION.TOTAL artist"), INT64_MAX);
     expect_int(CMD("COINS.SPEND artist " MAX " r"), 0);
     expect_error_eq(CMD("DONATION.SEND fan artist 1"), "INVALID donation total of 'artist' would pass " MAX);
@@ -287,7 +276,7 @@ Test(donations, overflow_writes_nothing) {
 Test(donations, durable) {
     expect_int(CMD("COINS.ADD fan 50 r"), 50);
     char id[17];
-    expect_donation(CMD("DONATION.SEND fan artist 20 MESSAGE %s", "kept"), id);
+    assert_id(CMD("DONATION.SEND fan artist 20 MESSAGE %s", "kept"), id);
     redisFree(c);
     skv_kill9(&srv);
     skv_restart(&srv);

@@ -18,12 +18,6 @@
 static skv_server srv;
 static void down(void) { skv_cleanup(&srv); }
 
-static long long mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Walks the keyspace with SCAN; returns the number of distinct keys. */

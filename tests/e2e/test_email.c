@@ -1,52 +1,21 @@
 /* End-to-end tests of EMAIL.* (SPEC §4.5): list subscriptions (one
  * document, names in byte order, :1/:0 membership replies), the e-mail log
  * (EMAIL.LOG, EMAIL.HISTORY), IDEMP, and the bad inputs of SPEC §4. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SKV_FIXTURE();
 
 TestSuite(email, .init = up, .fini = down);
 
 #define ID64 "x123456789012345678901234567890123456789012345678901234567890123"
 static const char *const bad_ids[] = {"a:b", "a b", "caf\xc3\xa9", "", "_news", "-x\n", ID64 "4"};
 
-/* An array reply of exactly these strings, in order. */
-#define expect_strs(r, n, ...) (L_ = __LINE__, expect_strs_l((r), (n), (const char *const[]){__VA_ARGS__}))
-static void expect_strs_l(redisReply *r, size_t n, const char *const *s) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    cr_expect_eq(r->elements, n, "line %d: %zu elements, expected %zu", L_, r->elements, n);
-    for (size_t i = 0; i < n && i < r->elements; i++) {
-        cr_expect_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: element %zu", L_, i);
-        cr_expect_str_eq(r->element[i]->str, s[i], "line %d: element %zu", L_, i);
-    }
-    freeReplyObject(r);
-}
-
-/* An array reply of documents whose ids are these, in order. */
-#define expect_ids(r, n, ...) (L_ = __LINE__, expect_ids_l((r), (n), (const char *const[]){__VA_ARGS__}))
-static void expect_ids_l(redisReply *r, size_t n, const char *const *ids) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    cr_expect_eq(r->elements, n, "line %d: %zu documents, expected %zu", L_, r->elements, n);
-    for (size_t i = 0; i < n && i < r->elements; i++)
-        cr_expect_str_eq(jstr(r->element[i]->str, "id"), ids[i], "line %d: document %zu", L_, i);
-    freeReplyObject(r);
-}
-
-#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
-static void expect_id_l(redisReply *r, char out[17]) {
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: expected an id, got type %d (%s)", L_, r->type, rstr(r));
-    cr_assert(is_id(r->str), "line %d: '%s' is not an id", L_, r->str);
-    snprintf(out, 17, "%s", r->str);
-    freeReplyObject(r);
-}
-
 /* KV.GET key: the value (free() it) or NULL when absent. */
-static char *kv_get(const char *key) {
-    redisReply *r = CMD("KV.GET %s", key);
-    cr_assert(r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL, "KV.GET %s: type %d (%s)", key, r->type,
-              rstr(r));
-    char *s = r->type == REDIS_REPLY_STRING ? strdup(r->str) : NULL;
-    freeReplyObject(r);
-    return s;
-}
+#define kv_get(key) take_bulk_or_nil(CMD("KV.GET %s", (key)))
 
 Test(email, subscriptions_in_byte_order) {
     expect_strs(CMD("EMAIL.SUBSCRIPTIONS u"), 0, NULL);
@@ -142,10 +111,10 @@ Test(email, bad_inputs_write_nothing) {
 
 Test(email, log_and_history) {
     char id[4][17];
-    expect_id(CMD("EMAIL.LOG u %s", "{\"to\":\"u@example.com\",\"subject\":\"Hi \\\"there\\\"\",\"template\":"
+    assert_id(CMD("EMAIL.LOG u %s", "{\"to\":\"u@example.com\",\"subject\":\"Hi \\\"there\\\"\",\"template\":"
                                     "\"welcome\",\"id\":\"x\",\"user_id\":\"v\",\"created_at\":1}"),
               id[0]);
-    for (int i = 1; i < 4; i++) expect_id(CMD("EMAIL.LOG u {\"i\":%d}", i), id[i]);
+    for (int i = 1; i < 4; i++) assert_id(CMD("EMAIL.LOG u {\"i\":%d}", i), id[i]);
     char key[80];
     snprintf(key, sizeof key, "email:u:history:%s", id[0]);
     char *doc = kv_get(key);
@@ -178,14 +147,14 @@ Test(email, log_and_history) {
 
 Test(email, idemp_log) {
     char a[17], b[17];
-    expect_id(CMD("EMAIL.LOG u {\"s\":1} IDEMP k"), a);
+    assert_id(CMD("EMAIL.LOG u {\"s\":1} IDEMP k"), a);
     expect_bulk(CMD("EMAIL.LOG u {\"s\":1} IDEMP k"), a);
     expect_error(CMD("EMAIL.LOG u {\"s\":2} IDEMP k"), "CONFLICT");
     expect_int(CMD("KV.COUNT email:u:history:"), 1);
-    expect_id(CMD("EMAIL.LOG v {\"s\":1} IDEMP k"), b);
+    assert_id(CMD("EMAIL.LOG v {\"s\":1} IDEMP k"), b);
     cr_expect_str_neq(a, b);
     expect_error(CMD("EMAIL.LOG u {\"s\": IDEMP k2"), "INVALID");
-    expect_id(CMD("EMAIL.LOG u {\"s\":3} IDEMP k2"), b);
+    assert_id(CMD("EMAIL.LOG u {\"s\":3} IDEMP k2"), b);
     expect_int(CMD("KV.COUNT email:u:history:"), 2);
 }
 
@@ -195,7 +164,7 @@ Test(email, write_guard_and_durability) {
     expect_int(CMD("EMAIL.SUBSCRIBE u b"), 1);
     expect_int(CMD("EMAIL.SUBSCRIBE u a"), 1);
     char id[17];
-    expect_id(CMD("EMAIL.LOG u {}"), id);
+    assert_id(CMD("EMAIL.LOG u {}"), id);
     redisFree(c);
     skv_kill9(&srv);
     skv_restart(&srv);

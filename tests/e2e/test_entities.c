@@ -1,121 +1,25 @@
 /* End-to-end tests of the entity engine (SPEC §4.1): the six commands of
  * every namespace, the promoted feeds of CONCERT and NEWS, the active index
  * of BANNER, the COST of PROMO/PITCH, IDEMP, and the bad inputs of SPEC §4. */
-#include "harness.h"
+#include "e2e_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static skv_server srv;
-static redisContext *c;
+SKV_FIXTURE();
 
-/* Assertion helpers whose messages name the line of the test (L_). */
-static int L_;
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_error_eq(r, t) (L_ = __LINE__, expect_error_eq_l((r), (t)))
-#define take_doc(r) (L_ = __LINE__, take_doc_l((r)))
-#define expect_has(doc, frag) (L_ = __LINE__, expect_has_l((doc), (frag), 1))
-#define expect_lacks(doc, frag) (L_ = __LINE__, expect_has_l((doc), (frag), 0))
-#define expect_docs(r, n, ids) (L_ = __LINE__, expect_docs_l((r), (n), (ids)))
-#define create(ns, uid, json, id) (L_ = __LINE__, create_l((ns), (uid), (json), (id)))
+#define expect_has(doc, frag) expect_has_l(__LINE__, (doc), (frag), 1)
+#define expect_lacks(doc, frag) expect_has_l(__LINE__, (doc), (frag), 0)
 
-static const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static void expect_int_l(redisReply *r, long long v) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected :%lld, got type %d (%s)", L_, v, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_INTEGER)
-        cr_expect_eq(r->integer, v, "line %d: expected :%lld, got :%lld", L_, v, r->integer);
-    freeReplyObject(r);
-}
-
-static void expect_bulk_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk '%s', got type %d (%s)", L_, s, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, s, "line %d: got '%s', expected '%s'", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-static void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s...', got type %d (%s)", L_, prefix,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-static void expect_error_eq_l(redisReply *r, const char *text) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s', got type %d (%s)", L_, text, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR) cr_expect_str_eq(r->str, text, "line %d: got -%s, expected -%s", L_, r->str, text);
-    freeReplyObject(r);
-}
-
-/* A bulk reply as a malloc()ed string (the caller frees). */
-static char *take_doc_l(redisReply *r) {
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: expected a bulk document, got type %d (%s)", L_, r->type,
-                 rstr(r));
-    char *s = strdup(r->str);
-    freeReplyObject(r);
-    return s;
-}
-
-static void expect_has_l(const char *doc, const char *frag, int want) {
+static void expect_has_l(int line, const char *doc, const char *frag, int want) {
     int has = strstr(doc, frag) != NULL;
-    cr_expect_eq(has, want, "line %d: '%s' %s '%s'", L_, doc, want ? "lacks" : "has", frag);
+    cr_expect_eq(has, want, "line %d: '%s' %s '%s'", line, doc, want ? "lacks" : "has", frag);
 }
 
-/* The id field of a document. */
-static void doc_id(const char *doc, char id[17]) {
-    const char *p = strstr(doc, "\"id\":\"");
-    cr_assert(p != NULL, "no id in '%s'", doc);
-    memcpy(id, p + 6, 16);
-    id[16] = 0;
-}
-
-/* An array of documents whose ids are ids[0..n), in that order. */
-static void expect_docs_l(redisReply *r, size_t n, char (*ids)[17]) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    cr_expect_eq(r->elements, n, "line %d: %zu documents, expected %zu", L_, r->elements, n);
-    for (size_t i = 0; i < r->elements && i < n; i++) {
-        cr_assert_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: element %zu", L_, i);
-        char id[17];
-        doc_id(r->element[i]->str, id);
-        cr_expect_str_eq(id, ids[i], "line %d: element %zu is %s, expected %s", L_, i, id, ids[i]);
-    }
-    freeReplyObject(r);
-}
-
-/* NS.CREATE uid json: asserts 16 lowercase hex digits and returns them. */
-static void create_l(const char *ns, const char *uid, const char *json, char id[17]) {
-    redisReply *r = skv_cmd(c, "%s.CREATE %s %s", ns, uid, json);
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: %s.CREATE: type %d (%s)", L_, ns, r->type, rstr(r));
-    cr_assert_eq(r->len, 16, "line %d: id '%s'", L_, r->str);
-    for (int i = 0; i < 16; i++)
-        cr_assert(strchr("0123456789abcdef", r->str[i]) != NULL, "line %d: id '%s'", L_, r->str);
-    memcpy(id, r->str, 17);
-    freeReplyObject(r);
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+/* NS.CREATE uid json: the new id (asserted), copied into id. */
+#define create(ns, uid, json, id) assert_id(skv_cmd(c, "%s.CREATE %s %s", (ns), (uid), (json)), (id))
 
 /* The namespaces and where their documents live (SPEC §5). */
 static const struct {
@@ -139,7 +43,7 @@ Test(entities, every_namespace_life_cycle, .init = up, .fini = down) {
         cr_expect(strcmp(id2, id) > 0, "%s: ids increase (%s, %s)", ns, id, id2);
         expect_int(skv_cmd(c, "%s.COUNT u1", ns), 2);
 
-        char *doc = take_doc(skv_cmd(c, "%s.GET u1 %s", ns, id));
+        char *doc = take_bulk(skv_cmd(c, "%s.GET u1 %s", ns, id));
         expect_has(doc, "\"title\":\"one\"");
         expect_has(doc, "\"n\":1");
         char want[64];
@@ -158,9 +62,9 @@ Test(entities, every_namespace_life_cycle, .init = up, .fini = down) {
         char ids[2][17];
         memcpy(ids[0], id2, 17);
         memcpy(ids[1], id, 17);
-        expect_docs(skv_cmd(c, "%s.LIST u1", ns), 2, ids);
+        expect_id_list(skv_cmd(c, "%s.LIST u1", ns), 2, ids);
 
-        doc = take_doc(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, id, "{\"title\":\"uno\",\"n\":null}"));
+        doc = take_bulk(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, id, "{\"title\":\"uno\",\"n\":null}"));
         expect_has(doc, "\"title\":\"uno\"");
         expect_lacks(doc, "\"n\":");
         expect_has(doc, want);
@@ -173,10 +77,10 @@ Test(entities, every_namespace_life_cycle, .init = up, .fini = down) {
         expect_nil(skv_cmd(c, "%s.GET u1 %s", ns, id));
         expect_nil(skv_cmd(c, "KV.GET %s", key));
         expect_int(skv_cmd(c, "%s.COUNT u1", ns), 1);
-        expect_docs(skv_cmd(c, "%s.LIST u1", ns), 1, ids);
+        expect_id_list(skv_cmd(c, "%s.LIST u1", ns), 1, ids);
         expect_int(skv_cmd(c, "%s.DELETE u1 %s", ns, id2), 1);
         expect_int(skv_cmd(c, "%s.COUNT u1", ns), 0);
-        expect_docs(skv_cmd(c, "%s.LIST u1", ns), 0, ids);
+        expect_id_list(skv_cmd(c, "%s.LIST u1", ns), 0, ids);
     }
     /* nothing of the engine's bookkeeping is user-visible */
     expect_int(skv_cmd(c, "DBSIZE"), 0);
@@ -192,9 +96,9 @@ Test(entities, ids_are_unique_across_namespaces, .init = up, .fini = down) {
 Test(entities, merge_patch_semantics, .init = up, .fini = down) {
     char id[17];
     create("track", "u1", "{\"title\":\"t\",\"meta\":{\"a\":1,\"b\":{\"c\":2,\"d\":3}},\"tags\":[1,2],\"big\":9007199254740993}", id);
-    char *before = take_doc(skv_cmd(c, "TRACK.GET u1 %s", id));
+    char *before = take_bulk(skv_cmd(c, "TRACK.GET u1 %s", id));
     usleep(5000); /* updated_at has millisecond resolution */
-    char *doc = take_doc(skv_cmd(c, "TRACK.UPDATE u1 %s %s", id,
+    char *doc = take_bulk(skv_cmd(c, "TRACK.UPDATE u1 %s %s", id,
                                  "{\"meta\":{\"a\":null,\"b\":{\"d\":null,\"e\":4}},\"tags\":[3],\"new\":true,\"title\":null}"));
     expect_lacks(doc, "\"title\"");
     expect_lacks(doc, "\"a\":");
@@ -213,7 +117,7 @@ Test(entities, merge_patch_semantics, .init = up, .fini = down) {
     cr_assert(ua0 && ua1);
     cr_expect(strncmp(ua0, ua1, 40) != 0, "updated_at did not change: %s / %s", before, doc);
     /* an empty patch only touches updated_at */
-    char *again = take_doc(skv_cmd(c, "TRACK.UPDATE u1 %s {}", id));
+    char *again = take_bulk(skv_cmd(c, "TRACK.UPDATE u1 %s {}", id));
     expect_has(again, "\"b\":{\"c\":2,\"e\":4}");
     free(again);
     free(before);
@@ -226,7 +130,7 @@ Test(entities, server_owned_fields_are_ignored, .init = up, .fini = down) {
            "{\"id\":\"forged\",\"user_id\":\"mallory\",\"created_at\":\"1999-01-01T00:00:00.000Z\","
            "\"updated_at\":\"1999-01-01T00:00:00.000Z\",\"title\":\"v\"}",
            id);
-    char *doc = take_doc(skv_cmd(c, "VIDEO.GET u1 %s", id));
+    char *doc = take_bulk(skv_cmd(c, "VIDEO.GET u1 %s", id));
     char want[64];
     snprintf(want, sizeof want, "\"id\":\"%s\"", id);
     expect_has(doc, want);
@@ -236,7 +140,7 @@ Test(entities, server_owned_fields_are_ignored, .init = up, .fini = down) {
     expect_lacks(doc, "1999");
     expect_has(doc, "\"title\":\"v\"");
     free(doc);
-    doc = take_doc(skv_cmd(c, "VIDEO.UPDATE u1 %s %s", id,
+    doc = take_bulk(skv_cmd(c, "VIDEO.UPDATE u1 %s %s", id,
                            "{\"id\":\"x\",\"user_id\":\"mallory\",\"created_at\":null,\"updated_at\":\"1999\",\"t\":2}"));
     expect_has(doc, want);
     expect_has(doc, "\"user_id\":\"u1\"");
@@ -288,9 +192,9 @@ Test(entities, paging_across_120_items, .init = up, .fini = down) {
     }
     for (int i = 0; i < N; i++) memcpy(desc[i], ids[N - 1 - i], 17);
     expect_int(skv_cmd(c, "TRACK.COUNT u1"), N);
-    expect_docs(skv_cmd(c, "TRACK.LIST u1"), 50, desc);                   /* default LIMIT 50 */
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 LIMIT 1000"), N, desc);
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 LIMIT 1"), 1, desc);
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1"), 50, desc);                   /* default LIMIT 50 */
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 LIMIT 1000"), N, desc);
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 LIMIT 1"), 1, desc);
     /* walk with AFTER, 7 at a time; options in either order */
     int got = 0;
     char after[17] = "";
@@ -300,24 +204,24 @@ Test(entities, paging_across_120_items, .init = up, .fini = down) {
         char last[17];
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
         cr_assert_eq(r->elements, want, "page at %d: %zu", got, r->elements);
-        doc_id(r->element[r->elements - 1]->str, last);
-        expect_docs(r, want, &desc[got]);
+        snprintf(last, sizeof last, "%s", jstr(r->element[r->elements - 1]->str, "id"));
+        expect_id_list(r, want, &desc[got]);
         got += (int)want;
         memcpy(after, last, 17);
     }
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 AFTER %s", after), 0, desc); /* after the oldest */
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 AFTER %s", after), 0, desc); /* after the oldest */
     /* AFTER an id that does not exist continues from where it would be */
     char mid[18];
     snprintf(mid, sizeof mid, "%s0", desc[10]); /* just above desc[10]: no such item */
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 AFTER %s LIMIT 3", mid), 3, &desc[10]);
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 AFTER %s LIMIT 3", desc[10]), 3, &desc[11]);
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 AFTER zzzz LIMIT 2"), 2, desc); /* above every id */
-    expect_docs(skv_cmd(c, "TRACK.LIST u1 AFTER 0 LIMIT 2"), 0, desc);    /* below every id */
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 AFTER %s LIMIT 3", mid), 3, &desc[10]);
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 AFTER %s LIMIT 3", desc[10]), 3, &desc[11]);
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 AFTER zzzz LIMIT 2"), 2, desc); /* above every id */
+    expect_id_list(skv_cmd(c, "TRACK.LIST u1 AFTER 0 LIMIT 2"), 0, desc);    /* below every id */
 }
 
 Test(entities, absent_owner_and_missing_ids, .init = up, .fini = down) {
     char none[1][17];
-    expect_docs(skv_cmd(c, "TRACK.LIST nobody"), 0, none);
+    expect_id_list(skv_cmd(c, "TRACK.LIST nobody"), 0, none);
     expect_int(skv_cmd(c, "TRACK.COUNT nobody"), 0);
     expect_nil(skv_cmd(c, "TRACK.GET nobody 0123456789abcdef"));
     char id[17];
@@ -350,31 +254,31 @@ Test(entities, promoted_feeds, .init = up, .fini = down) {
         create(ns, "u2", "{\"t\":\"x\"}", x);
         create(ns, "u1", "{\"t\":\"b\"}", b);
         create(ns, "u1", "{\"t\":\"d\"}", d);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 0, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 0, want);
         expect_int(skv_cmd(c, "%s.PROMOTE u1 %s", ns, a), 1);
         expect_int(skv_cmd(c, "%s.PROMOTE u1 %s", ns, a), 0);          /* already */
         expect_int(skv_cmd(c, "%s.PROMOTE u1 %s", ns, x), 0);          /* not u1's */
         expect_int(skv_cmd(c, "%s.PROMOTE u1 0123456789abcdef", ns), 0); /* no such item */
         expect_int(skv_cmd(c, "%s.PROMOTE u2 %s", ns, x), 1);
         expect_int(skv_cmd(c, "%s.PROMOTE u1 %s", ns, b), 1);
-        char *doc = take_doc(skv_cmd(c, "%s.GET u1 %s", ns, a));
+        char *doc = take_bulk(skv_cmd(c, "%s.GET u1 %s", ns, a));
         expect_has(doc, "\"promoted\":true");
         free(doc);
         /* newest first, by id, across owners; the documents themselves */
         memcpy(want[0], b, 17);
         memcpy(want[1], x, 17);
         memcpy(want[2], a, 17);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 3, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 3, want);
         redisReply *r = skv_cmd(c, "%s.PROMOTED LIMIT 1", ns);
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
         cr_assert_eq(r->elements, 1);
         cr_expect(strstr(r->element[0]->str, "\"t\":\"b\"") != NULL, "%s", r->element[0]->str);
         freeReplyObject(r);
-        expect_docs(skv_cmd(c, "%s.PROMOTED AFTER %s", ns, b), 2, &want[1]);
-        expect_docs(skv_cmd(c, "%s.PROMOTED LIMIT 1 AFTER %s", ns, x), 1, &want[2]);
-        expect_docs(skv_cmd(c, "%s.PROMOTED AFTER %s", ns, a), 0, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED AFTER %s", ns, b), 2, &want[1]);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED LIMIT 1 AFTER %s", ns, x), 1, &want[2]);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED AFTER %s", ns, a), 0, want);
         /* an update shows in the feed */
-        doc = take_doc(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, b, "{\"t\":\"B\"}"));
+        doc = take_bulk(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, b, "{\"t\":\"B\"}"));
         free(doc);
         r = skv_cmd(c, "%s.PROMOTED LIMIT 1", ns);
         cr_assert_eq(r->elements, 1);
@@ -385,40 +289,40 @@ Test(entities, promoted_feeds, .init = up, .fini = down) {
         expect_int(skv_cmd(c, "%s.UNPROMOTE u1 %s", ns, a), 1);
         expect_int(skv_cmd(c, "%s.UNPROMOTE u1 %s", ns, a), 0);
         expect_int(skv_cmd(c, "%s.UNPROMOTE u1 %s", ns, d), 0); /* never promoted */
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 2, want);
-        doc = take_doc(skv_cmd(c, "%s.GET u1 %s", ns, a));
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 2, want);
+        doc = take_bulk(skv_cmd(c, "%s.GET u1 %s", ns, a));
         expect_lacks(doc, "\"promoted\":true");
         free(doc);
         /* a deleted document leaves the feed */
         expect_int(skv_cmd(c, "%s.DELETE u2 %s", ns, x), 1);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 1, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 1, want);
         /* the feed follows the document's field, written by UPDATE too */
-        doc = take_doc(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, d, "{\"promoted\":true}"));
+        doc = take_bulk(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, d, "{\"promoted\":true}"));
         free(doc);
         memcpy(want[0], d, 17);
         memcpy(want[1], b, 17);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 2, want);
-        doc = take_doc(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, d, "{\"promoted\":null}"));
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 2, want);
+        doc = take_bulk(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, d, "{\"promoted\":null}"));
         free(doc);
         memcpy(want[0], b, 17);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 1, want);
-        doc = take_doc(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, d, "{\"promoted\":\"yes\"}")); /* only true counts */
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 1, want);
+        doc = take_bulk(skv_cmd(c, "%s.UPDATE u1 %s %s", ns, d, "{\"promoted\":\"yes\"}")); /* only true counts */
         free(doc);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 1, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 1, want);
         char e[17];
         create(ns, "u3", "{\"promoted\":true}", e); /* and by CREATE */
         memcpy(want[0], e, 17);
         memcpy(want[1], b, 17);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 2, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 2, want);
         expect_int(skv_cmd(c, "%s.UNPROMOTE u3 %s", ns, e), 1);
         expect_int(skv_cmd(c, "%s.DELETE u1 %s", ns, b), 1);
-        expect_docs(skv_cmd(c, "%s.PROMOTED", ns), 0, want);
+        expect_id_list(skv_cmd(c, "%s.PROMOTED", ns), 0, want);
     }
     /* the two feeds are apart */
     char cc[17], nn[17];
     create("concert", "u1", "{\"promoted\":true}", cc);
-    expect_docs(skv_cmd(c, "NEWS.PROMOTED"), 0, &cc);
-    expect_docs(skv_cmd(c, "CONCERT.PROMOTED"), 1, &cc);
+    expect_id_list(skv_cmd(c, "NEWS.PROMOTED"), 0, &cc);
+    expect_id_list(skv_cmd(c, "CONCERT.PROMOTED"), 1, &cc);
     create("news", "u1", "{}", nn);
     expect_int(skv_cmd(c, "NEWS.PROMOTE u1 %s", cc), 0); /* a concert id is no news */
 }
@@ -435,20 +339,20 @@ Test(entities, promoted_feed_paging, .init = up, .fini = down) {
     int np = 0;
     for (int i = N - 1; i >= 0; i--)
         if (i % 2 == 0) memcpy(desc[np++], ids[i], 17);
-    expect_docs(skv_cmd(c, "CONCERT.PROMOTED LIMIT 1000"), (size_t)np, desc);
-    expect_docs(skv_cmd(c, "CONCERT.PROMOTED"), 50, desc);
+    expect_id_list(skv_cmd(c, "CONCERT.PROMOTED LIMIT 1000"), (size_t)np, desc);
+    expect_id_list(skv_cmd(c, "CONCERT.PROMOTED"), 50, desc);
     int got = 0;
     char after[17] = "";
     while (got < np) {
         size_t want = np - got < 11 ? (size_t)(np - got) : 11;
         redisReply *r = after[0] ? skv_cmd(c, "CONCERT.PROMOTED AFTER %s LIMIT 11", after)
                                  : skv_cmd(c, "CONCERT.PROMOTED LIMIT 11");
-        expect_docs(r, want, &desc[got]);
+        expect_id_list(r, want, &desc[got]);
         got += (int)want;
         memcpy(after, desc[got - 1], 17);
     }
     /* AFTER a non-promoted id continues below it */
-    expect_docs(skv_cmd(c, "CONCERT.PROMOTED AFTER %s LIMIT 2", ids[N - 1]), 2, desc);
+    expect_id_list(skv_cmd(c, "CONCERT.PROMOTED AFTER %s LIMIT 2", ids[N - 1]), 2, desc);
 }
 
 /* A delete takes the document's feed entry with it: a document written
@@ -466,11 +370,11 @@ Test(entities, delete_leaves_no_feed_entry, .init = up, .fini = down) {
         char id[17], want[1][17];
         create(nss[n][0], "u1", "{\"promoted\":true,\"status\":\"active\"}", id);
         memcpy(want[0], id, 17);
-        expect_docs(skv_cmd(c, "%s.%s", nss[n][0], n == 2 ? "ACTIVE" : "PROMOTED"), 1, want);
+        expect_id_list(skv_cmd(c, "%s.%s", nss[n][0], n == 2 ? "ACTIVE" : "PROMOTED"), 1, want);
         expect_int(skv_cmd(c, "%s.DELETE u1 %s", nss[n][0], id), 1);
         expect_status(skv_cmd(c, "KV.SET %s:u1:%s %s", nss[n][1], id, "{\"promoted\":true,\"status\":\"active\"}"),
                       "OK");
-        expect_docs(skv_cmd(c, "%s.%s", nss[n][0], n == 2 ? "ACTIVE" : "PROMOTED"), 0, want);
+        expect_id_list(skv_cmd(c, "%s.%s", nss[n][0], n == 2 ? "ACTIVE" : "PROMOTED"), 0, want);
         /* the engine's own delete of it is consistent again */
         expect_int(skv_cmd(c, "%s.DELETE u1 %s", nss[n][0], id), 1);
         expect_int(skv_cmd(c, "%s.COUNT u1", nss[n][0]), 0);
@@ -486,18 +390,18 @@ Test(entities, active_banner_index, .init = up, .fini = down) {
     create("banner", "u2", "{\"status\":\"active\"}", b);
     memcpy(want[0], b, 17);
     memcpy(want[1], a, 17);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 2, want);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE LIMIT 1"), 1, want);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE AFTER %s", b), 1, &want[1]);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 2, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE LIMIT 1"), 1, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE AFTER %s", b), 1, &want[1]);
     /* paused -> active */
-    doc = take_doc(skv_cmd(c, "BANNER.UPDATE u1 %s %s", p, "{\"status\":\"active\"}"));
+    doc = take_bulk(skv_cmd(c, "BANNER.UPDATE u1 %s %s", p, "{\"status\":\"active\"}"));
     free(doc);
     memcpy(want[0], b, 17);
     memcpy(want[1], p, 17);
     memcpy(want[2], a, 17);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 3, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 3, want);
     /* another field: stays, and the feed shows the new document */
-    doc = take_doc(skv_cmd(c, "BANNER.UPDATE u1 %s %s", a, "{\"img\":\"b.png\"}"));
+    doc = take_bulk(skv_cmd(c, "BANNER.UPDATE u1 %s %s", a, "{\"img\":\"b.png\"}"));
     free(doc);
     redisReply *r = skv_cmd(c, "BANNER.ACTIVE AFTER %s", p);
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
@@ -505,12 +409,12 @@ Test(entities, active_banner_index, .init = up, .fini = down) {
     cr_expect(strstr(r->element[0]->str, "b.png") != NULL);
     freeReplyObject(r);
     /* active -> paused, and removal of the field */
-    doc = take_doc(skv_cmd(c, "BANNER.UPDATE u1 %s %s", a, "{\"status\":\"paused\"}"));
+    doc = take_bulk(skv_cmd(c, "BANNER.UPDATE u1 %s %s", a, "{\"status\":\"paused\"}"));
     free(doc);
-    doc = take_doc(skv_cmd(c, "BANNER.UPDATE u2 %s %s", b, "{\"status\":null}"));
+    doc = take_bulk(skv_cmd(c, "BANNER.UPDATE u2 %s %s", b, "{\"status\":null}"));
     free(doc);
     memcpy(want[0], p, 17);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
     /* only the exact string "active" counts */
     const char *nots[] = {"{\"status\":\"Active\"}", "{\"status\":[\"active\"]}", "{\"status\":true}",
                           "{\"status\":\"active \"}", "{\"state\":\"active\"}"};
@@ -518,16 +422,16 @@ Test(entities, active_banner_index, .init = up, .fini = down) {
         char x[17];
         create("banner", "u3", nots[i], x);
     }
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
     /* delete */
     expect_int(skv_cmd(c, "BANNER.DELETE u1 %s", p), 1);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 0, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 0, want);
     /* a failed update leaves the index alone */
     char q[17];
     create("banner", "u1", "{\"status\":\"active\"}", q);
     expect_error(skv_cmd(c, "BANNER.UPDATE u1 %s %s", q, "{\"status\":\"paused\""), "INVALID");
     memcpy(want[0], q, 17);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
     /* banners have no PROMOTE, other namespaces no feed */
     expect_error(skv_cmd(c, "BANNER.PROMOTE u1 %s", q), "ERR unknown command");
     expect_error(skv_cmd(c, "TRACK.PROMOTED"), "ERR unknown command");
@@ -565,7 +469,7 @@ Test(entities, cost_spends_coins_atomically, .init = up, .fini = down) {
         freeReplyObject(r);
         cr_expect_eq(balance(uid), 70);
         expect_int(skv_cmd(c, "%s.COUNT %s", ns, uid), 1);
-        char *doc = take_doc(skv_cmd(c, "%s.GET %s %s", ns, uid, id));
+        char *doc = take_bulk(skv_cmd(c, "%s.GET %s %s", ns, uid, id));
         expect_has(doc, "\"name\":\"x\"");
         free(doc);
         /* the ledger row names the cost */
@@ -705,7 +609,7 @@ Test(entities, bad_ids, .init = up, .fini = down) {
     cr_expect(strchr(r->str, '\r') == NULL && strchr(r->str, '\n') == NULL, "%s", r->str);
     freeReplyObject(r);
     /* 64 bytes is fine */
-    char *ok = take_doc(skv_cmd(c, "TRACK.CREATE %s {}", LONG65 + 1));
+    char *ok = take_bulk(skv_cmd(c, "TRACK.CREATE %s {}", LONG65 + 1));
     free(ok);
     expect_int(skv_cmd(c, "TRACK.COUNT %s", LONG65 + 1), 1);
     /* nothing was written by the refused commands */
@@ -738,7 +642,7 @@ Test(entities, bad_documents, .init = up, .fini = down) {
     /* nothing changed */
     expect_int(skv_cmd(c, "DBSIZE"), 1);
     for (size_t n = 0; n < NNS; n++) expect_int(skv_cmd(c, "%s.COUNT u1", NS[n].ns), n == 0 ? 1 : 0);
-    char *doc = take_doc(skv_cmd(c, "TRACK.GET u1 %s", id));
+    char *doc = take_bulk(skv_cmd(c, "TRACK.GET u1 %s", id));
     expect_has(doc, "{\"keep\":1,");
     free(doc);
 }
@@ -756,7 +660,7 @@ Test(entities, document_size_limit, .init = up, .fini = down) {
     create("track", "u1", half, id);
     snprintf(half, sizeof half, "{\"b\":\"%0600d\"}", 0);
     expect_error(skv_cmd(c, "TRACK.UPDATE u1 %s %s", id, half), "INVALID document too large");
-    char *doc = take_doc(skv_cmd(c, "TRACK.GET u1 %s", id));
+    char *doc = take_bulk(skv_cmd(c, "TRACK.GET u1 %s", id));
     expect_lacks(doc, "\"b\"");
     free(doc);
     expect_int(skv_cmd(c, "TRACK.COUNT u1"), 1);
@@ -808,7 +712,7 @@ Test(entities, write_guard, .init = up, .fini = down) {
     freeReplyObject(r);
     expect_error_eq(skv_cmd(c, "KV.SET payments:u1:method:x {}"), GUARD_MSG("payments:u1:method:x"));
     /* reads are fine */
-    char *doc = take_doc(skv_cmd(c, "KV.GET %s", key));
+    char *doc = take_bulk(skv_cmd(c, "KV.GET %s", key));
     free(doc);
     expect_int(skv_cmd(c, "TRACK.COUNT u1"), 1);
     expect_int(skv_cmd(c, "DBSIZE"), 1);
@@ -850,9 +754,9 @@ Test(entities, survive_restart, .init = up, .fini = down) {
     redisFree(c);
     c = skv_connect(&srv);
     memcpy(want[0], a, 17);
-    expect_docs(skv_cmd(c, "CONCERT.PROMOTED"), 1, want);
+    expect_id_list(skv_cmd(c, "CONCERT.PROMOTED"), 1, want);
     memcpy(want[0], b, 17);
-    expect_docs(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
+    expect_id_list(skv_cmd(c, "BANNER.ACTIVE"), 1, want);
     expect_int(skv_cmd(c, "CONCERT.COUNT u1"), 1);
     expect_int(skv_cmd(c, "BANNER.COUNT u1"), 1);
     /* ids keep increasing after a restart */

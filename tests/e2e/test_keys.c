@@ -7,98 +7,30 @@
 #include <string.h>
 #include <time.h>
 
-static skv_server srv;
-static redisContext *c;
-
-/* Assertion helpers like the harness's, but their messages name the line of
- * the test that made them (L_), so a failure points at its command. */
-static int L_;
-#define expect_status(r, s) (L_ = __LINE__, expect_status_l((r), (s)))
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_error_eq(r, t) (L_ = __LINE__, expect_error_eq_l((r), (t)))
-
-static inline const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static inline void expect_status_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "line %d: expected +%s, got type %d (%s)", L_, s, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s, "line %d: got +%s, expected +%s", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_int_l(redisReply *r, long long v) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected :%lld, got type %d (%s)", L_, v, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_INTEGER)
-        cr_expect_eq(r->integer, v, "line %d: expected :%lld, got :%lld", L_, v, r->integer);
-    freeReplyObject(r);
-}
-
-static inline void expect_bulk_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk '%s', got type %d (%s)", L_, s, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_STRING)
-        cr_expect_str_eq(r->str, s, "line %d: got '%s', expected '%s'", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-/* An error reply starting with prefix. */
-static inline void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s...', got type %d (%s)", L_, prefix,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-/* An error reply with exactly this text. */
-static inline void expect_error_eq_l(redisReply *r, const char *text) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s', got type %d (%s)", L_, text, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect_str_eq(r->str, text, "line %d: got -%s, expected -%s", L_, r->str, text);
-    freeReplyObject(r);
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+SKV_FIXTURE();
 
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Asserts that an array reply holds exactly the given strings, in any order. */
-#define expect_set(...) (L_ = __LINE__, expect_set_l(__VA_ARGS__))
-static void expect_set_l(redisReply *r, const char *what, size_t n, const char *const *want) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: %s: expected array, got type %d (%s)", L_, what, r->type,
+#define expect_set(...) expect_set_l(__LINE__, __VA_ARGS__)
+static void expect_set_l(int line, redisReply *r, const char *what, size_t n, const char *const *want) {
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: %s: expected array, got type %d (%s)", line, what, r->type,
                  r->str ? r->str : "");
     const char **got = calloc(r->elements + 1, sizeof *got);
     const char **exp = calloc(n + 1, sizeof *exp);
     for (size_t i = 0; i < r->elements; i++) {
-        cr_assert_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: %s: element %zu type %d", L_, what, i,
+        cr_assert_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: %s: element %zu type %d", line, what, i,
                      r->element[i]->type);
         got[i] = r->element[i]->str;
     }
     for (size_t i = 0; i < n; i++) exp[i] = want[i];
     qsort(got, r->elements, sizeof *got, cmp_str);
     qsort(exp, n, sizeof *exp, cmp_str);
-    cr_expect_eq(r->elements, n, "line %d: %s: %zu keys, expected %zu", L_, what, r->elements, n);
+    cr_expect_eq(r->elements, n, "line %d: %s: %zu keys, expected %zu", line, what, r->elements, n);
     for (size_t i = 0; i < n && i < r->elements; i++)
-        cr_expect_str_eq(got[i], exp[i], "line %d: %s: key %zu", L_, what, i);
+        cr_expect_str_eq(got[i], exp[i], "line %d: %s: key %zu", line, what, i);
     free(got);
     free(exp);
     freeReplyObject(r);

@@ -8,124 +8,40 @@
 #include <time.h>
 #include <unistd.h>
 
-static skv_server srv;
-static redisContext *c;
-
-/* Assertion helpers like the harness's, but their messages name the line of
- * the test that made them (L_), so a failure points at its command. */
-static int L_;
-#define expect_status(r, s) (L_ = __LINE__, expect_status_l((r), (s)))
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_error_eq(r, t) (L_ = __LINE__, expect_error_eq_l((r), (t)))
-
-static inline const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static inline void expect_status_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "line %d: expected +%s, got type %d (%s)", L_, s, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s, "line %d: got +%s, expected +%s", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_int_l(redisReply *r, long long v) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected :%lld, got type %d (%s)", L_, v, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_INTEGER)
-        cr_expect_eq(r->integer, v, "line %d: expected :%lld, got :%lld", L_, v, r->integer);
-    freeReplyObject(r);
-}
-
-static inline void expect_bulk_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk '%s', got type %d (%s)", L_, s, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_STRING)
-        cr_expect_str_eq(r->str, s, "line %d: got '%s', expected '%s'", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-/* An error reply starting with prefix. */
-static inline void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s...', got type %d (%s)", L_, prefix,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-/* An error reply with exactly this text. */
-static inline void expect_error_eq_l(redisReply *r, const char *text) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s', got type %d (%s)", L_, text, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect_str_eq(r->str, text, "line %d: got -%s, expected -%s", L_, r->str, text);
-    freeReplyObject(r);
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+SKV_FIXTURE();
 
 #define GUARD_MSG(k) "ERR key '" k "' is owned by the domain engine; use its commands"
 
-static void msleep(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-#define expect_bulk_bin(...) (L_ = __LINE__, expect_bulk_bin_l(__VA_ARGS__))
-static void expect_bulk_bin_l(redisReply *r, const char *p, size_t n) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk of %zu bytes, got type %d (%s)", L_, n,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) {
-        cr_expect_eq(r->len, n, "line %d: length %zu, expected %zu", L_, r->len, n);
-        if (r->len == n) cr_expect(memcmp(r->str, p, n) == 0, "line %d: bulk bytes differ: '%s'", L_, r->str);
-    }
-    freeReplyObject(r);
-}
-
 /* "ERR invalid JSON: <reason> at offset N" */
-#define expect_invalid_json(...) (L_ = __LINE__, expect_invalid_json_l(__VA_ARGS__))
-static void expect_invalid_json_l(redisReply *r, const char *what) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: %s: expected invalid JSON error, got type %d (%s)", L_, what, r->type,
+#define expect_invalid_json(...) expect_invalid_json_l(__LINE__, __VA_ARGS__)
+static void expect_invalid_json_l(int line, redisReply *r, const char *what) {
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: %s: expected invalid JSON error, got type %d (%s)", line, what, r->type,
                  r->str ? r->str : "");
     if (r->type == REDIS_REPLY_ERROR) {
-        cr_expect(strncmp(r->str, "ERR invalid JSON: ", 18) == 0, "line %d: %s: error '%s'", L_, what, r->str);
-        cr_expect(strstr(r->str, " at offset ") != NULL, "line %d: %s: error '%s' names no offset", L_, what, r->str);
+        cr_expect(strncmp(r->str, "ERR invalid JSON: ", 18) == 0, "line %d: %s: error '%s'", line, what, r->str);
+        cr_expect(strstr(r->str, " at offset ") != NULL, "line %d: %s: error '%s' names no offset", line, what, r->str);
     }
     freeReplyObject(r);
 }
 
 /* Flat reply "k1 v1 k2 v2 ..." compared to want[] (keys and values, as C
  * strings; keys may hold \xff). */
-#define expect_pairs(...) (L_ = __LINE__, expect_pairs_l(__VA_ARGS__))
-static void expect_pairs_l(redisReply *r, size_t npairs, const char *const *want, const char *what) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: %s: type %d (%s)", L_, what, r->type, r->str ? r->str : "");
-    cr_expect_eq(r->elements, 2 * npairs, "line %d: %s: %zu elements, expected %zu", L_, what, r->elements, 2 * npairs);
+#define expect_pairs(...) expect_pairs_l(__LINE__, __VA_ARGS__)
+static void expect_pairs_l(int line, redisReply *r, size_t npairs, const char *const *want, const char *what) {
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: %s: type %d (%s)", line, what, r->type, r->str ? r->str : "");
+    cr_expect_eq(r->elements, 2 * npairs, "line %d: %s: %zu elements, expected %zu", line, what, r->elements, 2 * npairs);
     for (size_t i = 0; i < r->elements && i < 2 * npairs; i++) {
-        cr_expect_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: %s: element %zu", L_, what, i);
+        cr_expect_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: %s: element %zu", line, what, i);
         cr_expect(r->element[i]->len == strlen(want[i]) && memcmp(r->element[i]->str, want[i], r->element[i]->len) == 0,
-                  "line %d: %s: element %zu is '%s', expected '%s'", L_, what, i, r->element[i]->str, want[i]);
+                  "line %d: %s: element %zu is '%s', expected '%s'", line, what, i, r->element[i]->str, want[i]);
     }
     freeReplyObject(r);
 }
 
-#define expect_empty_array(...) (L_ = __LINE__, expect_empty_array_l(__VA_ARGS__))
-static void expect_empty_array_l(redisReply *r, const char *what) {
-    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: %s: type %d (%s)", L_, what, r->type, r->str ? r->str : "");
-    if (r->type == REDIS_REPLY_ARRAY) cr_expect_eq(r->elements, 0, "line %d: %s: %zu elements", L_, what, r->elements);
+#define expect_empty_array(...) expect_empty_array_l(__LINE__, __VA_ARGS__)
+static void expect_empty_array_l(int line, redisReply *r, const char *what) {
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: %s: type %d (%s)", line, what, r->type, r->str ? r->str : "");
+    if (r->type == REDIS_REPLY_ARRAY) cr_expect_eq(r->elements, 0, "line %d: %s: %zu elements", line, what, r->elements);
     freeReplyObject(r);
 }
 
@@ -261,14 +177,14 @@ static char *canon(const char *s, size_t n) {
 }
 
 /* A bulk JSON reply equal (as a value, members in any order) to want. */
-#define expect_json(...) (L_ = __LINE__, expect_json_l(__VA_ARGS__))
-static void expect_json_l(redisReply *r, const char *want, const char *what) {
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: %s: expected JSON bulk, got type %d (%s)", L_, what, r->type,
+#define expect_json(...) expect_json_l(__LINE__, __VA_ARGS__)
+static void expect_json_l(int line, redisReply *r, const char *want, const char *what) {
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: %s: expected JSON bulk, got type %d (%s)", line, what, r->type,
                  r->str ? r->str : "");
     char *g = canon(r->str, r->len), *w = canon(want, strlen(want));
-    cr_assert(w, "line %d: bad expected JSON in test: %s", L_, want);
-    cr_expect(g != NULL, "line %d: %s: reply is not JSON: %s", L_, what, r->str);
-    if (g) cr_expect_str_eq(g, w, "line %d: %s: got %s, expected %s", L_, what, r->str, want);
+    cr_assert(w, "line %d: bad expected JSON in test: %s", line, want);
+    cr_expect(g != NULL, "line %d: %s: reply is not JSON: %s", line, what, r->str);
+    if (g) cr_expect_str_eq(g, w, "line %d: %s: got %s, expected %s", line, what, r->str, want);
     free(g);
     free(w);
     freeReplyObject(r);

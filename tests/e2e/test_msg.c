@@ -4,7 +4,7 @@
  * conversations:{conv}:details, HISTORY paging, CONVERSATIONS in order of
  * latest activity, exact unread counts (also under concurrent senders and
  * readers), IDEMP, the write guard, WATCH and a restart. */
-#include "harness.h"
+#include "e2e_json.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -12,146 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static skv_server srv;
-static redisContext *c;
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+SKV_FIXTURE();
 
 TestSuite(msg, .init = up, .fini = down);
 
-/* ---- assertions that name the line of the test that made them ---------------- */
-
-static int L_;
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
-/* An array of message documents whose ids are exactly want[0..n). */
-#define expect_ids(r, n, want) (L_ = __LINE__, expect_ids_l((r), (n), (want)))
 /* An array of conversation details whose convs are exactly the n names. */
-#define expect_convs(r, n, ...) (L_ = __LINE__, expect_convs_l((r), (n), (const char *[]){__VA_ARGS__}))
-
-static const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected '%s...', got type %d (%s)", L_, prefix, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-static void expect_int_l(redisReply *r, long long v) {
-    cr_expect(r->type == REDIS_REPLY_INTEGER && r->integer == v, "line %d: expected :%lld, got type %d %lld (%s)", L_,
-              v, r->type, r->integer, rstr(r));
-    freeReplyObject(r);
-}
-
-static void expect_id_l(redisReply *r, char out[17]) {
-    out[0] = 0;
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected an id, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) {
-        cr_expect(r->len == 16 && strspn(r->str, "0123456789abcdef") == 16, "line %d: id '%s'", L_, r->str);
-        snprintf(out, 17, "%s", r->str);
-    }
-    freeReplyObject(r);
-}
-
-/* ---- reading JSON text (the e2e tests link no JSON library) -------------------- */
-
-/* The string member `name` found after `from` in json, decoded (escapes,
- * \uXXXX with surrogate pairs) into out; -1 when absent or not a string. */
-static long jstr_in(const char *json, const char *from, const char *name, char *out, size_t cap) {
-    const char *p = from ? strstr(json, from) : json;
-    if (!p) return -1;
-    char pat[80];
-    snprintf(pat, sizeof pat, "\"%s\":\"", name);
-    if (!(p = strstr(p, pat))) return -1;
-    p += strlen(pat);
-    size_t n = 0;
-    while (*p && *p != '"') {
-        unsigned long cp = (unsigned char)*p++;
-        if (cp == '\\') {
-            char e = *p++;
-            switch (e) {
-            case 'n': cp = '\n'; break;
-            case 't': cp = '\t'; break;
-            case 'r': cp = '\r'; break;
-            case 'b': cp = '\b'; break;
-            case 'f': cp = '\f'; break;
-            case 'u':
-                cp = strtoul((char[5]){p[0], p[1], p[2], p[3], 0}, NULL, 16);
-                p += 4;
-                if (cp >= 0xd800 && cp < 0xdc00 && p[0] == '\\' && p[1] == 'u') {
-                    unsigned long lo = strtoul((char[5]){p[2], p[3], p[4], p[5], 0}, NULL, 16);
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    p += 6;
-                }
-                break;
-            default: cp = (unsigned char)e;
-            }
-            char u[4];
-            size_t ul = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-            if (ul == 1) u[0] = (char)cp;
-            else if (ul == 2) u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
-            else if (ul == 3)
-                u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[2] = (char)(0x80 | (cp & 0x3f));
-            else
-                u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
-                u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f));
-            for (size_t i = 0; i < ul && n + 1 < cap; i++) out[n++] = u[i];
-        } else if (n + 1 < cap) {
-            out[n++] = (char)cp;
-        }
-    }
-    out[n] = 0;
-    return (long)n;
-}
-
-/* A string member (static buffer, "" when absent). */
-static const char *jstr(const char *json, const char *name) {
-    static char out[512];
-    if (jstr_in(json, NULL, name, out, sizeof out) < 0) out[0] = 0;
-    return out;
-}
-
-/* An integer member, or -999 when absent. */
-static long long jint(const char *json, const char *name) {
-    char pat[80];
-    snprintf(pat, sizeof pat, "\"%s\":", name);
-    const char *p = strstr(json, pat);
-    return p ? strtoll(p + strlen(pat), NULL, 10) : -999;
-}
-
-static void expect_ids_l(redisReply *r, size_t n, char (*want)[17]) {
-    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ARRAY) {
-        cr_expect_eq(r->elements, n, "line %d: %zu documents, expected %zu", L_, r->elements, n);
-        for (size_t i = 0; i < r->elements && i < n; i++)
-            cr_expect_str_eq(jstr(r->element[i]->str, "id"), want[i], "line %d: document %zu: %s", L_, i,
-                             r->element[i]->str);
-    }
-    freeReplyObject(r);
-}
-
-static void expect_convs_l(redisReply *r, size_t n, const char **want) {
-    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ARRAY) {
-        cr_expect_eq(r->elements, n, "line %d: %zu conversations, expected %zu", L_, r->elements, n);
-        for (size_t i = 0; i < r->elements && i < n; i++)
-            cr_expect_str_eq(jstr(r->element[i]->str, "conv"), want[i], "line %d: conversation %zu: %s", L_, i,
-                             r->element[i]->str);
-    }
-    freeReplyObject(r);
-}
+#define expect_convs(r, n, ...) expect_docs(r, "conv", n, __VA_ARGS__)
 
 static long long dbsize(void) {
     redisReply *r = skv_cmd(c, "DBSIZE");
@@ -165,7 +31,7 @@ static long long conv_unread(const char *uid, const char *conv) {
     redisReply *r = skv_cmd(c, "MSG.CONVERSATIONS %s LIMIT 1000", uid);
     long long v = -1;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-        if (!strcmp(jstr(r->element[i]->str, "conv"), conv)) v = jint(r->element[i]->str, "unread");
+        if (!strcmp(jfind(r->element[i]->str, "conv"), conv)) v = jfind_int(r->element[i]->str, "unread");
     freeReplyObject(r);
     return v;
 }
@@ -191,7 +57,7 @@ Test(msg, send_writes_the_message_and_the_details) {
              id1);
     cr_expect(strncmp(r->str, want, strlen(want)) == 0, "%s", r->str);
     char created1[32];
-    snprintf(created1, sizeof created1, "%s", jstr(r->str, "created_at"));
+    snprintf(created1, sizeof created1, "%s", jfind(r->str, "created_at"));
     cr_expect(strlen(created1) == 24 && created1[10] == 'T' && created1[23] == 'Z', "%s", created1);
     freeReplyObject(r);
 
@@ -209,23 +75,23 @@ Test(msg, send_writes_the_message_and_the_details) {
     cr_expect(strcmp(id2, id1) > 0, "%s after %s", id2, id1);
     r = skv_cmd(c, "KV.GET messages:c1:%s", id2);
     cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
-    cr_expect_str_eq(jstr(r->str, "from"), "bob");
-    cr_expect_str_eq(jstr(r->str, "to"), "alice");
+    cr_expect_str_eq(jfind(r->str, "from"), "bob");
+    cr_expect_str_eq(jfind(r->str, "to"), "alice");
     cr_expect(strstr(r->str, "\"read\":false"), "%s", r->str);
     char created2[32];
-    snprintf(created2, sizeof created2, "%s", jstr(r->str, "created_at"));
+    snprintf(created2, sizeof created2, "%s", jfind(r->str, "created_at"));
     freeReplyObject(r);
     r = skv_cmd(c, "KV.GET conversations:c1:details");
     cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
     cr_expect(strstr(r->str, "\"participants\":[\"alice\",\"bob\"]"), "%s", r->str);
     char lm[64];
-    jstr_in(r->str, "\"last_message\"", "id", lm, sizeof lm);
+    jfind_in(r->str, "\"last_message\"", "id", lm, sizeof lm);
     cr_expect_str_eq(lm, id2, "%s", r->str);
-    jstr_in(r->str, "\"last_message\"", "from", lm, sizeof lm);
+    jfind_in(r->str, "\"last_message\"", "from", lm, sizeof lm);
     cr_expect_str_eq(lm, "bob", "%s", r->str);
-    jstr_in(r->str, "\"last_message\"", "text", lm, sizeof lm);
+    jfind_in(r->str, "\"last_message\"", "text", lm, sizeof lm);
     cr_expect_str_eq(lm, "hi alice", "%s", r->str);
-    cr_expect_str_eq(jstr(r->str, "updated_at"), created2, "%s", r->str);
+    cr_expect_str_eq(jfind(r->str, "updated_at"), created2, "%s", r->str);
     cr_expect(strstr(r->str, created1), "the details keep their created_at: %s", r->str);
     freeReplyObject(r);
 
@@ -255,13 +121,13 @@ Test(msg, text_goes_in_through_the_json_encoder) {
         expect_id(send_text("c1", "alice", "bob", texts[i], strlen(texts[i])), id);
         redisReply *r = skv_cmd(c, "KV.GET messages:c1:%s", id);
         cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
-        jstr_in(r->str, NULL, "text", out, sizeof out);
+        jfind_in(r->str, NULL, "text", out, sizeof out);
         cr_expect_str_eq(out, texts[i], "text %zu stored as %s", i, r->str);
-        cr_expect_str_eq(jstr(r->str, "to"), "bob", "%s", r->str);
+        cr_expect_str_eq(jfind(r->str, "to"), "bob", "%s", r->str);
         cr_expect(strstr(r->str, "\"read\":false,\"created_at\""), "%s", r->str);
         freeReplyObject(r);
         r = skv_cmd(c, "KV.GET conversations:c1:details");
-        jstr_in(r->str, "\"last_message\"", "text", out, sizeof out);
+        jfind_in(r->str, "\"last_message\"", "text", out, sizeof out);
         cr_expect_str_eq(out, texts[i], "details %s", r->str);
         freeReplyObject(r);
     }
@@ -438,20 +304,20 @@ Test(msg, history_pages_newest_first) {
                                                   i % 3 ? "bob" : "alice", i),
                                           ids[i]);
     for (int i = 0; i < N; i++) memcpy(rev[i], ids[N - 1 - i], 17);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1"), 50, rev); /* default LIMIT 50 */
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 LIMIT 1000"), N, rev);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 LIMIT 3"), 3, rev);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 AFTER %s LIMIT 3", rev[2]), 3, rev + 3);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 LIMIT 3 AFTER %s", rev[5]), 3, rev + 6);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 AFTER %s", rev[N - 2]), 1, rev + N - 1);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 AFTER %s", rev[N - 1]), 0, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1"), 50, rev); /* default LIMIT 50 */
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 LIMIT 1000"), N, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 LIMIT 3"), 3, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER %s LIMIT 3", rev[2]), 3, rev + 3);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 LIMIT 3 AFTER %s", rev[5]), 3, rev + 6);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER %s", rev[N - 2]), 1, rev + N - 1);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER %s", rev[N - 1]), 0, rev);
     /* an AFTER that is no message: continues where it would sit */
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 AFTER ffffffffffffffff LIMIT 2"), 2, rev);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 AFTER 0 LIMIT 2"), 0, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER ffffffffffffffff LIMIT 2"), 2, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER 0 LIMIT 2"), 0, rev);
     char mid[17];
     memcpy(mid, rev[10], 17);
     mid[15] = mid[15] == 'f' ? 'e' : (char)(mid[15] + 1); /* between rev[9] and rev[10] */
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 AFTER %s LIMIT 2", mid), 2, rev + 10);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER %s LIMIT 2", mid), 2, rev + 10);
     /* a walk by pages of 7 visits every message once, in order */
     char after[17] = "";
     int seen = 0;
@@ -460,13 +326,13 @@ Test(msg, history_pages_newest_first) {
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
         size_t n = r->elements;
         for (size_t i = 0; i < n; i++, seen++) {
-            cr_expect_str_eq(jstr(r->element[i]->str, "id"), rev[seen]);
-            cr_expect_str_eq(jstr(r->element[i]->str, "conv"), "c1");
+            cr_expect_str_eq(jfind(r->element[i]->str, "id"), rev[seen]);
+            cr_expect_str_eq(jfind(r->element[i]->str, "conv"), "c1");
             char t[16];
             snprintf(t, sizeof t, "m%d", N - 1 - seen);
-            cr_expect_str_eq(jstr(r->element[i]->str, "text"), t);
+            cr_expect_str_eq(jfind(r->element[i]->str, "text"), t);
         }
-        if (n) snprintf(after, sizeof after, "%s", jstr(r->element[n - 1]->str, "id"));
+        if (n) snprintf(after, sizeof after, "%s", jfind(r->element[n - 1]->str, "id"));
         freeReplyObject(r);
         if (n < 7) break;
     }
@@ -474,9 +340,9 @@ Test(msg, history_pages_newest_first) {
     /* other conversations are apart; an unknown one is empty */
     char id[17];
     expect_id(skv_cmd(c, "MSG.SEND c10 alice bob x"), id);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c10"), 1, &id);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1 LIMIT 1"), 1, rev);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c"), 0, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c10"), 1, &id);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1 LIMIT 1"), 1, rev);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c"), 0, rev);
 }
 
 Test(msg, conversations_by_latest_activity) {
@@ -533,9 +399,9 @@ Test(msg, conversations_by_latest_activity) {
             char want[16];
             int k = seen == 0 ? 5 : M - seen - (M - seen <= 5 ? 1 : 0);
             snprintf(want, sizeof want, "d%02d", k);
-            cr_expect_str_eq(jstr(r->element[i]->str, "conv"), want, "entry %d", seen);
+            cr_expect_str_eq(jfind(r->element[i]->str, "conv"), want, "entry %d", seen);
         }
-        if (n) snprintf(after, sizeof after, "%s", jstr(r->element[n - 1]->str, "conv"));
+        if (n) snprintf(after, sizeof after, "%s", jfind(r->element[n - 1]->str, "conv"));
         freeReplyObject(r);
         if (n < 4) break;
     }
@@ -578,7 +444,7 @@ Test(msg, unread_per_conversation_and_total) {
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4);
     for (size_t i = 0; i < r->elements; i++) {
         const char *d = r->element[i]->str;
-        int to_bob = !strcmp(jstr(d, "to"), "bob");
+        int to_bob = !strcmp(jfind(d, "to"), "bob");
         cr_expect(strstr(d, to_bob ? "\"read\":true" : "\"read\":false") != NULL, "%s", d);
     }
     freeReplyObject(r);
@@ -629,7 +495,7 @@ Test(msg, idemp_retry_is_safe) {
     expect_id(skv_cmd(c, "msg.send c1 alice bob hello idemp k1"), again);
     cr_expect_str_eq(again, id);
     expect_int(skv_cmd(c, "MSG.UNREAD bob"), 1);
-    expect_ids(skv_cmd(c, "MSG.HISTORY c1"), 1, &id);
+    expect_id_list(skv_cmd(c, "MSG.HISTORY c1"), 1, &id);
     /* the same key for another request */
     expect_error(skv_cmd(c, "MSG.SEND c1 alice bob bye IDEMP k1"), "CONFLICT IDEMP key 'k1'");
     expect_error(skv_cmd(c, "MSG.SEND c1 bob alice hello IDEMP k1"), "CONFLICT");
@@ -799,7 +665,7 @@ Test(msg, unread_exact_under_concurrency, .timeout = 120) {
         redisReply *r = skv_cmd(c, "MSG.HISTORY p%d LIMIT 1000", k);
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
         for (size_t i = 0; i < r->elements; i++) {
-            const char *d = r->element[i]->str, *to = jstr(d, "to");
+            const char *d = r->element[i]->str, *to = jfind(d, "to");
             int u = to[0] == 'u' ? atoi(to + 1) : -1;
             cr_assert(u == a || u == b, "p%d: message to '%s': %s", k, to, d);
             if (strstr(d, "\"read\":false")) unread[u][k]++;
@@ -832,16 +698,16 @@ Test(msg, unread_exact_under_concurrency, .timeout = 120) {
         char prev[64] = "gggggggggggggggg";
         for (size_t i = 0; i < r->elements; i++) {
             const char *d = r->element[i]->str;
-            const char *conv = jstr(d, "conv");
+            const char *conv = jfind(d, "conv");
             int k = atoi(conv + 1);
-            cr_expect_eq(jint(d, "unread"), unread[u][k], "%s %s: unread %lld, documents %lld", uid, conv,
-                         jint(d, "unread"), unread[u][k]);
+            cr_expect_eq(jfind_int(d, "unread"), unread[u][k], "%s %s: unread %lld, documents %lld", uid, conv,
+                         jfind_int(d, "unread"), unread[u][k]);
             char lm[64];
-            jstr_in(d, "\"last_message\"", "id", lm, sizeof lm);
+            jfind_in(d, "\"last_message\"", "id", lm, sizeof lm);
             cr_expect(strcmp(lm, prev) < 0, "%s: conversations out of order at %zu", uid, i);
             snprintf(prev, sizeof prev, "%s", lm);
             redisReply *h = skv_cmd(c, "MSG.HISTORY %s LIMIT 1", conv);
-            cr_expect(h->elements == 1 && !strcmp(jstr(h->element[0]->str, "id"), lm), "%s: last_message %s", conv,
+            cr_expect(h->elements == 1 && !strcmp(jfind(h->element[0]->str, "id"), lm), "%s: last_message %s", conv,
                       lm);
             freeReplyObject(h);
         }

@@ -2,11 +2,16 @@
  * UNREAD), READ/READALL, the O(1) unread counter that always equals the
  * unread documents (under concurrent clients and across kill -9), IDEMP,
  * and the bad inputs of SPEC §4. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+SKV_FIXTURE();
 
 TestSuite(notify, .init = up, .fini = down);
 
@@ -14,34 +19,8 @@ TestSuite(notify, .init = up, .fini = down);
 #define ID64 "x123456789012345678901234567890123456789012345678901234567890123"
 static const char *const bad_ids[] = {"a:b", "a b", "caf\xc3\xa9", "", "_system", "-x\n", ID64 "4"};
 
-/* The reply of a successful creation: a 16-hex id, copied to out. */
-#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
-static void expect_id_l(redisReply *r, char out[17]) {
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: expected an id, got type %d (%s)", L_, r->type, rstr(r));
-    cr_assert(is_id(r->str), "line %d: '%s' is not an id", L_, r->str);
-    snprintf(out, 17, "%s", r->str);
-    freeReplyObject(r);
-}
-
 /* KV.GET of notifications:{uid}:{id}, asserted present; free() it. */
-static char *note(const char *uid, const char *id) {
-    redisReply *r = CMD("KV.GET notifications:%s:%s", uid, id);
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "KV.GET notifications:%s:%s: type %d (%s)", uid, id, r->type, rstr(r));
-    char *s = strdup(r->str);
-    freeReplyObject(r);
-    return s;
-}
-
-/* The ids of an array reply of documents, in order (asserted); free()d by
- * the caller along with the reply. */
-#define expect_ids(r, n, ...) (L_ = __LINE__, expect_ids_l((r), (n), (const char *const[]){__VA_ARGS__}))
-static void expect_ids_l(redisReply *r, size_t n, const char *const *ids) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    cr_expect_eq(r->elements, n, "line %d: %zu documents, expected %zu", L_, r->elements, n);
-    for (size_t i = 0; i < n && i < r->elements; i++)
-        cr_expect_str_eq(jstr(r->element[i]->str, "id"), ids[i], "line %d: document %zu", L_, i);
-    freeReplyObject(r);
-}
+#define note(uid, id) take_bulk(CMD("KV.GET notifications:%s:%s", (uid), (id)))
 
 /* Counts of uid's notification documents (KV.GETBYPREFIX): all, unread. */
 static void count_docs(redisContext *cc, const char *uid, long *all, long *unread) {
@@ -94,7 +73,7 @@ static long check_unread_invariant(redisContext *cc, const char *uid) {
 Test(notify, create_sets_the_owned_fields) {
     char id[17], id2[17];
     /* client values for id, user_id, read, created_at, updated_at are ignored */
-    expect_id(CMD("NOTIFY.CREATE alice %s",
+    assert_id(CMD("NOTIFY.CREATE alice %s",
                   "{\"type\":\"follow\",\"text\":\"caf\\u00e9 \\\"x\\\"\",\"n\":12345678901234,\"id\":\"zz\","
                   "\"user_id\":\"bob\",\"read\":true,\"created_at\":\"x\",\"updated_at\":\"y\"}"),
               id);
@@ -118,10 +97,10 @@ Test(notify, create_sets_the_owned_fields) {
     expect_int(CMD("NOTIFY.UNREAD bob"), 0);
     expect_int(CMD("KV.COUNT notifications:bob:"), 0);
     /* a 64-byte uid is an id */
-    expect_id(CMD("NOTIFY.CREATE %s {}", ID64), id2);
+    assert_id(CMD("NOTIFY.CREATE %s {}", ID64), id2);
     expect_int(CMD("NOTIFY.UNREAD %s", ID64), 1);
     /* ids increase */
-    expect_id(CMD("NOTIFY.CREATE alice {}"), id2);
+    assert_id(CMD("NOTIFY.CREATE alice {}"), id2);
     cr_expect(strcmp(id2, id) > 0, "%s after %s", id2, id);
     expect_int(CMD("NOTIFY.UNREAD alice"), 2);
 }
@@ -163,7 +142,7 @@ Test(notify, bad_inputs_write_nothing) {
 
 Test(notify, list_pages_newest_first) {
     char id[5][17];
-    for (int i = 0; i < 5; i++) expect_id(CMD("NOTIFY.CREATE u {\"i\":%d}", i), id[i]);
+    for (int i = 0; i < 5; i++) assert_id(CMD("NOTIFY.CREATE u {\"i\":%d}", i), id[i]);
     expect_ids(CMD("NOTIFY.LIST u"), 5, id[4], id[3], id[2], id[1], id[0]);
     expect_ids(CMD("NOTIFY.LIST u LIMIT 2"), 2, id[4], id[3]);
     expect_ids(CMD("NOTIFY.LIST u AFTER %s LIMIT 2", id[3]), 2, id[2], id[1]);
@@ -189,9 +168,9 @@ Test(notify, list_pages_newest_first) {
 
 Test(notify, read_one) {
     char a[17], b[17], other[17];
-    expect_id(CMD("NOTIFY.CREATE alice {\"t\":1}"), a);
-    expect_id(CMD("NOTIFY.CREATE alice {\"t\":2}"), b);
-    expect_id(CMD("NOTIFY.CREATE bob {\"t\":3}"), other);
+    assert_id(CMD("NOTIFY.CREATE alice {\"t\":1}"), a);
+    assert_id(CMD("NOTIFY.CREATE alice {\"t\":2}"), b);
+    assert_id(CMD("NOTIFY.CREATE bob {\"t\":3}"), other);
     char *before = note("alice", a);
     expect_int(CMD("NOTIFY.READ alice %s", a), 1);
     char *after = note("alice", a);
@@ -234,8 +213,8 @@ Test(notify, read_one) {
 
 Test(notify, list_unread_only) {
     char id[5][17], vid[17];
-    for (int i = 0; i < 5; i++) expect_id(CMD("NOTIFY.CREATE u {\"i\":%d}", i), id[i]);
-    expect_id(CMD("NOTIFY.CREATE v {}"), vid); /* another user's: never listed for u */
+    for (int i = 0; i < 5; i++) assert_id(CMD("NOTIFY.CREATE u {\"i\":%d}", i), id[i]);
+    assert_id(CMD("NOTIFY.CREATE v {}"), vid); /* another user's: never listed for u */
     expect_int(CMD("NOTIFY.READ u %s", id[1]), 1);
     expect_int(CMD("NOTIFY.READ u %s", id[3]), 1);
     expect_int(CMD("NOTIFY.READ u %s", id[4]), 1);
@@ -273,7 +252,7 @@ Test(notify, list_unread_comes_from_the_index) {
     down();
     up_with((const char *const[]){"--domain-write-guard", "no", NULL});
     char id[17];
-    expect_id(CMD("NOTIFY.CREATE u {}"), id);
+    assert_id(CMD("NOTIFY.CREATE u {}"), id);
     expect_status(CMD("KV.SET notifications:u:0000000000000001 %s", "{\"id\":\"0000000000000001\",\"read\":false}"),
                   "OK");
     expect_ids(CMD("NOTIFY.LIST u UNREAD"), 1, id);
@@ -286,8 +265,8 @@ Test(notify, list_unread_comes_from_the_index) {
 
 Test(notify, read_all) {
     char id[4][17], v1[17];
-    for (int i = 0; i < 4; i++) expect_id(CMD("NOTIFY.CREATE u {\"i\":%d}", i), id[i]);
-    expect_id(CMD("NOTIFY.CREATE v {}"), v1);
+    for (int i = 0; i < 4; i++) assert_id(CMD("NOTIFY.CREATE u {\"i\":%d}", i), id[i]);
+    assert_id(CMD("NOTIFY.CREATE v {}"), v1);
     expect_int(CMD("NOTIFY.READ u %s", id[2]), 1);
     expect_int(CMD("NOTIFY.READALL u"), 3);
     expect_int(CMD("NOTIFY.UNREAD u"), 0);
@@ -309,7 +288,7 @@ Test(notify, read_all) {
     free(d);
     /* new ones after READALL are unread again */
     char n1[17];
-    expect_id(CMD("NOTIFY.CREATE u {}"), n1);
+    assert_id(CMD("NOTIFY.CREATE u {}"), n1);
     expect_int(CMD("NOTIFY.UNREAD u"), 1);
     expect_ids(CMD("NOTIFY.LIST u UNREAD"), 1, n1);
     check_unread_invariant(c, "u");
@@ -336,7 +315,7 @@ Test(notify, read_all_many) {
 
 Test(notify, idemp_create) {
     char a[17], b[17], o[17];
-    expect_id(CMD("NOTIFY.CREATE u {\"x\":1} IDEMP k1"), a);
+    assert_id(CMD("NOTIFY.CREATE u {\"x\":1} IDEMP k1"), a);
     expect_bulk(CMD("NOTIFY.CREATE u {\"x\":1} IDEMP k1"), a);
     expect_bulk(CMD("notify.create u {\"x\":1} idemp k1"), a);
     expect_int(CMD("KV.COUNT notifications:u:"), 1);
@@ -344,13 +323,13 @@ Test(notify, idemp_create) {
     /* the same key for another request */
     expect_error(CMD("NOTIFY.CREATE u {\"x\":2} IDEMP k1"), "CONFLICT");
     /* another key, and the same key for another owner, create */
-    expect_id(CMD("NOTIFY.CREATE u {\"x\":1} IDEMP k2"), b);
+    assert_id(CMD("NOTIFY.CREATE u {\"x\":1} IDEMP k2"), b);
     cr_expect_str_neq(a, b);
-    expect_id(CMD("NOTIFY.CREATE o {\"x\":1} IDEMP k1"), o);
+    assert_id(CMD("NOTIFY.CREATE o {\"x\":1} IDEMP k1"), o);
     cr_expect_str_neq(a, o);
     /* a failed call records nothing: its retry runs */
     expect_error(CMD("NOTIFY.CREATE u [] IDEMP k3"), "INVALID");
-    expect_id(CMD("NOTIFY.CREATE u {} IDEMP k3"), b);
+    assert_id(CMD("NOTIFY.CREATE u {} IDEMP k3"), b);
     expect_int(CMD("KV.COUNT notifications:u:"), 3);
     expect_int(CMD("NOTIFY.UNREAD u"), 3);
     /* a replay after the notification was read changes nothing */
@@ -383,8 +362,8 @@ Test(notify, write_guard_and_donations) {
 /* The counter survives a kill -9 together with the documents. */
 Test(notify, durable) {
     char a[17], b[17];
-    expect_id(CMD("NOTIFY.CREATE u {}"), a);
-    expect_id(CMD("NOTIFY.CREATE u {}"), b);
+    assert_id(CMD("NOTIFY.CREATE u {}"), a);
+    assert_id(CMD("NOTIFY.CREATE u {}"), b);
     expect_int(CMD("NOTIFY.READ u %s", a), 1);
     redisFree(c);
     skv_kill9(&srv);

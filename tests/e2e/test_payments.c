@@ -1,81 +1,13 @@
 /* End-to-end tests of PAYMENT.RECORD and PAYMENT.LIST (SPEC §4.4) against a
  * real stagekv-server: documents, the (provider, external_id) dedup, CREDIT
  * through the ledger, IDEMP, paging, and every refusal writing nothing. */
-#include "harness.h"
+#include "e2e_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static skv_server srv;
-static redisContext *c;
-
-/* Assertions that name the line of the test that made them. */
-static int L_;
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-/* A new payment id (16 lowercase hex digits), copied into out. */
-#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
-/* An array of payment documents whose ids are exactly want[0..n). */
-#define expect_list(r, n, want) (L_ = __LINE__, expect_list_l((r), (n), (want)))
-
-static const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected '%s...', got type %d (%s)", L_, prefix, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-static void expect_id_l(redisReply *r, char out[17]) {
-    out[0] = 0;
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected an id, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) {
-        cr_expect_eq(r->len, 16, "line %d: id '%s'", L_, r->str);
-        cr_expect(strspn(r->str, "0123456789abcdef") == 16, "line %d: id '%s'", L_, r->str);
-        snprintf(out, 17, "%s", r->str);
-    }
-    freeReplyObject(r);
-}
-
-/* The value of a string member "name":"..." of a JSON text (static buffer). */
-static const char *member(const char *json, const char *name) {
-    static char out[256];
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":\"", name);
-    const char *p = strstr(json, pat);
-    out[0] = 0;
-    if (!p) return out;
-    p += strlen(pat);
-    size_t n = 0;
-    while (p[n] && p[n] != '"' && n + 1 < sizeof out) n++;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return out;
-}
-
-static void expect_list_l(redisReply *r, size_t n, char (*want)[17]) {
-    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ARRAY) {
-        cr_expect_eq(r->elements, n, "line %d: %zu documents, expected %zu", L_, r->elements, n);
-        for (size_t i = 0; i < r->elements && i < n; i++)
-            cr_expect_str_eq(member(r->element[i]->str, "id"), want[i], "line %d: document %zu: %s", L_, i,
-                             r->element[i]->str);
-    }
-    freeReplyObject(r);
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+SKV_FIXTURE();
 
 /* The balance: COINS.BALANCE when it is there, else the ledger's document. */
 static long long balance(const char *uid) {
@@ -88,13 +20,6 @@ static long long balance(const char *uid) {
         r = skv_cmd(c, "KV.GET coins:%s:balance", uid);
         v = r->type == REDIS_REPLY_NIL ? 0 : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
     }
-    freeReplyObject(r);
-    return v;
-}
-
-static long long count(const char *prefix) {
-    redisReply *r = skv_cmd(c, "KV.COUNT %s", prefix);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
     return v;
 }
@@ -112,23 +37,23 @@ Test(payments, record_stores_the_document) {
     snprintf(key, sizeof key, "payments:u1:transactions:%s", id);
     redisReply *r = skv_cmd(c, "KV.GET %s", key);
     cr_assert_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
-    cr_expect_str_eq(member(r->str, "id"), id);
-    cr_expect_str_eq(member(r->str, "user_id"), "u1");
-    cr_expect_str_eq(member(r->str, "provider"), "stripe");
-    cr_expect_str_eq(member(r->str, "external_id"), "ev_1");
+    cr_expect_str_eq(jfind(r->str, "id"), id);
+    cr_expect_str_eq(jfind(r->str, "user_id"), "u1");
+    cr_expect_str_eq(jfind(r->str, "provider"), "stripe");
+    cr_expect_str_eq(jfind(r->str, "external_id"), "ev_1");
     cr_expect(strstr(r->str, "\"amount_cents\":999") && strstr(r->str, "\"meta\":{\"a\":[1]}"), "%s", r->str);
-    cr_expect_eq(strlen(member(r->str, "created_at")), 24, "%s", r->str);
+    cr_expect_eq(strlen(jfind(r->str, "created_at")), 24, "%s", r->str);
     cr_expect(!strstr(r->str, "forged") && !strstr(r->str, "u9") && !strstr(r->str, "1999"), "%s", r->str);
     freeReplyObject(r);
     /* without CREDIT no coin moves; the dedup record is not a key */
     cr_expect_eq(balance("u1"), 0);
-    cr_expect_eq(count("coins:"), 0);
+    cr_expect_eq(kv_count(c, "coins:"), 0);
     r = skv_cmd(c, "DBSIZE");
     cr_expect_eq(r->integer, 1);
     freeReplyObject(r);
     char want[1][17];
     memcpy(want[0], id, 17);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 1, want);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1"), 1, want);
 }
 
 Test(payments, credit_goes_through_the_ledger) {
@@ -137,14 +62,14 @@ Test(payments, credit_goes_through_the_ledger) {
     cr_expect_eq(balance("u1"), 500);
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s credit 25", PAY("ev_2")), id);
     cr_expect_eq(balance("u1"), 525);
-    cr_expect_eq(count("coins:u1:transactions:"), 2);
+    cr_expect_eq(kv_count(c, "coins:u1:transactions:"), 2);
     redisReply *r = skv_cmd(c, "KV.GETBYPREFIX coins:u1:transactions:");
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
     cr_assert_eq(r->elements, 4);
     for (size_t i = 1; i < 4; i += 2) {
         const char *row = r->element[i]->str;
-        cr_expect_str_eq(member(row, "reason"), "payment", "%s", row);
-        cr_expect_str_eq(member(row, "counterparty"), "_system", "%s", row);
+        cr_expect_str_eq(jfind(row, "reason"), "payment", "%s", row);
+        cr_expect_str_eq(jfind(row, "counterparty"), "_system", "%s", row);
     }
     cr_expect(strstr(r->element[1]->str, "\"amount\":500") && strstr(r->element[1]->str, "\"balance_after\":500"),
               "%s", r->element[1]->str);
@@ -157,7 +82,7 @@ Test(payments, credit_goes_through_the_ledger) {
     cr_expect_eq(balance("u2"), 9223372036854775807LL);
     expect_error(skv_cmd(c, "PAYMENT.RECORD u2 %s CREDIT 1", PAY("ev_4")), "INVALID");
     cr_expect_eq(balance("u2"), 9223372036854775807LL);
-    cr_expect_eq(count("payments:u2:"), 1);
+    cr_expect_eq(kv_count(c, "payments:u2:"), 1);
     expect_id(skv_cmd(c, "PAYMENT.RECORD u3 %s CREDIT 1", PAY("ev_4")), id); /* ev_4 was not consumed */
 }
 
@@ -198,7 +123,7 @@ Test(payments, webhook_delivered_twice) {
                  msg);
     cr_expect_eq(balance("u1"), 100);
     cr_expect_eq(balance("u2"), 0);
-    cr_expect_eq(count("payments:"), 1);
+    cr_expect_eq(kv_count(c, "payments:"), 1);
     /* with the same IDEMP key: the same id is replayed, credited once */
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40 IDEMP wh-2", PAY("ev_2")), id2);
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40 IDEMP wh-2", PAY("ev_2")), id3);
@@ -209,7 +134,7 @@ Test(payments, webhook_delivered_twice) {
     expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 41 IDEMP wh-2", PAY("ev_2")), "CONFLICT IDEMP key 'wh-2'");
     expect_error(skv_cmd(c, "PAYMENT.RECORD u1 %s CREDIT 40", PAY("ev_2")), "CONFLICT payment provider");
     cr_expect_eq(balance("u1"), 140);
-    cr_expect_eq(count("payments:u1:transactions:"), 2);
+    cr_expect_eq(kv_count(c, "payments:u1:transactions:"), 2);
     /* providers are separate namespaces, and the key cannot be split
      * ambiguously: (a, bc) and (ab, c) are two payments */
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"paypal\",\"external_id\":\"ev_1\"}"), id3);
@@ -270,7 +195,7 @@ Test(payments, pair_validation) {
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"provider\":\"cash\"}"), id);
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{\"external_id\":7}"), id);
     expect_id(skv_cmd(c, "PAYMENT.RECORD u1 %s", "{}"), id);
-    cr_expect_eq(count("payments:u1:transactions:"), 6);
+    cr_expect_eq(kv_count(c, "payments:u1:transactions:"), 6);
 }
 
 Test(payments, list_pages_newest_first) {
@@ -282,20 +207,20 @@ Test(payments, list_pages_newest_first) {
         if (i) cr_expect(strcmp(ids[i], ids[i - 1]) > 0, "ids grow: %s after %s", ids[i], ids[i - 1]);
     }
     for (int i = 0; i < 7; i++) memcpy(rev[i], ids[6 - i], 17);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 7, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 3"), 3, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER %s LIMIT 3", rev[2]), 3, rev + 3);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 limit 3 after %s", rev[5]), 1, rev + 6);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER %s", rev[6]), 0, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER ffffffffffffffff LIMIT 1"), 1, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER 0"), 0, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 1000"), 7, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 1"), 1, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1"), 7, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 3"), 3, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER %s LIMIT 3", rev[2]), 3, rev + 3);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 limit 3 after %s", rev[5]), 1, rev + 6);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER %s", rev[6]), 0, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER ffffffffffffffff LIMIT 1"), 1, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 AFTER 0"), 0, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 1000"), 7, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1 LIMIT 1"), 1, rev);
     /* an absent owner: an empty array; others' payments are not listed */
-    expect_list(skv_cmd(c, "PAYMENT.LIST nobody"), 0, rev);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u"), 0, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST nobody"), 0, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u"), 0, rev);
     expect_id(skv_cmd(c, "PAYMENT.RECORD u10 {}"), ids[0]);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 7, rev);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1"), 7, rev);
     /* refusals */
     static const char *const limits[] = {"0", "-1", "1001", "x", "1.5", ""};
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
@@ -324,8 +249,8 @@ Test(payments, list_leaves_out_payment_methods) {
     freeReplyObject(r);
     r = skv_cmd(c, "KV.SET payments:u1:transactionsX %s", "{\"id\":\"x\"}");
     freeReplyObject(r);
-    cr_expect_eq(count("payments:u1:"), 3);
-    expect_list(skv_cmd(c, "PAYMENT.LIST u1"), 1, want);
+    cr_expect_eq(kv_count(c, "payments:u1:"), 3);
+    expect_id_list(skv_cmd(c, "PAYMENT.LIST u1"), 1, want);
 }
 
 Test(payments, bad_ids) {

@@ -25,12 +25,6 @@ static void down(void) { skv_cleanup(&srv); }
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static long long mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Makes a printable copy of a reply (CR/LF shown as \r \n) for messages. */
 static char *show(const char *s, size_t n) {
     size_t lim = n > 300 ? 300 : n;
@@ -151,18 +145,6 @@ static size_t append_cmd(char **buf, size_t *len, size_t *cap, int argc, const c
     *len += (size_t)sprintf(*buf + *len, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++) *len += (size_t)sprintf(*buf + *len, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
     return *len - start;
-}
-
-static int server_alive(void) {
-    if (!srv.pid) return 0;
-    int st;
-    if (waitpid(srv.pid, &st, WNOHANG) == srv.pid) {
-        cr_log_error("server died: %s %d (log %s)", WIFSIGNALED(st) ? "signal" : "exit",
-                     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), srv.log);
-        srv.pid = 0;
-        return 0;
-    }
-    return 1;
 }
 
 /* ---- protocol errors, exact Redis 7 texts ------------------------------------ */
@@ -534,7 +516,7 @@ Test(protocol, garbage_never_crashes, .init = up, .fini = down, .timeout = 120) 
         }
         close(fd);
         if ((i + 1) % batch == 0 || i + 1 == n_total) {
-            cr_assert(server_alive(), "server died after garbage payload %d (seed 0x%llx)", i, seed);
+            cr_assert(skv_alive(&srv), "server died after garbage payload %d (seed 0x%llx)", i, seed);
             redisContext *p = redisConnectWithTimeout("127.0.0.1", srv.port, (struct timeval){5, 0});
             cr_assert(p && !p->err, "connect after payload %d (seed 0x%llx) failed", i, seed);
             redisSetTimeout(p, (struct timeval){5, 0});

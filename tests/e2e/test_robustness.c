@@ -21,12 +21,6 @@ static skv_server srv;
 static void up(void) { skv_start(&srv, NULL); }
 static void down(void) { skv_cleanup(&srv); }
 
-static long long mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* VmRSS of a process in kB, -1 if unreadable. */
 static long rss_kb(pid_t pid) {
     char path[64], line[256];
@@ -38,18 +32,6 @@ static long rss_kb(pid_t pid) {
         if (strncmp(line, "VmRSS:", 6) == 0) { kb = strtol(line + 6, NULL, 10); break; }
     fclose(f);
     return kb;
-}
-
-static int server_alive(void) {
-    if (!srv.pid) return 0;
-    int st;
-    if (waitpid(srv.pid, &st, WNOHANG) == srv.pid) {
-        cr_log_error("server died: %s %d (log %s)", WIFSIGNALED(st) ? "signal" : "exit",
-                     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), srv.log);
-        srv.pid = 0;
-        return 0;
-    }
-    return 1;
 }
 
 /* connected_clients from INFO clients, -1 if absent. */
@@ -265,7 +247,7 @@ Test(robustness, huge_pipeline_never_read, .init = up, .fini = down, .timeout = 
     }
     cr_log_info("flood: %lld bytes (%lld GETs) sent in %lld ms, stalled=%d server_closed=%d", sent,
                 sent / (long long)ol, mono_ms() - t0, stalled, server_closed);
-    cr_assert(server_alive(), "server died during the flood");
+    cr_assert(skv_alive(&srv), "server died during the flood");
 
     /* While the bad client is stalled (or was dropped), others are served. */
     for (int i = 0; i < 10; i++) {
@@ -342,7 +324,7 @@ Test(robustness, disconnect_mid_request, .init = up, .fini = down) {
         close(fd);
     }
     usleep(100000);
-    cr_assert(server_alive());
+    cr_assert(skv_alive(&srv));
     expect_status(skv_cmd(c, "PING"), "PONG");
     expect_nil(skv_cmd(c, "GET half"));
     expect_nil(skv_cmd(c, "GET hal2"));
@@ -389,7 +371,7 @@ Test(robustness, client_vanishes_during_pipeline, .init = up, .fini = down, .tim
     }
     free(buf);
     usleep(200000);
-    cr_assert(server_alive());
+    cr_assert(skv_alive(&srv));
     /* prefix property per round, and DBSIZE agrees with what is there */
     long long present_total = 0;
     for (int round = 0; round < ROUNDS; round++) {

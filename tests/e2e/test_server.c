@@ -12,87 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
-static skv_server srv;
-static redisContext *c;
+SKV_FIXTURE();
 
-/* Assertion helpers like the harness's, but their messages name the line of
- * the test that made them (L_), so a failure points at its command. */
-static int L_;
-#define expect_status(r, s) (L_ = __LINE__, expect_status_l((r), (s)))
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_error_eq(r, t) (L_ = __LINE__, expect_error_eq_l((r), (t)))
-
-static inline const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static inline void expect_status_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "line %d: expected +%s, got type %d (%s)", L_, s, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s, "line %d: got +%s, expected +%s", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_int_l(redisReply *r, long long v) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected :%lld, got type %d (%s)", L_, v, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_INTEGER)
-        cr_expect_eq(r->integer, v, "line %d: expected :%lld, got :%lld", L_, v, r->integer);
-    freeReplyObject(r);
-}
-
-static inline void expect_bulk_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk '%s', got type %d (%s)", L_, s, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_STRING)
-        cr_expect_str_eq(r->str, s, "line %d: got '%s', expected '%s'", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-/* An error reply starting with prefix. */
-static inline void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s...', got type %d (%s)", L_, prefix,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-/* An error reply with exactly this text. */
-static inline void expect_error_eq_l(redisReply *r, const char *text) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s', got type %d (%s)", L_, text, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect_str_eq(r->str, text, "line %d: got -%s, expected -%s", L_, r->str, text);
-    freeReplyObject(r);
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
 static void up_auth(void) {
     const char *extra[] = {"--requirepass", "secret", NULL};
-    skv_start(&srv, extra);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
+    up_with(extra);
 }
 
-#define expect_error_has(...) (L_ = __LINE__, expect_error_has_l(__VA_ARGS__))
-static void expect_error_has_l(redisReply *r, const char *prefix, const char *part) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error, got type %d (%s)", L_, r->type, r->str ? r->str : "");
+#define expect_error_has(...) expect_error_has_l(__LINE__, __VA_ARGS__)
+static void expect_error_has_l(int line, redisReply *r, const char *prefix, const char *part) {
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error, got type %d (%s)", line, r->type, r->str ? r->str : "");
     if (r->type == REDIS_REPLY_ERROR) {
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: '%s' does not start with '%s'", L_, r->str, prefix);
-        if (part) cr_expect(strstr(r->str, part) != NULL, "line %d: '%s' does not contain '%s'", L_, r->str, part);
+        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: '%s' does not start with '%s'", line, r->str, prefix);
+        if (part) cr_expect(strstr(r->str, part) != NULL, "line %d: '%s' does not contain '%s'", line, r->str, part);
     }
     freeReplyObject(r);
 }
@@ -115,42 +47,31 @@ static int array_has(redisReply *a, const char *s) {
     return 0;
 }
 
-#define expect_array_strs(...) (L_ = __LINE__, expect_array_strs_l(__VA_ARGS__))
-static void expect_array_strs_l(redisReply *r, size_t n, const char *const *want) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected array, got type %d (%s)", L_, r->type, r->str ? r->str : "");
-    cr_expect_eq(r->elements, n, "line %d: %zu elements, expected %zu", L_, r->elements, n);
-    for (size_t i = 0; i < n && i < r->elements; i++) {
-        cr_expect_eq(r->element[i]->type, REDIS_REPLY_STRING, "line %d: element %zu type %d", L_, i, r->element[i]->type);
-        if (r->element[i]->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->element[i]->str, want[i], "line %d: element %zu is '%s', expected '%s'", L_, i, r->element[i]->str, want[i]);
-    }
-    freeReplyObject(r);
-}
-
 /* Checks a HELLO reply in RESP2 (a flat map). */
-#define check_hello(...) (L_ = __LINE__, check_hello_l(__VA_ARGS__))
-static void check_hello_l(redisReply *r) {
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: HELLO: type %d (%s)", L_, r->type, r->str ? r->str : "");
-    cr_expect_eq(r->elements, 14, "line %d: HELLO has %zu elements", L_, r->elements);
+#define check_hello(...) check_hello_l(__LINE__, __VA_ARGS__)
+static void check_hello_l(int line, redisReply *r) {
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: HELLO: type %d (%s)", line, r->type, r->str ? r->str : "");
+    cr_expect_eq(r->elements, 14, "line %d: HELLO has %zu elements", line, r->elements);
     const char *names[] = {"server", "version", "proto", "id", "mode", "role", "modules"};
     for (size_t i = 0; i < 7 && 2 * i < r->elements; i++) {
-        cr_expect_eq(r->element[2 * i]->type, REDIS_REPLY_STRING, "line %d", L_);
-        cr_expect_str_eq(r->element[2 * i]->str, names[i], "line %d: HELLO field %zu", L_, i);
+        cr_expect_eq(r->element[2 * i]->type, REDIS_REPLY_STRING, "line %d", line);
+        cr_expect_str_eq(r->element[2 * i]->str, names[i], "line %d: HELLO field %zu", line, i);
     }
     redisReply *v;
-    cr_assert((v = map_get(r, "server")), "line %d: no server", L_);
-    cr_expect(v->type == REDIS_REPLY_STRING && v->len > 0, "line %d: server", L_);
-    cr_assert((v = map_get(r, "version")), "line %d: no version", L_);
-    cr_expect(v->type == REDIS_REPLY_STRING && v->len > 0, "line %d: version", L_);
-    cr_assert((v = map_get(r, "proto")), "line %d: no proto", L_);
-    cr_expect(v->type == REDIS_REPLY_INTEGER && v->integer == 2, "line %d: proto must be :2", L_);
-    cr_assert((v = map_get(r, "id")), "line %d: no id", L_);
-    cr_expect(v->type == REDIS_REPLY_INTEGER && v->integer > 0, "line %d: id must be a positive integer", L_);
-    cr_assert((v = map_get(r, "mode")), "line %d: no mode", L_);
-    cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "standalone") == 0, "line %d: mode", L_);
-    cr_assert((v = map_get(r, "role")), "line %d: no role", L_);
-    cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "master") == 0, "line %d: role", L_);
-    cr_assert((v = map_get(r, "modules")), "line %d: no modules", L_);
-    cr_expect(v->type == REDIS_REPLY_ARRAY, "line %d: modules", L_);
+    cr_assert((v = map_get(r, "server")), "line %d: no server", line);
+    cr_expect(v->type == REDIS_REPLY_STRING && v->len > 0, "line %d: server", line);
+    cr_assert((v = map_get(r, "version")), "line %d: no version", line);
+    cr_expect(v->type == REDIS_REPLY_STRING && v->len > 0, "line %d: version", line);
+    cr_assert((v = map_get(r, "proto")), "line %d: no proto", line);
+    cr_expect(v->type == REDIS_REPLY_INTEGER && v->integer == 2, "line %d: proto must be :2", line);
+    cr_assert((v = map_get(r, "id")), "line %d: no id", line);
+    cr_expect(v->type == REDIS_REPLY_INTEGER && v->integer > 0, "line %d: id must be a positive integer", line);
+    cr_assert((v = map_get(r, "mode")), "line %d: no mode", line);
+    cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "standalone") == 0, "line %d: mode", line);
+    cr_assert((v = map_get(r, "role")), "line %d: no role", line);
+    cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "master") == 0, "line %d: role", line);
+    cr_assert((v = map_get(r, "modules")), "line %d: no modules", line);
+    cr_expect(v->type == REDIS_REPLY_ARRAY, "line %d: modules", line);
     freeReplyObject(r);
 }
 
@@ -402,26 +323,11 @@ Test(server, command_docs, .init = up, .fini = down) {
 }
 
 Test(server, command_getkeys, .init = up, .fini = down) {
-    {
-        const char *w[] = {"a", "b"};
-        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS MSET a 1 b 2"), 2, w);
-    }
-    {
-        const char *w[] = {"k1", "k2"};
-        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS KV.MSET k1 {} k2 {}"), 2, w);
-    }
-    {
-        const char *w[] = {"x"};
-        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS GET x"), 1, w);
-    }
-    {
-        const char *w[] = {"x", "y", "z"};
-        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS DEL x y z"), 3, w);
-    }
-    {
-        const char *w[] = {"k"};
-        expect_array_strs(skv_cmd(c, "COMMAND GETKEYS SET k v EX 10"), 1, w);
-    }
+    expect_strs(skv_cmd(c, "COMMAND GETKEYS MSET a 1 b 2"), 2, "a", "b");
+    expect_strs(skv_cmd(c, "COMMAND GETKEYS KV.MSET k1 {} k2 {}"), 2, "k1", "k2");
+    expect_strs(skv_cmd(c, "COMMAND GETKEYS GET x"), 1, "x");
+    expect_strs(skv_cmd(c, "COMMAND GETKEYS DEL x y z"), 3, "x", "y", "z");
+    expect_strs(skv_cmd(c, "COMMAND GETKEYS SET k v EX 10"), 1, "k");
     expect_error_eq(skv_cmd(c, "COMMAND GETKEYS GET a b"), "ERR Invalid number of arguments specified for command");
     expect_error_eq(skv_cmd(c, "COMMAND GETKEYS PING x"), "ERR The command has no key arguments");
     expect_error_eq(skv_cmd(c, "COMMAND GETKEYS foo a"), "ERR Invalid command specified");
@@ -474,14 +380,14 @@ Test(server, info, .init = up, .fini = down) {
 
 /* ---- CONFIG ------------------------------------------------------------- */
 
-#define expect_config(...) (L_ = __LINE__, expect_config_l(__VA_ARGS__))
-static void expect_config_l(const char *name, const char *value) {
+#define expect_config(...) expect_config_l(__LINE__, __VA_ARGS__)
+static void expect_config_l(int line, const char *name, const char *value) {
     redisReply *r = skv_cmd(c, "CONFIG GET %s", name);
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: CONFIG GET %s type %d (%s)", L_, name, r->type, r->str ? r->str : "");
-    cr_assert_eq(r->elements, 2, "line %d: CONFIG GET %s: %zu elements", L_, name, r->elements);
-    cr_expect_str_eq(r->element[0]->str, name, "line %d", L_);
-    cr_expect_eq(r->element[1]->type, REDIS_REPLY_STRING, "line %d", L_);
-    if (value) cr_expect_str_eq(r->element[1]->str, value, "line %d: CONFIG GET %s", L_, name);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: CONFIG GET %s type %d (%s)", line, name, r->type, r->str ? r->str : "");
+    cr_assert_eq(r->elements, 2, "line %d: CONFIG GET %s: %zu elements", line, name, r->elements);
+    cr_expect_str_eq(r->element[0]->str, name, "line %d", line);
+    cr_expect_eq(r->element[1]->type, REDIS_REPLY_STRING, "line %d", line);
+    if (value) cr_expect_str_eq(r->element[1]->str, value, "line %d: CONFIG GET %s", line, name);
     freeReplyObject(r);
 }
 

@@ -1,7 +1,13 @@
 /* End-to-end tests of SETTINGS.* (SPEC §4.6): five sections, {} when never
  * set, RFC 7386 merge patches (null deletes), the document at
  * settings:{uid}:{section}, and the bad inputs of SPEC §4. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SKV_FIXTURE();
 
 TestSuite(settings, .init = up, .fini = down);
 
@@ -11,14 +17,7 @@ static const char *const sections[] = {"profile", "security", "notifications", "
 static const char *const bad_ids[] = {"a:b", "a b", "caf\xc3\xa9", "", "_system", "-x\n", ID64 "4"};
 
 /* A bulk reply (asserted), kept: free() it. */
-#define BULK(...) (L_ = __LINE__, bulk_l(CMD(__VA_ARGS__)))
-static char *bulk_l(redisReply *r) {
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "line %d: expected a bulk reply, got type %d (%s)", L_, r->type,
-                 rstr(r));
-    char *s = strdup(r->str);
-    freeReplyObject(r);
-    return s;
-}
+#define BULK(...) take_bulk(CMD(__VA_ARGS__))
 
 /* The text of doc without its top-level "updated_at" member (which must be
  * there, a well-formed stamp): free() it. */
@@ -37,16 +36,15 @@ static char *without_stamp(const char *doc) {
 
 /* SETTINGS.SET reply without its stamp equals want; GET and KV.GET return
  * the same bytes as the reply. */
-#define expect_set(sec, patch, want) (L_ = __LINE__, expect_set_l((sec), (patch), (want)))
-static void expect_set_l(const char *sec, const char *patch, const char *want) {
-    int line = L_;
-    char *doc = bulk_l(CMD("SETTINGS.SET u %s %s", sec, patch));
+#define expect_set(sec, patch, want) expect_set_l(__LINE__, (sec), (patch), (want))
+static void expect_set_l(int line, const char *sec, const char *patch, const char *want) {
+    char *doc = take_bulk_at(__FILE__, line, CMD("SETTINGS.SET u %s %s", sec, patch));
     char *bare = without_stamp(doc);
     cr_expect_str_eq(bare, want, "line %d: SETTINGS.SET u %s %s", line, sec, patch);
-    char *got = bulk_l(CMD("SETTINGS.GET u %s", sec));
+    char *got = take_bulk_at(__FILE__, line, CMD("SETTINGS.GET u %s", sec));
     cr_expect_str_eq(got, doc, "line %d: SETTINGS.GET", line);
     free(got);
-    got = bulk_l(CMD("KV.GET settings:u:%s", sec));
+    got = take_bulk_at(__FILE__, line, CMD("KV.GET settings:u:%s", sec));
     cr_expect_str_eq(got, doc, "line %d: KV.GET settings:u:%s", line, sec);
     free(got);
     free(bare);

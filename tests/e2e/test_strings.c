@@ -11,101 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static skv_server srv;
-static redisContext *c;
-
-/* Assertion helpers like the harness's, but their messages name the line of
- * the test that made them (L_), so a failure points at its command. */
-static int L_;
-#define expect_status(r, s) (L_ = __LINE__, expect_status_l((r), (s)))
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_error_eq(r, t) (L_ = __LINE__, expect_error_eq_l((r), (t)))
-
-static inline const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static inline void expect_status_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "line %d: expected +%s, got type %d (%s)", L_, s, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s, "line %d: got +%s, expected +%s", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_int_l(redisReply *r, long long v) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected :%lld, got type %d (%s)", L_, v, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_INTEGER)
-        cr_expect_eq(r->integer, v, "line %d: expected :%lld, got :%lld", L_, v, r->integer);
-    freeReplyObject(r);
-}
-
-static inline void expect_bulk_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk '%s', got type %d (%s)", L_, s, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_STRING)
-        cr_expect_str_eq(r->str, s, "line %d: got '%s', expected '%s'", L_, r->str, s);
-    freeReplyObject(r);
-}
-
-static inline void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-/* An error reply starting with prefix. */
-static inline void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s...', got type %d (%s)", L_, prefix,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-/* An error reply with exactly this text. */
-static inline void expect_error_eq_l(redisReply *r, const char *text) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected error '%s', got type %d (%s)", L_, text, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect_str_eq(r->str, text, "line %d: got -%s, expected -%s", L_, r->str, text);
-    freeReplyObject(r);
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+SKV_FIXTURE();
 
 #define ERR_INT "ERR value is not an integer or out of range"
 #define ERR_OVERFLOW "ERR increment or decrement would overflow"
 #define ERR_SYNTAX "ERR syntax error"
 #define ERR_EXPIRE "ERR invalid expire time in 'set' command"
 
-static void msleep(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static long long now_ms(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-#define expect_bulk_bin(...) (L_ = __LINE__, expect_bulk_bin_l(__VA_ARGS__))
-static void expect_bulk_bin_l(redisReply *r, const char *p, size_t n) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected bulk of %zu bytes, got type %d (%s)", L_, n,
-                 r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) {
-        cr_expect_eq(r->len, n, "line %d: length %zu, expected %zu", L_, r->len, n);
-        if (r->len == n) cr_expect(memcmp(r->str, p, n) == 0, "line %d: bulk bytes differ", L_);
-    }
-    freeReplyObject(r);
 }
 
 /* ---- GET / SET ---------------------------------------------------------- */

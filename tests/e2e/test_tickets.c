@@ -4,45 +4,27 @@
  * :0), replies refused on closed (-INVALID) and missing (-NOTFOUND)
  * tickets, the reply cap, IDEMP scoped to the owner / the ticket, and every
  * bad input refused with nothing written. */
-#include "coins_helpers.h"
+#include "e2e_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SKV_FIXTURE();
 
 TestSuite(tickets, .init = up, .fini = down);
-
-/* A new id (16 hex digits) from a reply, copied into out. */
-#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
-static void expect_id_l(redisReply *r, char out[17]) {
-    out[0] = 0;
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected an id, got type %d (%s)", L_, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) {
-        cr_expect(is_id(r->str), "line %d: id '%s'", L_, r->str);
-        snprintf(out, 17, "%s", r->str);
-    }
-    freeReplyObject(r);
-}
 
 /* The stored text of a key (KV.GET), malloc()ed; NULL when absent. */
 static char *kv_get(const char *fmt, const char *a, const char *b) {
     char key[200];
     snprintf(key, sizeof key, fmt, a, b);
-    redisReply *r = CMD("KV.GET %s", key);
-    char *s = r->type == REDIS_REPLY_STRING ? strdup(r->str) : NULL;
-    cr_assert(r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL, "KV.GET %s: %s", key, rstr(r));
-    freeReplyObject(r);
-    return s;
-}
-
-static long long kv_count(const char *prefix) {
-    redisReply *r = CMD("KV.COUNT %s", prefix);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    freeReplyObject(r);
-    return v;
+    return take_bulk_or_nil(CMD("KV.GET %s", key));
 }
 
 /* TICKET.GET t must be exactly the stored details with "messages": the
  * stored replies mids[0..n) in that order. Returns the GET text (free it). */
-#define expect_get(t, n, mids) (L_ = __LINE__, expect_get_l((t), (n), (mids)))
-static char *expect_get_l(const char *t, size_t n, char (*mids)[17]) {
-    int line = L_;
+#define expect_get(t, n, mids) expect_get_l(__LINE__, (t), (n), (mids))
+static char *expect_get_l(int line, const char *t, size_t n, char (*mids)[17]) {
     char *details = kv_get("tickets:%s:details%s", t, "");
     cr_assert(details, "line %d: no details for %s", line, t);
     size_t cap = strlen(details) + 64;
@@ -68,18 +50,6 @@ static char *expect_get_l(const char *t, size_t n, char (*mids)[17]) {
     return got;
 }
 
-/* An array of ticket details whose ids are exactly want[0..n). */
-#define expect_list(r, n, want) (L_ = __LINE__, expect_list_l((r), (n), (want)))
-static void expect_list_l(redisReply *r, size_t n, char (*want)[17]) {
-    int line = L_;
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "line %d: expected an array, got type %d (%s)", line, r->type, rstr(r));
-    cr_expect_eq(r->elements, n, "line %d: %zu tickets, expected %zu", line, r->elements, n);
-    for (size_t i = 0; i < r->elements && i < n; i++)
-        cr_expect_str_eq(jstr(r->element[i]->str, "id"), want[i], "line %d: ticket %zu: %s", line, i,
-                         r->element[i]->str);
-    freeReplyObject(r);
-}
-
 Test(tickets, open_stores_the_details) {
     char t[17];
     expect_id(CMD("TICKET.OPEN u1 %s", "{\"subject\":\"Payout missing\",\"body\":\"Since Monday\",\"prio\":2,"
@@ -101,15 +71,15 @@ Test(tickets, open_stores_the_details) {
     cr_expect(strncmp(d, "{\"id\":", 6) == 0, "%s", d);
     free(d);
     /* one user-visible key; GET has an empty messages array */
-    cr_expect_eq(kv_count("tickets:"), 1);
+    cr_expect_eq(kv_count(c, "tickets:"), 1);
     free(expect_get(t, 0, NULL));
     char want[1][17];
     memcpy(want[0], t, 17);
-    expect_list(CMD("TICKET.LIST u1"), 1, want);
+    expect_id_list(CMD("TICKET.LIST u1"), 1, want);
     /* a document without a subject is fine; an empty one too */
     expect_id(CMD("TICKET.OPEN u1 {}"), t);
     expect_id(CMD("TICKET.OPEN u1 %s", "{\"body\":\"no subject\"}"), t);
-    cr_expect_eq(kv_count("tickets:"), 3);
+    cr_expect_eq(kv_count(c, "tickets:"), 3);
 }
 
 Test(tickets, get_of_missing_ticket_is_nil) {
@@ -156,14 +126,14 @@ Test(tickets, replies_come_back_in_order) {
     free(last_created);
     /* the other ticket has none */
     free(expect_get(other, 0, NULL));
-    cr_expect_eq(kv_count("tickets:"), 5);
+    cr_expect_eq(kv_count(c, "tickets:"), 5);
 }
 
 Test(tickets, reply_to_missing_or_closed_ticket) {
     char t[17], m[1][17];
     expect_error_eq(CMD("TICKET.REPLY 0123456789abcdef u1 hello"), "NOTFOUND ticket '0123456789abcdef'");
     expect_error_eq(CMD("TICKET.REPLY nope u1 hello"), "NOTFOUND ticket 'nope'");
-    cr_expect_eq(kv_count("tickets:"), 0);
+    cr_expect_eq(kv_count(c, "tickets:"), 0);
     expect_id(CMD("TICKET.OPEN u1 {}"), t);
     expect_id(CMD("TICKET.REPLY %s u1 before", t), m[0]);
     expect_int(CMD("TICKET.CLOSE %s", t), 1);
@@ -175,7 +145,7 @@ Test(tickets, reply_to_missing_or_closed_ticket) {
     char *g = expect_get(t, 1, m);
     cr_expect(!strstr(g, "after"), "%s", g);
     free(g);
-    cr_expect_eq(kv_count("tickets:"), 2);
+    cr_expect_eq(kv_count(c, "tickets:"), 2);
 }
 
 Test(tickets, close_twice) {
@@ -207,7 +177,7 @@ Test(tickets, close_twice) {
     expect_error(CMD("TICKET.CLOSE a:b"), "INVALID id 'a:b'");
     expect_error(CMD("TICKET.CLOSE"), "ERR wrong number of arguments");
     expect_error(CMD("TICKET.CLOSE %s x", t), "ERR wrong number of arguments");
-    cr_expect_eq(kv_count("tickets:"), 1);
+    cr_expect_eq(kv_count(c, "tickets:"), 1);
 }
 
 static const char *const bad_ids[] = {"a:b", "a b", "\xc3\xa9t\xc3\xa9", "", "_system", "a\nb", "a*", NULL};
@@ -217,7 +187,7 @@ Test(tickets, bad_arguments_write_nothing) {
     memset(id65, 'a', 65);
     id65[65] = 0;
     expect_id(CMD("TICKET.OPEN u1 {}"), t);
-    long long keys = kv_count("tickets:");
+    long long keys = kv_count(c, "tickets:");
     for (int i = 0; bad_ids[i]; i++) {
         char want[100];
         /* the message names the id (control bytes shown escaped): check the prefix */
@@ -273,7 +243,7 @@ Test(tickets, bad_arguments_write_nothing) {
     expect_error(CMD("TICKET.OPEN u1"), "ERR wrong number of arguments");
     expect_error(CMD("TICKET.REPLY %s u1", t), "ERR wrong number of arguments");
     expect_error(CMD("TICKET.LIST"), "ERR wrong number of arguments");
-    cr_expect_eq(kv_count("tickets:"), keys);
+    cr_expect_eq(kv_count(c, "tickets:"), keys);
     expect_len(CMD("TICKET.LIST u1"), 1);
 }
 
@@ -285,15 +255,15 @@ Test(tickets, list_pages_newest_first) {
     }
     char all[5][17], p[2][17];
     for (int i = 0; i < 5; i++) memcpy(all[i], t[4 - i], 17);
-    expect_list(CMD("TICKET.LIST u1"), 5, all);
-    expect_list(CMD("TICKET.LIST u1 LIMIT 1000"), 5, all);
-    expect_list(CMD("TICKET.LIST u1 LIMIT 2"), 2, all);
-    expect_list(CMD("TICKET.LIST u1 AFTER %s LIMIT 2", all[1]), 2, all + 2);
-    expect_list(CMD("TICKET.LIST u1 limit 2 after %s", all[3]), 1, all + 4);
-    expect_list(CMD("TICKET.LIST u1 AFTER %s", all[4]), 0, all);
+    expect_id_list(CMD("TICKET.LIST u1"), 5, all);
+    expect_id_list(CMD("TICKET.LIST u1 LIMIT 1000"), 5, all);
+    expect_id_list(CMD("TICKET.LIST u1 LIMIT 2"), 2, all);
+    expect_id_list(CMD("TICKET.LIST u1 AFTER %s LIMIT 2", all[1]), 2, all + 2);
+    expect_id_list(CMD("TICKET.LIST u1 limit 2 after %s", all[3]), 1, all + 4);
+    expect_id_list(CMD("TICKET.LIST u1 AFTER %s", all[4]), 0, all);
     /* AFTER need not exist: before or after every ticket */
-    expect_list(CMD("TICKET.LIST u1 AFTER ffffffffffffffff"), 5, all);
-    expect_list(CMD("TICKET.LIST u1 AFTER 0"), 0, all);
+    expect_id_list(CMD("TICKET.LIST u1 AFTER ffffffffffffffff"), 5, all);
+    expect_id_list(CMD("TICKET.LIST u1 AFTER 0"), 0, all);
     /* the documents are the details, with the client's fields */
     redisReply *r = ARRAY("TICKET.LIST u1 LIMIT 1");
     cr_assert_eq(r->elements, 1);
@@ -305,12 +275,12 @@ Test(tickets, list_pages_newest_first) {
     /* other owners */
     memcpy(p[0], o[1], 17);
     memcpy(p[1], o[0], 17);
-    expect_list(CMD("TICKET.LIST u2"), 2, p);
-    expect_list(CMD("TICKET.LIST nobody"), 0, p);
+    expect_id_list(CMD("TICKET.LIST u2"), 2, p);
+    expect_id_list(CMD("TICKET.LIST nobody"), 0, p);
     /* a reply does not reorder the list (ordered by ticket id) */
     char m[17];
     expect_id(CMD("TICKET.REPLY %s u1 bump", t[0]), m);
-    expect_list(CMD("TICKET.LIST u1"), 5, all);
+    expect_id_list(CMD("TICKET.LIST u1"), 5, all);
     /* bad paging */
     static const char *const limits[] = {"0", "-1", "1001", "abc", "", "1.5", NULL};
     for (int i = 0; limits[i]; i++) expect_error(CMD("TICKET.LIST u1 LIMIT %s", limits[i]), "INVALID LIMIT");
@@ -335,7 +305,7 @@ Test(tickets, idemp_open_scoped_to_the_owner) {
     expect_error(CMD("TICKET.OPEN u1 %s IDEMP k2", "{\"subject\":1}"), "INVALID");
     expect_id(CMD("TICKET.OPEN u1 %s IDEMP k2", "{\"subject\":\"t\"}"), x);
     expect_len(CMD("TICKET.LIST u1"), 2);
-    cr_expect_eq(kv_count("tickets:"), 3);
+    cr_expect_eq(kv_count(c, "tickets:"), 3);
 }
 
 Test(tickets, idemp_reply_scoped_to_the_ticket) {
@@ -358,7 +328,7 @@ Test(tickets, idemp_reply_scoped_to_the_ticket) {
     expect_error(CMD("TICKET.REPLY %s staff late IDEMP r2", t2), "INVALID ticket");
     expect_bulk(CMD("TICKET.REPLY %s staff hello IDEMP r1", t2), x);
     expect_error(CMD("TICKET.REPLY 0123456789abcdef staff hi IDEMP r3"), "NOTFOUND");
-    cr_expect_eq(kv_count("tickets:"), 4);
+    cr_expect_eq(kv_count(c, "tickets:"), 4);
 }
 
 Test(tickets, reply_cap) {
@@ -377,7 +347,7 @@ Test(tickets, reply_cap) {
     expect_error_eq(CMD("TICKET.REPLY %s staff r1000", t), msg);
     char prefix[64];
     snprintf(prefix, sizeof prefix, "tickets:%s:messages:", t);
-    cr_expect_eq(kv_count(prefix), 1000);
+    cr_expect_eq(kv_count(c, prefix), 1000);
     /* GET returns all 1000, oldest first */
     redisReply *r = CMD("TICKET.GET %s", t);
     cr_assert_eq(r->type, REDIS_REPLY_STRING);

@@ -15,18 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static skv_server srv;
-static redisContext *c;
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
+SKV_FIXTURE();
 
 TestSuite(userdel, .init = up, .fini = down);
 
@@ -38,76 +27,7 @@ static void reconnect_after_kill9(void) {
     c = skv_connect(&srv);
 }
 
-/* ---- assertions that name the line of the test that made them ------------------- */
-
-static int L_;
-#define CMD(...) skv_cmd(c, __VA_ARGS__)
-#define expect_int(r, v) (L_ = __LINE__, expect_int_l((r), (v)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_ok(r) (L_ = __LINE__, expect_ok_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
-#define expect_empty(r) (L_ = __LINE__, expect_empty_l((r)))
-#define expect_id(r, out) (L_ = __LINE__, expect_id_l((r), (out)))
-#define ival(r) (L_ = __LINE__, ival_l((r)))
-#define sval(r) (L_ = __LINE__, sval_l((r)))
-
-static const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static void expect_int_l(redisReply *r, long long v) {
-    cr_expect(r->type == REDIS_REPLY_INTEGER && r->integer == v, "line %d: expected :%lld, got type %d %lld (%s)", L_,
-              v, r->type, r->integer, rstr(r));
-    freeReplyObject(r);
-}
-
-static void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-static void expect_ok_l(redisReply *r) {
-    cr_expect(r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK"), "line %d: expected +OK, got type %d (%s)", L_,
-              r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-static void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected '%s...', got type %d (%s)", L_, prefix, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-static void expect_empty_l(redisReply *r) {
-    cr_expect(r->type == REDIS_REPLY_ARRAY && r->elements == 0, "line %d: expected [], got type %d, %zu elements", L_,
-              r->type, r->type == REDIS_REPLY_ARRAY ? r->elements : 0);
-    freeReplyObject(r);
-}
-
-static void expect_id_l(redisReply *r, char out[17]) {
-    out[0] = 0;
-    cr_expect(r->type == REDIS_REPLY_STRING && r->len == 16, "line %d: expected an id, got type %d (%s)", L_, r->type,
-              rstr(r));
-    if (r->type == REDIS_REPLY_STRING) snprintf(out, 17, "%s", r->str);
-    freeReplyObject(r);
-}
-
-static long long ival_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_INTEGER, "line %d: expected an integer, got type %d (%s)", L_, r->type, rstr(r));
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    freeReplyObject(r);
-    return v;
-}
-
-/* A bulk reply as a malloc()ed string; NULL for nil. */
-static char *sval_l(redisReply *r) {
-    cr_expect(r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL, "line %d: expected a bulk, got type %d (%s)",
-              L_, r->type, rstr(r));
-    char *s = r->type == REDIS_REPLY_STRING ? strdup(r->str) : NULL;
-    freeReplyObject(r);
-    return s;
-}
+#define expect_empty(r) expect_len((r), 0)
 
 /* ---- the platform's users ------------------------------------------------------------ */
 
@@ -135,9 +55,9 @@ static const char *const namespaces[] = {"TRACK", "VIDEO", "CONCERT", "NEWS", "B
 #define N_NS (sizeof namespaces / sizeof namespaces[0])
 
 /* A reply that must be a JSON document (USER.UPDATE, SETTINGS.SET). */
-#define expect_json(r) (L_ = __LINE__, expect_json_l((r)))
-static void expect_json_l(redisReply *r) {
-    cr_expect(r->type == REDIS_REPLY_STRING && r->str[0] == '{', "line %d: expected JSON, got type %d (%s)", L_,
+#define expect_json(r) expect_json_l(__LINE__, (r))
+static void expect_json_l(int line, redisReply *r) {
+    cr_expect(r->type == REDIS_REPLY_STRING && r->str[0] == '{', "line %d: expected JSON, got type %d (%s)", line,
               r->type, rstr(r));
     freeReplyObject(r);
 }
@@ -189,7 +109,7 @@ static long long count_own(const char *uid, const user_ids *ids, int want_each) 
     snprintf(p[n++], sizeof p[0], "tickets:%s:", ids->ticket);
     long long sum = 0;
     for (size_t i = 0; i < n; i++) {
-        long long k = ival(CMD("KV.COUNT %s", p[i]));
+        long long k = take_int(CMD("KV.COUNT %s", p[i]));
         if (want_each) cr_expect_gt(k, 0, "no keys under %s", p[i]);
         else cr_expect_eq(k, 0, "%lld keys left under %s", k, p[i]);
         sum += k;
@@ -346,14 +266,14 @@ static void check_a_gone(const user_ids *a, const user_ids *b, long long sys_bal
     expect_empty(CMD("PAYMENT.LIST %s", A));
     expect_empty(CMD("EMAIL.SUBSCRIPTIONS %s", A));
     expect_empty(CMD("EMAIL.HISTORY %s", A));
-    char *s = sval(CMD("SETTINGS.GET %s privacy", A));
+    char *s = take_bulk_or_nil(CMD("SETTINGS.GET %s privacy", A));
     cr_expect(s && !strcmp(s, "{}"), "settings: %s", s ? s : "(nil)");
     free(s);
     expect_nil(CMD("TICKET.GET %s", a->ticket));
     expect_empty(CMD("TICKET.LIST %s", A));
     expect_empty(CMD("ANALYTICS.RANGE tracks %s 2026-03-01 2026-03-31", a->track));
     expect_empty(CMD("ANALYTICS.RANGE concerts %s 2026-03-01 2026-03-31", a->concert));
-    s = sval(CMD("DASHBOARD.GET %s", A));
+    s = take_bulk_or_nil(CMD("DASHBOARD.GET %s", A));
     cr_expect(s && strstr(s, "\"tracks\":0") && strstr(s, "\"unread_messages\":0") && !strpbrk(s, "123456789"),
               "dashboard: %s", s ? s : "(nil)");
     free(s);
@@ -384,7 +304,7 @@ static void check_b_kept(const user_ids *b, const char *snap, const char *m_ba1,
     cr_expect_str_eq(now, snap, "B changed");
     free(now);
     expect_int(CMD("MSG.UNREAD %s", B), 1); /* D's message; A's two are gone */
-    char *s = sval(CMD("DASHBOARD.GET %s", B));
+    char *s = take_bulk_or_nil(CMD("DASHBOARD.GET %s", B));
     cr_expect(s && strstr(s, "\"tracks\":1,\"videos\":1,\"concerts\":1,\"news\":1,\"coins\":955,") &&
                   strstr(s, "\"donations\":{\"count\":1,\"total\":40}") && strstr(s, "\"unread_notifications\":2") &&
                   strstr(s, "\"unread_messages\":1"),
@@ -396,7 +316,7 @@ static void check_b_kept(const user_ids *b, const char *snap, const char *m_ba1,
         cr_expect(strstr(r->element[0]->str, m_ba2) && strstr(r->element[1]->str, m_ba1), "history: %s / %s",
                   r->element[0]->str, r->element[1]->str);
     freeReplyObject(r);
-    s = sval(CMD("KV.GET %s", "conversations:" CONV_AB ":details"));
+    s = take_bulk_or_nil(CMD("KV.GET %s", "conversations:" CONV_AB ":details"));
     char want[64];
     snprintf(want, sizeof want, "\"last_message\":{\"id\":\"%s\"", m_ba2);
     cr_expect(s && strstr(s, "\"participants\":[\"" A "\",\"" B "\"]") && strstr(s, want), "details: %s",
@@ -415,7 +335,7 @@ static void check_b_kept(const user_ids *b, const char *snap, const char *m_ba1,
                   strstr(r->element[0]->str, "\"amount\":40"),
               "donations of B: type %d", r->type);
     freeReplyObject(r);
-    s = sval(CMD("TICKET.GET %s", b->ticket));
+    s = take_bulk_or_nil(CMD("TICKET.GET %s", b->ticket));
     cr_expect(s && strstr(s, m_a_on_b_ticket) && strstr(s, "\"author\":\"" A "\""), "B's ticket: %s", s ? s : "(nil)");
     free(s);
 }
@@ -444,7 +364,7 @@ Test(userdel, removes_every_trace_and_keeps_the_other_side, .timeout = 120) {
     expect_int(CMD("COINS.BALANCE %s", A), 925); /* 940 - 40 + 25 */
     expect_int(CMD("COINS.BALANCE %s", B), 955);
     expect_int(CMD("MSG.UNREAD %s", B), 3);
-    long long sys0 = ival(CMD("COINS.BALANCE _system"));
+    long long sys0 = take_int(CMD("COINS.BALANCE _system"));
     /* A's keys: its own ranges, the two messages it sent B, and the A-C
      * conversation (A's message and the details) */
     long long want = count_own(A, &a, 1);
@@ -452,7 +372,7 @@ Test(userdel, removes_every_trace_and_keeps_the_other_side, .timeout = 120) {
     expect_int(CMD("KV.COUNT %s", "messages:" CONV_AC ":"), 1);
     expect_int(CMD("KV.COUNT %s", "conversations:" CONV_AC ":"), 1);
     want += 2 + 2;
-    long long size0 = ival(CMD("DBSIZE"));
+    long long size0 = take_int(CMD("DBSIZE"));
     char *snap_b = snapshot(B, &b);
 
     expect_int(CMD("USER.DELETE %s", A), want);
@@ -501,7 +421,7 @@ Test(userdel, refuses_bad_ids_and_writes_nothing) {
     char id[17];
     expect_id(CMD("TRACK.CREATE %s %s", "u1", "{}"), id);
     expect_int(CMD("COINS.ADD u1 5 r"), 5);
-    long long size0 = ival(CMD("DBSIZE"));
+    long long size0 = take_int(CMD("DBSIZE"));
     char long_id[66];
     memset(long_id, 'a', 65);
     long_id[65] = 0;
@@ -542,7 +462,7 @@ Test(userdel, a_uid_is_exact_not_a_prefix) {
         expect_id(CMD("TRACK.CREATE %s %s IDEMP k", near[i], "{}"), id); /* replayed, not -CONFLICT */
         expect_int(CMD("TRACK.COUNT %s", near[i]), 1);
     }
-    char *s = sval(CMD("USER.BYEMAIL %s", "ann.b@example.com"));
+    char *s = take_bulk_or_nil(CMD("USER.BYEMAIL %s", "ann.b@example.com"));
     cr_expect(s && !strcmp(s, "ann.b"), "%s", s ? s : "(nil)");
     free(s);
 }
@@ -568,7 +488,7 @@ Test(userdel, owners_without_a_user_and_foreign_index_entries) {
     expect_ok(CMD("SET %s %s", "users:zed:base", "not json"));
     expect_int(CMD("USER.DELETE mallory"), 1);
     expect_int(CMD("USER.DELETE zed"), 1);
-    char *s = sval(CMD("USER.BYEMAIL %s", "EVE@x.io"));
+    char *s = take_bulk_or_nil(CMD("USER.BYEMAIL %s", "EVE@x.io"));
     cr_expect(s && !strcmp(s, "eve"), "%s", s ? s : "(nil)");
     free(s);
 }
@@ -584,14 +504,14 @@ Test(userdel, a_refused_step_deletes_nothing) {
     expect_id(CMD("TRACK.CREATE %s %s", "y1", "{}"), id);
     expect_id(CMD("NOTIFY.CREATE %s %s", "y1", "{}"), id);
     expect_int(CMD("COINS.ADD %s 1 r", "y1"), 1);
-    long long size0 = ival(CMD("DBSIZE"));
+    long long size0 = take_int(CMD("DBSIZE"));
     expect_error(CMD("USER.DELETE %s", "y1"), "INVALID");
     expect_int(CMD("DBSIZE"), size0);
     expect_int(CMD("TRACK.COUNT y1"), 1);
     expect_int(CMD("NOTIFY.UNREAD y1"), 1);
     expect_int(CMD("COINS.BALANCE y1"), 1);
     expect_int(CMD("COINS.BALANCE _system"), INT64_MAX);
-    char *s = sval(CMD("USER.BYEMAIL %s", "y1@example.com"));
+    char *s = take_bulk_or_nil(CMD("USER.BYEMAIL %s", "y1@example.com"));
     cr_expect(s && !strcmp(s, "y1"), "%s", s ? s : "(nil)");
     free(s);
     expect_ok(CMD("COINS.VERIFY _system"));
@@ -675,21 +595,21 @@ enum { M_USERS, M_TRACKS, M_NOTES, M_COINS, M_EMAIL, M_ANALYTICS, M_TRACK_COUNT,
        M_SYSTEM, M_N };
 
 static void measure(const char *uid, const char *track0, long long m[M_N]) {
-    m[M_USERS] = ival(CMD("KV.COUNT users:%s:", uid));
-    m[M_TRACKS] = ival(CMD("KV.COUNT tracks:%s:", uid));
-    m[M_NOTES] = ival(CMD("KV.COUNT notifications:%s:", uid));
-    m[M_COINS] = ival(CMD("KV.COUNT coins:%s:", uid));
-    m[M_EMAIL] = ival(CMD("KV.COUNT email:%s:", uid));
-    m[M_ANALYTICS] = ival(CMD("KV.COUNT analytics:tracks:%s:", track0));
-    m[M_TRACK_COUNT] = ival(CMD("TRACK.COUNT %s", uid));
-    m[M_UNREAD] = ival(CMD("NOTIFY.UNREAD %s", uid));
-    m[M_BALANCE] = ival(CMD("COINS.BALANCE %s", uid));
+    m[M_USERS] = take_int(CMD("KV.COUNT users:%s:", uid));
+    m[M_TRACKS] = take_int(CMD("KV.COUNT tracks:%s:", uid));
+    m[M_NOTES] = take_int(CMD("KV.COUNT notifications:%s:", uid));
+    m[M_COINS] = take_int(CMD("KV.COUNT coins:%s:", uid));
+    m[M_EMAIL] = take_int(CMD("KV.COUNT email:%s:", uid));
+    m[M_ANALYTICS] = take_int(CMD("KV.COUNT analytics:tracks:%s:", track0));
+    m[M_TRACK_COUNT] = take_int(CMD("TRACK.COUNT %s", uid));
+    m[M_UNREAD] = take_int(CMD("NOTIFY.UNREAD %s", uid));
+    m[M_BALANCE] = take_int(CMD("COINS.BALANCE %s", uid));
     char email[96];
     snprintf(email, sizeof email, "%s@example.com", uid);
     redisReply *r = CMD("USER.BYEMAIL %s", email);
     m[M_BYEMAIL] = r->type == REDIS_REPLY_STRING && !strcmp(r->str, uid);
     freeReplyObject(r);
-    m[M_SYSTEM] = ival(CMD("COINS.BALANCE _system"));
+    m[M_SYSTEM] = take_int(CMD("COINS.BALANCE _system"));
 }
 
 Test(userdel, a_kill_at_any_moment_leaves_all_or_nothing, .timeout = 280) {

@@ -2,90 +2,29 @@
  * (SPEC §4.2) against a real stagekv-server. Replies are JSON texts; the
  * server's encoder is compact, so members are checked as "key":value
  * substrings. */
-#include "harness.h"
+#include "e2e_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static skv_server srv;
-static redisContext *c;
+SKV_FIXTURE();
 
-/* Assertions that name the line of the test that made them. */
-static int L_;
-#define expect_status(r, s) (L_ = __LINE__, expect_status_l((r), (s)))
-#define expect_bulk(r, s) (L_ = __LINE__, expect_bulk_l((r), (s)))
-#define expect_nil(r) (L_ = __LINE__, expect_nil_l((r)))
-#define expect_error(r, p) (L_ = __LINE__, expect_error_l((r), (p)))
 /* A bulk JSON reply holding every string of has[] and none of hasnt[]
  * (NULL-terminated lists, either may be NULL); returns the text (free()). */
-#define expect_json(r, has, hasnt) (L_ = __LINE__, expect_json_l((r), (has), (hasnt)))
+#define expect_json(r, has, hasnt) expect_json_l(__LINE__, (r), (has), (hasnt))
 
-static const char *rstr(const redisReply *r) { return r->str ? r->str : ""; }
-
-static void expect_status_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "line %d: expected +%s, got type %d (%s)", L_, s, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STATUS) cr_expect_str_eq(r->str, s, "line %d", L_);
-    freeReplyObject(r);
-}
-
-static void expect_bulk_l(redisReply *r, const char *s) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected '%s', got type %d (%s)", L_, s, r->type, rstr(r));
-    if (r->type == REDIS_REPLY_STRING) cr_expect_str_eq(r->str, s, "line %d", L_);
-    freeReplyObject(r);
-}
-
-static void expect_nil_l(redisReply *r) {
-    cr_expect_eq(r->type, REDIS_REPLY_NIL, "line %d: expected nil, got type %d (%s)", L_, r->type, rstr(r));
-    freeReplyObject(r);
-}
-
-static void expect_error_l(redisReply *r, const char *prefix) {
-    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "line %d: expected '%s...', got type %d (%s)", L_, prefix, r->type,
-                 rstr(r));
-    if (r->type == REDIS_REPLY_ERROR)
-        cr_expect(strncmp(r->str, prefix, strlen(prefix)) == 0, "line %d: error '%s' does not start with '%s'", L_,
-                  r->str, prefix);
-    freeReplyObject(r);
-}
-
-static char *expect_json_l(redisReply *r, const char *const *has, const char *const *hasnt) {
-    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected JSON, got type %d (%s)", L_, r->type, rstr(r));
+static char *expect_json_l(int line, redisReply *r, const char *const *has, const char *const *hasnt) {
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "line %d: expected JSON, got type %d (%s)", line, r->type, rstr(r));
     char *text = strdup(r->type == REDIS_REPLY_STRING ? r->str : "");
     freeReplyObject(r);
     for (const char *const *p = has; p && *p; p++)
-        cr_expect(strstr(text, *p) != NULL, "line %d: '%s' lacks '%s'", L_, text, *p);
+        cr_expect(strstr(text, *p) != NULL, "line %d: '%s' lacks '%s'", line, text, *p);
     for (const char *const *p = hasnt; p && *p; p++)
-        cr_expect(strstr(text, *p) == NULL, "line %d: '%s' has '%s'", L_, text, *p);
+        cr_expect(strstr(text, *p) == NULL, "line %d: '%s' has '%s'", line, text, *p);
     return text;
 }
 #define S(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-/* The value of a string member "name":"..." of a JSON text (static buffer). */
-static const char *member(const char *json, const char *name) {
-    static char out[256];
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":\"", name);
-    const char *p = strstr(json, pat);
-    out[0] = 0;
-    if (!p) return out;
-    p += strlen(pat);
-    size_t n = 0;
-    while (p[n] && p[n] != '"' && n + 1 < sizeof out) n++;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return out;
-}
-
-static void up(void) {
-    skv_start(&srv, NULL);
-    c = skv_connect(&srv);
-}
-static void down(void) {
-    if (c) redisFree(c);
-    c = NULL;
-    skv_cleanup(&srv);
-}
 
 static redisReply *create(const char *uid, const char *json) { return skv_cmd(c, "USER.CREATE %s %s", uid, json); }
 static redisReply *byemail(const char *email) { return skv_cmd(c, "USER.BYEMAIL %s", email); }
@@ -107,8 +46,8 @@ Test(users, create_get_and_the_documents) {
                           S("{\"id\":\"u1\",\"base\":{", "\"email\":\"Foo@X.com\"", "\"name\":\"Ann\"",
                             "\"role\":\"artist\"", "\"extra\":[1,2]", "\"profile\":{}", "\"subscription\":{}"),
                           S("forged", "user_id", "1999"));
-    cr_expect_eq(strlen(member(u, "created_at")), 24, "created_at in %s", u);
-    cr_expect_str_eq(member(u, "created_at"), member(u, "updated_at"));
+    cr_expect_eq(strlen(jfind(u, "created_at")), 24, "created_at in %s", u);
+    cr_expect_str_eq(jfind(u, "created_at"), jfind(u, "updated_at"));
     free(u);
     /* the base is a document under the seed's key; profile and subscription
      * are written by their first update only */
@@ -228,7 +167,7 @@ Test(users, update_sections_merge) {
     expect_status(create("u1", ANN), "OK");
     char *base0 = expect_json(skv_cmd(c, "KV.GET users:u1:base"), NULL, NULL);
     char created[64];
-    snprintf(created, sizeof created, "%s", member(base0, "created_at"));
+    snprintf(created, sizeof created, "%s", jfind(base0, "created_at"));
 
     free(expect_json(update("u1", "profile", "{\"bio\":\"hi\",\"links\":{\"a\":1,\"b\":2},\"id\":\"forged\"}"),
                      S("\"bio\":\"hi\"", "\"links\":{\"a\":1,\"b\":2}", "\"updated_at\":\""), S("forged", "\"id\"")));
@@ -245,7 +184,7 @@ Test(users, update_sections_merge) {
     char *b = expect_json(update("u1", "base", "{\"name\":\"Bob\",\"id\":\"forged\",\"created_at\":\"1999\"}"),
                           S("\"id\":\"u1\"", "\"name\":\"Bob\"", "\"email\":\"foo@x.com\"", "\"role\":\"artist\""),
                           S("forged", "1999"));
-    cr_expect_str_eq(member(b, "created_at"), created);
+    cr_expect_str_eq(jfind(b, "created_at"), created);
     free(b);
     free(base0);
     free(expect_json(update("u1", "base", "{\"name\":null,\"role\":\"admin\",\"city\":\"Oslo\"}"),
