@@ -27,7 +27,7 @@
  * STAGEKV_SEED=n replays a run's choices (the interleaving is up to the
  * scheduler); STAGEKV_AUDIT_SECONDS sets the traffic time (default 20).
  * A second test proves the auditor fails on a tampered ledger. */
-#include "harness.h"
+#include "e2e_json.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -287,118 +287,12 @@ static void *client_main(void *arg) {
     return NULL;
 }
 
-/* ---- a small JSON object reader (the rows are flat objects) ------------------------ */
+/* ---- reading the rows (e2e_json.h) --------------------------------------------------- */
 
-typedef struct jmember {
-    char name[32];
-    int type; /* 's' string, 'i' integer, 'n' null, 'o' other */
-    char str[160];
-    long long num;
-} jmember;
-
-static const char *jws(const char *p) {
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-    return p;
-}
-
-/* p at '"'; copies the (unescaped, \u as '?') text, truncated to cap. */
-static const char *jstring(const char *p, char *out, size_t cap) {
-    size_t n = 0;
-    if (*p++ != '"') return NULL;
-    while (*p && *p != '"') {
-        char ch = *p++;
-        if (ch == '\\') {
-            ch = *p++;
-            if (ch == 'u') {
-                for (int k = 0; k < 4; k++)
-                    if (!*p++) return NULL;
-                ch = '?';
-            } else if (ch == 'n') ch = '\n';
-            else if (ch == 't') ch = '\t';
-            else if (ch == 'r') ch = '\r';
-            else if (ch == 'b') ch = '\b';
-            else if (ch == 'f') ch = '\f';
-            else if (!ch) return NULL;
-        }
-        if (n + 1 < cap) out[n++] = ch;
-    }
-    if (cap) out[n] = 0;
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *jskip(const char *p) {
-    p = jws(p);
-    if (*p == '"') {
-        char dummy[1];
-        return jstring(p, dummy, 1);
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (*p) {
-            if (*p == '"') {
-                char dummy[1];
-                p = jstring(p, dummy, 1);
-                if (!p) return NULL;
-                continue;
-            }
-            if (*p == '{' || *p == '[') depth++;
-            else if (*p == '}' || *p == ']') {
-                if (--depth == 0) return p + 1;
-            }
-            p++;
-        }
-        return NULL;
-    }
-    while (*p && *p != ',' && *p != '}' && *p != ']') p++;
-    return p;
-}
-
-/* Reads the members of one JSON object; returns their number or -1. */
-static int jobject(const char *s, jmember *m, int max) {
-    const char *p = jws(s);
-    int n = 0;
-    if (*p++ != '{') return -1;
-    p = jws(p);
-    if (*p == '}') return 0;
-    for (;;) {
-        p = jws(p);
-        jmember tmp, *j = n < max ? &m[n] : &tmp;
-        memset(j, 0, sizeof *j);
-        p = jstring(p, j->name, sizeof j->name);
-        if (!p) return -1;
-        p = jws(p);
-        if (*p++ != ':') return -1;
-        p = jws(p);
-        if (*p == '"') {
-            j->type = 's';
-            p = jstring(p, j->str, sizeof j->str);
-        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-            char *end;
-            j->num = strtoll(p, &end, 10);
-            j->type = (*end == '.' || *end == 'e' || *end == 'E') ? 'o' : 'i';
-            p = jskip(p);
-        } else if (strncmp(p, "null", 4) == 0) {
-            j->type = 'n';
-            p += 4;
-        } else {
-            j->type = 'o';
-            p = jskip(p);
-        }
-        if (!p) return -1;
-        if (n < max) n++;
-        p = jws(p);
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        return *p == '}' ? n : -1;
-    }
-}
-
-static const jmember *jget(const jmember *m, int n, const char *name, int type) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(m[i].name, name) == 0) return m[i].type == type ? &m[i] : NULL;
-    return NULL;
+/* Member name of the object json when it has that type ('s', 'i', 'n'), read
+ * into v; NULL otherwise, also when json is not a well-formed object. */
+static const jval *member(const char *json, const char *name, char type, jval *v) {
+    return json_member(json, name, v) == 1 && v->type == type ? v : NULL;
 }
 
 /* ---- the auditor ---------------------------------------------------------------------- */
@@ -490,17 +384,16 @@ static int page_list(redisContext *c, audit_state *a, const run *rn, const char 
                 problem(a, "%s u%d: element of type %d", cmd, user, e->type);
                 continue;
             }
-            jmember m[12];
-            int nm = jobject(e->str, m, 12);
-            const jmember *id = nm < 0 ? NULL : jget(m, nm, "id", 's');
+            jval idv;
+            const jval *id = member(e->str, "id", 's', &idv);
             if (!id) {
                 problem(a, "%s u%d: document without an id: %.200s", cmd, user, e->str);
                 continue;
             }
             /* newest first: ids strictly decrease, also across pages */
-            if (prev[0] && strcmp(id->str, prev) >= 0)
-                problem(a, "%s u%d: id %s after %s (not newest first, or repeated)", cmd, user, id->str, prev);
-            snprintf(prev, sizeof prev, "%.63s", id->str);
+            if (prev[0] && strcmp(id->s, prev) >= 0)
+                problem(a, "%s u%d: id %s after %s (not newest first, or repeated)", cmd, user, id->s, prev);
+            snprintf(prev, sizeof prev, "%.63s", id->s);
             fn(a, rn, user, e->str, ctx);
         }
         freeReplyObject(r);
@@ -525,12 +418,11 @@ typedef struct hist_ctx {
 
 static void on_row(audit_state *a, const run *rn, int u, const char *json, void *vctx) {
     hist_ctx *h = vctx;
-    jmember m[12];
-    int nm = jobject(json, m, 12);
-    const jmember *id = jget(m, nm, "id", 's'), *amount = jget(m, nm, "amount", 'i'),
-                  *ba = jget(m, nm, "balance_after", 'i'), *reason = jget(m, nm, "reason", 's'),
-                  *cp = jget(m, nm, "counterparty", 's'), *cpnull = jget(m, nm, "counterparty", 'n');
-    if (!amount || !ba || !reason || (!cp && !cpnull) || !jget(m, nm, "created_at", 's')) {
+    jval v[7];
+    const jval *id = member(json, "id", 's', &v[0]), *amount = member(json, "amount", 'i', &v[1]),
+               *ba = member(json, "balance_after", 'i', &v[2]), *reason = member(json, "reason", 's', &v[3]),
+               *cp = member(json, "counterparty", 's', &v[4]), *cpnull = member(json, "counterparty", 'n', &v[5]);
+    if (!amount || !ba || !reason || (!cp && !cpnull) || !member(json, "created_at", 's', &v[6])) {
         problem(a, "u%d: malformed ledger row %.200s", u, json);
         return;
     }
@@ -540,31 +432,31 @@ static void on_row(audit_state *a, const run *rn, int u, const char *json, void 
     }
     row *rw = &h->rows[h->n++];
     a->rows++;
-    snprintf(rw->id, sizeof rw->id, "%.23s", id->str);
-    rw->amount = amount->num;
-    rw->balance_after = ba->num;
-    if (amount->num == 0) problem(a, "u%d row %s: amount 0", u, id->str);
+    snprintf(rw->id, sizeof rw->id, "%.23s", id->s);
+    rw->amount = amount->i;
+    rw->balance_after = ba->i;
+    if (amount->i == 0) problem(a, "u%d row %s: amount 0", u, id->s);
 
-    if (strcmp(reason->str, "donation") == 0) {
-        int other = cp ? user_index(cp->str, rn->nusers) : -1;
+    if (strcmp(reason->s, "donation") == 0) {
+        int other = cp ? user_index(cp->s, rn->nusers) : -1;
         if (other < 0 || other == u) {
-            problem(a, "u%d row %s: donation row with counterparty %s", u, id->str, cp ? cp->str : "null");
+            problem(a, "u%d row %s: donation row with counterparty %s", u, id->s, cp ? cp->s : "null");
             return;
         }
-        pair_sum *ps = amount->num < 0 ? &h->pairs[u * rn->nusers + other] : &h->pairs[other * rn->nusers + u];
-        if (amount->num < 0) {
+        pair_sum *ps = amount->i < 0 ? &h->pairs[u * rn->nusers + other] : &h->pairs[other * rn->nusers + u];
+        if (amount->i < 0) {
             ps->out++;
-            ps->out_amt -= amount->num;
+            ps->out_amt -= amount->i;
         } else {
             ps->in++;
-            ps->in_amt += amount->num;
+            ps->in_amt += amount->i;
         }
         return;
     }
     size_t ci, oi;
-    op *o = op_by_text(rn, reason->str, "op:", &ci, &oi);
+    op *o = op_by_text(rn, reason->s, "op:", &ci, &oi);
     if (!o || o->kind == OP_DONATE) {
-        problem(a, "u%d row %s: reason '%s' names no logged operation (an invented row)", u, id->str, reason->str);
+        problem(a, "u%d row %s: reason '%s' names no logged operation (an invented row)", u, id->s, reason->s);
         return;
     }
     op_seen *s = &h->seen[ci][oi];
@@ -574,7 +466,7 @@ static void on_row(audit_state *a, const run *rn, int u, const char *json, void 
     int side_b = 0;
     if (o->kind != OP_TRANSFER) {
         if (u != o->a) {
-            problem(a, "u%d row %s: %s of u%d booked on u%d", u, id->str, reason->str, o->a, u);
+            problem(a, "u%d row %s: %s of u%d booked on u%d", u, id->s, reason->s, o->a, u);
             return;
         }
         want_amt = o->kind == OP_ADD ? o->amount : -o->amount;
@@ -585,49 +477,49 @@ static void on_row(audit_state *a, const run *rn, int u, const char *json, void 
         snprintf(other, sizeof other, "u%d", side_b ? o->a : o->b);
         want_cp = other;
     } else {
-        problem(a, "u%d row %s: transfer %s u%d->u%d booked on u%d", u, id->str, reason->str, o->a, o->b, u);
+        problem(a, "u%d row %s: transfer %s u%d->u%d booked on u%d", u, id->s, reason->s, o->a, o->b, u);
         return;
     }
     if (side_b) s->rows_b++;
     else s->rows_a++;
-    if (amount->num != want_amt)
-        problem(a, "u%d row %s (%s %s): amount %lld, expected %lld", u, id->str, op_names[o->kind], reason->str,
-                amount->num, want_amt);
-    if (want_cp ? !cp || strcmp(cp->str, want_cp) != 0 : !cpnull)
-        problem(a, "u%d row %s (%s %s): counterparty %s, expected %s", u, id->str, op_names[o->kind], reason->str,
-                cp ? cp->str : "null", want_cp ? want_cp : "null");
-    if (o->state == ST_ACKED && ba->num != (side_b ? o->r2 : o->r1))
-        problem(a, "u%d row %s (%s %s): balance_after %lld, but the client was told %lld", u, id->str,
-                op_names[o->kind], reason->str, ba->num, side_b ? o->r2 : o->r1);
+    if (amount->i != want_amt)
+        problem(a, "u%d row %s (%s %s): amount %lld, expected %lld", u, id->s, op_names[o->kind], reason->s,
+                amount->i, want_amt);
+    if (want_cp ? !cp || strcmp(cp->s, want_cp) != 0 : !cpnull)
+        problem(a, "u%d row %s (%s %s): counterparty %s, expected %s", u, id->s, op_names[o->kind], reason->s,
+                cp ? cp->s : "null", want_cp ? want_cp : "null");
+    if (o->state == ST_ACKED && ba->i != (side_b ? o->r2 : o->r1))
+        problem(a, "u%d row %s (%s %s): balance_after %lld, but the client was told %lld", u, id->s,
+                op_names[o->kind], reason->s, ba->i, side_b ? o->r2 : o->r1);
 }
 
 static void on_donation(audit_state *a, const run *rn, int u, const char *json, void *vctx) {
     hist_ctx *h = vctx;
-    jmember m[12];
-    int nm = jobject(json, m, 12);
-    const jmember *id = jget(m, nm, "id", 's'), *from = jget(m, nm, "from", 's'), *to = jget(m, nm, "user_id", 's'),
-                  *amount = jget(m, nm, "amount", 'i'), *msg = jget(m, nm, "message", 's');
-    if (!from || !to || !amount || !msg || !jget(m, nm, "created_at", 's')) {
+    jval v[6];
+    const jval *id = member(json, "id", 's', &v[0]), *from = member(json, "from", 's', &v[1]),
+               *to = member(json, "user_id", 's', &v[2]), *amount = member(json, "amount", 'i', &v[3]),
+               *msg = member(json, "message", 's', &v[4]);
+    if (!from || !to || !amount || !msg || !member(json, "created_at", 's', &v[5])) {
         problem(a, "u%d: malformed donation %.200s", u, json);
         return;
     }
     size_t ci, oi;
-    op *o = op_by_text(rn, msg->str, "msg:", &ci, &oi);
+    op *o = op_by_text(rn, msg->s, "msg:", &ci, &oi);
     if (!o || o->kind != OP_DONATE) {
-        problem(a, "u%d donation %s: message '%s' names no logged donation", u, id->str, msg->str);
+        problem(a, "u%d donation %s: message '%s' names no logged donation", u, id->s, msg->s);
         return;
     }
     h->seen[ci][oi].docs++;
     a->donations++;
-    int f = user_index(from->str, rn->nusers);
-    if (o->b != u || f != o->a || user_index(to->str, rn->nusers) != u || amount->num != o->amount)
-        problem(a, "u%d donation %s (%s): from %s to %s amount %lld, expected u%d -> u%d %lld", u, id->str, msg->str,
-                from->str, to->str, amount->num, o->a, o->b, o->amount);
-    if (o->state == ST_ACKED && strcmp(o->did, id->str) != 0)
-        problem(a, "u%d donation %s (%s): the client was told id %s", u, id->str, msg->str, o->did);
+    int f = user_index(from->s, rn->nusers);
+    if (o->b != u || f != o->a || user_index(to->s, rn->nusers) != u || amount->i != o->amount)
+        problem(a, "u%d donation %s (%s): from %s to %s amount %lld, expected u%d -> u%d %lld", u, id->s, msg->s,
+                from->s, to->s, amount->i, o->a, o->b, o->amount);
+    if (o->state == ST_ACKED && strcmp(o->did, id->s) != 0)
+        problem(a, "u%d donation %s (%s): the client was told id %s", u, id->s, msg->s, o->did);
     if (f >= 0 && f != u) {
         h->pairs[f * rn->nusers + u].docs++;
-        h->pairs[f * rn->nusers + u].docs_amt += amount->num;
+        h->pairs[f * rn->nusers + u].docs_amt += amount->i;
     }
 }
 
@@ -888,16 +780,15 @@ Test(ledger_audit, auditor_catches_tampering, .fini = down, .timeout = 60) {
     /* 2. one side of a transfer removed: the payee's row of c0-5 (u1 -> u2) */
     redisReply *r = skv_cmd(c, "COINS.HISTORY u2");
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1, "history of u2: type %d", r->type);
-    jmember m[12];
-    int nm = jobject(r->element[0]->str, m, 12);
-    const jmember *id = jget(m, nm, "id", 's');
+    jval idv;
+    const jval *id = member(r->element[0]->str, "id", 's', &idv);
     cr_assert(id != NULL);
-    expect_int(skv_cmd(c, "KV.DEL coins:u2:transactions:%s", id->str), 1);
+    expect_int(skv_cmd(c, "KV.DEL coins:u2:transactions:%s", id->s), 1);
     freeReplyObject(r);
     audit_expect(c, &rn, 1, "c0-5 transfer u1->u2 70 (acked): 1 row(s) on the payer, 0 on the payee");
 
     /* 3. an invented row */
-    expect_status(skv_cmd(c, "KV.SET coins:u2:transactions:%s %s", id->str,
+    expect_status(skv_cmd(c, "KV.SET coins:u2:transactions:%s %s", id->s,
                           "{\"id\":\"ffffffffffffffff\",\"amount\":5,\"balance_after\":5,\"reason\":\"gift\","
                           "\"created_at\":\"2024-01-01T00:00:00.000Z\",\"counterparty\":null}"),
                   "OK");
