@@ -110,17 +110,16 @@ int db_put(client *c, int db, const char *k, size_t kl, unsigned type,
         return -1;
     }
     if (existed < 0) {
-        /* The bloom filter answers most "is it new?" questions for SET
-         * without reading a block. */
-        if (store_txn_count(s->tx) == 0 && !store_may_exist(s->st, STORE_CF_DATA, kb.p, kb.n)) {
-            existed = 0;
-        } else {
-            db_value old;
-            int r = raw_get(c, &kb, &old);
-            if (r < 0) { kb_free(&kb); return -1; }
-            if (r == 1) store_val_free(&old.raw);
-            existed = r;
+        /* One lookup (pinned, no copy). RocksDB's KeyMayExist is no cheaper
+         * probe: it walks the memtable and every level just the same. */
+        db_value old;
+        int r = raw_get(c, &kb, &old);
+        if (r < 0) {
+            kb_free(&kb);
+            return -1;
         }
+        if (r == 1) store_val_free(&old.raw);
+        existed = r;
     }
     size_t hl = enc_header_len(expire_ms);
     resp_buf_clear(&s->scratch);

@@ -68,9 +68,6 @@ void store_txn_free(store_txn *t);
 
 /* 1 found (v filled), 0 absent, -1 error. Sees the txn's pending writes. */
 int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err);
-/* 1 may exist, 0 certainly absent (bloom filter / memtable check only);
- * ignores pending writes: callers use it only when the txn has none for k. */
-int store_may_exist(store *s, int cf, const char *k, size_t kl);
 
 void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl);
 void store_del(store_txn *t, int cf, const char *k, size_t kl);

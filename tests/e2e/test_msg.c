@@ -314,9 +314,8 @@ Test(msg, history_pages_newest_first) {
     /* an AFTER that is no message: continues where it would sit */
     expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER ffffffffffffffff LIMIT 2"), 2, rev);
     expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER 0 LIMIT 2"), 0, rev);
-    char mid[17];
-    memcpy(mid, rev[10], 17);
-    mid[15] = mid[15] == 'f' ? 'e' : (char)(mid[15] + 1); /* between rev[9] and rev[10] */
+    char mid[18];
+    snprintf(mid, sizeof mid, "%s0", rev[10]); /* sorts just after rev[10], before rev[9] */
     expect_id_list(skv_cmd(c, "MSG.HISTORY c1 AFTER %s LIMIT 2", mid), 2, rev + 10);
     /* a walk by pages of 7 visits every message once, in order */
     char after[17] = "";

@@ -276,16 +276,6 @@ Test(store, meta_cf_separate) {
     store_txn_free(t);
 }
 
-Test(store, may_exist) {
-    store_txn *t = store_txn_new(S);
-    cr_assert_eq(store_may_exist(S, STORE_CF_DATA, "k", 1), 0);
-    put_s(t, STORE_CF_DATA, "k", "v");
-    commit_ok(t);
-    cr_assert_eq(store_may_exist(S, STORE_CF_DATA, "k", 1), 1);
-    cr_assert_eq(store_may_exist(S, STORE_CF_META, "k", 1), 0);
-    store_txn_free(t);
-}
-
 /* ---- range deletions ---------------------------------------------------- */
 
 Test(store, range_delete_in_txn_ordering) {
