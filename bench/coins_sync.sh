@@ -36,42 +36,14 @@ N=${N:-20000}
 CLIENTS=${CLIENTS:-"50 1"}
 KEYSPACE=${KEYSPACE:-1000}
 
-log() { printf '[coins_sync %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-command -v "$BENCH_BIN" >/dev/null || die "no $BENCH_BIN (apt-get install -y redis-tools)"
-command -v redis-cli >/dev/null || die "no redis-cli (apt-get install -y redis-tools)"
-[ -x "$SERVER_BIN" ] || die "no $SERVER_BIN; build it: cmake -S . -B build && cmake --build build -j2 --target stagekv-server"
-for v in N KEYSPACE; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
-done
+NAME=coins-sync
+POSITIVE="N KEYSPACE"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_checks
 for cl in $CLIENTS; do
   [[ $cl =~ ^[1-9][0-9]*$ ]] || die "CLIENTS must be positive integers (got '$cl')"
 done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/stagekv-coins-sync.XXXXXX")
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$SERVER_BIN" --port "$PORT" --dir "$WORK/data" --fsync always >"$WORK/server.log" 2>&1 &
-PID=$!
-CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
-for _ in $(seq 300); do
-  [ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
-[ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] || { tail -n 20 "$WORK/server.log" >&2; die "the server did not start"; }
+bench_start --fsync always
 
 info() { # section field
   "${CLI[@]}" info "$1" | tr -d '\r' | sed -n "s/^$2://p"

@@ -43,39 +43,11 @@ N=${N:-20000}
 KEYSPACE=${KEYSPACE:-1000}
 TIMEOUT=${TIMEOUT:-120}
 
-log() { printf '[domain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-command -v "$BENCH_BIN" >/dev/null || die "no $BENCH_BIN (apt-get install -y redis-tools)"
-command -v redis-cli >/dev/null || die "no redis-cli (apt-get install -y redis-tools)"
-[ -x "$SERVER_BIN" ] || die "no $SERVER_BIN; build it: cmake -S . -B build && cmake --build build -j2 --target stagekv-server"
-for v in N KEYSPACE TIMEOUT; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/stagekv-domain.XXXXXX")
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$SERVER_BIN" --port "$PORT" --dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-PID=$!
-CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
-for _ in $(seq 300); do
-  [ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
-[ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] || { tail -n 20 "$WORK/server.log" >&2; die "the server did not start"; }
+NAME=domain
+POSITIVE="N KEYSPACE TIMEOUT"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_checks
+bench_start 
 
 # Every user redis-benchmark will name (u + 12 digits) gets enough coins
 # for all the COINS.SPEND runs.

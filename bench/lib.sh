@@ -1,0 +1,44 @@
+# Shared by bench/domain.sh and bench/coins_sync.sh (source it): checks the
+# tools, starts one stagekv server on a free loopback port in a temporary
+# directory, and stops it on exit. Expects NAME, SERVER_BIN, BENCH_BIN and
+# the positive-integer variables listed in POSITIVE to be set.
+log() { printf '[%s %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+bench_checks() {
+  command -v "$BENCH_BIN" >/dev/null || die "no $BENCH_BIN (apt-get install -y redis-tools)"
+  command -v redis-cli >/dev/null || die "no redis-cli (apt-get install -y redis-tools)"
+  [ -x "$SERVER_BIN" ] || die "no $SERVER_BIN; build it: cmake -S . -B build && cmake --build build -j2 --target stagekv-server"
+  local v
+  for v in $POSITIVE; do
+    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
+  done
+}
+
+# bench_start [extra server args...]: sets WORK, PID, PORT and CLI.
+bench_start() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/stagekv-$NAME.XXXXXX")
+  PID=
+  trap bench_cleanup EXIT
+  trap 'log "interrupted"; exit 130' INT TERM
+  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$SERVER_BIN" --port "$PORT" --dir "$WORK/data" "$@" >"$WORK/server.log" 2>&1 &
+  PID=$!
+  CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
+  for _ in $(seq 300); do
+    [ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$WORK/server.log" >&2
+  die "the server did not start"
+}
+
+bench_cleanup() {
+  if [ -n "${PID:-}" ]; then
+    kill -TERM "$PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "${WORK:-/nonexistent}"
+}
