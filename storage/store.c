@@ -588,6 +588,21 @@ void store_txn_rollback_to_savepoint(store_txn *t) {
     t->tbuf.len = sp.tbuf_len;
 }
 
+/* A committed value, pinned (no copy). */
+static int get_pinned(store *s, int cf, const char *k, size_t kl, store_val *v, char **err) {
+    char *rerr = NULL;
+    rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[cf], k, kl, &rerr);
+    if (rerr) {
+        if (p) rocksdb_pinnableslice_destroy(p);
+        set_err(err, "get", rerr);
+        return -1;
+    }
+    if (!p) return 0;
+    v->pin_ = p;
+    v->ptr = rocksdb_pinnableslice_value(p, &v->len);
+    return 1;
+}
+
 int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err) {
     store *s = t->s;
     char *rerr = NULL;
@@ -596,18 +611,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     v->pin_ = NULL;
     v->own_ = NULL;
 
-    if (!txn_pending(t)) {
-        rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[cf], k, kl, &rerr);
-        if (rerr) {
-            if (p) rocksdb_pinnableslice_destroy(p);
-            set_err(err, "get", rerr);
-            return -1;
-        }
-        if (!p) return 0;
-        v->pin_ = p;
-        v->ptr = rocksdb_pinnableslice_value(p, &v->len);
-        return 1;
-    }
+    if (!txn_pending(t)) return get_pinned(s, cf, k, kl, v, err);
 
     size_t vl = 0;
     char *val;
@@ -622,16 +626,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
             return -1;
         }
         if (val) goto found;
-        rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[cf], k, kl, &rerr);
-        if (rerr) {
-            if (p) rocksdb_pinnableslice_destroy(p);
-            set_err(err, "get", rerr);
-            return -1;
-        }
-        if (!p) return 0;
-        v->pin_ = p;
-        v->ptr = rocksdb_pinnableslice_value(p, &v->len);
-        return 1;
+        return get_pinned(s, cf, k, kl, v, err);
     }
     if (t->nranges && txn_has_ranges(t, cf)) {
         /* NULL here means "not in the batch" or "deleted in the batch" */
