@@ -12,8 +12,8 @@ bad() { echo "FAIL: $*"; fail=$((fail+1)); }
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 200); do redis-cli "$@" ping >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
 
-"$BIN" --help | grep -q "fsync" && ok || bad "--help lists options"
-"$BIN" --version | grep -q "stagekv-server" && ok || bad "--version"
+grep -q "fsync" <<<"$("$BIN" --help)" && ok || bad "--help lists options"
+grep -q "stagekv-server" <<<"$("$BIN" --version)" && ok || bad "--version"
 
 # protected mode: a non-loopback bind without requirepass is refused at start
 out=$("$BIN" --bind 0.0.0.0 --port "$(free_port)" --dir "$T/p" 2>&1); code=$?
@@ -42,7 +42,7 @@ if wait_up -p "$P"; then
   [ -d "$T/fromconf/data" ] && ok || bad "dir created"
   [ "$(redis-cli -s "$T/s.sock" set via unix)" = OK ] && ok || bad "unix socket set"
   [ "$(redis-cli -p "$P" get via)" = unix ] && ok || bad "unix socket and tcp see the same data"
-  redis-cli -p "$P" config set dir /tmp 2>&1 | grep -q "immutable" && ok || bad "CONFIG SET dir refused"
+  grep -q "immutable" <<<"$(redis-cli -p "$P" config set dir /tmp 2>&1)" && ok || bad "CONFIG SET dir refused"
   kill -INT $SPID; wait $SPID; code=$?
   [ $code -eq 0 ] && ok || bad "SIGINT exit status $code"
   grep -q "WAL synced" "$T/log1" && ok || bad "shutdown log line"
