@@ -5,9 +5,6 @@
 
 #include "server.h"
 
-void client_kill(client *c);
-void client_auth_changed(client *c);
-
 static int valid_name(const resp_slice *n) {
     for (size_t i = 0; i < n->len; i++)
         if (n->ptr[i] <= ' ' || n->ptr[i] > '~') return 0;

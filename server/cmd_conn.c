@@ -4,8 +4,6 @@
 
 #include "server.h"
 
-void client_auth_changed(client *c);
-
 /* PING [message] */
 static int ping_command(client *c) {
     if (c->argc > 2) {

@@ -385,7 +385,7 @@ static int ent_update(client *c) {
     const entity_ns *ns = ns_of(c);
     char uid[UID_BUF], id[UID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
-    json_t *patch = dom_parse_patch(c, &c->argv[3]), *doc = NULL;
+    json_t *patch = dom_parse_doc(c, &c->argv[3]), *doc = NULL;
     if (!patch) return -1;
     dkey k;
     entity_doc_key(&k, ns, uid, id);

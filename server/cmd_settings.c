@@ -52,7 +52,7 @@ static int settings_get(client *c) {
 static int settings_set(client *c) {
     dkey k;
     if (settings_key(c, &k) < 0) return -1;
-    json_t *patch = dom_parse_patch(c, &c->argv[3]);
+    json_t *patch = dom_parse_doc(c, &c->argv[3]);
     if (!patch) return -1;
     int failed, rc = -1;
     char *text = NULL;

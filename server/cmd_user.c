@@ -284,7 +284,7 @@ static int user_update(client *c) {
         reply_invalid(c, "section '%s' (base, profile or subscription)", shown);
         return -1;
     }
-    json_t *patch = dom_parse_patch(c, &c->argv[3]);
+    json_t *patch = dom_parse_doc(c, &c->argv[3]);
     if (!patch) return -1;
     int is_base = section == sections[0];
     int rc = -1, failed;

@@ -100,8 +100,6 @@ void cmd_stats_format(server *s, resp_buf *b) {
     }
 }
 
-const cmd_def *cmd_at(size_t idx) { return idx < ncmds ? all[idx] : NULL; }
-size_t cmd_count(void) { return ncmds; }
 
 /* Copies at most max bytes of p with CR/LF as spaces (Redis cuts without
  * an ellipsis in this message). */

@@ -150,11 +150,6 @@ json_t *dom_parse_doc(client *c, const resp_slice *a) {
     return doc;
 }
 
-json_t *dom_parse_patch(client *c, const resp_slice *a) {
-    json_t *p = dom_parse_doc(c, a);
-    return p;
-}
-
 int dom_parse_page(client *c, int start, dom_page *pg, int allow_unread) {
     pg->after = NULL;
     pg->after_len = 0;

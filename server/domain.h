@@ -59,11 +59,9 @@ int dom_valid_text(const char *p, size_t n, size_t min, size_t max);
 int dom_no_options(client *c, int fixed);
 /* Amount: an integer 1..2^63-1, else "-INVALID amount '<x>'". */
 int dom_amount(client *c, const resp_slice *a, int64_t *out);
-/* A JSON object document within the limits (SPEC §4), else -INVALID. The
- * server-owned fields (id, user_id, created_at, updated_at) are removed. */
+/* A JSON object document (or merge patch) within the limits (SPEC §4),
+ * else -INVALID. The server-owned fields (id, user_id, created_at, updated_at) are removed. */
 json_t *dom_parse_doc(client *c, const resp_slice *a);
-/* A merge patch: a JSON object within the limits; owned fields removed. */
-json_t *dom_parse_patch(client *c, const resp_slice *a);
 void dom_strip_owned(json_t *doc);
 
 /* Paging options: [AFTER id] [LIMIT n] [UNREAD] in any order, from argv[start]. */

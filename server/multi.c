@@ -316,7 +316,6 @@ static int exec_command(client *c) {
     c->nqueued = c->qcap = 0;
     c->in_multi = 0;
     unwatch_all(c);
-    size_t mark = c->out.len;
     int sync = 0;
     reply_array(c, n);
     int saved_argc = c->argc;
@@ -346,7 +345,6 @@ static int exec_command(client *c) {
     free(queue);
     /* The transaction's writes stay in the command context: dispatch commits
      * them, in one batch, with the loop iteration (or at once under WATCH). */
-    (void)mark;
     if (sync) s->need_sync = 1;
     return 0;
 }

@@ -66,7 +66,6 @@ static void apply_auth_limits(client *c) {
     }
 }
 
-void client_auth_changed(client *c);
 void client_auth_changed(client *c) { apply_auth_limits(c); }
 
 /* ---- reading -------------------------------------------------------------- */
@@ -318,7 +317,6 @@ static void client_close(client *c) {
     uv_close(&c->h.handle, on_close);
 }
 
-void client_kill(client *c);
 void client_kill(client *c) { client_close(c); }
 
 static void on_connection(uv_stream_t *listener, int status) {

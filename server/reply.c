@@ -69,9 +69,9 @@ void reply_arity_error(client *c, const char *name) {
     reply_errorf(c, "ERR wrong number of arguments for '%s' command", name);
 }
 
-/* The header is written as a fixed-width "*NNNNNNNNNN\r\n" hole is not valid
- * RESP, so the deferred slot remembers where the array starts and the
- * header is inserted there later (one memmove of the elements). */
+/* A count known only after the elements: remember where the array starts
+ * and insert the header there later (one memmove of the elements; RESP has
+ * no fixed-width count to patch in place). */
 size_t reply_deferred_array(client *c) { return c->out.len; }
 
 void reply_set_deferred_map(client *c, size_t slot, int64_t pairs) {

@@ -125,9 +125,6 @@ extern const cmd_def cmd_userdel_table[];
 
 void cmd_table_init(void);
 const cmd_def *cmd_lookup(const char *name, size_t len);
-/* Iterate all commands: idx from 0 until NULL. */
-const cmd_def *cmd_at(size_t idx);
-size_t cmd_count(void);
 /* Writes docs/commands.md from the table. */
 void cmd_write_markdown(FILE *f);
 
@@ -232,6 +229,10 @@ int server_init(server *s, const config *cfg);
 int server_run(server *s);       /* returns exit code */
 void server_free(server *s);
 void server_request_shutdown(server *s);
+/* Closes a client now (never the one executing: flag CL_CLOSE_AFTER_REPLY). */
+void client_kill(client *c);
+/* Applies the request-size limits that depend on AUTH. */
+void client_auth_changed(client *c);
 uint64_t now_ms(void);
 
 /* Executes c->argv[0..argc): lookup, checks, handler, commit. */
