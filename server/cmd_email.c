@@ -185,9 +185,9 @@ int email_purge_user(client *c, const char *uid, int64_t *removed) {
 #define EF (CMD_DOMAIN | CMD_DB0)
 
 const cmd_def cmd_email_table[] = {
-    {"email.subscribe", email_subscribe, 3, EF | CMD_WRITE | CMD_FAST, 1, 1, 1, "email", "uid list",
+    {"email.subscribe", email_subscribe, 3, EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "email", "uid list",
      "Subscribes a user to an e-mail list: 1 if it changed, 0 if already subscribed.", NULL},
-    {"email.unsubscribe", email_unsubscribe, 3, EF | CMD_WRITE | CMD_FAST, 1, 1, 1, "email", "uid list",
+    {"email.unsubscribe", email_unsubscribe, 3, EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "email", "uid list",
      "Unsubscribes a user from an e-mail list: 1 if it changed, 0 if not subscribed.", NULL},
     {"email.subscriptions", email_subscriptions, 2, EF | CMD_READONLY | CMD_FAST, 1, 1, 1, "email", "uid",
      "Returns the names of a user's e-mail lists in byte order.", NULL},

@@ -497,9 +497,9 @@ static int ent_feed(client *c) {
      "Returns the " lc " document id of uid, or nil.", &(ns)},                                                      \
     {lc ".list", ent_list, -2, ENT_R, 1, 1, 1, "entity", "uid [AFTER id] [LIMIT n]",                                \
      "Lists the " lc " documents of uid, newest first.", &(ns)},                                                    \
-    {lc ".update", ent_update, 4, ENT_W, 1, 1, 1, "entity", "uid id patch",                                         \
+    {lc ".update", ent_update, 4, ENT_W | CMD_RETRY_SAFE, 1, 1, 1, "entity", "uid id patch",                                         \
      "Applies a JSON merge patch to a " lc " document; replies the new document.", &(ns)},                          \
-    {lc ".delete", ent_delete, 3, ENT_W | CMD_FAST, 1, 1, 1, "entity", "uid id",                                    \
+    {lc ".delete", ent_delete, 3, ENT_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "entity", "uid id",                                    \
      "Deletes a " lc " document: 1 deleted, 0 absent.", &(ns)},                                                     \
     {lc ".count", ent_count, 2, ENT_R | CMD_FAST, 1, 1, 1, "entity", "uid",                                         \
      "Counts the " lc " documents of uid (a maintained counter).", &(ns)}
@@ -508,9 +508,9 @@ static int ent_feed(client *c) {
 
 /* PROMOTE, UNPROMOTE, PROMOTED of a namespace with a "promoted" index. */
 #define PROMOTE_ROWS(lc, ns)                                                                                       \
-    {lc ".promote", ent_promote, 3, ENT_W | CMD_FAST, 1, 1, 1, "entity", "uid id",                                 \
+    {lc ".promote", ent_promote, 3, ENT_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "entity", "uid id",                                 \
      "Puts uid's " lc " document in the public promoted feed: 1 changed, 0 already so or not uid's.", &(ns)},      \
-    {lc ".unpromote", ent_unpromote, 3, ENT_W | CMD_FAST, 1, 1, 1, "entity", "uid id",                             \
+    {lc ".unpromote", ent_unpromote, 3, ENT_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "entity", "uid id",                             \
      "Takes uid's " lc " document out of the promoted feed: 1 changed, 0 already so or not uid's.", &(ns)},        \
     {lc ".promoted", ent_feed, -1, ENT_R, 0, 0, 0, "entity", "[AFTER id] [LIMIT n]",                               \
      "Lists the promoted " lc " documents of all users, newest first.", &(ns)}

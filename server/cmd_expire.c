@@ -130,12 +130,12 @@ static int persist_command(client *c) {
 const cmd_def cmd_expire_table[] = {
     {"expire", expire_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key seconds [NX|XX|GT|LT]", "Sets a key's time to live in seconds.", NULL},
     {"pexpire", pexpire_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key milliseconds [NX|XX|GT|LT]", "Sets a key's time to live in milliseconds.", NULL},
-    {"expireat", expireat_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key unix-time-seconds [NX|XX|GT|LT]", "Sets the expiration time of a key to a Unix timestamp.", NULL},
-    {"pexpireat", pexpireat_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key unix-time-milliseconds [NX|XX|GT|LT]", "Sets the expiration time of a key to a Unix milliseconds timestamp.", NULL},
+    {"expireat", expireat_command, -3, CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "generic", "key unix-time-seconds [NX|XX|GT|LT]", "Sets the expiration time of a key to a Unix timestamp.", NULL},
+    {"pexpireat", pexpireat_command, -3, CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "generic", "key unix-time-milliseconds [NX|XX|GT|LT]", "Sets the expiration time of a key to a Unix milliseconds timestamp.", NULL},
     {"ttl", ttl_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the time to live of a key in seconds (-2 absent, -1 none).", NULL},
     {"pttl", pttl_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the time to live of a key in milliseconds.", NULL},
     {"expiretime", expiretime_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the expiration time of a key as a Unix timestamp.", NULL},
     {"pexpiretime", pexpiretime_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the expiration time of a key as a Unix milliseconds timestamp.", NULL},
-    {"persist", persist_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key", "Removes the expiration time of a key.", NULL},
+    {"persist", persist_command, 2, CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "generic", "key", "Removes the expiration time of a key.", NULL},
     CMD_TABLE_END,
 };

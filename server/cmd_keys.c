@@ -407,8 +407,8 @@ static int swapdb_command(client *c) {
 }
 
 const cmd_def cmd_keys_table[] = {
-    {"del", del_command, -2, CMD_WRITE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys.", NULL},
-    {"unlink", del_command, -2, CMD_WRITE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone).", NULL},
+    {"del", del_command, -2, CMD_WRITE | CMD_RETRY_SAFE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys.", NULL},
+    {"unlink", del_command, -2, CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone).", NULL},
     {"exists", exists_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts how many of the keys exist.", NULL},
     {"type", type_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the type of the value stored at a key.", NULL},
     {"keys", keys_command, 2, CMD_READONLY, 0, 0, 0, "generic", "pattern", "Returns all key names that match a pattern.", NULL},

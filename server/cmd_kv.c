@@ -256,14 +256,14 @@ static int kv_patch(client *c) {
 #define KVF CMD_DB0
 const cmd_def cmd_kv_table[] = {
     {"kv.get", kv_get, 2, KVF | CMD_READONLY | CMD_FAST, 1, 1, 1, "kv", "key", "Returns the JSON document at key, or nil.", NULL},
-    {"kv.set", kv_set, -3, KVF | CMD_WRITE, 1, 1, 1, "kv", "key json [NX|XX]", "Stores a JSON document (checked, stored as given).", NULL},
-    {"kv.del", kv_del, 2, KVF | CMD_WRITE | CMD_FAST, 1, 1, 1, "kv", "key", "Deletes a key: 1 deleted, 0 absent.", NULL},
+    {"kv.set", kv_set, -3, KVF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "kv", "key json [NX|XX]", "Stores a JSON document (checked, stored as given).", NULL},
+    {"kv.del", kv_del, 2, KVF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "kv", "key", "Deletes a key: 1 deleted, 0 absent.", NULL},
     {"kv.mget", kv_mget, -2, KVF | CMD_READONLY | CMD_FAST, 1, -1, 1, "kv", "key [key ...]", "Returns the documents of several keys.", NULL},
-    {"kv.mset", kv_mset, -3, KVF | CMD_WRITE, 1, -1, 2, "kv", "key json [key json ...]", "Stores several documents atomically: all or nothing.", NULL},
-    {"kv.mdel", kv_del, -2, KVF | CMD_WRITE, 1, -1, 1, "kv", "key [key ...]", "Deletes several keys atomically.", NULL},
+    {"kv.mset", kv_mset, -3, KVF | CMD_WRITE | CMD_RETRY_SAFE, 1, -1, 2, "kv", "key json [key json ...]", "Stores several documents atomically: all or nothing.", NULL},
+    {"kv.mdel", kv_del, -2, KVF | CMD_WRITE | CMD_RETRY_SAFE, 1, -1, 1, "kv", "key [key ...]", "Deletes several keys atomically.", NULL},
     {"kv.getbyprefix", kv_getbyprefix, -2, KVF | CMD_READONLY, 1, 1, 1, "kv", "prefix [AFTER key] [LIMIT n]", "Returns key/document pairs under a prefix in key order.", NULL},
     {"kv.count", kv_count, 2, KVF | CMD_READONLY, 1, 1, 1, "kv", "prefix", "Counts the keys under a prefix.", NULL},
-    {"kv.delbyprefix", kv_delbyprefix, 2, KVF | CMD_WRITE | CMD_KEY_PREFIX, 1, 1, 1, "kv", "prefix", "Deletes every key under a prefix with one range deletion.", NULL},
-    {"kv.patch", kv_patch, 3, KVF | CMD_WRITE, 1, 1, 1, "kv", "key patch", "Applies an RFC 7386 merge patch to the stored object atomically.", NULL},
+    {"kv.delbyprefix", kv_delbyprefix, 2, KVF | CMD_WRITE | CMD_RETRY_SAFE | CMD_KEY_PREFIX, 1, 1, 1, "kv", "prefix", "Deletes every key under a prefix with one range deletion.", NULL},
+    {"kv.patch", kv_patch, 3, KVF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "kv", "key patch", "Applies an RFC 7386 merge patch to the stored object atomically.", NULL},
     CMD_TABLE_END,
 };

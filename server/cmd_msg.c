@@ -537,7 +537,7 @@ const cmd_def cmd_msg_table[] = {
      NULL},
     {"msg.history", msg_history, -2, CMD_READONLY | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages",
      "conv [AFTER id] [LIMIT n]", "Lists a conversation's messages, newest first.", NULL},
-    {"msg.read", msg_read, 3, CMD_WRITE | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages", "conv uid",
+    {"msg.read", msg_read, 3, CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages", "conv uid",
      "Marks the messages of a conversation addressed to uid read; returns how many changed.", NULL},
     {"msg.conversations", msg_conversations, -2, CMD_READONLY | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages",
      "uid [AFTER conv] [LIMIT n]",

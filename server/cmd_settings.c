@@ -107,7 +107,7 @@ const cmd_def cmd_settings_table[] = {
     {"settings.get", settings_get, 3, SF | CMD_READONLY | CMD_FAST, 1, 1, 1, "settings",
      "uid profile|security|notifications|privacy|payment_methods",
      "Returns one section of a user's settings ({} if never set).", NULL},
-    {"settings.set", settings_set, 4, SF | CMD_WRITE, 1, 1, 1, "settings",
+    {"settings.set", settings_set, 4, SF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "settings",
      "uid profile|security|notifications|privacy|payment_methods patch",
      "Merge-patches one section of a user's settings and returns its new JSON.", NULL},
     CMD_TABLE_END,

@@ -429,7 +429,7 @@ const cmd_def cmd_string_table[] = {
     {"set", set_command, -3, CMD_WRITE, 1, 1, 1, "string", "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", "Sets the string value of a key.", NULL},
     {"setnx", setnx_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key value", "Sets the value of a key only when the key doesn't exist.", NULL},
     {"mget", mget_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "string", "key [key ...]", "Returns the values of one or more keys.", NULL},
-    {"mset", mset_command, -3, CMD_WRITE, 1, -1, 2, "string", "key value [key value ...]", "Sets the values of one or more keys atomically.", NULL},
+    {"mset", mset_command, -3, CMD_WRITE | CMD_RETRY_SAFE, 1, -1, 2, "string", "key value [key value ...]", "Sets the values of one or more keys atomically.", NULL},
     {"incr", incr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Increments the integer value of a key by one.", NULL},
     {"decr", decr_command, 2, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key", "Decrements the integer value of a key by one.", NULL},
     {"incrby", incrby_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "string", "key increment", "Increments the integer value of a key by a number.", NULL},

@@ -342,7 +342,7 @@ const cmd_def cmd_ticket_table[] = {
      "Returns the ticket's JSON with a \"messages\" array of its replies, oldest first; nil if absent.", NULL},
     {"ticket.list", ticket_list, -2, TK_R, 1, 1, 1, "tickets", "uid [AFTER id] [LIMIT n]",
      "Lists the tickets uid opened, newest first.", NULL},
-    {"ticket.close", ticket_close, 2, TK_W | CMD_FAST, 1, 1, 1, "tickets", "ticket",
+    {"ticket.close", ticket_close, 2, TK_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "tickets", "ticket",
      "Closes a ticket: 1 closed now, 0 already closed (-NOTFOUND missing).", NULL},
     CMD_TABLE_END,
 };

@@ -351,7 +351,7 @@ const cmd_def cmd_user_table[] = {
      "Returns the uid of an email address (ASCII case-insensitive), or nil.", NULL},
     {"user.get", user_get, 2, UF | CMD_READONLY | CMD_FAST, 1, 1, 1, "user", "uid",
      "Returns {id, base, profile, subscription}, or nil.", NULL},
-    {"user.update", user_update, 4, UF | CMD_WRITE, 1, 1, 1, "user", "uid base|profile|subscription patch",
+    {"user.update", user_update, 4, UF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "user", "uid base|profile|subscription patch",
      "Merge-patches one section of a user and returns its new JSON; an email change moves the index.", NULL},
     CMD_TABLE_END,
 };

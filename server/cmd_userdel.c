@@ -207,7 +207,7 @@ static int user_delete(client *c) {
 }
 
 const cmd_def cmd_userdel_table[] = {
-    {"user.delete", user_delete, 2, CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_SYNC, 1, 1, 1, "user", "uid",
+    {"user.delete", user_delete, 2, CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0 | CMD_SYNC, 1, 1, 1, "user", "uid",
      "Deletes every document and internal entry of a user in one atomic step (its coins go to _system; "
      "the other side of its conversations and payment dedup records stay); replies the keys removed.",
      NULL},

@@ -267,7 +267,8 @@ rejected:
 static void reply_flags(client *c, const cmd_def *d) {
     static const struct { uint32_t f; const char *name; } names[] = {
         {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_ADMIN, "admin"},
-        {CMD_FAST, "fast"}, {CMD_NOAUTH, "no_auth"},
+        {CMD_FAST, "fast"}, {CMD_NOAUTH, "no_auth"}, {CMD_IDEMP, "idemp"},
+        {CMD_READONLY | CMD_RETRY_SAFE, "retry_safe"},
     };
     size_t slot = reply_deferred_array(c);
     int n = 0;
@@ -425,7 +426,9 @@ void cmd_write_markdown(FILE *f) {
                "Flags: `write`, `readonly`, `fast`, `admin`, `noauth` (allowed before AUTH), "
                "`sync` (WAL fsynced before the reply in every fsync mode), `db0` (always database 0), "
                "`prefix` (the key argument is a prefix), `idemp` (accepts `IDEMP key`: a retry with the same key "
-               "and arguments replays the first reply and changes nothing; SPEC §4.3).\n");
+               "and arguments replays the first reply and changes nothing; SPEC §4.3), `retry_safe` (a write that leaves the same "
+               "state when repeated, so clients may retry it; `COMMAND INFO` also lists every readonly command as "
+               "`retry_safe`).\n");
     for (int g = 0; groups[g]; g++) {
         fprintf(f, "\n## %s\n\n| command | arity | keys | flags | summary |\n|---|---|---|---|---|\n", titles[g]);
         for (size_t i = 0; i < ncmds; i++) {
@@ -447,7 +450,7 @@ void cmd_write_markdown(FILE *f) {
             static const struct { uint32_t f; const char *name; } fl[] = {
                 {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_FAST, "fast"}, {CMD_ADMIN, "admin"},
                 {CMD_NOAUTH, "noauth"}, {CMD_SYNC, "sync"}, {CMD_DB0, "db0"}, {CMD_KEY_PREFIX, "prefix"},
-                {CMD_IDEMP, "idemp"}};
+                {CMD_IDEMP, "idemp"}, {CMD_RETRY_SAFE, "retry_safe"}};
             int first = 1;
             for (size_t k = 0; k < sizeof fl / sizeof fl[0]; k++)
                 if (d->flags & fl[k].f) { fprintf(f, "%s%s", first ? "" : " ", fl[k].name); first = 0; }

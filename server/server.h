@@ -84,6 +84,7 @@ enum cmd_flags {
     CMD_DB0 = 1u << 9,         /* always works on database 0 */
     CMD_IDEMP = 1u << 10,      /* takes [IDEMP key] among its option pairs (SPEC §4.3) */
     CMD_DENY_MULTI = 1u << 11, /* refused inside MULTI */
+    CMD_RETRY_SAFE = 1u << 12, /* a write that leaves the same state when repeated: clients may retry it */
 };
 
 typedef struct cmd_def {
