@@ -113,39 +113,35 @@ static resp_status fail(resp_parser *p, resp_error e) {
 }
 
 /* Redis string2ll: optional '-', no '+', no leading zeros (except "0"),
- * no spaces, fewer than 21 bytes, within long long range. */
-static int parse_ll(const char *s, size_t n, long long *out) {
+ * no spaces, fewer than 21 bytes, within int64 range. */
+int resp_parse_ll(const char *p, size_t n, int64_t *out) {
+    if (n == 0 || n >= RESP_LONG_STR_SIZE) return -1;
+    if (n == 1 && p[0] == '0') {
+        *out = 0;
+        return 0;
+    }
     size_t i = 0;
     int neg = 0;
-    unsigned long long v;
-    if (n == 0 || n >= RESP_LONG_STR_SIZE) return 0;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    if (s[0] == '-') {
+    if (p[0] == '-') {
         neg = 1;
-        if (++i == n) return 0;
+        if (++i == n) return -1;
     }
-    if (s[i] < '1' || s[i] > '9') return 0;
-    v = (unsigned long long)(s[i++] - '0');
+    if (p[i] < '1' || p[i] > '9') return -1;
+    uint64_t v = 0;
     for (; i < n; i++) {
-        unsigned d;
-        if (s[i] < '0' || s[i] > '9') return 0;
-        d = (unsigned)(s[i] - '0');
-        if (v > ULLONG_MAX / 10) return 0;
-        v *= 10;
-        if (v > ULLONG_MAX - d) return 0;
-        v += d;
+        if (p[i] < '0' || p[i] > '9') return -1;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
     }
     if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1) return 0;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+        if (v > (uint64_t)INT64_MAX + 1) return -1;
+        *out = (int64_t)(0 - v);
     } else {
-        if (v > (unsigned long long)LLONG_MAX) return 0;
-        *out = (long long)v;
+        if (v > (uint64_t)INT64_MAX) return -1;
+        *out = (int64_t)v;
     }
-    return 1;
+    return 0;
 }
 
 /* Room for `args` arguments in offs (two size_t each). */
@@ -206,7 +202,7 @@ static int header_line(const resp_parser *p, const char *buf, size_t len, size_t
 static resp_status parse_multibulk(resp_parser *p, const char *buf, size_t len,
                                    size_t *consumed, size_t *need) {
     size_t cr;
-    long long ll;
+    int64_t ll;
     int r;
 
     if (p->mb_left < 0) { /* the "*N" line */
@@ -214,7 +210,7 @@ static resp_status parse_multibulk(resp_parser *p, const char *buf, size_t len,
         r = header_line(p, buf, len, &cr);
         if (r < 0) return fail(p, RESP_ERR_MULTIBULK_TOO_BIG);
         if (r == 0) return RESP_AGAIN;
-        if (!parse_ll(buf + 1, cr - 1, &ll) || ll > max)
+        if (resp_parse_ll(buf + 1, cr - 1, &ll) < 0 || ll > max)
             return fail(p, RESP_ERR_MULTIBULK_LEN);
         p->pos = cr + 2;
         if (ll <= 0) { /* "*0" and "*-1": an empty request */
@@ -238,7 +234,7 @@ static resp_status parse_multibulk(resp_parser *p, const char *buf, size_t len,
                 p->err_byte = buf[p->pos];
                 return fail(p, RESP_ERR_EXPECTED_DOLLAR);
             }
-            if (!parse_ll(buf + p->pos + 1, cr - p->pos - 1, &ll) || ll < 0 ||
+            if (resp_parse_ll(buf + p->pos + 1, cr - p->pos - 1, &ll) < 0 || ll < 0 ||
                 ll > p->max_bulk_len)
                 return fail(p, RESP_ERR_BULK_LEN);
             p->pos = cr + 2;

@@ -108,6 +108,10 @@ int resp_add_errorf(resp_buf *b, const char *fmt, ...)
 int resp_add_int(resp_buf *b, int64_t v);                   /* :v */
 int resp_add_bulk(resp_buf *b, const void *p, size_t n);    /* $n p */
 int resp_add_bulkstr(resp_buf *b, const char *s);
+/* The one integer parser (Redis's string2ll rules: optional '-', no '+',
+ * no spaces, no leading zeros, within int64). 0 ok, -1 not an integer. */
+int resp_parse_ll(const char *p, size_t n, int64_t *out);
+
 int resp_add_null(resp_buf *b);                             /* $-1 */
 int resp_add_null_array(resp_buf *b);                       /* *-1 */
 int resp_add_array(resp_buf *b, int64_t n);                 /* *n */

@@ -1,11 +1,52 @@
-/* stagekv-server: configuration, then the loop until SIGTERM/SHUTDOWN. */
+/* stagekv-server: the composition root. The only file that knows every
+ * command family: it hands the list to the server, then runs the loop
+ * until SIGTERM/SHUTDOWN. */
 #include <stdio.h>
 #include <string.h>
 
 #include "server.h"
+/* redis/ */
+#include "cmd_admin.h"
+#include "cmd_bits.h"
+#include "cmd_client.h"
+#include "cmd_conn.h"
+#include "cmd_expire.h"
+#include "cmd_keys.h"
+#include "cmd_kv.h"
+#include "cmd_server.h"
+#include "cmd_string.h"
+/* domain/ */
+#include "cmd_analytics.h"
+#include "cmd_coins.h"
+#include "cmd_email.h"
+#include "cmd_entity.h"
+#include "cmd_msg.h"
+#include "cmd_notify.h"
+#include "cmd_payment.h"
+#include "cmd_settings.h"
+#include "cmd_ticket.h"
+#include "cmd_user.h"
+#include "cmd_userdel.h"
+#include "domain.h"
+
+/* Table order is COMMAND's order; the domain engine comes first so that
+ * its init (ids, write guard, IDEMP hooks) runs before any family's. */
+static const cmd_family *const families[] = {
+    &domain_engine_family,
+    &conn_family, &client_family, &server_family, &admin_family, &string_family, &bits_family,
+    &keys_family, &expire_family, &multi_family, &kv_family,
+    &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
+    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family,
+    NULL,
+};
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--commands-md") == 0) {
+        const char *err = NULL;
+        if (cmd_table_init(families, &err) < 0) {
+            fprintf(stderr, "command table: %s\n", err);
+            return 1;
+        }
         cmd_write_markdown(stdout);
         return 0;
     }
@@ -19,7 +60,7 @@ int main(int argc, char **argv) {
     server_log_open(&cfg);
     /* the data dir (and its parents) is created by store_open */
     static server srv; /* large; lives for the whole process */
-    if (server_init(&srv, &cfg) < 0) {
+    if (server_init(&srv, &cfg, families) < 0) {
         server_free(&srv);
         config_free(&srv.cfg);
         return 1;

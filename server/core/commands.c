@@ -1,0 +1,475 @@
+/* The command table: one registry built from each family's rows. It drives
+ * dispatch (lookup, arity, auth, the write guard), COMMAND and the docs. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <assert.h>
+
+#include "server.h"
+
+#define NAME_MAX_LEN 64
+#define TABLE_SLOTS 512 /* power of two, well above the command count */
+
+static const cmd_def *slots[TABLE_SLOTS];
+static const cmd_def *all[TABLE_SLOTS];
+static size_t ncmds;
+
+static uint32_t hash_name(const char *s, size_t n) {
+    uint32_t h = 2166136261u; /* FNV-1a over the lower-cased name */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)tolower((unsigned char)s[i])) * 16777619u;
+    return h;
+}
+
+static const cmd_def *lookup_slot(const char *name, size_t len, uint32_t *slot);
+
+/* A row is well formed when its name is lower case and its key positions
+ * and flags agree; anything else is a programming error found at start. */
+static const char *row_problem(const cmd_def *d) {
+    size_t n = strlen(d->name);
+    if (n == 0 || n > NAME_MAX_LEN) return "a name is empty or too long";
+    for (size_t i = 0; i < n; i++)
+        if (isupper((unsigned char)d->name[i])) return "a name is not lower case";
+    if (!d->proc || !d->group || !d->summary) return "a row lacks its handler, group or summary";
+    if (d->arity == 0) return "a row has arity 0";
+    if (d->first_key < 0 || (d->first_key == 0 && (d->last_key != 0 || d->key_step != 0)))
+        return "a row has key positions without a first key";
+    if ((d->flags & CMD_WRITE) && (d->flags & CMD_READONLY)) return "a row is both write and readonly";
+    return NULL;
+}
+
+static int add_rows(const cmd_def *rows, const char **err) {
+    for (const cmd_def *d = rows; d->name; d++) {
+        if ((*err = row_problem(d))) return -1;
+        uint32_t slot;
+        if (lookup_slot(d->name, strlen(d->name), &slot)) {
+            *err = "a command name is registered twice";
+            server_log(LL_WARNING, "duplicate command '%s'", d->name);
+            return -1;
+        }
+        if (ncmds + 1 >= TABLE_SLOTS / 2) { /* keep the open-addressing table sparse */
+            *err = "too many commands for the table";
+            return -1;
+        }
+        uint32_t i = hash_name(d->name, strlen(d->name)) & (TABLE_SLOTS - 1);
+        while (slots[i]) i = (i + 1) & (TABLE_SLOTS - 1);
+        slots[i] = d;
+        all[ncmds++] = d;
+    }
+    return 0;
+}
+
+static const cmd_family *const *built_from;
+
+int cmd_table_init(const cmd_family *const *families, const char **err) {
+    assert(families);
+    if (ncmds) {
+        if (built_from == families) return 0;
+        memset(slots, 0, sizeof slots); /* tests build several tables */
+        ncmds = 0;
+    }
+    built_from = families;
+    for (const cmd_family *const *f = families; *f; f++) {
+        if (add_rows((*f)->rows, err) < 0) {
+            memset(slots, 0, sizeof slots);
+            ncmds = 0;
+            built_from = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+size_t cmd_count(void) { return ncmds; }
+
+static const cmd_def *lookup_slot(const char *name, size_t len, uint32_t *slot) {
+    if (len == 0 || len > NAME_MAX_LEN) return NULL;
+    uint32_t i = hash_name(name, len) & (TABLE_SLOTS - 1);
+    for (const cmd_def *d; (d = slots[i]); i = (i + 1) & (TABLE_SLOTS - 1))
+        if (strlen(d->name) == len && strncasecmp(d->name, name, len) == 0) {
+            *slot = i;
+            return d;
+        }
+    return NULL;
+}
+
+const cmd_def *cmd_lookup(const char *name, size_t len) {
+    uint32_t slot;
+    return lookup_slot(name, len, &slot);
+}
+
+/* INFO commandstats: counters per table slot, kept in the server. */
+struct cmd_stat {
+    uint64_t calls, usec, rejected, failed;
+};
+
+int cmd_stats_init(server *s) {
+    s->cmdstats = calloc(TABLE_SLOTS, sizeof *s->cmdstats);
+    return s->cmdstats ? 0 : -1;
+}
+
+void cmd_stats_reset(server *s) {
+    if (s->cmdstats) memset(s->cmdstats, 0, TABLE_SLOTS * sizeof *s->cmdstats);
+}
+
+void cmd_stats_format(server *s, resp_buf *b) {
+    char line[256];
+    for (uint32_t i = 0; i < TABLE_SLOTS; i++) {
+        const struct cmd_stat *st = &s->cmdstats[i];
+        if (!slots[i] || (!st->calls && !st->rejected)) continue;
+        int n = snprintf(line, sizeof line,
+                         "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+                         slots[i]->name, (unsigned long long)st->calls, (unsigned long long)st->usec,
+                         st->calls ? (double)st->usec / (double)st->calls : 0.0, (unsigned long long)st->rejected,
+                         (unsigned long long)st->failed);
+        if (n > 0) resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
+}
+
+
+/* Copies at most max bytes of p with CR/LF as spaces (Redis cuts without
+ * an ellipsis in this message). */
+static size_t clip(char *out, const char *p, size_t n, size_t max) {
+    size_t i = 0;
+    for (; i < n && i < max; i++) out[i] = (p[i] == '\r' || p[i] == '\n') ? ' ' : p[i];
+    out[i] = 0;
+    return i;
+}
+
+/* "ERR unknown command 'x', with args beginning with: 'a' 'b' " like Redis. */
+static void reply_unknown(client *c) {
+    char name[130], args[300], piece[130];
+    clip(name, c->argv[0].ptr, c->argv[0].len, 128);
+    size_t al = 0;
+    args[0] = 0;
+    for (int i = 1; i < c->argc && al < 128; i++) {
+        clip(piece, c->argv[i].ptr, c->argv[i].len, 128 - al);
+        int n = snprintf(args + al, sizeof args - al, "'%s' ", piece);
+        if (n < 0 || (size_t)n >= sizeof args - al) break;
+        al += (size_t)n;
+    }
+    reply_errorf(c, "ERR unknown command '%s', with args beginning with: %s", name, args);
+}
+
+/* The domain write guard (SPEC §2): a plain write may not touch a key under
+ * a prefix the domain engine owns. Checked once here from the table's key
+ * positions, so no handler has to remember it. */
+static int guard_refuses(client *c, const cmd_def *cmd) {
+    if (cmd->first_key <= 0) return 0;
+    int last = cmd->last_key < 0 ? c->argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    int db = (cmd->flags & CMD_DB0) ? 0 : c->db;
+    if (db != 0) return 0;
+    for (int i = cmd->first_key; i <= last && i < c->argc; i += step) {
+        const resp_slice *k = &c->argv[i];
+        if (db_owned(&c->srv->ks, 0, k->ptr, k->len, (cmd->flags & CMD_KEY_PREFIX) != 0)) {
+            char shown[160];
+            resp_sanitize(shown, sizeof shown, k->ptr, k->len, 128);
+            reply_errorf(c, "ERR key '%s' is owned by the domain engine; use its commands", shown);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Runs one command's handler in the command context without committing,
+ * IDEMP replay/record around it (through the hooks of the family that
+ * owns IDEMP). A handler that fails without replying leaves the lower
+ * layer's status in the keyspace: it is replied here. 0 ok, -1 failed (its
+ * writes must be dropped by the caller). */
+int cmd_call(client *c, const cmd_def *cmd) {
+    server *s = c->srv;
+    size_t mark = c->out.len;
+    c->cmd = cmd;
+    st_clear(&s->ks.err);
+    if ((cmd->flags & CMD_IDEMP) && s->hooks.idemp_before) {
+        int r = s->hooks.idemp_before(c, cmd); /* 1: replayed, -1: refused; nothing written */
+        if (r != 0) {
+            if (r < 0 && c->out.len == mark) reply_fail(c, &s->ks.err);
+            return r < 0 ? -1 : 0;
+        }
+    }
+    int rc = cmd->proc(c);
+    if (rc != 0 && c->out.len == mark) {
+        /* A failure either replied or left its status; never fail silently. */
+        if (!st_failed(&s->ks.err)) st_fail(&s->ks.err, ST_ERR, "'%s' failed without a reason", cmd->name);
+        reply_fail(c, &s->ks.err);
+    }
+    if (rc == 0 && c->idemp_active && s->hooks.idemp_after) s->hooks.idemp_after(c, mark);
+    c->idemp_active = 0;
+    c->lastcmd = cmd;
+    return rc;
+}
+
+int server_commit(server *s, client *c, size_t mark) {
+    if (ks_commit(&s->ks) == 0) return 0;
+    if (c) {
+        c->out.len = mark;
+        reply_fail(c, &s->ks.err);
+    } else {
+        server_log(LL_WARNING, "commit of the loop iteration's writes failed: %s", s->ks.err.msg);
+        s->commit_failed = 1;
+    }
+    return -1;
+}
+
+/* Runs one command in the shared command context. Its writes join the
+ * batch of this loop iteration (group commit: one RocksDB write and one WAL
+ * flush per iteration, before any reply leaves); the mark taken first lets
+ * a failed command drop exactly its own writes. While any client WATCHes,
+ * every command commits at once, so that the touch hook sees each write
+ * before the next command runs. */
+static int cmd_exec(client *c, const cmd_def *cmd) {
+    server *s = c->srv;
+    size_t mark = c->out.len;
+    ks_mark m;
+    ks_mark_begin(&s->ks, &m);
+    int rc = cmd_call(c, cmd);
+    if (rc != 0) {
+        ks_mark_rollback(&s->ks, &m);
+        return rc;
+    }
+    if (cmd->flags & CMD_SYNC) s->need_sync = 1;
+    if (s->nwatch || !s->cfg.batch_commits) return server_commit(s, c, mark);
+    return 0;
+}
+
+void cmd_dispatch(client *c) {
+    server *s = c->srv;
+    uint32_t slot = 0;
+    const cmd_def *cmd = lookup_slot(c->argv[0].ptr, c->argv[0].len, &slot);
+    s->stat_commands++;
+    if (!cmd) {
+        reply_unknown(c);
+        if (c->in_multi) c->multi_error = 1;
+        return;
+    }
+    struct cmd_stat *st = &s->cmdstats[slot];
+    if ((cmd->arity > 0 && c->argc != cmd->arity) || (c->argc < -cmd->arity)) {
+        reply_arity_error(c, cmd->name);
+        goto rejected;
+    }
+    if (s->cfg.requirepass && !c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
+        reply_error(c, "NOAUTH Authentication required.");
+        goto rejected;
+    }
+    if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
+        guard_refuses(c, cmd))
+        goto rejected;
+    if (c->in_multi && (cmd->flags & CMD_DENY_MULTI)) {
+        reply_error(c, "ERR Command not allowed inside a transaction");
+        goto rejected;
+    }
+    if (c->in_multi && !(cmd->flags & CMD_NO_MULTI)) {
+        multi_queue(c, cmd);
+        return;
+    }
+    uint64_t t0 = uv_hrtime();
+    int rc = cmd_exec(c, cmd);
+    uint64_t usec = (uv_hrtime() - t0) / 1000;
+    st->calls++;
+    st->usec += usec;
+    if (rc != 0) st->failed++;
+    slowlog_push(c, usec);
+    return;
+rejected:
+    st->rejected++;
+    if (c->in_multi) c->multi_error = 1;
+}
+
+/* ---- COMMAND ------------------------------------------------------------ */
+
+static void reply_flags(client *c, const cmd_def *d) {
+    static const struct { uint32_t f; const char *name; } names[] = {
+        {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_ADMIN, "admin"},
+        {CMD_FAST, "fast"}, {CMD_NOAUTH, "no_auth"}, {CMD_IDEMP, "idemp"},
+        {CMD_READONLY | CMD_RETRY_SAFE, "retry_safe"},
+    };
+    size_t slot = reply_deferred_array(c);
+    int n = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (d->flags & names[i].f) { reply_status(c, names[i].name); n++; }
+    reply_set_deferred_array(c, slot, n);
+}
+
+static void reply_categories(client *c, const cmd_def *d) {
+    char cat[64];
+    int n = 1;
+    size_t slot = reply_deferred_array(c);
+    snprintf(cat, sizeof cat, "@%s", d->group);
+    reply_status(c, cat);
+    if (d->flags & CMD_WRITE) { reply_status(c, "@write"); n++; }
+    if (d->flags & CMD_READONLY) { reply_status(c, "@read"); n++; }
+    if (d->flags & CMD_ADMIN) { reply_status(c, "@admin"); reply_status(c, "@dangerous"); n += 2; }
+    if (d->flags & CMD_FAST) { reply_status(c, "@fast"); n++; } else { reply_status(c, "@slow"); n++; }
+    reply_set_deferred_array(c, slot, n);
+}
+
+static void reply_info(client *c, const cmd_def *d) {
+    reply_array(c, 10);
+    reply_bulkstr(c, d->name);
+    reply_int(c, d->arity);
+    reply_flags(c, d);
+    reply_int(c, d->first_key);
+    reply_int(c, d->last_key);
+    reply_int(c, d->key_step);
+    reply_categories(c, d);
+    reply_array(c, 0); /* tips */
+    reply_array(c, 0); /* key specs */
+    reply_array(c, 0); /* subcommands */
+}
+
+static void reply_docs(client *c, const cmd_def *d) {
+    reply_bulkstr(c, d->name);
+    reply_array(c, 8);
+    reply_bulkstr(c, "summary");
+    reply_bulkstr(c, d->summary);
+    reply_bulkstr(c, "since");
+    reply_bulkstr(c, "1.0.0");
+    reply_bulkstr(c, "group");
+    reply_bulkstr(c, d->group);
+    reply_bulkstr(c, "syntax");
+    reply_bulkstr(c, d->args ? d->args : "");
+}
+
+static int command_getkeys(client *c) {
+    if (c->argc < 4) {
+        reply_arity_error(c, "command|getkeys");
+        return -1;
+    }
+    const cmd_def *d = cmd_lookup(c->argv[2].ptr, c->argv[2].len);
+    int argc = c->argc - 2;
+    if (!d) {
+        reply_error(c, "ERR Invalid command specified");
+        return -1;
+    }
+    if ((d->arity > 0 && argc != d->arity) || argc < -d->arity) {
+        reply_error(c, "ERR Invalid number of arguments specified for command");
+        return -1;
+    }
+    if (d->first_key <= 0) {
+        reply_error(c, "ERR The command has no key arguments");
+        return -1;
+    }
+    int last = d->last_key < 0 ? argc + d->last_key : d->last_key;
+    int step = d->key_step > 0 ? d->key_step : 1;
+    int n = 0;
+    for (int i = d->first_key; i <= last && i < argc; i += step) n++;
+    reply_array(c, n);
+    for (int i = d->first_key; i <= last && i < argc; i += step)
+        reply_bulk(c, c->argv[i + 2].ptr, c->argv[i + 2].len);
+    return 0;
+}
+
+/* COMMAND [COUNT | INFO name... | DOCS name... | LIST | GETKEYS cmd arg...] */
+int cmd_command(client *c) {
+    if (c->argc == 1) {
+        reply_array(c, (int64_t)ncmds);
+        for (size_t i = 0; i < ncmds; i++) reply_info(c, all[i]);
+        return 0;
+    }
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "count") && c->argc == 2) {
+        reply_int(c, (int64_t)ncmds);
+    } else if (arg_eq(sub, "list")) {
+        reply_array(c, (int64_t)ncmds);
+        for (size_t i = 0; i < ncmds; i++) reply_bulkstr(c, all[i]->name);
+    } else if (arg_eq(sub, "info")) {
+        if (c->argc == 2) {
+            reply_array(c, (int64_t)ncmds);
+            for (size_t i = 0; i < ncmds; i++) reply_info(c, all[i]);
+            return 0;
+        }
+        reply_array(c, c->argc - 2);
+        for (int i = 2; i < c->argc; i++) {
+            const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
+            if (d) reply_info(c, d); else reply_null_array(c);
+        }
+    } else if (arg_eq(sub, "docs")) {
+        if (c->argc == 2) {
+            reply_array(c, (int64_t)ncmds * 2);
+            for (size_t i = 0; i < ncmds; i++) reply_docs(c, all[i]);
+            return 0;
+        }
+        size_t slot = reply_deferred_array(c);
+        int n = 0;
+        for (int i = 2; i < c->argc; i++) {
+            const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
+            if (d) { reply_docs(c, d); n += 2; }
+        }
+        reply_set_deferred_array(c, slot, n);
+    } else if (arg_eq(sub, "getkeys")) {
+        return command_getkeys(c);
+    } else if (arg_eq(sub, "help") && c->argc == 2) {
+        static const char *lines[] = {
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)", "    Return details about all commands.",
+            "COUNT", "    Return the total number of commands.",
+            "LIST", "    Return a list of all command names.",
+            "INFO [<command-name> ...]", "    Return details about the given commands (all when none).",
+            "DOCS [<command-name> ...]", "    Return documentation of the given commands (all when none).",
+            "GETKEYS <full-command>", "    Return the keys from a full command.",
+            "HELP", "    Print this help."};
+        reply_array(c, sizeof lines / sizeof lines[0]);
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
+    } else {
+        char shown[160];
+        resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 128);
+        reply_errorf(c, "ERR unknown subcommand '%s'. Try COMMAND HELP.", shown);
+        return -1;
+    }
+    return 0;
+}
+
+/* docs/commands.md is generated from the table, so the docs cannot drift
+ * from what dispatch does. */
+void cmd_write_markdown(FILE *f) {
+    static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
+                                   "user", "coins", "payment", "messages", "notifications", "email",
+                                   "tickets", "settings", "analytics", NULL};
+    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
+                                   "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
+                                   "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
+                                   "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
+                                   "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
+                                   "Analytics and dashboard (SPEC §4.6)", NULL};
+    fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
+               "--commands-md` (`make docs`); do not edit by hand.\n\n"
+               "Arity follows Redis: N = exactly N arguments including the name, -N = at least N. "
+               "Keys: first, last, step positions of key arguments (0 = none). "
+               "Flags: `write`, `readonly`, `fast`, `admin`, `noauth` (allowed before AUTH), "
+               "`sync` (WAL fsynced before the reply in every fsync mode), `db0` (always database 0), "
+               "`prefix` (the key argument is a prefix), `idemp` (accepts `IDEMP key`: a retry with the same key "
+               "and arguments replays the first reply and changes nothing; SPEC §4.3), `retry_safe` (a write that leaves the same "
+               "state when repeated, so clients may retry it; `COMMAND INFO` also lists every readonly command as "
+               "`retry_safe`).\n");
+    for (int g = 0; groups[g]; g++) {
+        fprintf(f, "\n## %s\n\n| command | arity | keys | flags | summary |\n|---|---|---|---|---|\n", titles[g]);
+        for (size_t i = 0; i < ncmds; i++) {
+            const cmd_def *d = all[i];
+            if (strcmp(d->group, groups[g]) != 0) continue;
+            char upper[NAME_MAX_LEN + 1];
+            size_t n = 0;
+            for (; d->name[n] && n < NAME_MAX_LEN; n++) upper[n] = (char)toupper((unsigned char)d->name[n]);
+            upper[n] = 0;
+            fprintf(f, "| `%s", upper);
+            if (d->args && d->args[0]) {
+                fputc(' ', f);
+                for (const char *p = d->args; *p; p++) {
+                    if (*p == '|') fputc('\\', f); /* a table cell */
+                    fputc(*p, f);
+                }
+            }
+            fprintf(f, "` | %d | %d,%d,%d | ", d->arity, d->first_key, d->last_key, d->key_step);
+            static const struct { uint32_t f; const char *name; } fl[] = {
+                {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_FAST, "fast"}, {CMD_ADMIN, "admin"},
+                {CMD_NOAUTH, "noauth"}, {CMD_SYNC, "sync"}, {CMD_DB0, "db0"}, {CMD_KEY_PREFIX, "prefix"},
+                {CMD_IDEMP, "idemp"}, {CMD_RETRY_SAFE, "retry_safe"}};
+            int first = 1;
+            for (size_t k = 0; k < sizeof fl / sizeof fl[0]; k++)
+                if (d->flags & fl[k].f) { fprintf(f, "%s%s", first ? "" : " ", fl[k].name); first = 0; }
+            fprintf(f, " | %s |\n", d->summary);
+        }
+    }
+}

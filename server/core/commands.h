@@ -1,0 +1,91 @@
+/* The command table: one registry built from each family's rows. It drives
+ * dispatch (lookup, arity, auth, the write guard, IDEMP), COMMAND, INFO
+ * commandstats and docs/commands.md.
+ *
+ * A family is a file of handlers that exports one cmd_family: its rows and
+ * the hooks it needs from the server's life cycle. The list of families is
+ * given to server_init by main.c (the only place that knows them all), so
+ * core/ links against no family.
+ */
+#ifndef STAGEKV_COMMANDS_H
+#define STAGEKV_COMMANDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "resp.h"
+
+typedef struct server server;
+typedef struct client client;
+
+typedef int (*cmd_proc)(client *c); /* 0 ok; -1 failed: its writes are dropped */
+
+enum cmd_flags {
+    CMD_WRITE = 1u << 0,
+    CMD_READONLY = 1u << 1,
+    CMD_ADMIN = 1u << 2,
+    CMD_FAST = 1u << 3,
+    CMD_NOAUTH = 1u << 4,      /* allowed before AUTH */
+    CMD_SYNC = 1u << 5,        /* WAL fsynced before the reply, in every mode */
+    CMD_DOMAIN = 1u << 6,      /* domain command: may write owned prefixes */
+    CMD_KEY_PREFIX = 1u << 7,  /* the key argument is a prefix (a range) */
+    CMD_NO_MULTI = 1u << 8,    /* runs at once even inside MULTI */
+    CMD_DB0 = 1u << 9,         /* always works on database 0 */
+    CMD_IDEMP = 1u << 10,      /* takes [IDEMP key] among its option pairs (SPEC §4.3) */
+    CMD_DENY_MULTI = 1u << 11, /* refused inside MULTI */
+    CMD_RETRY_SAFE = 1u << 12, /* a write that leaves the same state when repeated: clients may retry it */
+};
+
+typedef struct cmd_def {
+    const char *name;     /* lower case; "parent|sub" for a subcommand row */
+    cmd_proc proc;
+    int arity;            /* Redis convention: -N means at least N */
+    uint32_t flags;
+    int first_key, last_key, key_step; /* last -1 = last argument */
+    const char *group;    /* "string", "generic", "kv", "server", ... */
+    const char *args;     /* syntax after the name */
+    const char *summary;
+    const void *data;     /* family-specific (the entity engine's namespace) */
+} cmd_def;
+
+#define CMD_TABLE_END {.name = NULL}
+
+typedef struct cmd_family {
+    const char *name;
+    const cmd_def *rows;                 /* terminated by CMD_TABLE_END */
+    int (*init)(server *s, char **err);  /* after the store is open; may register hooks */
+    void (*cron)(server *s, uint64_t now);  /* once a second */
+    void (*free)(server *s);             /* at shutdown */
+} cmd_family;
+
+/* Hooks a family installs from its init: core calls them, knowing no names. */
+typedef struct cmd_hooks {
+    /* IDEMP (rows flagged CMD_IDEMP): before returns 1 replayed, -1 refused
+     * (replied), 0 run the command; after records the reply since mark. */
+    int (*idemp_before)(client *c, const cmd_def *cmd);
+    void (*idemp_after)(client *c, size_t mark);
+} cmd_hooks;
+
+/* Builds the table from the families (NULL-terminated). A duplicate name,
+ * an overflow of the table or a malformed row is a startup failure: -1 with
+ * a message in err (static text). Idempotent for the same list. */
+int cmd_table_init(const cmd_family *const *families, const char **err);
+const cmd_def *cmd_lookup(const char *name, size_t len);
+size_t cmd_count(void);
+/* Writes docs/commands.md from the table. */
+void cmd_write_markdown(FILE *f);
+
+/* Executes c->argv[0..argc): lookup, checks, handler, commit. */
+void cmd_dispatch(client *c);
+/* Runs one handler in the command context (IDEMP around it), no commit:
+ * 0 ok, -1 failed (the caller drops its writes). A handler that returns -1
+ * without replying has its lower layer's status replied here. */
+int cmd_call(client *c, const cmd_def *cmd);
+int cmd_stats_init(server *s);
+void cmd_stats_reset(server *s);
+void cmd_stats_format(server *s, resp_buf *b);
+/* COMMAND [COUNT | INFO | DOCS | LIST | GETKEYS | HELP] */
+int cmd_command(client *c);
+
+#endif

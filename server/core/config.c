@@ -1,0 +1,301 @@
+/* Configuration: one table of options drives the config file, the command
+ * line, CONFIG GET and CONFIG SET. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST };
+
+typedef struct option {
+    const char *name;
+    enum opt_type type;
+    size_t off;           /* into config; unused for T_CONST */
+    int mutable_;         /* CONFIG SET allowed */
+    long long min, max;
+    const char *constval; /* T_CONST: what CONFIG GET answers */
+} option;
+
+#define F(x) offsetof(config, x)
+static const option options[] = {
+    {"port", T_INT, F(port), 0, 0, 65535, NULL},
+    {"bind", T_STR, F(bind), 0, 0, 0, NULL},
+    {"dir", T_STR, F(dir), 0, 0, 0, NULL},
+    {"unixsocket", T_STR, F(unixsocket), 0, 0, 0, NULL},
+    {"unixsocketperm", T_OCTAL, F(unixsocketperm), 0, 0, 0777, NULL},
+    {"fsync", T_FSYNC, F(fsync), 1, 0, 0, NULL},
+    {"appendfsync", T_FSYNC, F(fsync), 1, 0, 0, NULL},
+    {"maxclients", T_INT, F(maxclients), 1, 1, 1000000, NULL},
+    {"proto-max-bulk-len", T_SIZE, F(proto_max_bulk_len), 1, 1024 * 1024, 1LL << 40, NULL},
+    {"requirepass", T_STR, F(requirepass), 1, 0, 0, NULL},
+    {"loglevel", T_LOGLEVEL, F(loglevel), 1, 0, 0, NULL},
+    {"logfile", T_STR, F(logfile), 0, 0, 0, NULL},
+    {"timeout", T_INT, F(timeout), 1, 0, 100000000, NULL},
+    {"tcp-keepalive", T_INT, F(tcp_keepalive), 1, 0, 100000000, NULL},
+    {"domain-write-guard", T_BOOL, F(domain_write_guard), 1, 0, 0, NULL},
+    {"max-kv-value-size", T_SIZE, F(max_kv_value_size), 1, 1, 1LL << 40, NULL},
+    {"max-document-size", T_SIZE, F(max_document_size), 1, 1, 1LL << 30, NULL},
+    {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
+    {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
+    {"databases", T_INT, F(databases), 0, 16, 16, NULL},
+    {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
+    {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
+    {"slowlog-max-len", T_INT, F(slowlog_max_len), 1, 0, 1000000, NULL},
+    /* Answered for clients and tools that ask (redis-benchmark asks for
+     * save and appendonly); stagekv persists through the RocksDB WAL. */
+    {"save", T_CONST, 0, 0, 0, 0, ""},
+    /* stagekv never evicts: only 0 (no limit) is accepted */
+    {"maxmemory", T_SIZE, F(maxmemory), 1, 0, 0, NULL},
+    {"appendonly", T_CONST, 0, 0, 0, 0, "yes"},
+    {NULL, 0, 0, 0, 0, 0, NULL},
+};
+#undef F
+
+void config_defaults(config *c) {
+    memset(c, 0, sizeof *c);
+    c->port = 6380;
+    c->bind = strdup("127.0.0.1");
+    c->dir = strdup("./data");
+    c->unixsocketperm = 0700;
+    c->fsync = FSYNC_EVERYSEC;
+    c->maxclients = 10000;
+    c->proto_max_bulk_len = 512LL * 1024 * 1024;
+    c->loglevel = LL_NOTICE;
+    c->tcp_keepalive = 300;
+    c->domain_write_guard = 1;
+    c->max_kv_value_size = 16LL * 1024 * 1024;
+    c->max_document_size = 1024 * 1024;
+    c->output_buffer_limit = 512LL * 1024 * 1024;
+    c->block_cache_size = 256LL * 1024 * 1024;
+    c->databases = 16;
+    c->slowlog_slower_than = 10000;
+    c->slowlog_max_len = 128;
+    c->batch_commits = 1;
+}
+
+void config_free(config *c) {
+    for (const option *o = options; o->name; o++)
+        if (o->type == T_STR) {
+            char **p = (char **)((char *)c + o->off);
+            free(*p);
+            *p = NULL;
+        }
+}
+
+int config_parse_size(const char *s, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 0) return -1;
+    long long mul = 1;
+    if (!strcasecmp(end, "") || !strcasecmp(end, "b")) mul = 1;
+    else if (!strcasecmp(end, "k")) mul = 1000;
+    else if (!strcasecmp(end, "kb")) mul = 1024;
+    else if (!strcasecmp(end, "m")) mul = 1000 * 1000;
+    else if (!strcasecmp(end, "mb")) mul = 1024 * 1024;
+    else if (!strcasecmp(end, "g")) mul = 1000LL * 1000 * 1000;
+    else if (!strcasecmp(end, "gb")) mul = 1024LL * 1024 * 1024;
+    else return -1;
+    if (v > (long long)(9e18 / (double)mul)) return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static const option *find_option(const char *name) {
+    for (const option *o = options; o->name; o++)
+        if (!strcasecmp(o->name, name)) return o;
+    return NULL;
+}
+
+int config_set(config *c, const char *name, const char *val, int runtime, char *err, size_t cap) {
+    const option *o = find_option(name);
+    if (!o) {
+        snprintf(err, cap, "unknown option '%s'", name);
+        return -1;
+    }
+    if (runtime && !o->mutable_) {
+        snprintf(err, cap, "option '%s' can't be set at runtime", o->name);
+        return -1;
+    }
+    void *p = (char *)c + o->off;
+    long long v;
+    char *end;
+    switch (o->type) {
+    case T_CONST:
+        return 0; /* accepted and ignored: compatibility only */
+    case T_STR: {
+        char *dup = val[0] ? strdup(val) : NULL;
+        if (val[0] && !dup) { snprintf(err, cap, "out of memory"); return -1; }
+        free(*(char **)p);
+        *(char **)p = dup;
+        if (!strcmp(o->name, "bind") || !strcmp(o->name, "dir")) {
+            if (!dup) { snprintf(err, cap, "'%s' must not be empty", o->name); return -1; }
+        }
+        return 0;
+    }
+    case T_INT:
+    case T_OCTAL:
+        errno = 0;
+        v = strtoll(val, &end, o->type == T_OCTAL ? 8 : 10);
+        if (end == val || *end || errno || v < o->min || v > o->max) goto bad;
+        *(int *)p = (int)v;
+        return 0;
+    case T_LL:
+        errno = 0;
+        v = strtoll(val, &end, 10);
+        if (end == val || *end || errno || v < o->min || v > o->max) goto bad;
+        *(long long *)p = v;
+        return 0;
+    case T_SIZE:
+        if (config_parse_size(val, &v) < 0 || v < o->min || v > o->max) goto bad;
+        *(long long *)p = v;
+        return 0;
+    case T_BOOL:
+        if (!strcasecmp(val, "yes")) *(int *)p = 1;
+        else if (!strcasecmp(val, "no")) *(int *)p = 0;
+        else goto bad;
+        return 0;
+    case T_FSYNC:
+        if (!strcasecmp(val, "always")) *(int *)p = FSYNC_ALWAYS;
+        else if (!strcasecmp(val, "everysec")) *(int *)p = FSYNC_EVERYSEC;
+        else if (!strcasecmp(val, "no")) *(int *)p = FSYNC_NO;
+        else goto bad;
+        return 0;
+    case T_LOGLEVEL: {
+        static const char *lv[] = {"debug", "verbose", "notice", "warning"};
+        for (int i = 0; i < 4; i++)
+            if (!strcasecmp(val, lv[i])) { *(int *)p = i; server_log_level(i); return 0; }
+        goto bad;
+    }
+    }
+bad:
+    snprintf(err, cap, "argument '%s' is invalid for option '%s'", val, o->name);
+    return -1;
+}
+
+static void format_value(const config *c, const option *o, char *buf, size_t cap) {
+    const void *p = (const char *)c + o->off;
+    switch (o->type) {
+    case T_CONST: snprintf(buf, cap, "%s", o->constval); break;
+    case T_STR: snprintf(buf, cap, "%s", *(char *const *)p ? *(char *const *)p : ""); break;
+    case T_INT: snprintf(buf, cap, "%d", *(const int *)p); break;
+    case T_OCTAL: snprintf(buf, cap, "%o", *(const int *)p); break;
+    case T_SIZE:
+    case T_LL: snprintf(buf, cap, "%lld", *(const long long *)p); break;
+    case T_BOOL: snprintf(buf, cap, "%s", *(const int *)p ? "yes" : "no"); break;
+    case T_FSYNC: {
+        int v = *(const int *)p;
+        snprintf(buf, cap, "%s", v == FSYNC_ALWAYS ? "always" : v == FSYNC_NO ? "no" : "everysec");
+        break;
+    }
+    case T_LOGLEVEL: {
+        static const char *lv[] = {"debug", "verbose", "notice", "warning"};
+        snprintf(buf, cap, "%s", lv[*(const int *)p & 3]);
+        break;
+    }
+    }
+}
+
+void config_each(const config *c, const char *pat, size_t pl,
+                 void (*fn)(void *arg, const char *name, const char *value), void *arg) {
+    char buf[1024];
+    for (const option *o = options; o->name; o++) {
+        if (!glob_match(pat, pl, o->name, strlen(o->name), 1)) continue;
+        format_value(c, o, buf, sizeof buf);
+        fn(arg, o->name, buf);
+    }
+}
+
+/* ---- file and command line ----------------------------------------------- */
+
+/* Splits a config line into at most two words: name and the rest (quotes
+ * around the value are removed). */
+static int load_file(config *c, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open config file '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[4096], err[256];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p || *p == '#') continue;
+        char *name = p;
+        while (*p && !isspace((unsigned char)*p)) p++;
+        if (*p) *p++ = 0;
+        while (isspace((unsigned char)*p)) p++;
+        char *val = p, *e = p + strlen(p);
+        while (e > val && isspace((unsigned char)e[-1])) *--e = 0;
+        if (e - val >= 2 && (val[0] == '"' || val[0] == '\'') && e[-1] == val[0]) {
+            val++;
+            e[-1] = 0;
+        }
+        if (config_set(c, name, val, 0, err, sizeof err) < 0) {
+            fprintf(stderr, "%s:%d: %s\n", path, lineno, err);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void usage(void) {
+    printf("Usage: stagekv-server [CONFIG_FILE] [--port 6380] [--bind 127.0.0.1] [--dir ./data]\n"
+           "                      [--OPTION VALUE ...]\n"
+           "       stagekv-server --help | --version\n\n"
+           "Options (config file directives and --flags alike):\n");
+    config d;
+    config_defaults(&d);
+    char buf[256];
+    for (const option *o = options; o->name; o++) {
+        format_value(&d, o, buf, sizeof buf);
+        printf("  %-34s default: %s%s\n", o->name, buf[0] ? buf : "(unset)",
+               o->type == T_CONST ? " (compatibility; ignored)" : "");
+    }
+    config_free(&d);
+}
+
+int config_from_args(config *c, int argc, char **argv) {
+    int i = 1;
+    char err[256];
+    for (int j = 1; j < argc; j++) {
+        if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) { usage(); return 1; }
+        if (!strcmp(argv[j], "--version") || !strcmp(argv[j], "-v")) {
+            printf("stagekv-server %s (Redis protocol %s)\n", STAGEKV_VERSION, REDIS_COMPAT_VERSION);
+            return 1;
+        }
+    }
+    if (i < argc && strncmp(argv[i], "--", 2) != 0) {
+        if (load_file(c, argv[i]) < 0) return -1;
+        i++;
+    }
+    for (; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
+            fprintf(stderr, "bad argument '%s' (expected --option value; see --help)\n", argv[i]);
+            return -1;
+        }
+        if (config_set(c, argv[i] + 2, argv[i + 1], 0, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* ---- logging ------------------------------------------------------------- */
+
+/* Logging is process-wide state by nature (like stderr itself). */

@@ -1,0 +1,55 @@
+/* The configuration: defaults, redis.conf-style file, --flags, CONFIG SET. */
+#ifndef STAGEKV_CONFIG_H
+#define STAGEKV_CONFIG_H
+
+#include <stddef.h>
+
+#define SERVER_NAME "stagekv"
+#define REDIS_COMPAT_VERSION "7.0.15"
+
+/* ---- configuration ---------------------------------------------------- */
+
+enum fsync_mode { FSYNC_NO = 0, FSYNC_EVERYSEC = 1, FSYNC_ALWAYS = 2 };
+
+typedef struct config {
+    int port;
+    char *bind;
+    char *dir;
+    char *unixsocket;
+    int unixsocketperm;
+    int fsync;
+    int maxclients;
+    long long proto_max_bulk_len;
+    char *requirepass;
+    int loglevel;          /* 0 debug, 1 verbose, 2 notice, 3 warning */
+    char *logfile;
+    int timeout;           /* idle seconds, 0 = never */
+    int tcp_keepalive;
+    int domain_write_guard;
+    long long max_kv_value_size;
+    long long max_document_size;
+    long long output_buffer_limit; /* bytes of unsent replies before disconnect */
+    long long block_cache_size;
+    int databases;
+    long long slowlog_slower_than; /* µs; negative disables */
+    int slowlog_max_len;
+    long long maxmemory; /* always 0: no eviction */
+    int batch_commits;   /* group the writes of a loop iteration into one batch */
+} config;
+
+void config_defaults(config *cfg);
+void config_free(config *cfg);
+/* Sets an option by name from text. runtime = CONFIG SET (immutable
+ * options refused). 0 ok; -1 with a message in err. */
+int config_set(config *c, const char *name, const char *val, int runtime, char *err, size_t cap);
+/* Calls fn for every option whose name matches the glob pattern. */
+void config_each(const config *c, const char *pat, size_t pl,
+                 void (*fn)(void *arg, const char *name, const char *value), void *arg);
+
+/* Loads argv (a file name first, then --name value pairs). 0 ok, -1 with a
+ * message printed to stderr; 1 when --help/--version was handled. */
+int config_from_args(config *cfg, int argc, char **argv);
+/* Parses a size like "512mb", "1gb", "100": 0 ok, -1 bad. */
+int config_parse_size(const char *s, long long *out);
+
+#endif

@@ -1,0 +1,387 @@
+/* Connections: accept, read, parse, dispatch, then once per loop
+ * iteration flush the WAL (group commit) and write every reply.
+ *
+ *   poll phase:  on_read -> process_input -> cmd_dispatch (replies -> c->out)
+ *   check phase: net_end_iteration -> store_flush_wal (one write, one fsync if due)
+ *                         -> client_write for each client with output
+ *
+ * A reply never leaves before the WAL holds the write it acknowledges.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "server.h"
+
+#define READ_CHUNK (16 * 1024)
+/* Output backlog at which a client's input stops being read (a client that
+ * pipelines without reading), and where reading resumes. */
+#define BACKLOG_PAUSE (4u << 20)
+#define BACKLOG_RESUME (1u << 20)
+
+typedef struct write_req {
+    uv_write_t req;
+    resp_buf buf;
+    client *c;
+} write_req;
+
+static void client_close(client *c);
+static void process_input(client *c);
+static void client_write(client *c);
+
+static void schedule_flush(client *c) {
+    if (c->flags & CL_PENDING_FLUSH) return;
+    c->flags |= CL_PENDING_FLUSH;
+    c->next_flush = c->srv->flush_list;
+    c->srv->flush_list = c;
+}
+
+static size_t backlog(const client *c) { return c->out.len + c->out_inflight; }
+
+static void apply_auth_limits(client *c) {
+    /* Before AUTH, a client may not make the server buffer big requests
+     * (Redis does the same for unauthenticated clients). */
+    server *s = c->srv;
+    if (s->cfg.requirepass && !c->authenticated) {
+        c->parser.max_bulk_len = 16384;
+        c->parser.max_multibulk_len = 10;
+    } else {
+        c->parser.max_bulk_len = s->cfg.proto_max_bulk_len;
+        c->parser.max_multibulk_len = 2147483647;
+    }
+}
+
+void client_auth_changed(client *c) { apply_auth_limits(c); }
+
+/* ---- reading -------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)suggested;
+    client *c = h->data;
+    size_t want = READ_CHUNK;
+    if (c->inneed > c->inlen && c->inneed - c->inlen > want) want = c->inneed - c->inlen;
+    if (c->incap - c->inlen < want) {
+        size_t cap = c->incap ? c->incap : READ_CHUNK;
+        while (cap - c->inlen < want) cap *= 2;
+        char *p = realloc(c->in, cap);
+        if (!p) {
+            buf->base = NULL;
+            buf->len = 0; /* libuv reports UV_ENOBUFS and we close */
+            return;
+        }
+        c->in = p;
+        c->incap = cap;
+    }
+    buf->base = c->in + c->inlen;
+    buf->len = c->incap - c->inlen;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+    (void)buf;
+    client *c = st->data;
+    if (n < 0) {
+        client_close(c);
+        return;
+    }
+    if (n == 0) return;
+    c->inlen += (size_t)n;
+    c->srv->stat_net_in += (uint64_t)n;
+    c->last_ms = now_ms();
+    process_input(c);
+}
+
+static void pause_reading(client *c) {
+    if (c->flags & CL_READ_PAUSED) return;
+    c->flags |= CL_READ_PAUSED;
+    uv_read_stop(&c->h.stream);
+}
+
+static void resume_reading(client *c) {
+    if (!(c->flags & CL_READ_PAUSED) || (c->flags & CL_CLOSING)) return;
+    c->flags &= ~CL_READ_PAUSED;
+    uv_read_start(&c->h.stream, on_alloc, on_read);
+    if (c->inlen) process_input(c);
+}
+
+static void process_input(client *c) {
+    server *s = c->srv;
+    size_t off = 0;
+    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING))) {
+        if (backlog(c) > BACKLOG_PAUSE) {
+            pause_reading(c);
+            break;
+        }
+        size_t consumed = 0, need = 0;
+        resp_status st = resp_parse(&c->parser, c->in + off, c->inlen - off, &consumed, &need);
+        if (st == RESP_AGAIN) {
+            c->inneed = need; /* counted from the pending request's start */
+            break;
+        }
+        if (st == RESP_ERROR) {
+            char text[160];
+            resp_error_text(&c->parser, text, sizeof text);
+            reply_error(c, text);
+            c->flags |= CL_CLOSE_AFTER_REPLY;
+            off = c->inlen;
+            break;
+        }
+        off += consumed;
+        c->inneed = 0;
+        if (c->parser.argc == 0) continue;
+        c->argc = c->parser.argc;
+        c->argv = c->parser.argv;
+        size_t mark = c->out.len;
+        int mode = c->reply_mode;
+        cmd_dispatch(c);
+        /* CLIENT REPLY OFF/SKIP drop replies (SKIP: the next command's only) */
+        if (mode == 2 || (mode == 1 && c->reply_mode == 1) || (mode == 0 && c->reply_mode == 2))
+            c->out.len = mark;
+        if (mode == 2) c->reply_mode = 0;
+        if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
+            server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
+                       (unsigned long long)c->id, s->cfg.output_buffer_limit);
+            client_close(c);
+            return;
+        }
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->inlen - off);
+        c->inlen -= off;
+    }
+    /* Give back a big buffer once a large request is done. */
+    if (c->inlen == 0 && c->incap > (1u << 20)) {
+        free(c->in);
+        c->in = NULL;
+        c->incap = 0;
+    }
+    if (c->out.len || (c->flags & CL_CLOSE_AFTER_REPLY)) schedule_flush(c);
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+static void on_write_done(uv_write_t *req, int status) {
+    write_req *w = (write_req *)req;
+    client *c = w->c;
+    c->out_inflight -= w->buf.len;
+    resp_buf_free(&w->buf);
+    free(w);
+    if (c->flags & CL_CLOSING) return;
+    if (status < 0) {
+        client_close(c);
+        return;
+    }
+    if ((c->flags & CL_CLOSE_AFTER_REPLY) && backlog(c) == 0) {
+        client_close(c);
+        return;
+    }
+    if ((c->flags & CL_READ_PAUSED) && backlog(c) < BACKLOG_RESUME) resume_reading(c);
+}
+
+static void client_write(client *c) {
+    if (c->flags & CL_CLOSING) return;
+    if (c->out.len) {
+        size_t done = 0;
+        if (c->out_inflight == 0) {
+            uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+            int n = uv_try_write(&c->h.stream, &b, 1);
+            if (n > 0) done = (size_t)n;
+            else if (n < 0 && n != UV_EAGAIN) {
+                client_close(c);
+                return;
+            }
+        }
+        c->srv->stat_net_out += done;
+        if (done == c->out.len) {
+            resp_buf_clear(&c->out);
+            /* Keep a modest buffer for the next batch, not a huge one. */
+            if (c->out.cap > (1u << 20)) resp_buf_free(&c->out);
+        } else {
+            write_req *w = malloc(sizeof *w);
+            if (!w) {
+                client_close(c);
+                return;
+            }
+            w->c = c;
+            w->buf = c->out; /* the request owns the bytes until written */
+            resp_buf_init(&c->out);
+            uv_buf_t b = uv_buf_init(w->buf.data + done, (unsigned)(w->buf.len - done));
+            c->srv->stat_net_out += w->buf.len - done;
+            c->out_inflight += w->buf.len;
+            if (uv_write(&w->req, &c->h.stream, &b, 1, on_write_done) < 0) {
+                c->out_inflight -= w->buf.len;
+                resp_buf_free(&w->buf);
+                free(w);
+                client_close(c);
+                return;
+            }
+        }
+    }
+    if ((c->flags & CL_CLOSE_AFTER_REPLY) && backlog(c) == 0) client_close(c);
+}
+
+/* Once per loop iteration, after all reads of the iteration were handled:
+ * one WAL write (and fsync when due) covers every command, then replies. */
+void net_end_iteration(server *s) {
+    if (!ks_idle(&s->ks)) server_commit(s, NULL, 0); /* the iteration's one batch */
+    if (s->commit_failed) {
+        /* Replies of this iteration promised writes that failed. */
+        s->commit_failed = 0;
+        for (client *c = s->flush_list, *next; c; c = next) {
+            next = c->next_flush;
+            c->flags &= ~CL_PENDING_FLUSH;
+            client_close(c);
+        }
+        s->flush_list = NULL;
+        s->need_sync = 0;
+        goto out;
+    }
+    if (!s->flush_list && !s->need_sync) goto out;
+    int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
+    if (store_unflushed(s->st) || sync) {
+        char *err = NULL;
+        if (store_flush_wal(s->st, sync, &err) < 0) {
+            /* Nothing may be acknowledged that is not in the WAL: drop the
+             * replies and the connections that were waiting for them. */
+            server_log(LL_WARNING, "WAL flush failed: %s", err ? err : "?");
+            free(err);
+            for (client *c = s->flush_list; c; c = c->next_flush) {
+                c->flags &= ~CL_PENDING_FLUSH;
+                client_close(c);
+            }
+            s->flush_list = NULL;
+            s->need_sync = 0;
+            goto out;
+        }
+        s->stat_wal_flushes++;
+        if (sync) {
+            s->stat_wal_syncs++;
+            s->last_sync_ms = now_ms();
+        }
+    }
+    s->need_sync = 0;
+    client *c = s->flush_list;
+    s->flush_list = NULL;
+    while (c) {
+        client *next = c->next_flush;
+        c->flags &= ~CL_PENDING_FLUSH;
+        client_write(c);
+        c = next;
+    }
+out:
+    if (s->shutting_down) server_finish_shutdown(s);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void on_close(uv_handle_t *h) {
+    client *c = h->data;
+    server *s = c->srv;
+    resp_parser_free(&c->parser);
+    resp_buf_free(&c->out);
+    free(c->in);
+    free(c->name);
+    free(c->idemp_key);
+    free(c);
+    if (s->shutting_down) server_finish_shutdown(s);
+}
+
+static void client_close(client *c) {
+    if (c->flags & CL_CLOSING) return;
+    c->flags |= CL_CLOSING;
+    server *s = c->srv;
+    multi_client_gone(c);
+    if (c->prev) c->prev->next = c->next; else s->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nclients--;
+    if (c->flags & CL_PENDING_FLUSH) {
+        for (client **pp = &s->flush_list; *pp; pp = &(*pp)->next_flush)
+            if (*pp == c) { *pp = c->next_flush; break; }
+        c->flags &= ~CL_PENDING_FLUSH;
+    }
+    uv_close(&c->h.handle, on_close);
+}
+
+void client_kill(client *c) { client_close(c); }
+
+void net_on_connection(uv_stream_t *listener, int status) {
+    server *s = listener->data;
+    if (status < 0 || s->shutting_down) return;
+    client *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->srv = s;
+    int is_unix = listener == (uv_stream_t *)&s->unix_listener;
+    int r = is_unix ? uv_pipe_init(s->loop, &c->h.pipe, 0) : uv_tcp_init(s->loop, &c->h.tcp);
+    if (r < 0) { free(c); return; }
+    c->h.handle.data = c;
+    if (is_unix) c->flags |= CL_UNIX;
+    if (uv_accept(listener, &c->h.stream) < 0) {
+        c->flags |= CL_CLOSING;
+        uv_close(&c->h.handle, on_close);
+        return;
+    }
+    c->id = ++s->next_client_id;
+    c->resp = 2;
+    c->ctime_ms = c->last_ms = now_ms();
+    resp_parser_init(&c->parser);
+    resp_buf_init(&c->out);
+    c->authenticated = s->cfg.requirepass == NULL;
+    apply_auth_limits(c);
+    if (!is_unix) {
+        uv_tcp_nodelay(&c->h.tcp, 1);
+        if (s->cfg.tcp_keepalive > 0) uv_tcp_keepalive(&c->h.tcp, 1, (unsigned)s->cfg.tcp_keepalive);
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+            char ip[48] = "?";
+            int port = 0;
+            if (ss.ss_family == AF_INET6) {
+                uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+            } else {
+                uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            }
+            snprintf(c->addr, sizeof c->addr, "%s:%d", ip, port);
+        }
+    } else {
+        snprintf(c->addr, sizeof c->addr, "%s:0", s->cfg.unixsocket);
+    }
+    c->next = s->clients;
+    if (s->clients) s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    s->stat_connections++;
+    if (s->nclients > s->cfg.maxclients) {
+        s->stat_rejected++;
+        reply_error(c, "ERR max number of clients reached");
+        c->flags |= CL_CLOSE_AFTER_REPLY;
+        client_write(c);
+        return;
+    }
+    uv_read_start(&c->h.stream, on_alloc, on_read);
+}
+
+/* ---- the server's hands on its clients ---------------------------------- */
+
+void net_close_idle(server *s, uint64_t now) {
+    if (s->cfg.timeout <= 0) return;
+    for (client *c = s->clients, *next; c; c = next) {
+        next = c->next;
+        if (now - c->last_ms > (uint64_t)s->cfg.timeout * 1000u && backlog(c) == 0) client_close(c);
+    }
+}
+
+void net_shutdown_clients(server *s) {
+    /* Clients get what is already queued for them, then are closed. */
+    for (client *c = s->clients, *next; c; c = next) {
+        next = c->next;
+        c->flags |= CL_CLOSE_AFTER_REPLY;
+        uv_read_stop(&c->h.stream);
+        schedule_flush(c);
+    }
+}

@@ -1,0 +1,84 @@
+/* Connections: a client's input, parser and output buffer on the libuv
+ * loop. Reading parses requests and dispatches them; replies are written
+ * once per loop iteration, after the iteration's batch is in the WAL.
+ *
+ * Ownership: the server owns its clients; a client owns its input buffer,
+ * its parser (whose argv slices point into that buffer) and its output
+ * buffer. Handlers never touch sockets: they append replies to c->out.
+ */
+#ifndef STAGEKV_NET_H
+#define STAGEKV_NET_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "commands.h"
+#include "resp.h"
+
+/* ---- clients ---------------------------------------------------------- */
+
+enum client_flags {
+    CL_CLOSE_AFTER_REPLY = 1u << 0,
+    CL_CLOSING = 1u << 1,
+    CL_PENDING_FLUSH = 1u << 2,
+    CL_READ_PAUSED = 1u << 3,
+    CL_UNIX = 1u << 4,
+};
+
+struct client {
+    union {
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+        uv_stream_t stream;
+        uv_handle_t handle;
+    } h;
+    server *srv;
+    uint64_t id;
+    uint32_t flags;
+    int db;
+    int authenticated;
+    int resp;                  /* protocol version: 2, or 3 after HELLO 3 */
+    int reply_mode;            /* CLIENT REPLY: 0 on, 1 off, 2 skip next */
+    /* input */
+    char *in;
+    size_t inlen, incap, inneed;
+    resp_parser parser;
+    int argc;                  /* the command being executed */
+    resp_slice *argv;
+    const cmd_def *cmd, *lastcmd;
+    /* output: replies of this read batch, written after the WAL flush */
+    resp_buf out;
+    size_t out_inflight;       /* bytes handed to uv_write, not yet done */
+    client *next_flush;        /* server's flush list */
+    client *prev, *next;       /* server's client list */
+    char *name;
+    char addr[64];
+    uint64_t ctime_ms, last_ms;
+    /* MULTI/EXEC and WATCH (multi.c) */
+    int in_multi, multi_error, watch_dirty;
+    struct queued_cmd *queue;
+    int nqueued, qcap;
+    struct watch_entry *watched;
+    /* IDEMP of the command being executed: filled and used by the
+     * family that installed the idemp hooks (core only frees idemp_key) */
+    int idemp_active;
+    char *idemp_key;
+    size_t idemp_keylen;
+    uint64_t idemp_fp[2];
+};
+
+/* Accepts a connection on a listener (uv_listen callback). */
+void net_on_connection(uv_stream_t *listener, int status);
+/* End of a loop iteration: commit the iteration's batch, flush (and fsync
+ * when due) the WAL, then write the replies. */
+void net_end_iteration(server *s);
+/* Closes clients idle longer than the timeout option (cron). */
+void net_close_idle(server *s, uint64_t now);
+/* Shutdown: stop reading, flush what is queued, then close every client. */
+void net_shutdown_clients(server *s);
+/* Closes a client now (never the one executing: flag CL_CLOSE_AFTER_REPLY). */
+void client_kill(client *c);
+/* Applies the request-size limits that depend on AUTH. */
+void client_auth_changed(client *c);
+
+#endif

@@ -1,0 +1,235 @@
+/* The server's life cycle: start (store, keyspace, families, listeners),
+ * the loop's timers and signals, and shutdown. Connections are net.c's. */
+#include <assert.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static void on_check(uv_check_t *h) { net_end_iteration(h->data); }
+
+/* ---- timers, signals, shutdown -------------------------------------------- */
+
+typedef struct sync_job {
+    uv_work_t req;
+    server *s;
+    int failed;
+} sync_job;
+
+static void sync_work(uv_work_t *req) {
+    sync_job *j = req->data;
+    char *err = NULL;
+    /* RocksDB syncs the WAL file without touching its write buffer, so this
+     * may run beside the loop's own WAL writes. */
+    if (store_flush_wal(j->s->st, 1, &err) < 0) {
+        j->failed = 1;
+        server_log(LL_WARNING, "background WAL sync failed: %s", err ? err : "?");
+        free(err);
+    }
+}
+
+static void sync_done(uv_work_t *req, int status) {
+    sync_job *j = req->data;
+    (void)status;
+    if (!j->failed) {
+        j->s->stat_wal_syncs++;
+        j->s->last_sync_ms = now_ms();
+    }
+    j->s->sync_running = 0;
+    free(j);
+}
+
+static void on_cron(uv_timer_t *t) {
+    server *s = t->data;
+    uint64_t now = now_ms();
+    if (s->cfg.fsync == FSYNC_EVERYSEC && !s->sync_running && s->stat_wal_flushes) {
+        sync_job *j = calloc(1, sizeof *j);
+        if (j) {
+            j->s = s;
+            j->req.data = j;
+            s->sync_running = 1;
+            if (uv_queue_work(s->loop, &j->req, sync_work, sync_done) < 0) {
+                s->sync_running = 0;
+                free(j);
+            }
+        }
+    }
+    for (const cmd_family *const *f = s->families; f && *f; f++)
+        if ((*f)->cron) (*f)->cron(s, now);
+    net_close_idle(s, now);
+}
+
+/* Active expiry: bounded work per tick, so the loop never stalls on it. */
+static void on_expire_tick(uv_timer_t *t) {
+    server *s = t->data;
+    if (!s->active_expire_off && db_expire_sweep(&s->ks, now_ms(), 2000) < 0)
+        server_log(LL_WARNING, "expiry sweep failed: %s", s->ks.err.msg);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    server *s = h->data;
+    server_log(LL_NOTICE, "received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    server_request_shutdown(s);
+}
+
+static void close_if_open(uv_handle_t *h) {
+    if (h->loop && !uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+    (void)arg;
+    close_if_open(h);
+}
+
+void server_request_shutdown(server *s) {
+    if (s->shutting_down) return;
+    s->shutting_down = 1;
+    close_if_open((uv_handle_t *)&s->listener);
+    if (s->has_unix) close_if_open((uv_handle_t *)&s->unix_listener);
+    net_shutdown_clients(s);
+}
+
+void server_finish_shutdown(server *s) {
+    if (s->clients) return;
+    close_if_open((uv_handle_t *)&s->flusher);
+    close_if_open((uv_handle_t *)&s->cron);
+    close_if_open((uv_handle_t *)&s->expirer);
+    close_if_open((uv_handle_t *)&s->sigterm);
+    close_if_open((uv_handle_t *)&s->sigint);
+}
+
+/* ---- startup ---------------------------------------------------------------- */
+
+static int is_loopback(const char *addr) {
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 || strcmp(addr, "localhost") == 0;
+}
+
+static int listen_tcp(server *s) {
+    struct sockaddr_storage ss;
+    const char *bind = s->cfg.bind;
+    if (strcmp(bind, "localhost") == 0) bind = "127.0.0.1";
+    int r = strchr(bind, ':') ? uv_ip6_addr(bind, s->cfg.port, (struct sockaddr_in6 *)&ss)
+                              : uv_ip4_addr(bind, s->cfg.port, (struct sockaddr_in *)&ss);
+    if (r < 0) {
+        server_log(LL_WARNING, "bad bind address '%s': %s", s->cfg.bind, uv_strerror(r));
+        return -1;
+    }
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) < 0 ||
+        (r = uv_listen((uv_stream_t *)&s->listener, 511, net_on_connection)) < 0) {
+        server_log(LL_WARNING, "cannot listen on %s:%d: %s", s->cfg.bind, s->cfg.port, uv_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+static int listen_unix(server *s) {
+    int r;
+    unlink(s->cfg.unixsocket);
+    uv_pipe_init(s->loop, &s->unix_listener, 0);
+    s->unix_listener.data = s;
+    s->has_unix = 1;
+    if ((r = uv_pipe_bind(&s->unix_listener, s->cfg.unixsocket)) < 0 ||
+        (r = uv_listen((uv_stream_t *)&s->unix_listener, 511, net_on_connection)) < 0) {
+        server_log(LL_WARNING, "cannot listen on %s: %s", s->cfg.unixsocket, uv_strerror(r));
+        return -1;
+    }
+    if (s->cfg.unixsocketperm) chmod(s->cfg.unixsocket, (mode_t)s->cfg.unixsocketperm);
+    return 0;
+}
+
+int server_init(server *s, const config *cfg, const cmd_family *const *families) {
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->families = families;
+    s->start_ms = now_ms();
+    s->lastsave = s->start_ms / 1000;
+    const char *terr = NULL;
+    if (cmd_table_init(families, &terr) < 0) {
+        server_log(LL_WARNING, "command table: %s", terr);
+        return -1;
+    }
+    if (cmd_stats_init(s) < 0) return -1;
+    if (!is_loopback(cfg->bind) && !cfg->requirepass) {
+        server_log(LL_WARNING,
+                   "refusing to start: bind %s is not a loopback address and no requirepass "
+                   "is set (protected mode); set requirepass or bind 127.0.0.1",
+                   cfg->bind);
+        return -1;
+    }
+    store_options so = {
+        .dir = cfg->dir,
+        .block_cache_bytes = (size_t)cfg->block_cache_size,
+        .create_if_missing = 1,
+    };
+    char *err = NULL;
+    if (store_open(&s->st, &so, &err) < 0) {
+        server_log(LL_WARNING, "cannot open storage in '%s': %s", cfg->dir, err ? err : "?");
+        free(err);
+        return -1;
+    }
+    if (ks_init(&s->ks, s->st, &err) < 0) {
+        server_log(LL_WARNING, "cannot read key counts: %s", err ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    for (const cmd_family *const *f = families; *f; f++) {
+        if (!(*f)->init) continue;
+        if ((*f)->init(s, &err) < 0) {
+            server_log(LL_WARNING, "cannot start %s: %s", (*f)->name, err ? err : "out of memory");
+            free(err);
+            return -1;
+        }
+        assert(ks_idle(&s->ks)); /* an init commits what it writes */
+    }
+    s->loop = uv_default_loop();
+    if (listen_tcp(s) < 0) return -1;
+    if (cfg->unixsocket && listen_unix(s) < 0) return -1;
+    uv_check_init(s->loop, &s->flusher);
+    s->flusher.data = s;
+    uv_check_start(&s->flusher, on_check);
+    uv_timer_init(s->loop, &s->cron);
+    s->cron.data = s;
+    uv_timer_start(&s->cron, on_cron, 1000, 1000);
+    uv_timer_init(s->loop, &s->expirer);
+    s->expirer.data = s;
+    uv_timer_start(&s->expirer, on_expire_tick, 100, 100);
+    uv_signal_init(s->loop, &s->sigterm);
+    s->sigterm.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_init(s->loop, &s->sigint);
+    s->sigint.data = s;
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    server_log(LL_NOTICE, "stagekv %s ready on %s:%d, data in %s, fsync %s", STAGEKV_VERSION,
+               cfg->bind, cfg->port, cfg->dir,
+               cfg->fsync == FSYNC_ALWAYS ? "always" : cfg->fsync == FSYNC_NO ? "no" : "everysec");
+    return 0;
+}
+
+int server_run(server *s) {
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+void server_free(server *s) {
+    if (s->loop) {
+        /* Close whatever is still open (an init that failed half-way). */
+        uv_walk(s->loop, walk_close, NULL);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        uv_loop_close(s->loop);
+    }
+    if (s->ks.tx && !ks_idle(&s->ks)) server_commit(s, NULL, 0);
+    for (const cmd_family *const *f = s->families; f && *f; f++)
+        if ((*f)->free) (*f)->free(s);
+    ks_free(&s->ks);
+    store_close(s->st); /* flushes and syncs the WAL */
+    slowlog_free(s);
+    free(s->cmdstats);
+    s->cmdstats = NULL;
+}

@@ -1,0 +1,107 @@
+/* NOTIFY.* (SPEC §4.5): a user's notifications and their read state.
+ *
+ * Keys (all written through notify.c, which keeps the invariant):
+ *   data CF  notifications:{uid}:{id}   {caller's fields..., "id", "user_id",
+ *                                        "created_at", "read": false|true}
+ *   meta CF  "nunread:" uid ":" id      unread index, one entry per unread document
+ *   meta CF  "ncount:" uid              unread counter (i64)
+ *
+ * Invariant, across any interleaving of clients and across crashes (each
+ * command's writes are one batch): NOTIFY.UNREAD = entries of the unread
+ * index = documents with read:false. NOTIFY.LIST ... UNREAD and
+ * NOTIFY.READALL walk the index, never the read documents.
+ */
+#include <string.h>
+
+#include "notify.h"
+#include "server.h"
+#include "cmd_notify.h"
+
+/* NOTIFY.CREATE uid json [IDEMP key]
+ * The new notification's id; the document gets id, user_id, read:false and
+ * created_at (client values for them are ignored). */
+static int notify_create_cmd(client *c) {
+    char uid[DOM_ID_MAX + 1];
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
+    if (c->argc != 3) {
+        reply_syntax_error(c);
+        return -1;
+    }
+    json_t *doc = dom_parse_doc(c, &c->argv[2]);
+    if (!doc) return -1;
+    uint64_t id;
+    int r = notify_create(c, uid, doc, &id);
+    json_decref(doc);
+    if (r < 0) return -1;
+    char ids[17];
+    dom_format_id(ids, id);
+    reply_bulk(c, ids, 16);
+    return 0;
+}
+
+/* NOTIFY.LIST uid [AFTER id] [LIMIT n] [UNREAD]
+ * The user's notifications, newest first; UNREAD: only the unread ones
+ * (through the unread index). */
+static int notify_list_cmd(client *c) {
+    char uid[DOM_ID_MAX + 1];
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
+    dom_page pg;
+    if (dom_parse_page(c, 2, &pg, 1) < 0) return -1;
+    if (pg.unread) return notify_list_unread(c, uid, &pg);
+    dkey prefix;
+    dkey_fmt(&prefix, "notifications:%s:", uid);
+    return dom_list_docs(c, &prefix, &pg, NULL, NULL);
+}
+
+/* NOTIFY.READ uid id
+ * :1 when the notification became read; :0 when it already was, or is
+ * missing, or belongs to another user (nothing changes then). */
+static int notify_read_cmd(client *c) {
+    char uid[DOM_ID_MAX + 1], id[DOM_ID_MAX + 1];
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
+    int r = notify_mark_read(c, uid, id);
+    if (r < 0) return -1;
+    reply_int(c, r);
+    return 0;
+}
+
+/* NOTIFY.READALL uid
+ * :N notifications marked read. */
+static int notify_readall_cmd(client *c) {
+    char uid[DOM_ID_MAX + 1];
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
+    int64_t n;
+    if (notify_read_all(c, uid, &n) < 0) return -1;
+    reply_int(c, n);
+    return 0;
+}
+
+/* NOTIFY.UNREAD uid
+ * :N unread notifications, from the maintained counter (O(1)). */
+static int notify_unread_cmd(client *c) {
+    char uid[DOM_ID_MAX + 1];
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
+    int64_t n;
+    if (notify_unread_count(c, uid, &n) < 0) return -1;
+    reply_int(c, n);
+    return 0;
+}
+
+#define NF (CMD_DOMAIN | CMD_DB0)
+
+static const cmd_def rows[] = {
+    {"notify.create", notify_create_cmd, -3, NF | CMD_WRITE | CMD_IDEMP, 1, 1, 1, "notifications",
+     "uid json [IDEMP key]", "Creates a notification (unread) and returns its id.", NULL},
+    {"notify.list", notify_list_cmd, -2, NF | CMD_READONLY, 1, 1, 1, "notifications",
+     "uid [AFTER id] [LIMIT n] [UNREAD]", "Lists a user's notifications, newest first; UNREAD: only unread ones.",
+     NULL},
+    {"notify.read", notify_read_cmd, 3, NF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "notifications", "uid id",
+     "Marks one notification read: 1 if it changed, 0 if already read, missing or another user's.", NULL},
+    {"notify.readall", notify_readall_cmd, 2, NF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "notifications", "uid",
+     "Marks all of a user's unread notifications read; returns how many changed.", NULL},
+    {"notify.unread", notify_unread_cmd, 2, NF | CMD_READONLY | CMD_FAST, 1, 1, 1, "notifications", "uid",
+     "Returns the number of unread notifications (a maintained counter).", NULL},
+    CMD_TABLE_END,
+};
+
+const cmd_family notify_family = {.name = "notify", .rows = rows};

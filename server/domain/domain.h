@@ -1,0 +1,154 @@
+/* Shared machinery of the domain commands (SPEC §4).
+ *
+ * Every domain command is "read, check, one WriteBatch": it reads through
+ * the command context (srv->tx), checks every invariant, and only then
+ * writes; it returns -1 after replying an error (nothing is committed) and
+ * 0 after a successful reply (everything it wrote commits as one batch).
+ * Commands run one at a time on the loop thread, so that read-check-write
+ * is atomic against every other command.
+ *
+ * Documents live in the data CF of database 0 under the seed's key
+ * patterns (user-visible: KV.GET, KV.GETBYPREFIX, DBSIZE count them).
+ * Counters, indexes, feeds, IDEMP records and the id high-water mark live
+ * in the meta CF (engine-internal): see docs/keys.md for every pattern.
+ */
+#ifndef STAGEKV_DOMAIN_H
+#define STAGEKV_DOMAIN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "server.h"
+
+#define DOM_ID_MAX 64
+#define DOM_KEY_MAX 512 /* every domain key is built from validated ids */
+#define DOM_LIMIT_DEFAULT 50
+#define DOM_LIMIT_MAX 1000
+
+/* The engine's state, hung on the server (s->dom). */
+struct dom_engine {
+    uint64_t last_id;  /* id high-water mark, persisted in the meta CF */
+};
+
+/* The engine as a family without commands: its init loads the high-water
+ * mark, registers the owned prefixes with the write guard and installs the
+ * IDEMP hooks; its cron reclaims old IDEMP records. */
+extern const cmd_family domain_engine_family;
+
+/* ---- errors (SPEC §4: a code word first) -------------------------------- */
+void reply_invalid(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_notfound(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_conflict(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- identifiers -------------------------------------------------------- */
+/* 1-64 bytes of [A-Za-z0-9_.-], not starting with '_'. */
+int dom_valid_id(const char *p, size_t n);
+/* Replies "-INVALID id '<x>'" and returns -1 when a is not a valid id. */
+int dom_check_id(client *c, const resp_slice *a);
+/* Checks argv[i] as an id and copies it NUL-terminated into out. */
+#define DOM_ID_BUF (DOM_ID_MAX + 1)
+int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]);
+/* A new server id: (ms << 16) | seq, strictly increasing across the server
+ * and across restarts; the high-water mark is written in the command's
+ * batch. */
+uint64_t dom_new_id(client *c);
+void dom_format_id(char out[17], uint64_t id);
+/* ISO-8601 UTC with milliseconds: 2026-11-25T13:35:14.123Z */
+void dom_iso_time(char out[32], uint64_t ms);
+uint64_t dom_id_ms(uint64_t id);
+/* Startup: load the high-water mark. */
+int dom_load(server *s, char **err);
+
+/* ---- arguments ---------------------------------------------------------- */
+/* Text that goes into a document (messages, reasons, subjects): min..max
+ * bytes of valid UTF-8 without NUL. 1 valid, 0 not. */
+int dom_valid_text(const char *p, size_t n, size_t min, size_t max);
+/* Nothing may follow the fixed arguments (dispatch has taken IDEMP off):
+ * else "-ERR syntax error" and -1. */
+int dom_no_options(client *c, int fixed);
+/* Amount: an integer 1..2^63-1, else "-INVALID amount '<x>'". */
+int dom_amount(client *c, const resp_slice *a, int64_t *out);
+/* A JSON object document (or merge patch) within the limits (SPEC §4),
+ * else -INVALID. The server-owned fields (id, user_id, created_at, updated_at) are removed. */
+json_t *dom_parse_doc(client *c, const resp_slice *a);
+void dom_strip_owned(json_t *doc);
+
+/* Paging options: [AFTER id] [LIMIT n] [UNREAD] in any order, from argv[start]. */
+typedef struct dom_page {
+    const char *after;   /* NULL when absent */
+    size_t after_len;
+    int64_t limit;
+    int unread;
+} dom_page;
+/* allow_unread: whether UNREAD is accepted. Replies and returns -1 on error
+ * (-INVALID for a bad LIMIT or AFTER id, -ERR syntax error otherwise). */
+int dom_parse_page(client *c, int start, dom_page *pg, int allow_unread);
+
+/* ---- keys --------------------------------------------------------------- */
+typedef struct dkey {
+    char buf[DOM_KEY_MAX];
+    size_t len;
+} dkey;
+/* printf into a key; only for validated ids (no overflow: ids are <= 64). */
+void dkey_fmt(dkey *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- documents (data CF, database 0) -------------------------------------- */
+/* Reads and parses a JSON document: returns it (new reference) or NULL
+ * when absent; *failed = 1 after replying an error. */
+json_t *dom_get_doc(client *c, const dkey *k, int *failed);
+/* Raw bytes of a document: 1 found (v filled), 0 absent, -1 error (replied). */
+int dom_get_raw(client *c, const dkey *k, db_value *v);
+/* Encodes and writes a document; existed: as for db_put (-1 = unknown). */
+int dom_put_doc(client *c, const dkey *k, const json_t *doc, int existed);
+int dom_put_raw(client *c, const dkey *k, const char *p, size_t n, int existed);
+int dom_del(client *c, const dkey *k); /* 1 deleted, 0 absent, -1 error */
+/* Sets id, user_id (when uid), created_at and updated_at = now. */
+void dom_stamp_new(json_t *doc, uint64_t id, const char *uid);
+void dom_stamp_update(json_t *doc);
+
+/* ---- engine-internal data (meta CF) ----------------------------------------- */
+/* Integers: absent reads as 0. Return -1 after replying a storage error. */
+int meta_get_i64(client *c, const dkey *k, int64_t *out);
+void meta_put_i64(client *c, const dkey *k, int64_t v);
+/* Adds delta and writes the result (deletes the key when it becomes 0). */
+int meta_add_i64(client *c, const dkey *k, int64_t delta, int64_t *result);
+/* Raw values: 1 found, 0 absent, -1 error (replied). */
+int meta_get(client *c, const dkey *k, store_val *v);
+void meta_put(client *c, const dkey *k, const char *v, size_t vl);
+void meta_del(client *c, const dkey *k);
+
+/* ---- listing ------------------------------------------------------------------ */
+/* Called for each item; return 1 to include it, 0 to skip, -1 on error. */
+typedef int (*dom_list_filter)(client *c, const char *key, size_t kl, const char *val, size_t vl, void *arg);
+/* Replies an array of the documents under prefix (data CF, db 0), newest
+ * first (descending key order), honouring AFTER (exclusive: the key
+ * prefix||after) and LIMIT; filter may be NULL. Returns 0 or -1 (replied). */
+int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_filter filter, void *arg);
+/* Builds the document key of a meta index entry (suffix = the entry's key
+ * after the index prefix, val = its value): 1, or 0 to skip the entry. */
+typedef int (*dom_index_resolve)(const char *suffix, size_t sl, const char *val, size_t vl, dkey *doc, void *arg);
+/* Replies the documents a meta index points at, newest first (descending
+ * index key order), with AFTER (exclusive, index_prefix||after) and LIMIT;
+ * entries whose document is missing are skipped. 0, or -1 (replied). */
+int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
+
+/* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
+ * Each family that keeps data of a user exports a purge function with this
+ * signature: it removes, in the command's batch, every document and internal
+ * entry it holds for uid (found through per-user prefixes and indexes, never
+ * a scan of the whole keyspace), and adds the number of user-visible (data
+ * CF) keys it removed to *removed. It replies and returns -1 on an error. */
+typedef int (*dom_purge_fn)(client *c, const char *uid, int64_t *removed);
+
+/* ---- idempotency (SPEC §4.3), applied by dispatch for CMD_IDEMP rows --------- */
+/* Looks for "IDEMP key" among the option pairs; when present and a record
+ * exists: replays its reply (return 1) or replies -CONFLICT (return -1);
+ * returns 0 to run the command. Removes the pair from argv either way. */
+int idemp_before(client *c, const cmd_def *cmd);
+/* After a successful command: records the reply c->out[mark..] in the batch. */
+void idemp_after(client *c, size_t mark);
+/* Background reclaim of records older than 24 h: at most max records. */
+int idemp_reclaim(server *s, uint64_t now, int max);
+
+#endif

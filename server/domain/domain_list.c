@@ -1,0 +1,113 @@
+/* Newest-first pages of domain documents: the one walker behind every
+ * [AFTER id] [LIMIT n] list, over the documents themselves or over a meta
+ * index that points at them. */
+#include <string.h>
+
+#include "domain.h"
+#include "encoding.h"
+#include "server.h"
+
+/* Called per key, newest first: 1 = replied one item, 0 = skipped,
+ * -1 = replied an error. */
+typedef int (*walk_fn)(client *c, const char *k, size_t kl, const char *v, size_t vl, void *arg);
+
+/* Walks cf keys in [lo, prefix end) backwards, starting before lo||after
+ * (exclusive) when AFTER is given, until limit items were replied. */
+static int walk_back(client *c, int cf, const char *lo, size_t ll, const dom_page *pg, walk_fn fn, void *arg) {
+    char hi[DOM_KEY_MAX + 2], at[DOM_KEY_MAX + DOM_ID_MAX + 2];
+    size_t hl = enc_prefix_end(hi, lo, ll);
+    store_iter *it = store_iter_new(c->srv->ks.tx, cf, lo, ll, hi, hl);
+    if (!it) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    if (pg->after) {
+        memcpy(at, lo, ll);
+        memcpy(at + ll, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
+        size_t al = ll + pg->after_len, kl;
+        store_iter_seek_for_prev(it, at, al);
+        const char *k;
+        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == al && memcmp(k, at, al) == 0)
+            store_iter_prev(it); /* AFTER is exclusive */
+    } else {
+        store_iter_seek_last(it);
+    }
+    size_t slot = reply_deferred_array(c);
+    int64_t n = 0;
+    for (; n < pg->limit && store_iter_valid(it); store_iter_prev(it)) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        size_t before = c->out.len;
+        int r = fn(c, k, kl, v, vl, arg);
+        if (r < 0) { /* keep the error just replied, drop the partial array */
+            size_t el = c->out.len - before;
+            memmove(c->out.data + slot, c->out.data + before, el);
+            c->out.len = slot + el;
+            store_iter_free(it);
+            return -1;
+        }
+        n += r;
+    }
+    char *err = NULL;
+    int bad = store_iter_error(it, &err);
+    store_iter_free(it);
+    if (bad < 0) {
+        c->out.len = slot;
+        reply_storage_error(c, err);
+        return -1;
+    }
+    reply_set_deferred_array(c, slot, n);
+    return 0;
+}
+
+/* ---- over the documents ------------------------------------------------------ */
+
+typedef struct docs_ctx {
+    dom_list_filter filter;
+    void *arg;
+    int64_t now;
+} docs_ctx;
+
+static int visit_doc(client *c, const char *k, size_t kl, const char *v, size_t vl, void *arg) {
+    docs_ctx *d = arg;
+    enc_value ev;
+    if (enc_value_decode(v, vl, &ev) < 0 || (ev.expire_ms && ev.expire_ms <= d->now)) return 0;
+    if (d->filter) {
+        int f = d->filter(c, k + 1, kl - 1, ev.payload, ev.len, d->arg);
+        if (f <= 0) return f;
+    }
+    reply_bulk(c, ev.payload, ev.len);
+    return 1;
+}
+
+int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_filter filter, void *arg) {
+    char lo[DOM_KEY_MAX + 2];
+    size_t ll = enc_data_key(lo, db_phys(&c->srv->ks, 0), prefix->buf, prefix->len);
+    docs_ctx d = {filter, arg, (int64_t)now_ms()};
+    return walk_back(c, STORE_CF_DATA, lo, ll, pg, visit_doc, &d);
+}
+
+/* ---- over a meta index --------------------------------------------------------- */
+
+typedef struct index_ctx {
+    size_t plen;
+    dom_index_resolve resolve;
+    void *arg;
+} index_ctx;
+
+static int visit_entry(client *c, const char *k, size_t kl, const char *v, size_t vl, void *arg) {
+    index_ctx *x = arg;
+    dkey dk;
+    if (!x->resolve(k + x->plen, kl - x->plen, v, vl, &dk, x->arg)) return 0;
+    db_value dv;
+    int r = dom_get_raw(c, &dk, &dv);
+    if (r <= 0) return r; /* an entry without its document is skipped */
+    reply_bulk(c, dv.v.payload, dv.v.len);
+    db_value_free(&dv);
+    return 1;
+}
+
+int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg) {
+    index_ctx x = {index_prefix->len, resolve, arg};
+    return walk_back(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, visit_entry, &x);
+}

@@ -1,0 +1,428 @@
+/* Generic key commands: DEL UNLINK EXISTS TYPE KEYS SCAN. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "server.h"
+#include "cmd_keys.h"
+
+/* DEL key [key ...] / UNLINK key [key ...] */
+static int del_command(client *c) {
+    int64_t n = 0;
+    for (int i = 1; i < c->argc; i++) {
+        int r = db_delete(KS(c), c->db, c->argv[i].ptr, c->argv[i].len);
+        if (r < 0) return -1;
+        n += r;
+    }
+    reply_int(c, n);
+    return 0;
+}
+
+/* EXISTS key [key ...] */
+static int exists_command(client *c) {
+    int64_t n = 0;
+    for (int i = 1; i < c->argc; i++) {
+        int r = db_exists(KS(c), c->db, c->argv[i].ptr, c->argv[i].len);
+        if (r < 0) return -1;
+        n += r;
+    }
+    reply_int(c, n);
+    return 0;
+}
+
+static const char *type_name(unsigned t) {
+    switch (t) {
+    case ENC_TYPE_STRING: return "string";
+    default: return "unknown";
+    }
+}
+
+/* TYPE key */
+static int type_command(client *c) {
+    db_value v;
+    int r = db_lookup(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, &v);
+    if (r < 0) return -1;
+    reply_status(c, r ? type_name(v.v.type) : "none");
+    if (r) db_value_free(&v);
+    return 0;
+}
+
+/* The literal start of a glob pattern: iteration can be narrowed to it. */
+static size_t literal_prefix(const char *p, size_t n) {
+    size_t i = 0;
+    while (i < n && p[i] != '*' && p[i] != '?' && p[i] != '[' && p[i] != '\\') i++;
+    return i;
+}
+
+/* KEYS pattern */
+static int keys_command(client *c) {
+    const resp_slice *pat = &c->argv[1];
+    db_iter it;
+    db_iter_open(&it, KS(c), c->db, pat->ptr, literal_prefix(pat->ptr, pat->len));
+    size_t slot = reply_deferred_array(c);
+    int64_t n = 0;
+    const char *k;
+    size_t kl;
+    enc_value v;
+    int r;
+    while ((r = db_iter_next(&it, &k, &kl, &v)) == 1) {
+        if (glob_match(pat->ptr, pat->len, k, kl, 0)) {
+            reply_bulk(c, k, kl);
+            n++;
+        }
+    }
+    db_iter_close(&it);
+    if (r < 0) {
+        c->out.len = slot;
+        reply_error(c, "ERR storage error while iterating");
+        return -1;
+    }
+    reply_set_deferred_array(c, slot, n);
+    return 0;
+}
+
+/* ---- SCAN cursors -------------------------------------------------------
+ * Redis cursors are numbers, and clients parse them as numbers, so the
+ * position (the last key returned) is kept server-side in a ring of slots
+ * indexed by cursor id. An id whose slot was reused is refused rather than
+ * silently restarted. */
+#define CURSOR_SLOTS 4096
+
+struct scan_cursor {
+    uint64_t id;
+    int db;
+    char *key;
+    size_t kl;
+};
+
+static int cursor_save(server *s, int db, const char *k, size_t kl, uint64_t *id) {
+    if (!s->cursors && !(s->cursors = calloc(CURSOR_SLOTS, sizeof *s->cursors))) return -1;
+    uint64_t cid = ++s->next_cursor;
+    struct scan_cursor *sc = &s->cursors[cid % CURSOR_SLOTS];
+    char *copy = malloc(kl ? kl : 1);
+    if (!copy) return -1;
+    memcpy(copy, k, kl);
+    free(sc->key);
+    sc->id = cid;
+    sc->db = db;
+    sc->key = copy;
+    sc->kl = kl;
+    *id = cid;
+    return 0;
+}
+
+static struct scan_cursor *cursor_find(server *s, uint64_t id, int db) {
+    if (!s->cursors) return NULL;
+    struct scan_cursor *sc = &s->cursors[id % CURSOR_SLOTS];
+    return sc->id == id && sc->db == db && sc->key ? sc : NULL;
+}
+
+static void scan_cursors_free(server *s) {
+    if (!s->cursors) return;
+    for (int i = 0; i < CURSOR_SLOTS; i++) free(s->cursors[i].key);
+    free(s->cursors);
+    s->cursors = NULL;
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+static int scan_command(client *c) {
+    int64_t cur, count = 10;
+    resp_slice pat = {NULL, 0}, type = {NULL, 0};
+    if (resp_parse_ll(c->argv[1].ptr, c->argv[1].len, &cur) < 0 || cur < 0) {
+        reply_error(c, "ERR invalid cursor");
+        return -1;
+    }
+    opt_cursor o = {c, 2};
+    while (opt_more(&o)) {
+        if (opt_is(&o, "match")) {
+            if (opt_value(&o, &pat) < 0) return -1;
+        } else if (opt_is(&o, "count")) {
+            if (opt_ll(&o, &count) < 0) return -1;
+            if (count < 1) {
+                reply_syntax_error(c);
+                return -1;
+            }
+        } else if (opt_is(&o, "type")) {
+            if (opt_value(&o, &type) < 0) return -1;
+        } else {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    struct scan_cursor *sc = NULL;
+    if (cur != 0 && !(sc = cursor_find(c->srv, (uint64_t)cur, c->db))) {
+        reply_error(c, "ERR invalid cursor");
+        return -1;
+    }
+    size_t lp = pat.ptr ? literal_prefix(pat.ptr, pat.len) : 0;
+    db_iter it;
+    db_iter_open(&it, KS(c), c->db, pat.ptr, lp);
+    if (sc) db_iter_seek(&it, sc->key, sc->kl, 0);
+    /* Matches go to a side buffer: their count is known only at the end. */
+    resp_buf keys;
+    resp_buf_init(&keys);
+    int64_t n = 0, scanned = 0;
+    const char *k = NULL;
+    size_t kl = 0;
+    enc_value v;
+    int r;
+    while ((r = db_iter_next(&it, &k, &kl, &v)) == 1 && scanned < count) {
+        scanned++;
+        if ((!pat.ptr || glob_match(pat.ptr, pat.len, k, kl, 0)) &&
+            (!type.ptr || arg_eq(&type, type_name(v.type)))) {
+            resp_add_bulk(&keys, k, kl);
+            n++;
+        }
+    }
+    /* r == 1 here means the loop stopped at a key not yet scanned: the
+     * cursor resumes at it. */
+    uint64_t next = 0;
+    int failed = r < 0 || (r == 1 && cursor_save(c->srv, c->db, k, kl, &next) < 0);
+    db_iter_close(&it);
+    if (failed) {
+        resp_buf_free(&keys);
+        reply_error(c, "ERR storage error while scanning");
+        return -1;
+    }
+    char nb[24];
+    reply_array(c, 2);
+    reply_bulk(c, nb, (size_t)ll_to_str(nb, (int64_t)next));
+    reply_array(c, n);
+    resp_buf_append(&c->out, keys.data, keys.len);
+    resp_buf_free(&keys);
+    return 0;
+}
+
+/* RENAME key newkey / RENAMENX key newkey: the value keeps its TTL. */
+static int rename_generic(client *c, int nx) {
+    const resp_slice *src = &c->argv[1], *dst = &c->argv[2];
+    db_value v;
+    int r = db_lookup(KS(c), c->db, src->ptr, src->len, &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        reply_error(c, "ERR no such key");
+        return -1;
+    }
+    if (src->len == dst->len && memcmp(src->ptr, dst->ptr, src->len) == 0) {
+        db_value_free(&v);
+        if (nx) reply_int(c, 0); else reply_ok(c);
+        return 0;
+    }
+    db_value old;
+    int e = db_lookup(KS(c), c->db, dst->ptr, dst->len, &old);
+    if (e < 0) { db_value_free(&v); return -1; }
+    if (e == 1) db_value_free(&old);
+    if (nx && e == 1) {
+        db_value_free(&v);
+        reply_int(c, 0);
+        return 0;
+    }
+    int rc = db_put(KS(c), c->db, dst->ptr, dst->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    db_value_free(&v);
+    if (rc < 0 || db_delete(KS(c), c->db, src->ptr, src->len) < 0) return -1;
+    if (nx) reply_int(c, 1); else reply_ok(c);
+    return 0;
+}
+static int rename_command(client *c) { return rename_generic(c, 0); }
+static int renamenx_command(client *c) { return rename_generic(c, 1); }
+
+/* COPY source destination [DB destination-db] [REPLACE] */
+static int copy_command(client *c) {
+    int64_t dbn = c->db;
+    int replace = 0;
+    opt_cursor o = {c, 3};
+    while (opt_more(&o)) {
+        if (opt_is(&o, "replace")) replace = 1;
+        else if (opt_is(&o, "db")) {
+            if (opt_ll(&o, &dbn) < 0) return -1;
+            if (dbn < 0 || dbn >= DB_COUNT) {
+                reply_error(c, "ERR DB index is out of range");
+                return -1;
+            }
+        } else {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    const resp_slice *src = &c->argv[1], *dst = &c->argv[2];
+    if (dbn == c->db && src->len == dst->len && memcmp(src->ptr, dst->ptr, src->len) == 0) {
+        reply_error(c, "ERR source and destination objects are the same");
+        return -1;
+    }
+    db_value v, old;
+    int r = db_lookup(KS(c), c->db, src->ptr, src->len, &v);
+    if (r <= 0) {
+        if (r == 0) reply_int(c, 0);
+        return r;
+    }
+    int e = db_lookup(KS(c), (int)dbn, dst->ptr, dst->len, &old);
+    if (e < 0) { db_value_free(&v); return -1; }
+    if (e == 1) db_value_free(&old);
+    if (e == 1 && !replace) {
+        db_value_free(&v);
+        reply_int(c, 0);
+        return 0;
+    }
+    int rc = db_put(KS(c), (int)dbn, dst->ptr, dst->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    db_value_free(&v);
+    if (rc < 0) return -1;
+    reply_int(c, 1);
+    return 0;
+}
+
+/* MOVE key db */
+static int move_command(client *c) {
+    int64_t dbn;
+    if (arg_ll_or_reply(c, &c->argv[2], &dbn) < 0) return -1;
+    if (dbn < 0 || dbn >= DB_COUNT) {
+        reply_error(c, "ERR DB index is out of range");
+        return -1;
+    }
+    if (dbn == c->db) {
+        reply_error(c, "ERR source and destination objects are the same");
+        return -1;
+    }
+    const resp_slice *k = &c->argv[1];
+    db_value v, old;
+    int r = db_lookup(KS(c), c->db, k->ptr, k->len, &v);
+    if (r <= 0) {
+        if (r == 0) reply_int(c, 0);
+        return r;
+    }
+    int e = db_lookup(KS(c), (int)dbn, k->ptr, k->len, &old);
+    if (e != 0) {
+        db_value_free(&v);
+        if (e == 1) { db_value_free(&old); reply_int(c, 0); return 0; }
+        return -1;
+    }
+    int rc = db_put(KS(c), (int)dbn, k->ptr, k->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    db_value_free(&v);
+    if (rc < 0 || db_delete(KS(c), c->db, k->ptr, k->len) < 0) return -1;
+    reply_int(c, 1);
+    return 0;
+}
+
+/* TOUCH key [key ...] */
+static int touch_command(client *c) { return exists_command(c); }
+
+/* RANDOMKEY: seeks to a random point of the keyspace (not uniform over
+ * keys, which would need a scan; good enough for its uses). */
+static int randomkey_command(client *c) {
+    char seed[8];
+    for (int i = 0; i < 8; i++) seed[i] = (char)(rand() & 0xff);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        db_iter it;
+        db_iter_open(&it, KS(c), c->db, NULL, 0);
+        if (attempt == 0) db_iter_seek(&it, seed, sizeof seed, 0);
+        const char *k;
+        size_t kl;
+        enc_value v;
+        int r = db_iter_next(&it, &k, &kl, &v);
+        if (r == 1) reply_bulk(c, k, kl);
+        db_iter_close(&it);
+        if (r == 1) return 0;
+        if (r < 0) {
+            reply_error(c, "ERR storage error while iterating");
+            return -1;
+        }
+    }
+    reply_null(c);
+    return 0;
+}
+
+/* OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key | OBJECT HELP */
+static int object_command(client *c) {
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "help")) {
+        reply_array(c, 4);
+        reply_status(c, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+        reply_status(c, "ENCODING <key>");
+        reply_status(c, "IDLETIME <key>");
+        reply_status(c, "REFCOUNT <key>");
+        return 0;
+    }
+    if (c->argc != 3) {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try OBJECT HELP.",
+                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
+        return -1;
+    }
+    db_value v;
+    int r = db_lookup(KS(c), c->db, c->argv[2].ptr, c->argv[2].len, &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        reply_null(c);
+        return 0;
+    }
+    int rc = 0;
+    if (arg_eq(sub, "encoding")) {
+        int64_t ll;
+        /* Redis's encodings for strings: int, embstr (<= 44 bytes), raw */
+        if (v.v.len <= 20 && resp_parse_ll(v.v.payload, v.v.len, &ll) == 0) reply_bulkstr(c, "int");
+        else reply_bulkstr(c, v.v.len <= 44 ? "embstr" : "raw");
+    } else if (arg_eq(sub, "freq")) {
+        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+                       "Please note that when switching between policies at runtime LRU and LFU data "
+                       "will take some time to adjust.");
+        rc = -1;
+    } else if (arg_eq(sub, "idletime")) {
+        reply_int(c, 0);
+    } else if (arg_eq(sub, "refcount")) {
+        reply_int(c, 1);
+    } else {
+        reply_errorf(c, "ERR unknown subcommand '%.*s'. Try OBJECT HELP.", (int)(sub->len > 64 ? 64 : sub->len),
+                     sub->ptr);
+        rc = -1;
+    }
+    db_value_free(&v);
+    return rc;
+}
+
+/* SWAPDB index1 index2: O(1), the SELECT numbers are remapped. */
+static int swapdb_command(client *c) {
+    int64_t a, b;
+    if (resp_parse_ll(c->argv[1].ptr, c->argv[1].len, &a) < 0) {
+        reply_error(c, "ERR invalid first DB index");
+        return -1;
+    }
+    if (resp_parse_ll(c->argv[2].ptr, c->argv[2].len, &b) < 0) {
+        reply_error(c, "ERR invalid second DB index");
+        return -1;
+    }
+    if (a < 0 || a >= DB_COUNT || b < 0 || b >= DB_COUNT) {
+        reply_error(c, "ERR DB index is out of range");
+        return -1;
+    }
+    /* Database 0 holds the domain engine's documents: swapping it away would
+     * break their invariants (counters and indexes stay with the engine). */
+    if (c->srv->cfg.domain_write_guard && (a == 0 || b == 0) && a != b && db_has_owned(KS(c), 0)) {
+        reply_error(c, "ERR database 0 holds keys owned by the domain engine; SWAPDB refused "
+                       "(domain-write-guard)");
+        return -1;
+    }
+    if (a != b) {
+        watch_swapdb(c->srv, (int)a, (int)b);
+        db_swap(KS(c), (int)a, (int)b);
+    }
+    reply_ok(c);
+    return 0;
+}
+
+static const cmd_def rows[] = {
+    {"del", del_command, -2, CMD_WRITE | CMD_RETRY_SAFE, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys.", NULL},
+    {"unlink", del_command, -2, CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Deletes one or more keys (same as DEL: deletion is a tombstone).", NULL},
+    {"exists", exists_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts how many of the keys exist.", NULL},
+    {"type", type_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "generic", "key", "Returns the type of the value stored at a key.", NULL},
+    {"keys", keys_command, 2, CMD_READONLY, 0, 0, 0, "generic", "pattern", "Returns all key names that match a pattern.", NULL},
+    {"scan", scan_command, -2, CMD_READONLY, 0, 0, 0, "generic", "cursor [MATCH pattern] [COUNT count] [TYPE type]", "Iterates over the key names in the database.", NULL},
+    {"rename", rename_command, 3, CMD_WRITE, 1, 2, 1, "generic", "key newkey", "Renames a key, overwriting the destination (keeps the TTL).", NULL},
+    {"renamenx", renamenx_command, 3, CMD_WRITE | CMD_FAST, 1, 2, 1, "generic", "key newkey", "Renames a key only when the new name does not exist.", NULL},
+    {"copy", copy_command, -3, CMD_WRITE, 1, 2, 1, "generic", "source destination [DB destination-db] [REPLACE]", "Copies the value of a key to a new key.", NULL},
+    {"move", move_command, 3, CMD_WRITE | CMD_FAST, 1, 1, 1, "generic", "key db", "Moves a key to another database.", NULL},
+    {"touch", touch_command, -2, CMD_READONLY | CMD_FAST, 1, -1, 1, "generic", "key [key ...]", "Counts the keys that exist (no access times are kept).", NULL},
+    {"randomkey", randomkey_command, 1, CMD_READONLY, 0, 0, 0, "generic", "", "Returns a key name from the database.", NULL},
+    {"object", object_command, -2, CMD_READONLY, 2, 2, 1, "generic", "ENCODING|FREQ|IDLETIME|REFCOUNT key", "Inspects a key (best effort: encodings as Redis would report them).", NULL},
+    {"swapdb", swapdb_command, 3, CMD_WRITE | CMD_FAST, 0, 0, 0, "generic", "index1 index2", "Swaps two databases (O(1): a persisted map of database numbers).", NULL},
+    CMD_TABLE_END,
+};
+
+const cmd_family keys_family = {.name = "keys", .rows = rows, .free = scan_cursors_free};

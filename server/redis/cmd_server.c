@@ -1,0 +1,287 @@
+/* Server commands: COMMAND INFO DBSIZE FLUSHDB FLUSHALL CONFIG TIME SHUTDOWN. */
+#include <ctype.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "server.h"
+#include "cmd_server.h"
+
+int cmd_command(client *c);
+
+/* DBSIZE */
+static int dbsize_command(client *c) {
+    /* Due keys go first, so the count never includes an expired key. */
+    if (ks_idle(KS(c))) db_expire_sweep(KS(c), now_ms(), -1);
+    reply_int(c, db_size(&c->srv->ks, c->db));
+    return 0;
+}
+
+static int flush_mode_ok(client *c) {
+    if (c->argc == 1 || (c->argc == 2 && (arg_eq(&c->argv[1], "async") || arg_eq(&c->argv[1], "sync"))))
+        return 1;
+    reply_syntax_error(c);
+    return 0;
+}
+
+/* FLUSHDB [ASYNC|SYNC] */
+static int flushdb_command(client *c) {
+    if (!flush_mode_ok(c) || db_flush(KS(c), c->db) < 0) return -1;
+    reply_ok(c);
+    return 0;
+}
+
+/* FLUSHALL [ASYNC|SYNC] */
+static int flushall_command(client *c) {
+    if (!flush_mode_ok(c)) return -1;
+    for (int db = 0; db < DB_COUNT; db++)
+        if (db_flush(KS(c), db) < 0) return -1;
+    reply_ok(c);
+    return 0;
+}
+
+/* TIME */
+static int time_command(client *c) {
+    struct timespec ts;
+    char buf[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    reply_array(c, 2);
+    reply_bulk(c, buf, (size_t)ll_to_str(buf, ts.tv_sec));
+    reply_bulk(c, buf, (size_t)ll_to_str(buf, ts.tv_nsec / 1000));
+    return 0;
+}
+
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] */
+static int shutdown_command(client *c) {
+    for (int i = 1; i < c->argc; i++) {
+        if (!arg_eq(&c->argv[i], "nosave") && !arg_eq(&c->argv[i], "save") &&
+            !arg_eq(&c->argv[i], "now") && !arg_eq(&c->argv[i], "force")) {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    server_log(LL_NOTICE, "SHUTDOWN requested by client %llu", (unsigned long long)c->id);
+    c->flags |= CL_CLOSE_AFTER_REPLY; /* like Redis: no reply, the connection closes */
+    server_request_shutdown(c->srv);
+    return 0;
+}
+
+/* ---- CONFIG -------------------------------------------------------------- */
+
+typedef struct get_state {
+    client *c;
+    int n;
+} get_state;
+
+static void emit_pair(void *arg, const char *name, const char *value) {
+    get_state *g = arg;
+    reply_bulkstr(g->c, name);
+    reply_bulkstr(g->c, value);
+    g->n += 2;
+}
+
+/* CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT */
+static int config_command(client *c) {
+    server *s = c->srv;
+    const resp_slice *sub = &c->argv[1];
+    if (arg_eq(sub, "get") && c->argc >= 3) {
+        get_state g = {c, 0};
+        size_t slot = reply_deferred_array(c);
+        for (int i = 2; i < c->argc; i++) config_each(&s->cfg, c->argv[i].ptr, c->argv[i].len, emit_pair, &g);
+        reply_set_deferred_map(c, slot, g.n / 2);
+        return 0;
+    }
+    if (arg_eq(sub, "set") && c->argc >= 4 && c->argc % 2 == 0) {
+        /* All or nothing: try on a copy first. */
+        char err[256], name[128], *val;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 2; i < c->argc; i += 2) {
+                resp_sanitize(name, sizeof name, c->argv[i].ptr, c->argv[i].len, 100);
+                val = strndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
+                if (!val) { reply_error(c, "ERR out of memory"); return -1; }
+                config tmp = s->cfg;
+                tmp.bind = NULL; tmp.dir = NULL; tmp.unixsocket = NULL; tmp.requirepass = NULL; tmp.logfile = NULL;
+                int r = config_set(pass ? &s->cfg : &tmp, name, val, 1, err, sizeof err);
+                if (!pass) config_free(&tmp);
+                free(val);
+                if (r < 0) {
+                    if (strstr(err, "runtime"))
+                        reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", name);
+                    else if (strstr(err, "unknown"))
+                        reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+                    else
+                        reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err);
+                    return -1;
+                }
+            }
+        }
+        reply_ok(c);
+        return 0;
+    }
+    if (arg_eq(sub, "resetstat") && c->argc == 2) {
+        s->stat_commands = s->stat_connections = s->stat_rejected = 0;
+        s->stat_net_in = s->stat_net_out = s->ks.hits = s->ks.misses = 0;
+        cmd_stats_reset(s);
+        reply_ok(c);
+        return 0;
+    }
+    if (arg_eq(sub, "help") && c->argc == 2) {
+        static const char *lines[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern> [<pattern> ...]", "    Return parameters matching the glob-like patterns and their values.",
+            "SET <directive> <value> [<directive> <value> ...]", "    Set the configuration directives (all or none).",
+            "RESETSTAT", "    Reset statistics reported by the INFO command.",
+            "HELP", "    Print this help."};
+        reply_array(c, sizeof lines / sizeof lines[0]);
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
+        return 0;
+    }
+    if (arg_eq(sub, "get") || arg_eq(sub, "set") || arg_eq(sub, "resetstat")) {
+        char n[32];
+        resp_sanitize(n, sizeof n, sub->ptr, sub->len, 20);
+        for (char *p = n; *p; p++) *p = (char)tolower((unsigned char)*p);
+        reply_errorf(c, "ERR wrong number of arguments for 'config|%s' command", n);
+        return -1;
+    }
+    char shown[160];
+    resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 128);
+    reply_errorf(c, "ERR unknown subcommand '%s'. Try CONFIG HELP.", shown);
+    return -1;
+}
+
+/* ---- INFO -------------------------------------------------------------- */
+
+static int want(client *c, const char *section, int in_default) {
+    if (c->argc == 1) return in_default;
+    for (int i = 1; i < c->argc; i++) {
+        if (arg_eq(&c->argv[i], section) || arg_eq(&c->argv[i], "all") || arg_eq(&c->argv[i], "everything"))
+            return 1;
+        if (arg_eq(&c->argv[i], "default") && in_default) return 1;
+    }
+    return 0;
+}
+
+static void human(char *buf, size_t cap, double b) {
+    const char *u = "BKMGT";
+    int i = 0;
+    while (b >= 1024 && i < 4) { b /= 1024; i++; }
+    if (i == 0) snprintf(buf, cap, "%.0fB", b);
+    else snprintf(buf, cap, "%.2f%c", b, u[i]);
+}
+
+/* INFO [section ...] */
+static int info_command(client *c) {
+    server *s = c->srv;
+    resp_buf b;
+    resp_buf_init(&b);
+    char line[512], h1[32];
+    uint64_t now = now_ms();
+#define ADD(...) do { int n_ = snprintf(line, sizeof line, __VA_ARGS__); \
+        if (n_ > 0) resp_buf_append(&b, line, (size_t)n_ < sizeof line ? (size_t)n_ : sizeof line - 1); } while (0)
+    if (want(c, "server", 1)) {
+        ADD("# Server\r\nredis_version:%s\r\nstagekv_version:%s\r\nredis_mode:standalone\r\n"
+            "os:Linux\r\narch_bits:64\r\nmultiplexing_api:libuv %s\r\nprocess_id:%d\r\n"
+            "tcp_port:%d\r\nuptime_in_seconds:%llu\r\nuptime_in_days:%llu\r\nexecutable:stagekv-server\r\n\r\n",
+            REDIS_COMPAT_VERSION, STAGEKV_VERSION, uv_version_string(), (int)getpid(), s->cfg.port,
+            (unsigned long long)((now - s->start_ms) / 1000), (unsigned long long)((now - s->start_ms) / 86400000));
+    }
+    if (want(c, "clients", 1)) {
+        ADD("# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:0\r\n\r\n",
+            s->nclients, s->cfg.maxclients);
+    }
+    if (want(c, "memory", 1)) {
+        struct mallinfo2 mi = mallinfo2();
+        size_t used = mi.uordblks + mi.hblkhd;
+        uint64_t mem = 0, cache = 0;
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.cur-size-all-mem-tables", &mem);
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.block-cache-usage", &cache);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        human(h1, sizeof h1, (double)used);
+        ADD("# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
+            "rocksdb_memtables:%llu\r\nrocksdb_block_cache:%llu\r\nmaxmemory:0\r\n"
+            "maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n\r\n",
+            used, h1, (long long)ru.ru_maxrss * 1024, (unsigned long long)mem, (unsigned long long)cache);
+    }
+    if (want(c, "persistence", 1)) {
+        ADD("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
+            "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\n"
+            "aof_rewrite_in_progress:0\r\naof_last_write_status:ok\r\nstagekv_fsync:%s\r\n"
+            "wal_flushes:%llu\r\nwal_syncs:%llu\r\nwal_last_sync_ms_ago:%lld\r\n\r\n",
+            s->cfg.fsync == FSYNC_ALWAYS ? "always" : s->cfg.fsync == FSYNC_NO ? "no" : "everysec",
+            (unsigned long long)s->stat_wal_flushes, (unsigned long long)s->stat_wal_syncs,
+            s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL);
+    }
+    if (want(c, "cpu", 1)) {
+        struct rusage self, kids;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &kids);
+        ADD("# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+            "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n\r\n",
+            (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
+            (long)self.ru_utime.tv_usec, (long)kids.ru_stime.tv_sec, (long)kids.ru_stime.tv_usec,
+            (long)kids.ru_utime.tv_sec, (long)kids.ru_utime.tv_usec);
+    }
+    if (want(c, "replication", 1)) {
+        ADD("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
+    }
+    if (want(c, "commandstats", 0)) {
+        ADD("# Commandstats\r\n");
+        cmd_stats_format(s, &b);
+        resp_buf_append(&b, "\r\n", 2);
+    }
+    if (want(c, "stats", 1)) {
+        ADD("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+            "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
+            "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n\r\n",
+            (unsigned long long)s->stat_connections, (unsigned long long)s->stat_commands,
+            (unsigned long long)s->stat_net_in, (unsigned long long)s->stat_net_out,
+            (unsigned long long)s->stat_rejected, (unsigned long long)s->ks.expired,
+            (unsigned long long)s->ks.hits, (unsigned long long)s->ks.misses);
+    }
+    if (want(c, "storage", 1)) {
+        uint64_t keys = 0, sst = 0, live = 0, pending = 0, l0 = 0;
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.estimate-num-keys", &keys);
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.total-sst-files-size", &sst);
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.estimate-live-data-size", &live);
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.estimate-pending-compaction-bytes", &pending);
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.num-files-at-level0", &l0);
+        ADD("# Storage\r\nengine:rocksdb\r\nrocksdb_estimate_num_keys:%llu\r\nrocksdb_total_sst_bytes:%llu\r\n"
+            "rocksdb_live_data_bytes:%llu\r\nrocksdb_pending_compaction_bytes:%llu\r\n"
+            "rocksdb_l0_files:%llu\r\ndir:%s\r\n\r\n",
+            (unsigned long long)keys, (unsigned long long)sst, (unsigned long long)live,
+            (unsigned long long)pending, (unsigned long long)l0, s->cfg.dir);
+    }
+    if (want(c, "keyspace", 1)) {
+        ADD("# Keyspace\r\n");
+        for (int db = 0; db < DB_COUNT; db++)
+            if (db_size(&s->ks, db)) ADD("db%d:keys=%lld,expires=0,avg_ttl=0\r\n", db, (long long)db_size(&s->ks, db));
+    }
+#undef ADD
+    /* drop the trailing blank line, as Redis does */
+    while (b.len >= 2 && b.data[b.len - 1] == '\n' && b.data[b.len - 2] == '\r' && b.len >= 4 &&
+           b.data[b.len - 3] == '\n')
+        b.len -= 2;
+    reply_bulk(c, b.data, b.len);
+    resp_buf_free(&b);
+    return 0;
+}
+
+static const cmd_def rows[] = {
+    {"command", cmd_command, -1, 0, 0, 0, 0, "server", "[COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]]", "Returns information about commands.", NULL},
+    {"info", info_command, -1, 0, 0, 0, 0, "server", "[section ...]", "Returns information and statistics about the server.", NULL},
+    {"dbsize", dbsize_command, 1, CMD_READONLY | CMD_FAST, 0, 0, 0, "server", "", "Returns the number of keys in the database (a maintained count).", NULL},
+    {"flushdb", flushdb_command, -1, CMD_WRITE | CMD_RETRY_SAFE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from the current database (one range deletion).", NULL},
+    {"flushall", flushall_command, -1, CMD_WRITE | CMD_RETRY_SAFE, 0, 0, 0, "server", "[ASYNC|SYNC]", "Removes all keys from all databases.", NULL},
+    {"config", config_command, -2, CMD_ADMIN, 0, 0, 0, "server", "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT", "Reads or changes the configuration at runtime.", NULL},
+    {"time", time_command, 1, CMD_FAST, 0, 0, 0, "server", "", "Returns the server time.", NULL},
+    {"shutdown", shutdown_command, -1, CMD_ADMIN | CMD_DENY_MULTI, 0, 0, 0, "server", "[NOSAVE|SAVE] [NOW] [FORCE]", "Stops the server gracefully (WAL flushed and synced).", NULL},
+    CMD_TABLE_END,
+};
+
+const cmd_family server_family = {.name = "server", .rows = rows};
