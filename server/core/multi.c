@@ -345,11 +345,21 @@ static int exec_command(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {"multi", multi_command, 1, CMD_FAST | CMD_NO_MULTI, 0, 0, 0, "transactions", "", "Starts a transaction.", NULL},
-    {"exec", exec_command, 1, CMD_NO_MULTI, 0, 0, 0, "transactions", "", "Executes the queued commands as one atomic batch.", NULL},
-    {"discard", discard_command, 1, CMD_FAST | CMD_NO_MULTI, 0, 0, 0, "transactions", "", "Discards the queued commands.", NULL},
-    {"watch", watch_command, -2, CMD_FAST | CMD_NO_MULTI, 1, -1, 1, "transactions", "key [key ...]", "Makes EXEC fail if any of the keys changes before it.", NULL},
-    {"unwatch", unwatch_command, 1, CMD_FAST, 0, 0, 0, "transactions", "", "Forgets all watched keys.", NULL},
+    {.name = "multi", .proc = multi_command, .arity = 1, .flags = CMD_FAST | CMD_NO_MULTI,
+     .group = "transactions", .args = "",
+     .summary = "Starts a transaction."},
+    {.name = "exec", .proc = exec_command, .arity = 1, .flags = CMD_NO_MULTI,
+     .group = "transactions", .args = "",
+     .summary = "Executes the queued commands as one atomic batch."},
+    {.name = "discard", .proc = discard_command, .arity = 1, .flags = CMD_FAST | CMD_NO_MULTI,
+     .group = "transactions", .args = "",
+     .summary = "Discards the queued commands."},
+    {.name = "watch", .proc = watch_command, .arity = -2, .flags = CMD_FAST | CMD_NO_MULTI, .first_key = 1, .last_key = -1, .key_step = 1,
+     .group = "transactions", .args = "key [key ...]",
+     .summary = "Makes EXEC fail if any of the keys changes before it."},
+    {.name = "unwatch", .proc = unwatch_command, .arity = 1, .flags = CMD_FAST,
+     .group = "transactions", .args = "",
+     .summary = "Forgets all watched keys."},
     CMD_TABLE_END,
 };
 

@@ -370,15 +370,15 @@ static int dashboard_get(client *c) {
 /* ---- the command rows ------------------------------------------------------------------- */
 
 static const cmd_def rows[] = {
-    {"analytics.incr", analytics_incr, -5, CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_FAST, 2, 2, 1, "analytics",
-     "tracks|concerts id date field [n]",
-     "Adds n (default 1) to a per-day counter of a track or concert; replies the new value.", NULL},
-    {"analytics.range", analytics_range, 5, CMD_READONLY | CMD_DOMAIN | CMD_DB0, 2, 2, 1, "analytics",
-     "tracks|concerts id from to",
-     "Returns the day documents from..to (at most 366 days) that hold data, ascending by date.", NULL},
-    {"dashboard.get", dashboard_get, 2, CMD_READONLY | CMD_DOMAIN | CMD_DB0 | CMD_FAST, 1, 1, 1, "analytics",
-     "uid", "Returns uid's figures (entity counts, coins, donations, unread notifications and messages) as JSON.",
-     NULL},
+    {.name = "analytics.incr", .proc = analytics_incr, .arity = -5, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_FAST, .first_key = 2, .last_key = 2, .key_step = 1,
+     .group = "analytics", .args = "tracks|concerts id date field [n]",
+     .summary = "Adds n (default 1) to a per-day counter of a track or concert; replies the new value."},
+    {.name = "analytics.range", .proc = analytics_range, .arity = 5, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0, .first_key = 2, .last_key = 2, .key_step = 1,
+     .group = "analytics", .args = "tracks|concerts id from to",
+     .summary = "Returns the day documents from..to (at most 366 days) that hold data, ascending by date."},
+    {.name = "dashboard.get", .proc = dashboard_get, .arity = 2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0 | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "analytics", .args = "uid",
+     .summary = "Returns uid's figures (entity counts, coins, donations, unread notifications and messages) as JSON."},
     CMD_TABLE_END,
 };
 

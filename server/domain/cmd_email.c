@@ -187,16 +187,21 @@ int email_purge_user(client *c, const char *uid, int64_t *removed) {
 #define EF (CMD_DOMAIN | CMD_DB0)
 
 static const cmd_def rows[] = {
-    {"email.subscribe", email_subscribe, 3, EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "email", "uid list",
-     "Subscribes a user to an e-mail list: 1 if it changed, 0 if already subscribed.", NULL},
-    {"email.unsubscribe", email_unsubscribe, 3, EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "email", "uid list",
-     "Unsubscribes a user from an e-mail list: 1 if it changed, 0 if not subscribed.", NULL},
-    {"email.subscriptions", email_subscriptions, 2, EF | CMD_READONLY | CMD_FAST, 1, 1, 1, "email", "uid",
-     "Returns the names of a user's e-mail lists in byte order.", NULL},
-    {"email.log", email_log, -3, EF | CMD_WRITE | CMD_IDEMP, 1, 1, 1, "email", "uid json [IDEMP key]",
-     "Records an e-mail sent to a user and returns its id.", NULL},
-    {"email.history", email_history, -2, EF | CMD_READONLY, 1, 1, 1, "email", "uid [AFTER id] [LIMIT n]",
-     "Lists the e-mails logged for a user, newest first.", NULL},
+    {.name = "email.subscribe", .proc = email_subscribe, .arity = 3, .flags = EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "email", .args = "uid list",
+     .summary = "Subscribes a user to an e-mail list: 1 if it changed, 0 if already subscribed."},
+    {.name = "email.unsubscribe", .proc = email_unsubscribe, .arity = 3, .flags = EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "email", .args = "uid list",
+     .summary = "Unsubscribes a user from an e-mail list: 1 if it changed, 0 if not subscribed."},
+    {.name = "email.subscriptions", .proc = email_subscriptions, .arity = 2, .flags = EF | CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "email", .args = "uid",
+     .summary = "Returns the names of a user's e-mail lists in byte order."},
+    {.name = "email.log", .proc = email_log, .arity = -3, .flags = EF | CMD_WRITE | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "email", .args = "uid json [IDEMP key]",
+     .summary = "Records an e-mail sent to a user and returns its id."},
+    {.name = "email.history", .proc = email_history, .arity = -2, .flags = EF | CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "email", .args = "uid [AFTER id] [LIMIT n]",
+     .summary = "Lists the e-mails logged for a user, newest first."},
     CMD_TABLE_END,
 };
 

@@ -493,29 +493,38 @@ static int ent_feed(client *c) {
  * its entity_ns, cflags/cargs/cdoc: extra flags, syntax and summary of
  * CREATE. */
 #define ENTITY_ROWS(lc, ns, cflags, cargs, cdoc)                                                                    \
-    {lc ".create", ent_create, -3, ENT_W | CMD_IDEMP | (cflags), 1, 1, 1, "entity", "uid json " cargs "[IDEMP key]", \
-     "Creates a " lc " document owned by uid; replies its id." cdoc, &(ns)},                                       \
-    {lc ".get", ent_get, 3, ENT_R | CMD_FAST, 1, 1, 1, "entity", "uid id",                                          \
-     "Returns the " lc " document id of uid, or nil.", &(ns)},                                                      \
-    {lc ".list", ent_list, -2, ENT_R, 1, 1, 1, "entity", "uid [AFTER id] [LIMIT n]",                                \
-     "Lists the " lc " documents of uid, newest first.", &(ns)},                                                    \
-    {lc ".update", ent_update, 4, ENT_W | CMD_RETRY_SAFE, 1, 1, 1, "entity", "uid id patch",                                         \
-     "Applies a JSON merge patch to a " lc " document; replies the new document.", &(ns)},                          \
-    {lc ".delete", ent_delete, 3, ENT_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "entity", "uid id",                                    \
-     "Deletes a " lc " document: 1 deleted, 0 absent.", &(ns)},                                                     \
-    {lc ".count", ent_count, 2, ENT_R | CMD_FAST, 1, 1, 1, "entity", "uid",                                         \
-     "Counts the " lc " documents of uid (a maintained counter).", &(ns)}
+    {.name = lc ".create", .proc = ent_create, .arity = -3, .flags = ENT_W | CMD_IDEMP | (cflags), .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid json " cargs "[IDEMP key]", \
+     .summary = "Creates a " lc " document owned by uid; replies its id." cdoc, .data = &(ns)},                                       \
+    {.name = lc ".get", .proc = ent_get, .arity = 3, .flags = ENT_R | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid id", \
+     .summary = "Returns the " lc " document id of uid, or nil.", .data = &(ns)},                                                      \
+    {.name = lc ".list", .proc = ent_list, .arity = -2, .flags = ENT_R, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid [AFTER id] [LIMIT n]", \
+     .summary = "Lists the " lc " documents of uid, newest first.", .data = &(ns)},                                                    \
+    {.name = lc ".update", .proc = ent_update, .arity = 4, .flags = ENT_W | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid id patch", \
+     .summary = "Applies a JSON merge patch to a " lc " document; replies the new document.", .data = &(ns)},                          \
+    {.name = lc ".delete", .proc = ent_delete, .arity = 3, .flags = ENT_W | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid id", \
+     .summary = "Deletes a " lc " document: 1 deleted, 0 absent.", .data = &(ns)},                                                     \
+    {.name = lc ".count", .proc = ent_count, .arity = 2, .flags = ENT_R | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid", \
+     .summary = "Counts the " lc " documents of uid (a maintained counter).", .data = &(ns)}
 
 #define COST_DOC(NS) " COST spends that many coins in the same step (ledger reason cost:" NS ")."
 
 /* PROMOTE, UNPROMOTE, PROMOTED of a namespace with a "promoted" index. */
 #define PROMOTE_ROWS(lc, ns)                                                                                       \
-    {lc ".promote", ent_promote, 3, ENT_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "entity", "uid id",                                 \
-     "Puts uid's " lc " document in the public promoted feed: 1 changed, 0 already so or not uid's.", &(ns)},      \
-    {lc ".unpromote", ent_unpromote, 3, ENT_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "entity", "uid id",                             \
-     "Takes uid's " lc " document out of the promoted feed: 1 changed, 0 already so or not uid's.", &(ns)},        \
-    {lc ".promoted", ent_feed, -1, ENT_R, 0, 0, 0, "entity", "[AFTER id] [LIMIT n]",                               \
-     "Lists the promoted " lc " documents of all users, newest first.", &(ns)}
+    {.name = lc ".promote", .proc = ent_promote, .arity = 3, .flags = ENT_W | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid id", \
+     .summary = "Puts uid's " lc " document in the public promoted feed: 1 changed, 0 already so or not uid's.", .data = &(ns)},      \
+    {.name = lc ".unpromote", .proc = ent_unpromote, .arity = 3, .flags = ENT_W | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1, \
+     .group = "entity", .args = "uid id", \
+     .summary = "Takes uid's " lc " document out of the promoted feed: 1 changed, 0 already so or not uid's.", .data = &(ns)},        \
+    {.name = lc ".promoted", .proc = ent_feed, .arity = -1, .flags = ENT_R, \
+     .group = "entity", .args = "[AFTER id] [LIMIT n]", \
+     .summary = "Lists the promoted " lc " documents of all users, newest first.", .data = &(ns)}
 
 static const cmd_def rows[] = {
     ENTITY_ROWS("track", ns_track, 0, "", ""),
@@ -525,8 +534,9 @@ static const cmd_def rows[] = {
     ENTITY_ROWS("news", ns_news, 0, "", ""),
     PROMOTE_ROWS("news", ns_news),
     ENTITY_ROWS("banner", ns_banner, 0, "", ""),
-    {"banner.active", ent_feed, -1, ENT_R, 0, 0, 0, "entity", "[AFTER id] [LIMIT n]",
-     "Lists the banner documents whose status is \"active\", newest first.", &ns_banner},
+    {.name = "banner.active", .proc = ent_feed, .arity = -1, .flags = ENT_R,
+     .group = "entity", .args = "[AFTER id] [LIMIT n]",
+     .summary = "Lists the banner documents whose status is \"active\", newest first.", .data = &ns_banner},
     ENTITY_ROWS("promo", ns_promo, CMD_SYNC, "[COST coins] ", COST_DOC("PROMO")),
     ENTITY_ROWS("pitch", ns_pitch, CMD_SYNC, "[COST coins] ", COST_DOC("PITCH")),
     ENTITY_ROWS("paymethod", ns_paymethod, 0, "", ""),

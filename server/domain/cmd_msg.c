@@ -531,21 +531,21 @@ out:
 }
 
 static const cmd_def rows[] = {
-    {"msg.send", msg_send, -5, CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP, 1, 1, 1, "messages",
-     "conv from to text [IDEMP key]",
-     "Sends a message (the first one fixes the conversation's two participants; to oneself: -INVALID) and "
-     "updates the details, both users' conversation lists and the recipient's unread counts in one step; "
-     "returns its id.",
-     NULL},
-    {"msg.history", msg_history, -2, CMD_READONLY | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages",
-     "conv [AFTER id] [LIMIT n]", "Lists a conversation's messages, newest first.", NULL},
-    {"msg.read", msg_read, 3, CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages", "conv uid",
-     "Marks the messages of a conversation addressed to uid read; returns how many changed.", NULL},
-    {"msg.conversations", msg_conversations, -2, CMD_READONLY | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "messages",
-     "uid [AFTER conv] [LIMIT n]",
-     "Lists a user's conversation details, latest activity first, each with the user's unread count.", NULL},
-    {"msg.unread", msg_unread, 2, CMD_READONLY | CMD_DOMAIN | CMD_DB0 | CMD_FAST, 1, 1, 1, "messages", "uid",
-     "Returns the number of unread messages addressed to a user (O(1)).", NULL},
+    {.name = "msg.send", .proc = msg_send, .arity = -5, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "conv from to text [IDEMP key]",
+     .summary = "Sends a message (the first one fixes the conversation's two participants; to oneself: -INVALID) and " "updates the details, both users' conversation lists and the recipient's unread counts in one step; " "returns its id."},
+    {.name = "msg.history", .proc = msg_history, .arity = -2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "conv [AFTER id] [LIMIT n]",
+     .summary = "Lists a conversation's messages, newest first."},
+    {.name = "msg.read", .proc = msg_read, .arity = 3, .flags = CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "conv uid",
+     .summary = "Marks the messages of a conversation addressed to uid read; returns how many changed."},
+    {.name = "msg.conversations", .proc = msg_conversations, .arity = -2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "uid [AFTER conv] [LIMIT n]",
+     .summary = "Lists a user's conversation details, latest activity first, each with the user's unread count."},
+    {.name = "msg.unread", .proc = msg_unread, .arity = 2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0 | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "uid",
+     .summary = "Returns the number of unread messages addressed to a user (O(1))."},
     CMD_TABLE_END,
 };
 

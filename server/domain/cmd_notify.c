@@ -90,17 +90,21 @@ static int notify_unread_cmd(client *c) {
 #define NF (CMD_DOMAIN | CMD_DB0)
 
 static const cmd_def rows[] = {
-    {"notify.create", notify_create_cmd, -3, NF | CMD_WRITE | CMD_IDEMP, 1, 1, 1, "notifications",
-     "uid json [IDEMP key]", "Creates a notification (unread) and returns its id.", NULL},
-    {"notify.list", notify_list_cmd, -2, NF | CMD_READONLY, 1, 1, 1, "notifications",
-     "uid [AFTER id] [LIMIT n] [UNREAD]", "Lists a user's notifications, newest first; UNREAD: only unread ones.",
-     NULL},
-    {"notify.read", notify_read_cmd, 3, NF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "notifications", "uid id",
-     "Marks one notification read: 1 if it changed, 0 if already read, missing or another user's.", NULL},
-    {"notify.readall", notify_readall_cmd, 2, NF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "notifications", "uid",
-     "Marks all of a user's unread notifications read; returns how many changed.", NULL},
-    {"notify.unread", notify_unread_cmd, 2, NF | CMD_READONLY | CMD_FAST, 1, 1, 1, "notifications", "uid",
-     "Returns the number of unread notifications (a maintained counter).", NULL},
+    {.name = "notify.create", .proc = notify_create_cmd, .arity = -3, .flags = NF | CMD_WRITE | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "notifications", .args = "uid json [IDEMP key]",
+     .summary = "Creates a notification (unread) and returns its id."},
+    {.name = "notify.list", .proc = notify_list_cmd, .arity = -2, .flags = NF | CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "notifications", .args = "uid [AFTER id] [LIMIT n] [UNREAD]",
+     .summary = "Lists a user's notifications, newest first; UNREAD: only unread ones."},
+    {.name = "notify.read", .proc = notify_read_cmd, .arity = 3, .flags = NF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "notifications", .args = "uid id",
+     .summary = "Marks one notification read: 1 if it changed, 0 if already read, missing or another user's."},
+    {.name = "notify.readall", .proc = notify_readall_cmd, .arity = 2, .flags = NF | CMD_WRITE | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "notifications", .args = "uid",
+     .summary = "Marks all of a user's unread notifications read; returns how many changed."},
+    {.name = "notify.unread", .proc = notify_unread_cmd, .arity = 2, .flags = NF | CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "notifications", .args = "uid",
+     .summary = "Returns the number of unread notifications (a maintained counter)."},
     CMD_TABLE_END,
 };
 

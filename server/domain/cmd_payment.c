@@ -119,12 +119,12 @@ static int payment_list(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {"payment.record", payment_record, -3, CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP | CMD_SYNC, 1, 1, 1,
-     "payment", "uid json [CREDIT coins] [IDEMP key]",
-     "Records an external payment (provider + external_id unique forever); CREDIT adds coins in the same step.",
-     NULL},
-    {"payment.list", payment_list, -2, CMD_READONLY | CMD_DOMAIN | CMD_DB0, 1, 1, 1, "payment",
-     "uid [AFTER id] [LIMIT n]", "Lists a user's payments, newest first.", NULL},
+    {.name = "payment.record", .proc = payment_record, .arity = -3, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP | CMD_SYNC, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "payment", .args = "uid json [CREDIT coins] [IDEMP key]",
+     .summary = "Records an external payment (provider + external_id unique forever); CREDIT adds coins in the same step."},
+    {.name = "payment.list", .proc = payment_list, .arity = -2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "payment", .args = "uid [AFTER id] [LIMIT n]",
+     .summary = "Lists a user's payments, newest first."},
     CMD_TABLE_END,
 };
 

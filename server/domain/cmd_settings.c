@@ -106,12 +106,12 @@ int settings_purge_user(client *c, const char *uid, int64_t *removed) {
 #define SF (CMD_DOMAIN | CMD_DB0)
 
 static const cmd_def rows[] = {
-    {"settings.get", settings_get, 3, SF | CMD_READONLY | CMD_FAST, 1, 1, 1, "settings",
-     "uid profile|security|notifications|privacy|payment_methods",
-     "Returns one section of a user's settings ({} if never set).", NULL},
-    {"settings.set", settings_set, 4, SF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "settings",
-     "uid profile|security|notifications|privacy|payment_methods patch",
-     "Merge-patches one section of a user's settings and returns its new JSON.", NULL},
+    {.name = "settings.get", .proc = settings_get, .arity = 3, .flags = SF | CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "settings", .args = "uid profile|security|notifications|privacy|payment_methods",
+     .summary = "Returns one section of a user's settings ({} if never set)."},
+    {.name = "settings.set", .proc = settings_set, .arity = 4, .flags = SF | CMD_WRITE | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "settings", .args = "uid profile|security|notifications|privacy|payment_methods patch",
+     .summary = "Merge-patches one section of a user's settings and returns its new JSON."},
     CMD_TABLE_END,
 };
 

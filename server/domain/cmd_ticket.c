@@ -336,16 +336,21 @@ oom:
 #define TK_R (CMD_READONLY | CMD_DOMAIN | CMD_DB0)
 
 static const cmd_def rows[] = {
-    {"ticket.open", ticket_open, -3, TK_W | CMD_IDEMP, 1, 1, 1, "tickets", "uid json [IDEMP key]",
-     "Opens a support ticket for uid from a JSON object (subject, body, ...); replies the ticket id.", NULL},
-    {"ticket.reply", ticket_reply, -4, TK_W | CMD_IDEMP, 1, 1, 1, "tickets", "ticket author text [IDEMP key]",
-     "Adds a reply to an open ticket; replies its id (-NOTFOUND missing, -INVALID closed).", NULL},
-    {"ticket.get", ticket_get, 2, TK_R, 1, 1, 1, "tickets", "ticket",
-     "Returns the ticket's JSON with a \"messages\" array of its replies, oldest first; nil if absent.", NULL},
-    {"ticket.list", ticket_list, -2, TK_R, 1, 1, 1, "tickets", "uid [AFTER id] [LIMIT n]",
-     "Lists the tickets uid opened, newest first.", NULL},
-    {"ticket.close", ticket_close, 2, TK_W | CMD_RETRY_SAFE | CMD_FAST, 1, 1, 1, "tickets", "ticket",
-     "Closes a ticket: 1 closed now, 0 already closed (-NOTFOUND missing).", NULL},
+    {.name = "ticket.open", .proc = ticket_open, .arity = -3, .flags = TK_W | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "tickets", .args = "uid json [IDEMP key]",
+     .summary = "Opens a support ticket for uid from a JSON object (subject, body, ...); replies the ticket id."},
+    {.name = "ticket.reply", .proc = ticket_reply, .arity = -4, .flags = TK_W | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "tickets", .args = "ticket author text [IDEMP key]",
+     .summary = "Adds a reply to an open ticket; replies its id (-NOTFOUND missing, -INVALID closed)."},
+    {.name = "ticket.get", .proc = ticket_get, .arity = 2, .flags = TK_R, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "tickets", .args = "ticket",
+     .summary = "Returns the ticket's JSON with a \"messages\" array of its replies, oldest first; nil if absent."},
+    {.name = "ticket.list", .proc = ticket_list, .arity = -2, .flags = TK_R, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "tickets", .args = "uid [AFTER id] [LIMIT n]",
+     .summary = "Lists the tickets uid opened, newest first."},
+    {.name = "ticket.close", .proc = ticket_close, .arity = 2, .flags = TK_W | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "tickets", .args = "ticket",
+     .summary = "Closes a ticket: 1 closed now, 0 already closed (-NOTFOUND missing)."},
     CMD_TABLE_END,
 };
 

@@ -347,14 +347,18 @@ out:
 #define UF (CMD_DOMAIN | CMD_DB0)
 
 static const cmd_def rows[] = {
-    {"user.create", user_create, -3, UF | CMD_WRITE | CMD_IDEMP, 1, 1, 1, "user", "uid json [IDEMP key]",
-     "Creates a user from its base fields (email, name, role); -CONFLICT if the uid or email is taken.", NULL},
-    {"user.byemail", user_byemail, 2, UF | CMD_READONLY | CMD_FAST, 0, 0, 0, "user", "email",
-     "Returns the uid of an email address (ASCII case-insensitive), or nil.", NULL},
-    {"user.get", user_get, 2, UF | CMD_READONLY | CMD_FAST, 1, 1, 1, "user", "uid",
-     "Returns {id, base, profile, subscription}, or nil.", NULL},
-    {"user.update", user_update, 4, UF | CMD_WRITE | CMD_RETRY_SAFE, 1, 1, 1, "user", "uid base|profile|subscription patch",
-     "Merge-patches one section of a user and returns its new JSON; an email change moves the index.", NULL},
+    {.name = "user.create", .proc = user_create, .arity = -3, .flags = UF | CMD_WRITE | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "user", .args = "uid json [IDEMP key]",
+     .summary = "Creates a user from its base fields (email, name, role); -CONFLICT if the uid or email is taken."},
+    {.name = "user.byemail", .proc = user_byemail, .arity = 2, .flags = UF | CMD_READONLY | CMD_FAST,
+     .group = "user", .args = "email",
+     .summary = "Returns the uid of an email address (ASCII case-insensitive), or nil."},
+    {.name = "user.get", .proc = user_get, .arity = 2, .flags = UF | CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "user", .args = "uid",
+     .summary = "Returns {id, base, profile, subscription}, or nil."},
+    {.name = "user.update", .proc = user_update, .arity = 4, .flags = UF | CMD_WRITE | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "user", .args = "uid base|profile|subscription patch",
+     .summary = "Merge-patches one section of a user and returns its new JSON; an email change moves the index."},
     CMD_TABLE_END,
 };
 

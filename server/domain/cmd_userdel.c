@@ -209,10 +209,9 @@ static int user_delete(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {"user.delete", user_delete, 2, CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0 | CMD_SYNC, 1, 1, 1, "user", "uid",
-     "Deletes every document and internal entry of a user in one atomic step (its coins go to _system; "
-     "the other side of its conversations and payment dedup records stay); replies the keys removed.",
-     NULL},
+    {.name = "user.delete", .proc = user_delete, .arity = 2, .flags = CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0 | CMD_SYNC, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "user", .args = "uid",
+     .summary = "Deletes every document and internal entry of a user in one atomic step (its coins go to _system; " "the other side of its conversations and payment dedup records stay); replies the keys removed."},
     CMD_TABLE_END,
 };
 

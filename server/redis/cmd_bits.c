@@ -196,9 +196,15 @@ out:
 }
 
 static const cmd_def rows[] = {
-    {"setbit", setbit_command, 4, CMD_WRITE, 1, 1, 1, "string", "key offset value", "Sets or clears the bit at offset of a string, returning the old bit.", NULL},
-    {"getbit", getbit_command, 3, CMD_READONLY | CMD_FAST, 1, 1, 1, "string", "key offset", "Returns the bit at offset of a string.", NULL},
-    {"lcs", lcs_command, -3, CMD_READONLY, 1, 2, 1, "string", "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]", "Finds the longest common subsequence of two strings.", NULL},
+    {.name = "setbit", .proc = setbit_command, .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "string", .args = "key offset value",
+     .summary = "Sets or clears the bit at offset of a string, returning the old bit."},
+    {.name = "getbit", .proc = getbit_command, .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "string", .args = "key offset",
+     .summary = "Returns the bit at offset of a string."},
+    {.name = "lcs", .proc = lcs_command, .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 2, .key_step = 1,
+     .group = "string", .args = "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]",
+     .summary = "Finds the longest common subsequence of two strings."},
     CMD_TABLE_END,
 };
 

@@ -227,8 +227,12 @@ static int reset_command(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {"client", client_command, -2, CMD_NOAUTH, 0, 0, 0, "connection", "ID|GETNAME|SETNAME name|LIST [TYPE normal] [ID id ...]|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off", "Manages client connections.", NULL},
-    {"reset", reset_command, 1, CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI, 0, 0, 0, "connection", "", "Resets the connection: discards MULTI, unwatches, SELECT 0, de-authenticates.", NULL},
+    {.name = "client", .proc = client_command, .arity = -2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "ID|GETNAME|SETNAME name|LIST [TYPE normal] [ID id ...]|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off",
+     .summary = "Manages client connections."},
+    {.name = "reset", .proc = reset_command, .arity = 1, .flags = CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI,
+     .group = "connection", .args = "",
+     .summary = "Resets the connection: discards MULTI, unwatches, SELECT 0, de-authenticates."},
     CMD_TABLE_END,
 };
 

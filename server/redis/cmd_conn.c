@@ -141,12 +141,24 @@ static int hello_command(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {"ping", ping_command, -1, CMD_FAST, 0, 0, 0, "connection", "[message]", "Returns the server's liveliness response.", NULL},
-    {"echo", echo_command, 2, CMD_FAST, 0, 0, 0, "connection", "message", "Returns the given string.", NULL},
-    {"quit", quit_command, -1, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "", "Closes the connection.", NULL},
-    {"select", select_command, 2, CMD_FAST, 0, 0, 0, "connection", "index", "Changes the selected database (0-15).", NULL},
-    {"auth", auth_command, -2, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "[username] password", "Authenticates the connection.", NULL},
-    {"hello", hello_command, -1, CMD_FAST | CMD_NOAUTH, 0, 0, 0, "connection", "[protover [AUTH username password] [SETNAME clientname]]", "Handshakes with the server.", NULL},
+    {.name = "ping", .proc = ping_command, .arity = -1, .flags = CMD_FAST,
+     .group = "connection", .args = "[message]",
+     .summary = "Returns the server's liveliness response."},
+    {.name = "echo", .proc = echo_command, .arity = 2, .flags = CMD_FAST,
+     .group = "connection", .args = "message",
+     .summary = "Returns the given string."},
+    {.name = "quit", .proc = quit_command, .arity = -1, .flags = CMD_FAST | CMD_NOAUTH,
+     .group = "connection", .args = "",
+     .summary = "Closes the connection."},
+    {.name = "select", .proc = select_command, .arity = 2, .flags = CMD_FAST,
+     .group = "connection", .args = "index",
+     .summary = "Changes the selected database (0-15)."},
+    {.name = "auth", .proc = auth_command, .arity = -2, .flags = CMD_FAST | CMD_NOAUTH,
+     .group = "connection", .args = "[username] password",
+     .summary = "Authenticates the connection."},
+    {.name = "hello", .proc = hello_command, .arity = -1, .flags = CMD_FAST | CMD_NOAUTH,
+     .group = "connection", .args = "[protover [AUTH username password] [SETNAME clientname]]",
+     .summary = "Handshakes with the server."},
     CMD_TABLE_END,
 };
 
