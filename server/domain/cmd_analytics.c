@@ -138,7 +138,7 @@ static int incr_json(client *c, const dkey *k, const char *stored, size_t sl, co
         reply_error(c, "ERR out of memory");
         goto out;
     }
-    if (dom_put_doc(c, k, doc, 1) < 0) goto out;
+    if (dom_put_doc(KS(c), k, doc, 1) < 0) goto out;
     *out = v;
     rc = 0;
 out:
@@ -232,7 +232,7 @@ static int analytics_incr(client *c) {
     dkey k;
     day_key(&k, kind, id, date);
     db_value dv;
-    int found = dom_get_raw(c, &k, &dv);
+    int found = dom_get_raw(KS(c), &k, &dv);
     if (found < 0) return -1;
     char empty[DATE_LEN + 16], buf[512];
     const char *p = dv.v.payload;
@@ -244,7 +244,7 @@ static int analytics_incr(client *c) {
     char *out = pl + 64 <= sizeof buf ? buf : malloc(pl + 64);
     int r = out ? incr_text(p, pl, field->ptr, field->len, n, out, &ol, &v) : 0;
     if (r == 1) {
-        r = dom_put_raw(c, &k, out, ol, found);
+        r = dom_put_raw(KS(c), &k, out, ol, found);
     } else if (r == -1) {
         reply_invalid(c, "'%.*s' would pass 9223372036854775807", (int)field->len, field->ptr);
     } else if (!out) {
@@ -344,7 +344,7 @@ static int dashboard_get(client *c) {
     dkey nk;
     dkey_fmt(&nk, "ncount:%s", uid);
     if (ledger_balance(c, uid, &coins) < 0 || donation_stats(c, uid, &dcount, &dtotal) < 0 ||
-        meta_get_i64(c, &nk, &unotes) < 0 || msg_unread_total(c, uid, &umsgs) < 0)
+        meta_get_i64(KS(c), &nk, &unotes) < 0 || msg_unread_total(c, uid, &umsgs) < 0)
         return -1;
     json_t *d = json_object();
     int bad = !d;

@@ -139,7 +139,7 @@ static int donstat_read(client *c, const char *uid, dkey *k, int64_t *count, int
     dkey_fmt(k, "donstat:%s", uid);
     store_val v;
     *count = *total = 0;
-    int r = meta_get(c, k, &v);
+    int r = meta_get(KS(c), k, &v);
     if (r <= 0) return r;
     int ok = v.len == 16;
     if (ok) {
@@ -165,7 +165,7 @@ int donation_purge_user(client *c, const char *uid, int64_t *removed) {
     int64_t n = db_delete_prefix(KS(c), 0, prefix.buf, prefix.len);
     if (n < 0) return -1;
     dkey_fmt(&stat, "donstat:%s", uid);
-    meta_del(c, &stat);
+    meta_del(KS(c), &stat);
     *removed += n;
     return 0;
 }
@@ -174,7 +174,7 @@ int donation_purge_user(client *c, const char *uid, int64_t *removed) {
  * have moved. msg: a JSON string or null. */
 static int donation_write(client *c, const char *from, const char *to, int64_t amount, json_t *msg,
                           const dkey *statkey, int64_t count, int64_t total, char ids[17]) {
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     dom_format_id(ids, id);
     json_t *doc = json_object(), *note = json_object();
     int rc = -1;
@@ -189,11 +189,11 @@ static int donation_write(client *c, const char *from, const char *to, int64_t a
     json_object_set(doc, "message", msg);
     dkey k;
     dkey_fmt(&k, "donations:%s:%s", to, ids);
-    if (dom_put_doc(c, &k, doc, 0) < 0) goto out;
+    if (dom_put_doc(KS(c), &k, doc, 0) < 0) goto out;
     char fig[16];
     enc_put_u64(fig, (uint64_t)(count + 1));
     enc_put_u64(fig + 8, (uint64_t)(total + amount));
-    meta_put(c, statkey, fig, sizeof fig);
+    meta_put(KS(c), statkey, fig, sizeof fig);
     json_object_set_new(note, "type", json_string("donation"));
     json_object_set_new(note, "from", json_string(from));
     json_object_set_new(note, "amount", json_integer(amount));

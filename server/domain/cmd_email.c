@@ -22,7 +22,7 @@ static void subs_key(dkey *k, const resp_slice *uid) {
  * Returns 1 stored, 0 absent, -1 replied. */
 static int load_subs(client *c, const resp_slice *uid, const dkey *k, json_t **doc, json_t **lists) {
     int failed;
-    *doc = dom_get_doc(c, k, &failed);
+    *doc = dom_get_doc(KS(c), k, &failed);
     if (failed) return -1;
     if (!*doc) {
         *doc = json_object();
@@ -98,10 +98,10 @@ static int email_membership(client *c, int subscribe) {
         json_array_remove(lists, pos);
     }
     if (json_array_size(lists) == 0) {
-        if (dom_del(c, &k) < 0) goto out;
+        if (dom_del(KS(c), &k) < 0) goto out;
     } else {
         dom_stamp_update(doc);
-        if (dom_put_doc(c, &k, doc, existed) < 0) goto out;
+        if (dom_put_doc(KS(c), &k, doc, existed) < 0) goto out;
     }
     reply_int(c, 1);
     rc = 0;
@@ -151,12 +151,12 @@ static int email_log(client *c) {
     char u[DOM_ID_MAX + 1], ids[17];
     memcpy(u, uid->ptr, uid->len);
     u[uid->len] = 0;
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     dom_format_id(ids, id);
     dom_stamp_new(doc, id, u);
     dkey k;
     dkey_fmt(&k, "email:%s:history:%s", u, ids);
-    int r = dom_put_doc(c, &k, doc, 0);
+    int r = dom_put_doc(KS(c), &k, doc, 0);
     json_decref(doc);
     if (r < 0) return -1;
     reply_bulk(c, ids, 16);

@@ -44,7 +44,7 @@ static int owner_on_create(client *c, const entity_ns *ns, const char *uid, cons
     (void)new_doc;
     dkey k;
     owner_key(&k, ns, id);
-    meta_put(c, &k, uid, strlen(uid));
+    meta_put(KS(c), &k, uid, strlen(uid));
     return 0;
 }
 
@@ -55,7 +55,7 @@ static int owner_on_delete(client *c, const entity_ns *ns, const char *uid, cons
     (void)new_doc;
     dkey k;
     owner_key(&k, ns, id);
-    meta_del(c, &k);
+    meta_del(KS(c), &k);
     return 0;
 }
 
@@ -78,8 +78,8 @@ static int index_on_write(client *c, const entity_ns *ns, const char *uid, const
     if (was == is) return 0;
     dkey k;
     feed_key(&k, ns, id);
-    if (is) meta_put(c, &k, uid, strlen(uid));
-    else meta_del(c, &k);
+    if (is) meta_put(KS(c), &k, uid, strlen(uid));
+    else meta_del(KS(c), &k);
     return 0;
 }
 
@@ -92,7 +92,7 @@ static int index_on_delete(client *c, const entity_ns *ns, const char *uid, cons
     (void)new_doc;
     dkey k;
     feed_key(&k, ns, id);
-    meta_del(c, &k);
+    meta_del(KS(c), &k);
     return 0;
 }
 
@@ -153,7 +153,7 @@ static void count_key(dkey *k, const entity_ns *ns, const char *uid) { dkey_fmt(
 static int count_get(client *c, const entity_ns *ns, const char *uid, int64_t *out) {
     dkey k;
     count_key(&k, ns, uid);
-    return meta_get_i64(c, &k, out);
+    return meta_get_i64(KS(c), &k, out);
 }
 
 /* Adds delta to the counter of uid, never below 0. */
@@ -163,8 +163,8 @@ static int count_add(client *c, const entity_ns *ns, const char *uid, int64_t de
     count_key(&k, ns, uid);
     if (count_get(c, ns, uid, &v) < 0) return -1;
     v = v + delta < 0 ? 0 : v + delta;
-    if (v == 0) meta_del(c, &k);
-    else meta_put_i64(c, &k, v);
+    if (v == 0) meta_del(KS(c), &k);
+    else meta_put_i64(KS(c), &k, v);
     return 0;
 }
 
@@ -195,7 +195,7 @@ static int needs_old_doc(const entity_ns *ns) { return ns->hooks[0] != NULL || n
 /* Loads a stored document: 1 found (*out, an object), 0 absent, -1 replied. */
 static int load_doc(client *c, const dkey *k, json_t **out) {
     int failed;
-    json_t *doc = dom_get_doc(c, k, &failed);
+    json_t *doc = dom_get_doc(KS(c), k, &failed);
     if (failed) return -1;
     if (!doc) return 0;
     if (!json_is_object(doc)) {
@@ -224,7 +224,7 @@ static int patch_doc(client *c, const entity_ns *ns, const char *uid, const char
         reply_invalid(c, "document too large after the patch (max %lld bytes)", c->srv->cfg.max_document_size);
         goto out;
     }
-    if (dom_put_raw(c, k, enc, len, 1) < 0 || run_hooks(c, ns, HOOK_UPDATE, uid, id, old, doc) < 0) goto out;
+    if (dom_put_raw(KS(c), k, enc, len, 1) < 0 || run_hooks(c, ns, HOOK_UPDATE, uid, id, old, doc) < 0) goto out;
     if (text) {
         *text = enc;
         *tl = len;
@@ -247,13 +247,13 @@ int entity_delete(client *c, const entity_ns *ns, const char *uid, const char *i
     json_t *old = NULL;
     if (needs_old_doc(ns)) {
         db_value v;
-        int r = dom_get_raw(c, &k, &v);
+        int r = dom_get_raw(KS(c), &k, &v);
         if (r <= 0) return r;
         char err[256];
         old = json_parse_any(v.v.payload, v.v.len, err, sizeof err); /* NULL: not JSON */
         db_value_free(&v);
     }
-    int r = dom_del(c, &k);
+    int r = dom_del(KS(c), &k);
     if (r == 1 && (count_add(c, ns, uid, -1) < 0 || run_hooks(c, ns, HOOK_DELETE, uid, id, old, NULL) < 0)) r = -1;
     json_decref(old);
     return r;
@@ -306,7 +306,7 @@ int entity_purge_user(client *c, const entity_ns *ns, const char *uid, int64_t *
     int64_t n = db_delete_prefix(KS(c), 0, p.buf, p.len);
     if (n < 0) return -1;
     count_key(&k, ns, uid);
-    meta_del(c, &k);
+    meta_del(KS(c), &k);
     *removed += n;
     return 0;
 }
@@ -338,12 +338,12 @@ static int ent_create(client *c) {
         }
     }
     if (cost && ledger_apply(c, uid, -cost, ns->cost_reason, NULL, NULL, NULL) < 0) goto out;
-    uint64_t n = dom_new_id(c);
+    uint64_t n = dom_new_id(c->srv->dom);
     dom_format_id(id, n);
     dom_stamp_new(doc, n, uid);
     dkey k;
     entity_doc_key(&k, ns, uid, id);
-    if (dom_put_doc(c, &k, doc, 0) < 0 || count_add(c, ns, uid, 1) < 0 ||
+    if (dom_put_doc(KS(c), &k, doc, 0) < 0 || count_add(c, ns, uid, 1) < 0 ||
         run_hooks(c, ns, HOOK_CREATE, uid, id, NULL, doc) < 0)
         goto out;
     reply_bulkstr(c, id);
@@ -360,7 +360,7 @@ static int ent_get(client *c) {
     dkey k;
     entity_doc_key(&k, ns_of(c), uid, id);
     db_value v;
-    int r = dom_get_raw(c, &k, &v);
+    int r = dom_get_raw(KS(c), &k, &v);
     if (r < 0) return -1;
     if (r == 0) {
         reply_null(c);

@@ -118,16 +118,16 @@ static int list_move(client *c, const char *uid, const char *conv, const char *l
     dkey p, e;
     dkey_fmt(&p, "mconvp:%s:%s", uid, conv);
     store_val v;
-    int r = meta_get(c, &p, &v);
+    int r = meta_get(KS(c), &p, &v);
     if (r < 0) return -1;
     if (r == 1) {
         dkey_fmt(&e, "mconv:%s:%.*s:%s", uid, (int)(v.len < 16 ? v.len : 16), v.ptr, conv);
         store_val_free(&v);
-        meta_del(c, &e);
+        meta_del(KS(c), &e);
     }
     dkey_fmt(&e, "mconv:%s:%s:%s", uid, lastid, conv);
-    meta_put(c, &e, "", 0);
-    meta_put(c, &p, lastid, 16);
+    meta_put(KS(c), &e, "", 0);
+    meta_put(KS(c), &p, lastid, 16);
     return 0;
 }
 
@@ -135,9 +135,9 @@ static int list_move(client *c, const char *uid, const char *conv, const char *l
 static int unread_add(client *c, const char *uid, const char *conv, int64_t delta) {
     dkey k;
     dkey_fmt(&k, "mucount:%s:%s", uid, conv);
-    if (meta_add_i64(c, &k, delta, NULL) < 0) return -1;
+    if (meta_add_i64(KS(c), &k, delta, NULL) < 0) return -1;
     dkey_fmt(&k, "mutotal:%s", uid);
-    return meta_add_i64(c, &k, delta, NULL);
+    return meta_add_i64(KS(c), &k, delta, NULL);
 }
 
 /* ---- documents ------------------------------------------------------------------- */
@@ -180,7 +180,7 @@ static int msg_send(client *c) {
     json_t *msg = NULL, *lm = NULL;
     dkey dk, k;
     details_key(&dk, conv);
-    json_t *det = dom_get_doc(c, &dk, &failed);
+    json_t *det = dom_get_doc(KS(c), &dk, &failed);
     if (failed) goto out;
     if (det) {
         const char *a, *b;
@@ -191,7 +191,7 @@ static int msg_send(client *c) {
         }
     }
     int existed = det != NULL;
-    uint64_t id = dom_new_id(c), ms = dom_id_ms(id) > now_ms() ? dom_id_ms(id) : now_ms();
+    uint64_t id = dom_new_id(c->srv->dom), ms = dom_id_ms(id) > now_ms() ? dom_id_ms(id) : now_ms();
     char ids[17], ts[32];
     dom_format_id(ids, id);
     dom_iso_time(ts, ms);
@@ -206,13 +206,13 @@ static int msg_send(client *c) {
         goto out;
     }
     dkey_fmt(&k, "messages:%s:%s", conv, ids);
-    if (dom_put_doc(c, &k, msg, 0) < 0 || dom_put_doc(c, &dk, det, existed) < 0) goto out;
+    if (dom_put_doc(KS(c), &k, msg, 0) < 0 || dom_put_doc(KS(c), &dk, det, existed) < 0) goto out;
     if (list_move(c, from, conv, ids) < 0 || list_move(c, to, conv, ids) < 0) goto out;
     dkey_fmt(&k, "munread:%s:%s:%s", to, conv, ids);
-    meta_put(c, &k, "", 0);
+    meta_put(KS(c), &k, "", 0);
     if (unread_add(c, to, conv, 1) < 0) goto out;
     dkey_fmt(&k, "msent:%s:%s:%s", from, conv, ids);
-    meta_put(c, &k, to, strlen(to));
+    meta_put(KS(c), &k, to, strlen(to));
     reply_bulk(c, ids, 16);
     rc = 0;
 out:
@@ -250,18 +250,18 @@ static int msg_read(client *c) {
         int failed;
         const char *id = un.v[i].rest;
         dkey_fmt(&k, "messages:%s:%s", conv, id);
-        json_t *m = dom_get_doc(c, &k, &failed);
+        json_t *m = dom_get_doc(KS(c), &k, &failed);
         if (failed) goto out;
         if (json_is_object(m)) {
             json_object_set_new(m, "read", json_true());
-            int r = dom_put_doc(c, &k, m, 1);
+            int r = dom_put_doc(KS(c), &k, m, 1);
             json_decref(m);
             if (r < 0) goto out;
         } else {
             json_decref(m); /* gone around the engine: only the index entry is left */
         }
         dkey_fmt(&k, "munread:%s:%s:%s", uid, conv, id);
-        meta_del(c, &k);
+        meta_del(KS(c), &k);
     }
     if (un.n && unread_add(c, uid, conv, -(int64_t)un.n) < 0) goto out;
     reply_int(c, (int64_t)un.n);
@@ -287,7 +287,7 @@ static int msg_conversations(client *c) {
         dkey p;
         store_val v;
         dkey_fmt(&p, "mconvp:%s:%.*s", uid, (int)pg.after_len, pg.after);
-        int r = meta_get(c, &p, &v);
+        int r = meta_get(KS(c), &p, &v);
         if (r < 0) return -1;
         if (r == 0) {
             reply_array(c, 0);
@@ -343,7 +343,7 @@ static int msg_conversations(client *c) {
         int failed;
         dkey k;
         details_key(&k, convs[i]);
-        json_t *det = dom_get_doc(c, &k, &failed);
+        json_t *det = dom_get_doc(KS(c), &k, &failed);
         if (failed) goto out;
         if (!json_is_object(det)) { /* cannot happen while MSG.* keep the list */
             json_decref(det);
@@ -351,7 +351,7 @@ static int msg_conversations(client *c) {
         }
         int64_t unread;
         dkey_fmt(&k, "mucount:%s:%s", uid, convs[i]);
-        if (meta_get_i64(c, &k, &unread) < 0) {
+        if (meta_get_i64(KS(c), &k, &unread) < 0) {
             json_decref(det);
             goto out;
         }
@@ -378,7 +378,7 @@ out:
 int msg_unread_total(client *c, const char *uid, int64_t *out) {
     dkey k;
     dkey_fmt(&k, "mutotal:%s", uid);
-    return meta_get_i64(c, &k, out);
+    return meta_get_i64(KS(c), &k, out);
 }
 
 /* MSG.UNREAD uid
@@ -438,7 +438,7 @@ static int purge_conversation(client *c, const char *uid, const char *conv, int6
     int failed, rc = -1;
     dkey dk, k;
     details_key(&dk, conv);
-    json_t *det = dom_get_doc(c, &dk, &failed), *m = NULL;
+    json_t *det = dom_get_doc(KS(c), &dk, &failed), *m = NULL;
     if (failed) return -1;
     if (!det) return 0;
     const char *a, *b, *other;
@@ -446,12 +446,12 @@ static int purge_conversation(client *c, const char *uid, const char *conv, int6
     other = strcmp(a, uid) ? a : b;
     dkey_fmt(&k, "mconvp:%s:%s", other, conv);
     store_val v;
-    int r = meta_get(c, &k, &v);
+    int r = meta_get(KS(c), &k, &v);
     if (r < 0) goto out;
     if (r == 0) { /* neither side holds it any more: it goes entirely */
         dkey_fmt(&k, "messages:%s:", conv);
         int64_t n = db_delete_prefix(KS(c), 0, k.buf, k.len);
-        if (n < 0 || (r = dom_del(c, &dk)) < 0) goto out;
+        if (n < 0 || (r = dom_del(KS(c), &dk)) < 0) goto out;
         *removed += n + r;
         rc = 0;
         goto out;
@@ -475,7 +475,7 @@ static int purge_conversation(client *c, const char *uid, const char *conv, int6
         reply_error(c, "ERR out of memory");
         goto out;
     }
-    if (dom_put_doc(c, &dk, det, 1) < 0) goto out;
+    if (dom_put_doc(KS(c), &dk, det, 1) < 0) goto out;
     const char *mid = json_string_value(json_object_get(m, "id"));
     if (mid && strlen(mid) == 16 && list_move(c, other, conv, mid) < 0) goto out;
     rc = 0;
@@ -500,15 +500,15 @@ int msg_purge_user(client *c, const char *uid, int64_t *removed) {
         if (!id) continue;
         *id++ = 0;
         dkey_fmt(&k, "messages:%s:%s", conv, id);
-        int r = dom_del(c, &k);
+        int r = dom_del(KS(c), &k);
         if (r < 0) goto out;
         n += r;
         store_val v;
         dkey_fmt(&k, "munread:%s:%s:%s", to, conv, id);
-        if ((r = meta_get(c, &k, &v)) < 0) goto out;
+        if ((r = meta_get(KS(c), &k, &v)) < 0) goto out;
         if (r == 1) {
             store_val_free(&v);
-            meta_del(c, &k);
+            meta_del(KS(c), &k);
             if (unread_add(c, to, conv, -1) < 0) goto out;
         }
     }
@@ -521,7 +521,7 @@ int msg_purge_user(client *c, const char *uid, int64_t *removed) {
         meta_del_prefix(c, &k);
     }
     dkey_fmt(&k, "mutotal:%s", uid);
-    meta_del(c, &k);
+    meta_del(KS(c), &k);
     *removed += n;
     rc = 0;
 out:

@@ -78,7 +78,7 @@ static int payment_record(client *c) {
     if (dedup < 0) goto out;
     if (dedup) {
         store_val v;
-        int r = meta_get(c, &dk, &v);
+        int r = meta_get(KS(c), &dk, &v);
         if (r < 0) goto out;
         if (r == 1) {
             const json_t *p = json_object_get(doc, "provider"), *x = json_object_get(doc, "external_id");
@@ -93,12 +93,12 @@ static int payment_record(client *c) {
     }
     if (credit && ledger_apply(c, u, credit, "payment", "_system", NULL, NULL) < 0) goto out;
     char ids[17];
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     dom_format_id(ids, id);
     dom_stamp_new(doc, id, u);
     dkey_fmt(&k, "payments:%s:transactions:%s", u, ids);
-    if (dom_put_doc(c, &k, doc, 0) < 0) goto out;
-    if (dedup) meta_put(c, &dk, ids, 16);
+    if (dom_put_doc(KS(c), &k, doc, 0) < 0) goto out;
+    if (dedup) meta_put(KS(c), &dk, ids, 16);
     reply_bulk(c, ids, 16);
     rc = 0;
 out:

@@ -37,7 +37,7 @@ static int settings_get(client *c) {
     dkey k;
     if (settings_key(c, &k) < 0) return -1;
     db_value v;
-    int r = dom_get_raw(c, &k, &v);
+    int r = dom_get_raw(KS(c), &k, &v);
     if (r < 0) return -1;
     if (r == 0) {
         reply_bulk(c, "{}", 2);
@@ -58,7 +58,7 @@ static int settings_set(client *c) {
     if (!patch) return -1;
     int failed, rc = -1;
     char *text = NULL;
-    json_t *doc = dom_get_doc(c, &k, &failed);
+    json_t *doc = dom_get_doc(KS(c), &k, &failed);
     if (failed) goto out;
     int existed = doc != NULL;
     if (!doc || !json_is_object(doc)) { /* a non-object only around the engine: replaced */
@@ -84,7 +84,7 @@ static int settings_set(client *c) {
         reply_invalid(c, "document too large (max %lld bytes)", c->srv->cfg.max_document_size);
         goto out;
     }
-    if (dom_put_raw(c, &k, text, n, existed) < 0) goto out;
+    if (dom_put_raw(KS(c), &k, text, n, existed) < 0) goto out;
     reply_bulk(c, text, n);
     rc = 0;
 out:

@@ -38,7 +38,7 @@ static void replies_key(dkey *k, const char *t) { dkey_fmt(k, "tkr:%s", t); }
 static int load_details(client *c, const char *t, dkey *k, json_t **out) {
     int failed;
     details_key(k, t);
-    json_t *d = dom_get_doc(c, k, &failed);
+    json_t *d = dom_get_doc(KS(c), k, &failed);
     if (failed) return -1;
     if (!d) return 0;
     if (!json_is_object(d)) {
@@ -91,7 +91,7 @@ static int ticket_open(client *c) {
         reply_invalid(c, "\"subject\" must be a string of 1 to %d bytes without NUL", TICKET_SUBJECT_MAX);
         goto out;
     }
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     dom_format_id(t, id);
     /* the server's fields first, then the client's, in their order */
     char ts[32];
@@ -102,11 +102,11 @@ static int ticket_open(client *c) {
     if (json_object_update(d, fields) < 0) goto oom;
     dkey k, ix;
     details_key(&k, t);
-    if (dom_put_doc(c, &k, d, 0) < 0) goto out;
+    if (dom_put_doc(KS(c), &k, d, 0) < 0) goto out;
     index_prefix(&ix, uid);
     memcpy(ix.buf + ix.len, t, 16);
     ix.len += 16;
-    meta_put(c, &ix, "", 0);
+    meta_put(KS(c), &ix, "", 0);
     reply_bulk(c, t, 16);
     rc = 0;
     goto out;
@@ -140,12 +140,12 @@ static int ticket_reply(client *c) {
         goto out;
     }
     replies_key(&rk, t);
-    if (meta_get_i64(c, &rk, &replies) < 0) goto out;
+    if (meta_get_i64(KS(c), &rk, &replies) < 0) goto out;
     if (replies >= TICKET_REPLIES_MAX) {
         reply_invalid(c, "ticket '%s' has the maximum of %d replies", t, TICKET_REPLIES_MAX);
         goto out;
     }
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     dom_format_id(mid, id);
     char ts[32];
     stamp_time(ts, id);
@@ -154,8 +154,8 @@ static int ticket_reply(client *c) {
     if (!m) goto oom;
     dkey_fmt(&mk, "tickets:%s:messages:%s", t, mid);
     json_object_set_new(d, "updated_at", json_string(ts));
-    if (dom_put_doc(c, &mk, m, 0) < 0 || dom_put_doc(c, &k, d, 1) < 0) goto out;
-    meta_put_i64(c, &rk, replies + 1);
+    if (dom_put_doc(KS(c), &mk, m, 0) < 0 || dom_put_doc(KS(c), &k, d, 1) < 0) goto out;
+    meta_put_i64(KS(c), &rk, replies + 1);
     reply_bulk(c, mid, 16);
     rc = 0;
     goto out;
@@ -244,7 +244,7 @@ static int ticket_close(client *c) {
         json_object_set_new(d, "status", json_string("closed"));
         json_object_set_new(d, "closed_at", json_string(ts));
         json_object_set_new(d, "updated_at", json_string(ts));
-        rc = dom_put_doc(c, &k, d, 1);
+        rc = dom_put_doc(KS(c), &k, d, 1);
         if (rc == 0) reply_int(c, 1);
     }
     json_decref(d);
@@ -319,7 +319,7 @@ int ticket_purge_user(client *c, const char *uid, int64_t *removed) {
         }
         *removed += r;
         replies_key(&rk, ids[i]);
-        meta_del(c, &rk);
+        meta_del(KS(c), &rk);
     }
     free(ids);
     store_del_range(c->srv->ks.tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);

@@ -75,7 +75,7 @@ static void email_key(dkey *k, const char *p, size_t n) {
  * owner/len filled, 0 none, -1 after replying a storage error. */
 static int email_owner(client *c, const dkey *ek, char owner[DOM_ID_MAX + 1], size_t *len) {
     store_val v;
-    int r = meta_get(c, ek, &v);
+    int r = meta_get(KS(c), ek, &v);
     if (r <= 0) return r;
     int ok = dom_valid_id(v.ptr, v.len);
     if (ok) {
@@ -146,7 +146,7 @@ static char *put_section(client *c, const dkey *k, const json_t *doc, int existe
         free(text);
         return NULL;
     }
-    if (dom_put_raw(c, k, text, *len, existed) < 0) {
+    if (dom_put_raw(KS(c), k, text, *len, existed) < 0) {
         free(text);
         return NULL;
     }
@@ -187,7 +187,7 @@ static int user_create(client *c) {
     json_object_set_new(base, "updated_at", json_string(ts));
     size_t n;
     if (!(text = put_section(c, &bk, base, 0, &n))) goto out;
-    meta_put(c, &ek, uid->ptr, uid->len);
+    meta_put(KS(c), &ek, uid->ptr, uid->len);
     reply_ok(c);
     rc = 0;
 out:
@@ -232,7 +232,7 @@ static int user_get(client *c) {
         dkey k;
         int failed;
         user_key(&k, uid, *s);
-        json_t *doc = dom_get_doc(c, &k, &failed);
+        json_t *doc = dom_get_doc(KS(c), &k, &failed);
         if (failed) goto out;
         if (!doc && s == sections) { /* no base: no user */
             reply_null(c);
@@ -266,8 +266,8 @@ static int move_email(client *c, const resp_slice *uid, const char *old, size_t 
         if (ok.len == nk.len && memcmp(ok.buf, nk.buf, nk.len) == 0) return 0; /* same address */
     }
     if (email_free_for(c, &nk, uid, json_string_value(e), json_string_length(e)) < 0) return -1;
-    if (old) meta_del(c, &ok);
-    meta_put(c, &nk, uid->ptr, uid->len);
+    if (old) meta_del(KS(c), &ok);
+    meta_put(KS(c), &nk, uid->ptr, uid->len);
     return 0;
 }
 
@@ -302,7 +302,7 @@ static int user_update(client *c) {
         reply_notfound(c, "user '%.*s'", (int)uid->len, uid->ptr);
         goto out;
     }
-    doc = dom_get_doc(c, &k, &failed);
+    doc = dom_get_doc(KS(c), &k, &failed);
     if (failed) goto out;
     int existed = doc != NULL;
     if (!doc || !json_is_object(doc)) {

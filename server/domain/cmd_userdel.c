@@ -93,11 +93,11 @@ static int purge_email_index(client *c, const char *uid, const json_t *base) {
     for (size_t i = 0; i < n; i++) k.buf[6 + i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) : p[i];
     k.len = 6 + n;
     store_val v;
-    int r = meta_get(c, &k, &v);
+    int r = meta_get(KS(c), &k, &v);
     if (r <= 0) return r;
     int mine = v.len == uidl && memcmp(v.ptr, uid, uidl) == 0;
     store_val_free(&v);
-    if (mine) meta_del(c, &k);
+    if (mine) meta_del(KS(c), &k);
     return 0;
 }
 
@@ -107,7 +107,7 @@ static int purge_user_docs(client *c, const char *uid, int64_t *removed) {
     dkey bk, p;
     dkey_fmt(&bk, "users:%s:base", uid);
     db_value v;
-    int r = dom_get_raw(c, &bk, &v);
+    int r = dom_get_raw(KS(c), &bk, &v);
     if (r < 0) return -1;
     if (r == 1) {
         char err[128];

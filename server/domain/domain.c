@@ -64,14 +64,13 @@ int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]) {
 
 static const char HWM_KEY[] = "hwm";
 
-uint64_t dom_new_id(client *c) {
-    server *s = c->srv;
+uint64_t dom_new_id(struct dom_engine *e) {
     uint64_t id = now_ms() << 16;
-    if (id <= s->dom->last_id) id = s->dom->last_id + 1; /* same ms, or the clock stepped back */
-    s->dom->last_id = id;
+    if (id <= e->last_id) id = e->last_id + 1; /* same ms, or the clock stepped back */
+    e->last_id = id;
     char v[8];
     enc_put_u64(v, id);
-    store_put(s->ks.tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, v, 8);
+    store_put(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, v, 8);
     return id;
 }
 
@@ -196,20 +195,19 @@ void dkey_fmt(dkey *k, const char *fmt, ...) {
     k->len = n < 0 ? 0 : (size_t)n < sizeof k->buf ? (size_t)n : sizeof k->buf - 1;
 }
 
-int dom_get_raw(client *c, const dkey *k, db_value *v) {
-    int r = db_lookup(KS(c), 0, k->buf, k->len, v);
+int dom_get_raw(keyspace *ks, const dkey *k, db_value *v) {
+    int r = db_lookup(ks, 0, k->buf, k->len, v);
     if (r == 1 && v->v.type != ENC_TYPE_STRING) {
         db_value_free(v);
-        reply_wrongtype(c);
-        return -1;
+        return st_fail(&ks->err, ST_WRONGTYPE, "Operation against a key holding the wrong kind of value");
     }
     return r;
 }
 
-json_t *dom_get_doc(client *c, const dkey *k, int *failed) {
+json_t *dom_get_doc(keyspace *ks, const dkey *k, int *failed) {
     db_value v;
     *failed = 0;
-    int r = dom_get_raw(c, k, &v);
+    int r = dom_get_raw(ks, k, &v);
     if (r <= 0) {
         *failed = r < 0;
         return NULL;
@@ -219,29 +217,26 @@ json_t *dom_get_doc(client *c, const dkey *k, int *failed) {
     db_value_free(&v);
     if (!doc) {
         /* Written around the engine (domain-write-guard no): say so. */
-        reply_errorf(c, "ERR stored document at '%.*s' is not JSON: %s", (int)k->len, k->buf, err);
+        st_fail(&ks->err, ST_ERR, "stored document at '%.*s' is not JSON: %s", (int)k->len, k->buf, err);
         *failed = 1;
     }
     return doc;
 }
 
-int dom_put_raw(client *c, const dkey *k, const char *p, size_t n, int existed) {
-    return db_put(KS(c), 0, k->buf, k->len, ENC_TYPE_STRING, 0, p, n, existed);
+int dom_put_raw(keyspace *ks, const dkey *k, const char *p, size_t n, int existed) {
+    return db_put(ks, 0, k->buf, k->len, ENC_TYPE_STRING, 0, p, n, existed);
 }
 
-int dom_put_doc(client *c, const dkey *k, const json_t *doc, int existed) {
+int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed) {
     size_t n;
     char *text = json_encode(doc, &n);
-    if (!text) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    int r = dom_put_raw(c, k, text, n, existed);
+    if (!text) return st_fail(&ks->err, ST_NOMEM, "out of memory");
+    int r = dom_put_raw(ks, k, text, n, existed);
     free(text);
     return r;
 }
 
-int dom_del(client *c, const dkey *k) { return db_delete(KS(c), 0, k->buf, k->len); }
+int dom_del(keyspace *ks, const dkey *k) { return db_delete(ks, 0, k->buf, k->len); }
 
 void dom_stamp_new(json_t *doc, uint64_t id, const char *uid) {
     char ids[17], ts[32];
@@ -261,22 +256,22 @@ void dom_stamp_update(json_t *doc) {
 
 /* ---- meta ------------------------------------------------------------------------ */
 
-int meta_get(client *c, const dkey *k, store_val *v) {
+int meta_get(keyspace *ks, const dkey *k, store_val *v) {
     char *err = NULL;
-    int r = store_get(c->srv->ks.tx, STORE_CF_META, k->buf, k->len, v, &err);
-    if (r < 0) reply_storage_error(c, err);
+    int r = store_get(ks->tx, STORE_CF_META, k->buf, k->len, v, &err);
+    if (r < 0) return st_storage(&ks->err, err);
     return r;
 }
 
-void meta_put(client *c, const dkey *k, const char *v, size_t vl) {
-    store_put(c->srv->ks.tx, STORE_CF_META, k->buf, k->len, v, vl);
+void meta_put(keyspace *ks, const dkey *k, const char *v, size_t vl) {
+    store_put(ks->tx, STORE_CF_META, k->buf, k->len, v, vl);
 }
 
-void meta_del(client *c, const dkey *k) { store_del(c->srv->ks.tx, STORE_CF_META, k->buf, k->len); }
+void meta_del(keyspace *ks, const dkey *k) { store_del(ks->tx, STORE_CF_META, k->buf, k->len); }
 
-int meta_get_i64(client *c, const dkey *k, int64_t *out) {
+int meta_get_i64(keyspace *ks, const dkey *k, int64_t *out) {
     store_val v;
-    int r = meta_get(c, k, &v);
+    int r = meta_get(ks, k, &v);
     if (r < 0) return -1;
     *out = 0;
     if (r == 1) {
@@ -286,18 +281,18 @@ int meta_get_i64(client *c, const dkey *k, int64_t *out) {
     return 0;
 }
 
-void meta_put_i64(client *c, const dkey *k, int64_t v) {
+void meta_put_i64(keyspace *ks, const dkey *k, int64_t v) {
     char b[8];
     enc_put_u64(b, (uint64_t)v);
-    meta_put(c, k, b, 8);
+    meta_put(ks, k, b, 8);
 }
 
-int meta_add_i64(client *c, const dkey *k, int64_t delta, int64_t *result) {
+int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result) {
     int64_t v;
-    if (meta_get_i64(c, k, &v) < 0) return -1;
+    if (meta_get_i64(ks, k, &v) < 0) return -1;
     v += delta;
-    if (v == 0) meta_del(c, k);
-    else meta_put_i64(c, k, v);
+    if (v == 0) meta_del(ks, k);
+    else meta_put_i64(ks, k, v);
     if (result) *result = v;
     return 0;
 }
@@ -358,7 +353,7 @@ int idemp_before(client *c, const cmd_def *cmd) {
     dkey k;
     idemp_key(&k, owner, key.ptr, key.len);
     store_val v;
-    int r = meta_get(c, &k, &v);
+    int r = meta_get(KS(c), &k, &v);
     if (r < 0) return -1;
     if (r == 1) {
         int same = v.len >= 24 && enc_get_u64(v.ptr + 8) == fp[0] && enc_get_u64(v.ptr + 16) == fp[1];
@@ -398,7 +393,7 @@ void idemp_after(client *c, size_t mark) {
     enc_put_u64(v + 8, c->idemp_fp[0]);
     enc_put_u64(v + 16, c->idemp_fp[1]);
     memcpy(v + 24, c->out.data + mark, rl);
-    meta_put(c, &k, v, 24 + rl);
+    meta_put(KS(c), &k, v, 24 + rl);
     free(v);
     /* reclaim index: "idempt:" ms owner ":" key */
     dkey t;
@@ -408,7 +403,7 @@ void idemp_after(client *c, size_t mark) {
     if (rest > sizeof t.buf - n) rest = sizeof t.buf - n;
     memcpy(t.buf + n, k.buf + 6, rest);
     t.len = n + rest;
-    meta_put(c, &t, "", 0);
+    meta_put(KS(c), &t, "", 0);
 }
 
 int idemp_reclaim(server *s, uint64_t now, int max) {
@@ -468,6 +463,7 @@ static int engine_init(server *s, char **err) {
         *err = strdup("out of memory");
         return -1;
     }
+    s->dom->ks = &s->ks;
     if (dom_load(s, err) < 0) return -1;
     for (const char *const *p = owned_prefixes; *p; p++) ks_guard_register(&s->ks, *p);
     s->hooks.idemp_before = idemp_before;

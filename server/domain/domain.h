@@ -28,6 +28,7 @@
 
 /* The engine's state, hung on the server (s->dom). */
 struct dom_engine {
+    keyspace *ks;      /* the server's: every read and write of the engine goes through ks->tx */
     uint64_t last_id;  /* id high-water mark, persisted in the meta CF */
 };
 
@@ -52,7 +53,7 @@ int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]);
 /* A new server id: (ms << 16) | seq, strictly increasing across the server
  * and across restarts; the high-water mark is written in the command's
  * batch. */
-uint64_t dom_new_id(client *c);
+uint64_t dom_new_id(struct dom_engine *e);
 void dom_format_id(char out[17], uint64_t id);
 /* ISO-8601 UTC with milliseconds: 2026-11-25T13:35:14.123Z */
 void dom_iso_time(char out[32], uint64_t ms);
@@ -95,28 +96,28 @@ void dkey_fmt(dkey *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* ---- documents (data CF, database 0) -------------------------------------- */
 /* Reads and parses a JSON document: returns it (new reference) or NULL
- * when absent; *failed = 1 after replying an error. */
-json_t *dom_get_doc(client *c, const dkey *k, int *failed);
+ * when absent; *failed = 1 on an error (ks->err). */
+json_t *dom_get_doc(keyspace *ks, const dkey *k, int *failed);
 /* Raw bytes of a document: 1 found (v filled), 0 absent, -1 error (replied). */
-int dom_get_raw(client *c, const dkey *k, db_value *v);
+int dom_get_raw(keyspace *ks, const dkey *k, db_value *v);
 /* Encodes and writes a document; existed: as for db_put (-1 = unknown). */
-int dom_put_doc(client *c, const dkey *k, const json_t *doc, int existed);
-int dom_put_raw(client *c, const dkey *k, const char *p, size_t n, int existed);
-int dom_del(client *c, const dkey *k); /* 1 deleted, 0 absent, -1 error */
+int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed);
+int dom_put_raw(keyspace *ks, const dkey *k, const char *p, size_t n, int existed);
+int dom_del(keyspace *ks, const dkey *k); /* 1 deleted, 0 absent, -1 error */
 /* Sets id, user_id (when uid), created_at and updated_at = now. */
 void dom_stamp_new(json_t *doc, uint64_t id, const char *uid);
 void dom_stamp_update(json_t *doc);
 
 /* ---- engine-internal data (meta CF) ----------------------------------------- */
 /* Integers: absent reads as 0. Return -1 after replying a storage error. */
-int meta_get_i64(client *c, const dkey *k, int64_t *out);
-void meta_put_i64(client *c, const dkey *k, int64_t v);
+int meta_get_i64(keyspace *ks, const dkey *k, int64_t *out);
+void meta_put_i64(keyspace *ks, const dkey *k, int64_t v);
 /* Adds delta and writes the result (deletes the key when it becomes 0). */
-int meta_add_i64(client *c, const dkey *k, int64_t delta, int64_t *result);
+int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result);
 /* Raw values: 1 found, 0 absent, -1 error (replied). */
-int meta_get(client *c, const dkey *k, store_val *v);
-void meta_put(client *c, const dkey *k, const char *v, size_t vl);
-void meta_del(client *c, const dkey *k);
+int meta_get(keyspace *ks, const dkey *k, store_val *v);
+void meta_put(keyspace *ks, const dkey *k, const char *v, size_t vl);
+void meta_del(keyspace *ks, const dkey *k);
 
 /* ---- listing ------------------------------------------------------------------ */
 /* Called for each item; return 1 to include it, 0 to skip, -1 on error. */

@@ -100,7 +100,7 @@ static int visit_entry(client *c, const char *k, size_t kl, const char *v, size_
     dkey dk;
     if (!x->resolve(k + x->plen, kl - x->plen, v, vl, &dk, x->arg)) return 0;
     db_value dv;
-    int r = dom_get_raw(c, &dk, &dv);
+    int r = dom_get_raw(KS(c), &dk, &dv);
     if (r <= 0) return r; /* an entry without its document is skipped */
     reply_bulk(c, dv.v.payload, dv.v.len);
     db_value_free(&dv);

@@ -53,7 +53,7 @@ static int account_read(client *c, account *a, const char *uid) {
     dkey_fmt(&a->key, "coins:%s:balance", uid);
     a->balance = 0;
     db_value v;
-    int r = dom_get_raw(c, &a->key, &v);
+    int r = dom_get_raw(KS(c), &a->key, &v);
     if (r < 0) return -1;
     a->exists = r;
     if (r == 0) return 0;
@@ -95,7 +95,7 @@ static json_t *reason_value(client *c, const char *reason) {
 static int account_write(client *c, account *a, int64_t delta, json_t *reason, const char *counterparty,
                          uint64_t *row_id) {
     int64_t nb = a->balance + delta; /* checked by account_check */
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     char ids[17], ts[32];
     dom_format_id(ids, id);
     uint64_t now = now_ms();
@@ -113,12 +113,12 @@ static int account_write(client *c, account *a, int64_t delta, json_t *reason, c
     json_object_set_new(row, "counterparty", counterparty ? json_string(counterparty) : json_null());
     dkey rk;
     dkey_fmt(&rk, "coins:%s:transactions:%s", a->uid, ids);
-    int r = dom_put_doc(c, &rk, row, 0);
+    int r = dom_put_doc(KS(c), &rk, row, 0);
     json_decref(row);
     if (r < 0) return -1;
     char text[24];
     int n = ll_to_str(text, nb);
-    if (dom_put_raw(c, &a->key, text, (size_t)n, a->exists) < 0) return -1;
+    if (dom_put_raw(KS(c), &a->key, text, (size_t)n, a->exists) < 0) return -1;
     a->balance = nb;
     a->exists = 1;
     if (row_id) *row_id = id;
@@ -131,7 +131,7 @@ int ledger_balance(client *c, const char *uid, int64_t *out) {
     dkey_fmt(&k, "coins:%s:balance", uid);
     db_value v;
     *out = 0;
-    int r = dom_get_raw(c, &k, &v);
+    int r = dom_get_raw(KS(c), &k, &v);
     if (r <= 0) return r;
     int bad = parse_balance(&v, out) < 0;
     db_value_free(&v);
@@ -236,7 +236,7 @@ int ledger_verify(client *c, const char *uid, char *why, size_t cap) {
     dkey_fmt(&bk, "coins:%s:balance", uid);
     db_value v;
     int64_t balance = 0;
-    int r = dom_get_raw(c, &bk, &v);
+    int r = dom_get_raw(KS(c), &bk, &v);
     if (r < 0) return -1;
     if (r == 1) {
         int bad = parse_balance(&v, &balance) < 0;

@@ -26,7 +26,7 @@ int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out) {
     }
     dom_strip_owned(n);
     json_object_del(n, "read"); /* server-owned here: a new notification is unread */
-    uint64_t id = dom_new_id(c);
+    uint64_t id = dom_new_id(c->srv->dom);
     char ids[17];
     dom_format_id(ids, id);
     dom_stamp_new(n, id, uid);
@@ -34,14 +34,14 @@ int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out) {
     json_object_set_new(n, "read", json_false());
     dkey k;
     dkey_fmt(&k, "notifications:%s:%s", uid, ids);
-    int r = dom_put_doc(c, &k, n, 0);
+    int r = dom_put_doc(KS(c), &k, n, 0);
     json_decref(n);
     if (r < 0) return -1;
     dkey u, cnt;
     dkey_fmt(&u, "nunread:%s:%s", uid, ids);
-    meta_put(c, &u, "", 0);
+    meta_put(KS(c), &u, "", 0);
     dkey_fmt(&cnt, "ncount:%s", uid);
-    if (meta_add_i64(c, &cnt, 1, NULL) < 0) return -1;
+    if (meta_add_i64(KS(c), &cnt, 1, NULL) < 0) return -1;
     if (id_out) *id_out = id;
     return 0;
 }
@@ -55,7 +55,7 @@ int notify_purge_user(client *c, const char *uid, int64_t *removed) {
     hi.len = enc_prefix_end(hi.buf, idx.buf, idx.len);
     store_del_range(c->srv->ks.tx, STORE_CF_META, idx.buf, idx.len, hi.buf, hi.len);
     dkey_fmt(&cnt, "ncount:%s", uid);
-    meta_del(c, &cnt);
+    meta_del(KS(c), &cnt);
     *removed += n;
     return 0;
 }
@@ -66,12 +66,12 @@ static int doc_set_read(client *c, const char *uid, const char *id) {
     dkey k;
     dkey_fmt(&k, "notifications:%s:%s", uid, id);
     int failed, r = 0;
-    json_t *doc = dom_get_doc(c, &k, &failed);
+    json_t *doc = dom_get_doc(KS(c), &k, &failed);
     if (failed) return -1;
     if (!doc) return 0;
     if (json_is_object(doc) && !json_is_true(json_object_get(doc, "read"))) {
         json_object_set_new(doc, "read", json_true());
-        r = dom_put_doc(c, &k, doc, 1) < 0 ? -1 : 1;
+        r = dom_put_doc(KS(c), &k, doc, 1) < 0 ? -1 : 1;
     }
     json_decref(doc);
     return r;
@@ -81,15 +81,15 @@ int notify_mark_read(client *c, const char *uid, const char *id) {
     dkey ik, cnt;
     dkey_fmt(&ik, "nunread:%s:%s", uid, id);
     store_val v;
-    int indexed = meta_get(c, &ik, &v);
+    int indexed = meta_get(KS(c), &ik, &v);
     if (indexed < 0) return -1;
     if (indexed) store_val_free(&v);
     int r = doc_set_read(c, uid, id);
     if (r < 0) return -1;
     if (indexed) {
-        meta_del(c, &ik);
+        meta_del(KS(c), &ik);
         dkey_fmt(&cnt, "ncount:%s", uid);
-        if (meta_add_i64(c, &cnt, -1, NULL) < 0) return -1;
+        if (meta_add_i64(KS(c), &cnt, -1, NULL) < 0) return -1;
     }
     return r;
 }
@@ -130,7 +130,7 @@ int notify_read_all(client *c, const char *uid, int64_t *changed) {
             n += r;
             dkey ik;
             dkey_fmt(&ik, "nunread:%s:%s", uid, ids[i]);
-            meta_del(c, &ik);
+            meta_del(KS(c), &ik);
         }
         /* the next chunk starts just past the last entry taken */
         dkey_fmt(&lo, "nunread:%s:%s", uid, ids[got - 1]);
@@ -138,7 +138,7 @@ int notify_read_all(client *c, const char *uid, int64_t *changed) {
     }
     /* the index is empty now: so is the counter */
     dkey_fmt(&cnt, "ncount:%s", uid);
-    meta_del(c, &cnt);
+    meta_del(KS(c), &cnt);
     *changed = n;
     return 0;
 }
@@ -160,5 +160,5 @@ int notify_list_unread(client *c, const char *uid, const dom_page *pg) {
 int notify_unread_count(client *c, const char *uid, int64_t *out) {
     dkey cnt;
     dkey_fmt(&cnt, "ncount:%s", uid);
-    return meta_get_i64(c, &cnt, out);
+    return meta_get_i64(KS(c), &cnt, out);
 }
