@@ -54,9 +54,9 @@ export function createKv(client) {
     async set(key, value) {
       await cmd("KV.SET", [key, encode(value, key)]);
     },
-    /** Deletes key; true if it existed. */
+    /** Deletes key (absent or not: the hosted store's del resolves nothing). */
     async del(key) {
-      return (await cmd("KV.DEL", [key])) === 1;
+      await cmd("KV.DEL", [key]);
     },
     /** The values at keys, in order, null for absent ones. */
     async mget(keys) {
@@ -69,10 +69,10 @@ export function createKv(client) {
       if (list.length === 0) return;
       await cmd("KV.MSET", list.flatMap(([k, v]) => [k, encode(v, k)]));
     },
-    /** Deletes several keys atomically; how many existed. */
+    /** Deletes several keys atomically. */
     async mdel(keys) {
-      if (keys.length === 0) return 0;
-      return cmd("KV.MDEL", keys);
+      if (keys.length === 0) return;
+      await cmd("KV.MDEL", keys);
     },
     /**
      * [{key, value}] under prefix, in byte order of keys, after `after`
