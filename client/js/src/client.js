@@ -80,7 +80,8 @@ export class StagekvClient {
   /**
    * @param {object} [config] host, port, path, username, password, db,
    *   connectTimeout, commandTimeout, retry {attempts, baseDelayMs,
-   *   maxDelayMs}, redis (a shared ioredis instance)
+   *   maxDelayMs}, redis (a shared ioredis instance), onRetry (called
+   *   before each retry with {command, attempt, delayMs, error})
    */
   constructor(config = {}) {
     const retry = { ...DEFAULT_CONFIG.retry, ...(config.retry ?? {}) };
@@ -89,6 +90,8 @@ export class StagekvClient {
     }
     this.config = { ...DEFAULT_CONFIG, ...config, retry };
     delete this.config.redis;
+    delete this.config.onRetry;
+    this._onRetry = config.onRetry;
     this.ownsConnection = !config.redis;
     /** The ioredis instance (yours if you passed `redis`). */
     this.redis = config.redis ?? new Redis(ioredisOptions(this.config));
@@ -176,7 +179,9 @@ export class StagekvClient {
     for (let n = 0; n < max; n++) {
       if (n > 0) {
         const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
-        await sleep(Math.floor(Math.random() * cap)); // full jitter
+        const delayMs = Math.floor(Math.random() * cap); // full jitter
+        this._onRetry?.({ command: name.toUpperCase(), attempt: n + 1, delayMs, error: last });
+        await sleep(delayMs);
       }
       tried = n + 1;
       try {

@@ -17,7 +17,7 @@ export declare const DEFAULT_CONFIG: Readonly<{
 export declare class StagekvClient {
   constructor(config?: ClientConfig);
   /** The configuration in force (defaults filled in). */
-  readonly config: Required<Omit<ClientConfig, "redis" | "path" | "username" | "password" | "connectionName">> &
+  readonly config: Required<Omit<ClientConfig, "redis" | "onRetry" | "path" | "username" | "password" | "connectionName">> &
     Pick<ClientConfig, "path" | "username" | "password" | "connectionName">;
   /** The ioredis instance (the one you passed, if any). */
   readonly redis: Redis;

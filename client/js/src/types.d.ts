@@ -45,6 +45,17 @@ export interface RetryConfig {
   maxDelayMs?: number;
 }
 
+export interface RetryInfo {
+  /** e.g. "COINS.SPEND" */
+  command: string;
+  /** The attempt about to be made (2 or 3 with the default policy). */
+  attempt: number;
+  /** The backoff before it. */
+  delayMs: number;
+  /** Why the previous attempt failed. */
+  error: unknown;
+}
+
 export interface ClientConfig {
   host?: string;
   port?: number;
@@ -60,6 +71,8 @@ export interface ClientConfig {
   commandTimeout?: number;
   retry?: RetryConfig;
   connectionName?: string;
+  /** Called before each retry (for logs and metrics). */
+  onRetry?: (info: RetryInfo) => void;
   /**
    * A shared ioredis instance to use instead of opening a connection. Give
    * it `maxRetriesPerRequest: 0`, `enableOfflineQueue: false` and
