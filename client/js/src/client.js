@@ -120,13 +120,20 @@ export class StagekvClient {
     this._closed = true;
     if (!this.ownsConnection) return;
     const r = this.redis;
-    if (r.status === "ready") {
-      let timer;
-      const t = new Promise((resolve) => { timer = setTimeout(resolve, this.config.commandTimeout); });
-      await Promise.race([r.quit().catch(() => {}), t]);
-      clearTimeout(timer);
+    if (r.status === "end") return;
+    let timer;
+    const bounded = (p) => Promise.race([
+      p,
+      new Promise((resolve) => { timer = setTimeout(resolve, this.config.commandTimeout); }),
+    ]).finally(() => clearTimeout(timer));
+    const ended = new Promise((resolve) => r.once("end", resolve));
+    if (r.status === "ready") await bounded(r.quit().catch(() => {}));
+    if (r.status !== "end") {
+      // Between connections (reconnecting) there is no socket to wait for.
+      const live = ["connecting", "connect", "ready"].includes(r.status);
+      r.disconnect(false);
+      if (live) await bounded(ended);
     }
-    r.disconnect(false);
   }
 
   /**
