@@ -21,8 +21,8 @@ fail() {
     exit 1
 }
 
-SERVER=$(cd "$(dirname "$SERVER")" 2>/dev/null && pwd)/$(basename "$SERVER")
-[[ -x "$SERVER" ]] || fail "not an executable: $SERVER (build the server first, or pass its path)"
+[[ -f "$SERVER" && -x "$SERVER" ]] || fail "not an executable file: $SERVER (build the server first, or pass its path)"
+SERVER=$(cd "$(dirname "$SERVER")" && pwd)/$(basename "$SERVER")
 export STAGEKV_SERVER_BIN="$SERVER"
 
 command -v node >/dev/null 2>&1 || fail "node not found: @stagekv/client needs Node.js >= 18 and npm"

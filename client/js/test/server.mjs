@@ -65,6 +65,7 @@ function logTail(file, n = 30) {
  */
 export async function startServer(opts = {}) {
   fs.accessSync(SERVER_BIN, fs.constants.X_OK);
+  assert.ok(fs.statSync(SERVER_BIN).isFile(), `not a file: ${SERVER_BIN} (set STAGEKV_SERVER_BIN)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagekv-jsclient-"));
   const log = path.join(dir, "server.log");
   const data = path.join(dir, "data");
