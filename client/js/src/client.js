@@ -143,7 +143,16 @@ export class StagekvClient {
    * @param {{idempotencyKey?: string}} [opts]
    */
   async command(name, args = [], opts = {}) {
-    const info = await this._commandInfo(name);
+    let info;
+    try {
+      info = await this._commandInfo(name);
+    } catch (e) {
+      if (!(e instanceof TransportError)) throw e;
+      // Nothing of this command was sent: the table could not be read.
+      throw new TransportError(`${name.toUpperCase()}: could not read the command table: ${e.message}`, {
+        command: name.toUpperCase(), cause: e, attempts: e.attempts, retrySafe: e.retrySafe,
+      });
+    }
     const wire = args.map(wireArg);
     if (info.idemp) {
       wire.push("IDEMP", opts.idempotencyKey ?? newIdempotencyKey());
@@ -211,7 +220,12 @@ export class StagekvClient {
     const why = safe
       ? `gave up after ${tried} attempt(s)`
       : "not retried: the command is not safe to repeat, it may or may not have been applied";
-    throw new TransportError(`${name.toUpperCase()}: ${last?.message ?? "connection failed"} (${why})`, {
+    // ioredis reports a connection lost under a command as "max retries
+    // reached" (maxRetriesPerRequest is 0 here): say what happened.
+    const what = last?.name === "MaxRetriesPerRequestError"
+      ? "the connection closed before the reply arrived"
+      : last?.message ?? "connection failed";
+    throw new TransportError(`${name.toUpperCase()}: ${what} (${why})`, {
       command: name.toUpperCase(),
       cause: last,
       attempts: tried,
