@@ -180,7 +180,7 @@ describe("retry policy", () => {
       onRetry: (info) => seen.push(info.command),
       host: HOST,
       port: srv.port,
-      connectTimeout: 1500, // each attempt waits this long for the connection
+      connectTimeout: 1800, // < 2 s: the first attempt fails; 3 attempts cover 5.4 s
       commandTimeout: 5000,
       retry: { attempts: 3, baseDelayMs: 500, maxDelayMs: 2000 },
     });
