@@ -143,6 +143,11 @@ export class StagekvClient {
    * @param {{idempotencyKey?: string}} [opts]
    */
   async command(name, args = [], opts = {}) {
+    if (this._closed && this.ownsConnection) {
+      throw new TransportError(`${name.toUpperCase()}: the client is closed`, {
+        command: name.toUpperCase(), attempts: 0, retrySafe: false,
+      });
+    }
     let info;
     try {
       info = await this._commandInfo(name);
@@ -239,6 +244,7 @@ export class StagekvClient {
     const r = this.redis;
     if (r.status === "ready") return Promise.resolve();
     if (this._closed && this.ownsConnection) {
+      // close() ran while a command was between attempts: do not reopen.
       return Promise.reject(new Error("the client is closed"));
     }
     if (r.status === "wait" || r.status === "end") r.connect().catch(() => {});
