@@ -36,7 +36,7 @@ export async function connect(config) {
   return current;
 }
 
-/** Closes the default client; the next call connects again. */
+/** Closes the default client; a later call makes a new one from the environment (or call connect again). */
 export async function close() {
   const c = current;
   current = null;
