@@ -25,19 +25,19 @@ const PASSWORD = "s3cret-pw";
 describe("connection config", () => {
   let srv;
   let sock;
+  let sockDir;
 
   before(async () => {
     // A unix socket next to the data (the path must stay short).
-    const dir = fs.mkdtempSync("/tmp/skv-js-");
-    sock = path.join(dir, "s.sock");
+    sockDir = fs.mkdtempSync("/tmp/skv-js-");
+    sock = path.join(sockDir, "s.sock");
     srv = await startServer({ args: ["--unixsocket", sock, "--requirepass", PASSWORD] });
-    srv.sockDir = dir;
   });
 
   after(async () => {
     await close();
     await srv?.stop();
-    if (srv?.sockDir) fs.rmSync(srv.sockDir, { recursive: true, force: true });
+    if (sockDir) fs.rmSync(sockDir, { recursive: true, force: true });
   });
 
   it("path (unix socket) and password", async () => {

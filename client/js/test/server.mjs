@@ -131,7 +131,9 @@ export async function startServer(opts = {}) {
     lastError = await launch(opts.port ?? (await freePort()));
     if (!lastError) return srv;
   }
-  throw new Error(`could not start ${SERVER_BIN}: ${lastError}\n${logTail(log)}`);
+  const tail = logTail(log);
+  fs.rmSync(dir, { recursive: true, force: true });
+  throw new Error(`could not start ${SERVER_BIN}: ${lastError}\n${tail}`);
 }
 
 /** Resolves like promise, or rejects after ms. */
