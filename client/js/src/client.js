@@ -98,6 +98,16 @@ export class StagekvClient {
     if (this.ownsConnection) {
       // Failures reach callers through rejected commands and TransportError.
       this.redis.on("error", () => {});
+    } else {
+      const o = this.redis.options ?? {};
+      if (o.maxRetriesPerRequest !== 0 || o.enableOfflineQueue !== false || o.autoResendUnfulfilledCommands !== false) {
+        process.emitWarning(
+          "the shared ioredis instance may resend commands on its own (set maxRetriesPerRequest: 0, " +
+            "enableOfflineQueue: false, autoResendUnfulfilledCommands: false): a command that is not safe " +
+            "to repeat could be applied twice",
+          { type: "StagekvWarning", code: "STAGEKV_SHARED_RESENDS" },
+        );
+      }
     }
     this._table = null; // Map lower-case name -> {safe, idemp}
     this._tableLoading = null;
