@@ -755,8 +755,8 @@ CREATE TABLE tickets (
     updated_at timestamptz NOT NULL DEFAULT sk_now(),
     closed_at  timestamptz,
     subject    text GENERATED ALWAYS AS (data ->> 'subject') STORED,
-    CONSTRAINT tickets_subject_valid CHECK (jsonb_typeof(data -> 'subject') = 'string'
-                                            AND octet_length(data ->> 'subject') BETWEEN 1 AND 256),
+    CONSTRAINT tickets_subject_valid CHECK ((jsonb_typeof(data -> 'subject') = 'string'
+                                             AND octet_length(data ->> 'subject') BETWEEN 1 AND 256) IS TRUE),
     CONSTRAINT tickets_closed_at CHECK ((status = 'closed') = (closed_at IS NOT NULL))
 );
 
@@ -1804,7 +1804,7 @@ BEGIN
     PERFORM sk_check_id(p_user_id);
     PERFORM sk_check_actor(p_user_id);
     PERFORM sk_check_object(p_doc);
-    IF NOT (jsonb_typeof(p_doc -> 'subject') = 'string' AND octet_length(p_doc ->> 'subject') BETWEEN 1 AND 256) THEN
+    IF (jsonb_typeof(p_doc -> 'subject') = 'string' AND octet_length(p_doc ->> 'subject') BETWEEN 1 AND 256) IS NOT TRUE THEN
         PERFORM sk_raise('INVALID', '"subject" must be a string of 1 to 256 bytes without NUL');
     END IF;
     prev := sk_idemp_begin(p_user_id, p_idemp_key, fp);
