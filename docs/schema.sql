@@ -87,9 +87,9 @@
 --                        each: COPY <table> (id, user_id, data, created_at, updated_at)
 -- 20 concert_promotions  DERIVED from concerts.promoted (meta feed:concerts:{id})
 -- 21 news_promotions     DERIVED from news.promoted (meta feed:news:{id})
--- 22 track_analytics     analytics:tracks:{id}:{date}
+-- 22 track_analytics     analytics:tracks:{id}:{date} (updated_at: its default)
 --                        COPY track_analytics (track_id, date, data)
--- 23 concert_analytics   analytics:concerts:{id}:{date}
+-- 23 concert_analytics   analytics:concerts:{id}:{date} (updated_at: its default)
 --                        COPY concert_analytics (concert_id, date, data)
 -- 24 donations           donations:{uid}:{id}   (user_id = the artist, from_user_id = the donor)
 --                        COPY donations (id, user_id, from_user_id, amount, message, created_at)
@@ -1222,7 +1222,9 @@ END $$;
 CREATE FUNCTION sk_ticket_reply_after() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    UPDATE tickets SET updated_at = greatest(updated_at, NEW.created_at) WHERE id = NEW.ticket_id;
+    -- only forward: a reply loaded from history must not move a later updated_at
+    -- (nor let sk_doc_sync stamp now() on an unchanged one)
+    UPDATE tickets SET updated_at = NEW.created_at WHERE id = NEW.ticket_id AND updated_at < NEW.created_at;
     RETURN NULL;
 END $$;
 CREATE TRIGGER t10_immutable BEFORE UPDATE ON tickets

@@ -70,7 +70,48 @@ if ! { createdb stagekv_template && "${PSQL[@]}" -d stagekv_template -f "$SCHEMA
     exit 2
 fi
 
-# 3. a false assertion must fail the run (the harness can see failures)
+# 3. the header of schema.sql (what stagekv-dump --sql follows) matches the
+# tables: every table is listed in the load order, every COPY column list
+# is the table's non-generated columns in order (trailing ones with defaults may be left out)
+log=$LOGDIR/header.log
+rc=0
+{
+    tables=$(psql -X -At -d stagekv_template -c \
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+    listed=$(sed -n 's/^-- *[0-9][0-9]* \([a-z_]*\) .*/\1/p' "$SCHEMA" | sort)
+    if [[ $tables != "$listed" ]]; then
+        echo "tables vs the header's load order:"
+        diff <(echo "$tables") <(echo "$listed")
+        rc=1
+    fi
+    entity_cols=$(sed -n 's/^-- *each: COPY <table> (\(.*\))$/\1/p' "$SCHEMA")
+    while read -r t cols; do
+        [[ -z $t ]] && continue
+        actual=$(psql -X -At -d stagekv_template -c "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position)
+            FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '$t' AND is_generated = 'NEVER'")
+        # the list is the table's columns in order; trailing columns it
+        # leaves out must have a default (e.g. updated_at of analytics rows)
+        if [[ $actual != "$cols" ]]; then
+            rest=${actual#"$cols, "}
+            bad=1
+            if [[ $rest != "$actual" ]]; then
+                bad=$(psql -X -At -d stagekv_template -c "SELECT count(*) FROM information_schema.columns
+                    WHERE table_schema = 'public' AND table_name = '$t' AND column_default IS NULL
+                      AND column_name = ANY (string_to_array('$rest', ', '))")
+            fi
+            if [[ $bad != 0 ]]; then
+                echo "COPY $t ($cols): the table has ($actual)"
+                rc=1
+            fi
+        fi
+    done < <(sed -n 's/^-- *COPY \([a-z_]*\) (\(.*\))$/\1 \2/p' "$SCHEMA"
+             for t in tracks videos concerts news banner_ads promotion_campaigns pitching_submissions payment_methods; do
+                 echo "$t $entity_cols"
+             done)
+} >"$log" 2>&1
+result schema-header-matches-tables $rc "$log"
+
+# 4. a false assertion must fail the run (the harness can see failures)
 log=$LOGDIR/canfail.log
 createdb -T stagekv_template t_canfail >"$log" 2>&1
 rc=0
@@ -80,7 +121,7 @@ rc=0
 dropdb t_canfail >>"$log" 2>&1
 result asserts-can-fail $rc "$log"
 
-# 4. the test files
+# 5. the test files
 for f in "$HERE"/[0-9]*.sql; do
     name=$(basename "$f" .sql)
     [[ -n $PATTERN && $name != *"$PATTERN"* ]] && continue
