@@ -1227,8 +1227,19 @@ BEGIN
     UPDATE tickets SET updated_at = NEW.created_at WHERE id = NEW.ticket_id AND updated_at < NEW.created_at;
     RETURN NULL;
 END $$;
+-- TICKET.CLOSE is final: a closed ticket is not reopened
+CREATE FUNCTION sk_ticket_stays_closed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status = 'closed' AND (NEW.status <> 'closed' OR NEW.closed_at IS DISTINCT FROM OLD.closed_at) THEN
+        PERFORM sk_raise('INVALID', format('ticket ''%s'' is closed', OLD.id));
+    END IF;
+    RETURN NEW;
+END $$;
 CREATE TRIGGER t10_immutable BEFORE UPDATE ON tickets
     FOR EACH ROW EXECUTE FUNCTION sk_immutable('id', 'user_id', 'created_at');
+CREATE TRIGGER t15_stays_closed BEFORE UPDATE ON tickets
+    FOR EACH ROW EXECUTE FUNCTION sk_ticket_stays_closed();
 CREATE TRIGGER t20_account BEFORE INSERT ON tickets
     FOR EACH ROW EXECUTE FUNCTION sk_ensure_account('user_id');
 CREATE TRIGGER t30_sync BEFORE INSERT OR UPDATE ON tickets
@@ -2103,7 +2114,7 @@ TO stagekv_app;
 
 -- functions the triggers and policies call run as their definer or need
 -- EXECUTE for the invoker
-GRANT EXECUTE ON FUNCTION sk_raise(text, text), sk_immutable(), sk_doc_sync(), sk_append_only(),
+GRANT EXECUTE ON FUNCTION sk_raise(text, text), sk_immutable(), sk_doc_sync(), sk_append_only(), sk_ticket_stays_closed(),
     sk_balance_guard(), sk_check_id(text, boolean), sk_check_actor(text), sk_caller_privileged()
 TO stagekv_app;
 

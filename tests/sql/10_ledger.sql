@@ -105,3 +105,21 @@ SELECT test.eq((SELECT count(*) FROM coins_history('erin', (SELECT max(id) FROM 
 SELECT test.raises($$SELECT * FROM coins_history('erin', NULL, 0)$$, 'INVALID LIMIT', 'LIMIT 0');
 SELECT test.eq(verify_coins('erin'), 'OK', 'verify');
 SELECT test.ledger_consistent('at the end');
+
+-- COINS.VERIFY finds a broken ledger (written around the triggers)
+DO $$
+BEGIN
+    PERFORM test.raises($q$SET LOCAL session_replication_role = replica;
+                           INSERT INTO coins_transactions (id, user_id, amount, balance_after, reason)
+                           VALUES ('00000000000000ff', 'erin', 5, 5, 'forged');
+                           SELECT verify_coins('erin')$q$, 'ERR ledger of ''erin''', 'verify finds a forged row');
+    PERFORM test.raises($q$SET LOCAL session_replication_role = replica;
+                           UPDATE coins_balance SET balance = balance + 1 WHERE user_id = 'erin';
+                           SELECT verify_coins('erin')$q$, 'ERR balance', 'verify finds a balance off the sum');
+END $$;
+SELECT test.eq(verify_coins('erin'), 'OK', 'the forged rows were rolled back');
+
+-- IDEMP records are reclaimed after 24 hours
+UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE idem_key = 'k1';
+SELECT test.eq(reclaim_idempotency_keys(), 1::bigint, 'one record older than 24 hours');
+SELECT test.eq((SELECT count(*) FROM idempotency_keys WHERE idem_key = 'k2'), 1::bigint, 'younger records stay');

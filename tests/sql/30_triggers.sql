@@ -160,6 +160,8 @@ BEGIN
     PERFORM test.ok((SELECT data ? 'closed_at' FROM tickets WHERE id = t), 'data.closed_at set');
     PERFORM test.raises(format($q$SELECT reply_ticket(%L, 'u1', 'late')$q$, t), 'INVALID ticket ''' || t || ''' is closed',
                         'a closed ticket takes no reply');
+    PERFORM test.raises(format($q$UPDATE tickets SET status = 'open', closed_at = NULL WHERE id = %L$q$, t), 'INVALID ticket',
+                        'a closed ticket is not reopened');
     PERFORM test.raises($q$SELECT close_ticket('00000000000000aa')$q$, 'NOTFOUND ticket', 'closing a missing ticket');
     PERFORM test.raises($q$SELECT open_ticket('u1', '{"body": "no subject"}')$q$, 'INVALID "subject"', 'a subject is required');
 END $$;
