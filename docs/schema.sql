@@ -1571,6 +1571,142 @@ RETURNS text
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$ SELECT sk_create_paid('pitching_submissions', 'PITCH', p_user_id, p_doc, p_cost, p_idemp_key) $$;
 
+-- ---- entities (SPEC §4.1): NS.CREATE/GET/LIST/UPDATE/DELETE/COUNT, PROMOTE --
+-- ns: the command namespace (TRACK, VIDEO, CONCERT, NEWS, BANNER, PROMO,
+-- PITCH, PAYMETHOD; case-insensitive) → its table
+CREATE FUNCTION sk_ns_table(p_ns text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    CASE upper(coalesce(p_ns, ''))
+        WHEN 'TRACK' THEN RETURN 'tracks';
+        WHEN 'VIDEO' THEN RETURN 'videos';
+        WHEN 'CONCERT' THEN RETURN 'concerts';
+        WHEN 'NEWS' THEN RETURN 'news';
+        WHEN 'BANNER' THEN RETURN 'banner_ads';
+        WHEN 'PROMO' THEN RETURN 'promotion_campaigns';
+        WHEN 'PITCH' THEN RETURN 'pitching_submissions';
+        WHEN 'PAYMETHOD' THEN RETURN 'payment_methods';
+        ELSE PERFORM sk_raise('INVALID', format('namespace ''%s''', left(coalesce(p_ns, ''), 64)));
+    END CASE;
+    RETURN NULL;
+END $$;
+
+-- NS.CREATE uid json [IDEMP key] → id
+CREATE FUNCTION entity_create(p_ns text, p_user_id text, p_doc jsonb, p_idemp_key text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+    fp text := sk_fingerprint(lower(p_ns) || '.create', p_user_id, p_doc::text);
+    prev jsonb;
+    nid text;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_actor(p_user_id);
+    PERFORM sk_check_object(p_doc);
+    prev := sk_idemp_begin(p_user_id, p_idemp_key, fp);
+    IF prev IS NOT NULL THEN RETURN prev #>> '{}'; END IF;
+    EXECUTE format('INSERT INTO %I (user_id, data) VALUES ($1, $2) RETURNING id', t) INTO nid USING p_user_id, p_doc;
+    PERFORM sk_idemp_end(p_user_id, p_idemp_key, fp, to_jsonb(nid));
+    RETURN nid;
+END $$;
+
+-- NS.GET uid id → the document or NULL
+CREATE FUNCTION entity_get(p_ns text, p_user_id text, p_id text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+    d jsonb;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_id(p_id);
+    PERFORM sk_check_actor(p_user_id);
+    EXECUTE format('SELECT data FROM %I WHERE user_id = $1 AND id = $2', t) INTO d USING p_user_id, p_id;
+    RETURN d;
+END $$;
+
+-- NS.LIST uid [AFTER id] [LIMIT n] → documents, newest first
+CREATE FUNCTION entity_list(p_ns text, p_user_id text, p_after text DEFAULT NULL, p_limit int DEFAULT 50)
+RETURNS SETOF jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    IF p_after IS NOT NULL THEN PERFORM sk_check_id(p_after); END IF;
+    PERFORM sk_check_actor(p_user_id);
+    PERFORM sk_check_limit(p_limit);
+    RETURN QUERY EXECUTE format('SELECT data FROM %I WHERE user_id = $1 AND ($2 IS NULL OR id < $2::text COLLATE "C")
+                                 ORDER BY id DESC LIMIT $3', t)
+        USING p_user_id, p_after, p_limit;
+END $$;
+
+-- NS.UPDATE uid id patch → the new document (RFC 7386); NOTFOUND if absent
+CREATE FUNCTION entity_update(p_ns text, p_user_id text, p_id text, p_patch jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+    d jsonb;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_id(p_id);
+    PERFORM sk_check_actor(p_user_id);
+    PERFORM sk_check_object(p_patch);
+    EXECUTE format('UPDATE %I SET data = jsonb_merge_patch(data, $3) WHERE user_id = $1 AND id = $2 RETURNING data', t)
+        INTO d USING p_user_id, p_id, p_patch;
+    IF d IS NULL THEN
+        PERFORM sk_raise('NOTFOUND', format('%s ''%s'' of ''%s''', lower(p_ns), p_id, p_user_id));
+    END IF;
+    RETURN d;
+END $$;
+
+-- NS.DELETE uid id → 1 deleted, 0 absent
+CREATE FUNCTION entity_delete(p_ns text, p_user_id text, p_id text) RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+    n int;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_id(p_id);
+    PERFORM sk_check_actor(p_user_id);
+    EXECUTE format('DELETE FROM %I WHERE user_id = $1 AND id = $2', t) USING p_user_id, p_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+-- NS.COUNT uid → N (the maintained counter)
+CREATE FUNCTION entity_count(p_ns text, p_user_id text) RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+    n bigint;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_actor(p_user_id);
+    EXECUTE format('SELECT %I FROM user_dashboard_stats WHERE user_id = $1', t || '_count') INTO n USING p_user_id;
+    RETURN coalesce(n, 0);
+END $$;
+
+-- CONCERT.PROMOTE/UNPROMOTE, NEWS.PROMOTE/UNPROMOTE uid id → 1 changed,
+-- 0 already so or not uid's (sets "promoted": true / false, as stagekv)
+CREATE FUNCTION set_promoted(p_ns text, p_user_id text, p_id text, p_on boolean) RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t text := sk_ns_table(p_ns);
+    n int;
+BEGIN
+    IF t NOT IN ('concerts', 'news') THEN
+        PERFORM sk_raise('INVALID', format('namespace ''%s'' has no promoted feed', p_ns));
+    END IF;
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_id(p_id);
+    PERFORM sk_check_actor(p_user_id);
+    EXECUTE format('UPDATE %I SET data = data || jsonb_build_object(''promoted'', $3)
+                    WHERE user_id = $1 AND id = $2 AND promoted <> $3', t) USING p_user_id, p_id, p_on;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
 -- ---- public feeds ------------------------------------------------------------
 -- CONCERT.PROMOTED / NEWS.PROMOTED / BANNER.ACTIVE [AFTER id] [LIMIT n]
 CREATE FUNCTION promoted_concerts(p_after text DEFAULT NULL, p_limit int DEFAULT 50) RETURNS SETOF jsonb
@@ -1624,6 +1760,70 @@ BEGIN
     EXCEPTION WHEN check_violation THEN
         PERFORM sk_raise('INVALID', format('email ''%s'' is not a valid address', left(p_base ->> 'email', 64)));
     END;
+END $$;
+
+-- USER.GET uid → {id, base, profile, subscription} (absent sections {}), or NULL
+CREATE FUNCTION get_user(p_user_id text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    b jsonb;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_actor(p_user_id);
+    SELECT data INTO b FROM users WHERE id = p_user_id;
+    IF b IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN jsonb_build_object('id', p_user_id, 'base', b,
+        'profile', coalesce((SELECT data FROM profiles WHERE user_id = p_user_id), '{}'::jsonb),
+        'subscription', coalesce((SELECT data FROM subscriptions WHERE user_id = p_user_id), '{}'::jsonb));
+END $$;
+
+-- USER.UPDATE uid base|profile|subscription patch → the section's new JSON;
+-- NOTFOUND without the user; the base keeps a valid email and role; an
+-- e-mail change moves the index (CONFLICT when the address is another's)
+CREATE FUNCTION update_user(p_user_id text, p_section text, p_patch jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    sec text := ascii_lower(p_section);
+    b jsonb;
+    d jsonb;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_actor(p_user_id);
+    IF sec IS NULL OR sec NOT IN ('base', 'profile', 'subscription') THEN
+        PERFORM sk_raise('INVALID', format('section ''%s'' (base, profile or subscription)', left(coalesce(p_section, ''), 64)));
+    END IF;
+    PERFORM sk_check_object(p_patch);
+    SELECT data INTO b FROM users WHERE id = p_user_id FOR UPDATE;
+    IF b IS NULL THEN
+        PERFORM sk_raise('NOTFOUND', format('user ''%s''', p_user_id));
+    END IF;
+    IF sec = 'base' THEN
+        d := jsonb_merge_patch(b, p_patch);
+        IF jsonb_typeof(d -> 'email') IS DISTINCT FROM 'string' THEN
+            PERFORM sk_raise('INVALID', 'base needs "email": a string');
+        END IF;
+        IF jsonb_typeof(d -> 'role') IS DISTINCT FROM 'string' OR d ->> 'role' NOT IN ('artist', 'fan', 'admin') THEN
+            PERFORM sk_raise('INVALID', 'base needs "role": "artist", "fan" or "admin"');
+        END IF;
+        IF d ? 'name' AND jsonb_typeof(d -> 'name') <> 'string' THEN
+            PERFORM sk_raise('INVALID', '"name" must be a string');
+        END IF;
+        BEGIN
+            UPDATE users SET email = d ->> 'email', name = d ->> 'name', role = d ->> 'role', data = d
+             WHERE id = p_user_id RETURNING data INTO d;
+        EXCEPTION WHEN check_violation THEN
+            PERFORM sk_raise('INVALID', format('email ''%s'' is not a valid address', left(d ->> 'email', 64)));
+        END;
+    ELSIF sec = 'profile' THEN
+        INSERT INTO profiles AS p (user_id, data) VALUES (p_user_id, jsonb_merge_patch('{}', p_patch))
+        ON CONFLICT (user_id) DO UPDATE SET data = jsonb_merge_patch(p.data, p_patch) RETURNING data INTO d;
+    ELSE
+        INSERT INTO subscriptions AS p (user_id, data) VALUES (p_user_id, jsonb_merge_patch('{}', p_patch))
+        ON CONFLICT (user_id) DO UPDATE SET data = jsonb_merge_patch(p.data, p_patch) RETURNING data INTO d;
+    END IF;
+    RETURN d;
 END $$;
 
 -- USER.BYEMAIL email → uid or NULL (ASCII case-insensitive)
@@ -1690,6 +1890,21 @@ BEGIN
     RETURN n;
 END $$;
 
+-- NOTIFY.LIST uid [AFTER id] [LIMIT n] [UNREAD] → newest first
+CREATE FUNCTION list_notifications(p_user_id text, p_after text DEFAULT NULL, p_limit int DEFAULT 50,
+                                   p_unread_only boolean DEFAULT false) RETURNS SETOF jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    IF p_after IS NOT NULL THEN PERFORM sk_check_id(p_after); END IF;
+    PERFORM sk_check_actor(p_user_id);
+    PERFORM sk_check_limit(p_limit);
+    RETURN QUERY SELECT data FROM notifications
+                  WHERE user_id = p_user_id AND (NOT p_unread_only OR NOT read)
+                    AND (p_after IS NULL OR id < p_after::text COLLATE "C")
+                  ORDER BY id DESC LIMIT p_limit;
+END $$;
+
 -- NOTIFY.UNREAD uid → N (the maintained counter, O(1))
 CREATE FUNCTION unread_count(p_user_id text) RETURNS bigint
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -1734,6 +1949,25 @@ BEGIN
     UPDATE messages SET read = true WHERE conversation_id = p_conv AND recipient_id = p_user_id AND NOT read;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
+END $$;
+
+-- MSG.HISTORY conv [AFTER id] [LIMIT n] → messages newest first, in
+-- stagekv's shape; only the participants (or a privileged caller) read
+CREATE FUNCTION message_history(p_conv text, p_after text DEFAULT NULL, p_limit int DEFAULT 50) RETURNS SETOF jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM sk_check_id(p_conv);
+    IF p_after IS NOT NULL THEN PERFORM sk_check_id(p_after); END IF;
+    PERFORM sk_check_limit(p_limit);
+    IF NOT sk_caller_privileged() AND NOT EXISTS (SELECT 1 FROM conversations
+                                                   WHERE id = p_conv AND sk_current_user() IN (participant_a, participant_b)) THEN
+        RETURN; -- an absent conversation and another's look alike: empty
+    END IF;
+    RETURN QUERY SELECT jsonb_build_object('id', id, 'conv', conversation_id, 'from', sender_id, 'to', recipient_id,
+                                           'text', text, 'read', read, 'created_at', sk_ts(created_at))
+                   FROM messages
+                  WHERE conversation_id = p_conv AND (p_after IS NULL OR id < p_after::text COLLATE "C")
+                  ORDER BY id DESC LIMIT p_limit;
 END $$;
 
 -- MSG.UNREAD uid → N (O(1))
@@ -1803,6 +2037,34 @@ BEGIN
     DELETE FROM email_subscriptions WHERE user_id = p_user_id AND list_name = p_list;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
+END $$;
+
+-- EMAIL.LOG uid json [IDEMP key] → id
+CREATE FUNCTION log_email(p_user_id text, p_doc jsonb, p_idemp_key text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    fp text := sk_fingerprint('email.log', p_user_id, p_doc::text);
+    prev jsonb;
+    nid text;
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_actor(p_user_id);
+    PERFORM sk_check_object(p_doc);
+    prev := sk_idemp_begin(p_user_id, p_idemp_key, fp);
+    IF prev IS NOT NULL THEN RETURN prev #>> '{}'; END IF;
+    INSERT INTO email_history (user_id, data) VALUES (p_user_id, p_doc) RETURNING id INTO nid;
+    PERFORM sk_idemp_end(p_user_id, p_idemp_key, fp, to_jsonb(nid));
+    RETURN nid;
+END $$;
+
+-- EMAIL.SUBSCRIPTIONS uid → list names in byte order
+CREATE FUNCTION email_subscriptions_of(p_user_id text) RETURNS text[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM sk_check_id(p_user_id);
+    PERFORM sk_check_actor(p_user_id);
+    RETURN coalesce((SELECT array_agg(list_name::text ORDER BY list_name) FROM email_subscriptions WHERE user_id = p_user_id),
+                    '{}'::text[]);
 END $$;
 
 -- ---- tickets -------------------------------------------------------------------
@@ -2107,7 +2369,12 @@ GRANT EXECUTE ON FUNCTION
     email_subscribe(text, text), email_unsubscribe(text, text),
     open_ticket(text, jsonb, text), reply_ticket(text, text, text, text), close_ticket(text), get_ticket(text),
     settings_get(text, text), settings_set(text, text, jsonb),
-    analytics_incr(text, text, date, text, bigint), analytics_range(text, text, date, date), dashboard(text)
+    analytics_incr(text, text, date, text, bigint), analytics_range(text, text, date, date), dashboard(text),
+    entity_create(text, text, jsonb, text), entity_get(text, text, text), entity_list(text, text, text, int),
+    entity_update(text, text, text, jsonb), entity_delete(text, text, text), entity_count(text, text),
+    set_promoted(text, text, text, boolean), get_user(text), update_user(text, text, jsonb),
+    log_email(text, jsonb, text), email_subscriptions_of(text), list_notifications(text, text, int, boolean),
+    message_history(text, text, int)
 TO stagekv_app;
 -- minting coins (COINS.ADD, PAYMENT.RECORD CREDIT) is the service's:
 -- add_coins, record_payment are not granted to stagekv_app.

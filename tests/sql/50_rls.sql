@@ -103,3 +103,20 @@ SELECT test.eq(test.count($$SELECT 1 FROM messages$$), 4::bigint, 'the service s
 SELECT test.eq(get_balance('B'), 508::bigint, 'the service acts for anyone');
 RESET ROLE;
 SELECT test.ledger_consistent('after RLS');
+
+-- the command-shaped helpers act for the session's user too
+SET ROLE stagekv_app;
+SET app.current_user_id = 'A';
+SELECT test.raises($$SELECT entity_create('TRACK', 'B', '{}')$$, 'NOPERM', 'NS.CREATE for B');
+SELECT test.raises($$SELECT * FROM entity_list('TRACK', 'B')$$, 'NOPERM', 'NS.LIST of B');
+SELECT test.raises($$SELECT create_promotion('B', '{}', 1)$$, 'NOPERM', 'PROMO.CREATE COST for B');
+SELECT test.raises($$SELECT update_user('B', 'base', '{"role": "admin"}')$$, 'NOPERM', 'USER.UPDATE of B');
+SELECT test.raises($$SELECT get_user('B')$$, 'NOPERM', 'USER.GET of B');
+SELECT test.eq(test.count($$SELECT 1 FROM message_history('bc')$$), 0::bigint, 'MSG.HISTORY of B-C: nothing');
+SELECT test.eq(test.count($$SELECT 1 FROM message_history('ab')$$), 3::bigint, 'MSG.HISTORY of A-B');
+SELECT test.ok(entity_create('TRACK', 'A', '{"title": "x"}') IS NOT NULL, 'NS.CREATE for A');
+SELECT test.ok(analytics_incr('tracks', (SELECT id FROM concerts LIMIT 1), '2026-12-01', 'plays') = 1,
+               'anyone counts a play');
+SELECT test.eq(create_promotion('A', '{"x": 1}', 5) IS NOT NULL, true, 'A pays for a promotion');
+RESET ROLE;
+SELECT test.ledger_consistent('after the helpers');

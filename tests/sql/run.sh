@@ -78,7 +78,7 @@ rc=0
 {
     tables=$(psql -X -At -d stagekv_template -c \
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-    listed=$(sed -n 's/^-- *[0-9][0-9]* \([a-z_]*\) .*/\1/p' "$SCHEMA" | sort)
+    listed=$(sed -n '1,/^BEGIN;/ s/^-- *[0-9][0-9]* \([a-z_]*\) .*/\1/p' "$SCHEMA" | sort)
     if [[ $tables != "$listed" ]]; then
         echo "tables vs the header's load order:"
         diff <(echo "$tables") <(echo "$listed")
@@ -104,7 +104,7 @@ rc=0
                 rc=1
             fi
         fi
-    done < <(sed -n 's/^-- *COPY \([a-z_]*\) (\(.*\))$/\1 \2/p' "$SCHEMA"
+    done < <(sed -n '1,/^BEGIN;/ s/^-- *COPY \([a-z_]*\) (\(.*\))$/\1 \2/p' "$SCHEMA"
              for t in tracks videos concerts news banner_ads promotion_campaigns pitching_submissions payment_methods; do
                  echo "$t $entity_cols"
              done)
