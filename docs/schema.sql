@@ -816,7 +816,7 @@ CREATE INDEX messages_conversation_newest     ON messages (conversation_id, id D
 CREATE INDEX messages_recipient_unread        ON messages (recipient_id, conversation_id, id) WHERE NOT read;
 CREATE INDEX messages_sender                  ON messages (sender_id, conversation_id);
 -- MSG.CONVERSATIONS: latest activity first (meta mconv:{uid}:{lastid}:{conv})
-CREATE INDEX conversation_participants_activity ON conversation_participants (user_id, last_message_id DESC, conversation_id);
+CREATE INDEX conversation_participants_activity ON conversation_participants (user_id, last_message_id DESC, conversation_id DESC);
 -- TICKET.GET: replies oldest first
 CREATE INDEX ticket_messages_ticket           ON ticket_messages (ticket_id, id);
 -- IDEMP reclaim after 24 hours (meta idempt:)
