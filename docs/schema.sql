@@ -1,4 +1,4 @@
--- stagekv → PostgreSQL 15: the platform's SQL schema (SPEC §6, issue 10).
+-- stagekv → PostgreSQL 15: the platform's SQL schema (SPEC §6, issue 10): 34 tables.
 --
 -- Load into an empty database as a superuser (it creates two cluster roles
 -- when they are missing, one of them BYPASSRLS):
@@ -45,6 +45,36 @@
 --   the balance moves to _system through ledger rows on both sides, then
 --   every row of the user goes by ON DELETE CASCADE; counterparties, donors,
 --   the other side of conversations and payment_dedup stay.
+--
+-- ============================================================================
+-- Helper functions (stagekv command → function)
+-- ============================================================================
+--   NS.CREATE/GET/LIST/UPDATE/DELETE/COUNT   entity_create/get/list/update/delete/count(ns, ...)
+--   CONCERT|NEWS.PROMOTE/UNPROMOTE           set_promoted(ns, uid, id, on)
+--   CONCERT.PROMOTED, NEWS.PROMOTED          promoted_concerts(after, limit), promoted_news(...)
+--   BANNER.ACTIVE                            active_banners(after, limit)
+--   PROMO.CREATE / PITCH.CREATE ... COST     create_promotion / create_pitch(uid, doc, cost, idemp)
+--   USER.CREATE/GET/UPDATE/BYEMAIL/DELETE    create_user, get_user, update_user, user_by_email, delete_user
+--   COINS.BALANCE/ADD/SPEND/TRANSFER         get_balance, add_coins, spend_coins, transfer_coins
+--   COINS.HISTORY / COINS.VERIFY             coins_history(uid, after, limit), verify_coins(uid), verify_all_coins()
+--   DONATION.SEND / DONATION.TOTAL           send_donation(from, to, amount, message, idemp), donation_total
+--   PAYMENT.RECORD ... CREDIT                record_payment(uid, doc, credit, idemp)
+--   MSG.SEND/HISTORY/READ/CONVERSATIONS/UNREAD  send_message, message_history, mark_conversation_read,
+--                                            list_conversations, unread_messages
+--   NOTIFY.CREATE/LIST/READ/READALL/UNREAD   create_notification, list_notifications, mark_notification_read,
+--                                            mark_all_notifications_read, unread_count
+--   EMAIL.SUBSCRIBE/UNSUBSCRIBE/SUBSCRIPTIONS/LOG  email_subscribe, email_unsubscribe, email_subscriptions_of, log_email
+--   TICKET.OPEN/REPLY/GET/CLOSE              open_ticket, reply_ticket, get_ticket, close_ticket
+--   SETTINGS.GET/SET                         settings_get, settings_set
+--   ANALYTICS.INCR/RANGE, DASHBOARD.GET      analytics_incr, analytics_range, dashboard
+--   IDEMP records older than 24 h            reclaim_idempotency_keys()
+--   (lists: AFTER/LIMIT as arguments, LIMIT 1-1000, default 50, newest first)
+--
+-- Not enforced here (stagekv checks them before writing): the 1 MB
+-- document size and nesting depth 64. new_id() serializes the transactions
+-- that create ids (one counter row), like stagekv's single writer; a
+-- sequence-based scheme would scale writes further at the cost of strict
+-- ordering.
 --
 -- ============================================================================
 -- Tables: the stagekv key pattern feeding each, and the COPY column list
