@@ -132,7 +132,7 @@
 -- 28 conversation_participants DERIVED from messages (meta mconv:, mconvp:, mucount:)
 -- 29 messages            messages:{conv}:{id}
 --                        COPY messages (id, conversation_id, sender_id, recipient_id, text, read, created_at)
--- 30 email_subscriptions email:{uid}:subscriptions (one row per list name)
+-- 30 email_subscriptions email:{uid}:subscriptions (one row per list name; created_at ← the document's updated_at)
 --                        COPY email_subscriptions (user_id, list_name, created_at)
 -- 31 email_history       email:{uid}:history:{id}
 --                        COPY email_history (id, user_id, data, created_at, updated_at)

@@ -62,15 +62,16 @@ as() {
 port_free() {
     local p=$1
     if command -v ss >/dev/null 2>&1; then
-        ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .
-    else
-        ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
+        if ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then return 1; fi
+    elif (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        return 1
     fi
+    return 0
 }
 
 pick_port() {
-    local p i
-    for i in $(seq 1 50); do
+    local p
+    for _ in $(seq 1 50); do
         p=$((20000 + RANDOM % 20000))
         if port_free "$p"; then echo "$p"; return 0; fi
     done
@@ -96,7 +97,7 @@ cmd_start() {
         local rc=$?
         if [[ $rc -ne 0 ]]; then
             log "start failed; cleaning up $dir"
-            [[ -f $dir/server.log ]] && tail -n 20 "$dir/server.log" >&2 || true
+            if [[ -f $dir/server.log ]]; then tail -n 20 "$dir/server.log" >&2; fi
             if [[ $started -eq 1 ]]; then
                 as "$user" "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t "$TIMEOUT" stop >/dev/null 2>&1 || true
             fi
