@@ -39,7 +39,10 @@
 --   participants. stagekv_service (BYPASSRLS) and the owner see everything.
 --   Money moves only through the helper functions (SECURITY DEFINER, they
 --   check that the caller acts for the payer); stagekv_app has SELECT only
---   on ledger, payment and derived tables.
+--   on ledger, payment and derived tables, and cannot make an admin or
+--   change a user's role. The setting is the backend's word for who acts:
+--   RLS catches a backend query that forgets its user, not a client that
+--   may run SET itself.
 -- * Owners need not exist (SPEC §4): inserting a row for a uid creates its
 --   `accounts` row. Deleting a users row (or an accounts row) is USER.DELETE:
 --   the balance moves to _system through ledger rows on both sides, then
@@ -922,8 +925,23 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- the role is the platform's authorization: only a privileged caller
+-- (service, superuser) makes an admin or changes a role
+CREATE FUNCTION sk_user_role_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (TG_OP = 'INSERT' AND NEW.role = 'admin') OR (TG_OP = 'UPDATE' AND NEW.role IS DISTINCT FROM OLD.role) THEN
+        IF NOT coalesce(sk_caller_privileged(), false) THEN
+            PERFORM sk_raise('NOPERM', format('only the service sets role ''%s''', NEW.role));
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$;
+
 CREATE TRIGGER t10_immutable BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION sk_immutable('id', 'created_at');
+CREATE TRIGGER t15_role BEFORE INSERT OR UPDATE OF role ON users
+    FOR EACH ROW EXECUTE FUNCTION sk_user_role_guard();
 CREATE TRIGGER t20_account BEFORE INSERT ON users
     FOR EACH ROW EXECUTE FUNCTION sk_ensure_account('id');
 CREATE TRIGGER t25_email BEFORE INSERT OR UPDATE OF email ON users
@@ -2412,6 +2430,7 @@ TO stagekv_app;
 -- functions the triggers and policies call run as their definer or need
 -- EXECUTE for the invoker
 GRANT EXECUTE ON FUNCTION sk_raise(text, text), sk_immutable(), sk_doc_sync(), sk_append_only(), sk_ticket_stays_closed(),
+    sk_user_role_guard(),
     sk_balance_guard(), sk_check_id(text, boolean), sk_check_actor(text), sk_caller_privileged()
 TO stagekv_app;
 

@@ -120,3 +120,15 @@ SELECT test.ok(analytics_incr('tracks', (SELECT id FROM concerts LIMIT 1), '2026
 SELECT test.eq(create_promotion('A', '{"x": 1}', 5) IS NOT NULL, true, 'A pays for a promotion');
 RESET ROLE;
 SELECT test.ledger_consistent('after the helpers');
+
+-- roles: only the service makes an admin or changes a role
+SET ROLE stagekv_app;
+SET app.current_user_id = 'A';
+SELECT test.raises($$UPDATE users SET role = 'admin'$$, 'NOPERM', 'A makes themselves admin');
+SELECT test.raises($$SELECT update_user('A', 'base', '{"role": "artist"}')$$, 'NOPERM', 'A changes their role via USER.UPDATE');
+SELECT test.eq(update_user('A', 'base', '{"name": "Ay"}') ->> 'name', 'Ay', 'A changes their name');
+SET app.current_user_id = 'newbie';
+SELECT test.raises($$SELECT create_user('newbie', '{"email": "n@x.io", "role": "admin"}')$$, 'NOPERM', 'sign up as admin');
+SELECT create_user('newbie', '{"email": "n@x.io", "role": "fan"}');
+RESET ROLE;
+SELECT test.eq(update_user('A', 'base', '{"role": "artist"}') ->> 'role', 'artist', 'the owner/service changes a role');
