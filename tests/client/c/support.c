@@ -35,7 +35,32 @@ static int free_port(void) {
     return ntohs(a.sin_port);
 }
 
-static void spawn(ts_server *s) {
+/* The pid of the server answering on port (0: none answers yet, -1: an
+ * answer without a pid yet). Another process on this shared machine may have
+ * taken the port between free_port() and our bind: the pid tells. */
+static long answering_pid(const ts_server *s) {
+    struct timeval tv = {1, 0};
+    long pid = 0;
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
+    if (c && !c->err) {
+        redisReply *r;
+        for (int i = 0; i + 1 < s->nextra; i++)
+            if (strcmp(s->extra[i], "--requirepass") == 0 && (r = redisCommand(c, "AUTH %s", s->extra[i + 1])))
+                freeReplyObject(r);
+        r = redisCommand(c, "INFO server");
+        if (r) {
+            const char *p = r->type == REDIS_REPLY_STRING ? strstr(r->str, "process_id:") : NULL;
+            pid = p ? atol(p + 11) : -1;
+            freeReplyObject(r);
+        }
+    }
+    if (c) redisFree(c);
+    return pid;
+}
+
+/* Starts the server and waits until it answers; 0 when it is up, -1 when
+ * the port turned out to be someone else's. */
+static int spawn_once(ts_server *s) {
     char port[16];
     const char *argv[40];
     int n = 0;
@@ -59,25 +84,33 @@ static void spawn(ts_server *s) {
         _exit(127);
     }
     s->pid = pid;
-    /* up to 10 s: any reply (even -NOAUTH) means it is serving */
-    for (int i = 0; i < 500; i++) {
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
-        int up = 0;
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            up = r != NULL;
-            if (r) freeReplyObject(r);
-        }
-        if (c) redisFree(c);
-        if (up) return;
+    for (int i = 0; i < 500; i++) { /* up to 10 s */
+        long who = answering_pid(s);
+        if (who == pid) return 0;
         if (waitpid(pid, NULL, WNOHANG) == pid) {
             s->pid = 0;
+            if (who > 0) return -1; /* it lost the port to the one answering */
             cr_assert_fail("stagekv-server exited during start (see %s)", s->log);
+        }
+        if (who > 0) { /* someone else answers on our port */
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            s->pid = 0;
+            return -1;
         }
         ts_sleep_ms(20);
     }
     cr_assert_fail("stagekv-server did not answer on port %d", s->port);
+    return -1;
+}
+
+static void spawn(ts_server *s, int may_move) {
+    for (int tries = 0; tries < 5; tries++) {
+        if (spawn_once(s) == 0) return;
+        cr_assert(may_move, "port %d was taken by another process", s->port);
+        s->port = free_port();
+    }
+    cr_assert_fail("no free port for stagekv-server");
 }
 
 void ts_start(ts_server *s, const char *const *extra) {
@@ -87,12 +120,12 @@ void ts_start(ts_server *s, const char *const *extra) {
     snprintf(s->log, sizeof s->log, "%s.log", s->dir);
     for (; extra && extra[s->nextra] && s->nextra < 16; s->nextra++) s->extra[s->nextra] = strdup(extra[s->nextra]);
     s->port = free_port();
-    spawn(s);
+    spawn(s, 1);
 }
 
 void ts_restart(ts_server *s) {
     cr_assert(s->pid == 0, "server still running");
-    spawn(s);
+    spawn(s, 0);
 }
 
 void ts_stop(ts_server *s) {
