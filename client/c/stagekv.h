@@ -209,7 +209,8 @@ SKV_API skv_status skv_entity_update(skv_client *c, skv_entity ns, const char *u
 SKV_API skv_status skv_entity_delete(skv_client *c, skv_entity ns, const char *uid, const char *id,
                                      long long *deleted, skv_error *err);
 SKV_API skv_status skv_entity_count(skv_client *c, skv_entity ns, const char *uid, long long *n, skv_error *err);
-/* CONCERT and NEWS: the public promoted feeds. */
+/* CONCERT and NEWS: PROMOTE / UNPROMOTE (on: 1 / 0) and the public
+ * PROMOTED feeds; skv_entity_promoted(SKV_BANNER) is BANNER.ACTIVE. */
 SKV_API skv_status skv_entity_promote(skv_client *c, skv_entity ns, const char *uid, const char *id, int on,
                                       long long *changed, skv_error *err);
 SKV_API skv_status skv_entity_promoted(skv_client *c, skv_entity ns, const skv_page *page, json_t **list,
