@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -432,12 +433,23 @@ int skv_connected(const skv_client *c) { return c && c->ctx && !c->ctx->err; }
 
 /* ---- sending under the policy ------------------------------------------------------------ */
 
+/* Whether an idle connection went bad while nobody used it: the server
+ * closed it (a restart, CLIENT KILL, an idle timeout) or sent bytes nobody
+ * asked for. Nothing has been sent on it, so reconnecting first is safe for
+ * any command, and spares a command that is not retried a failure that has
+ * nothing to do with it. A healthy RESP2 connection between commands has
+ * nothing to read. */
+static int stale(const redisContext *ctx) {
+    struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
+    return poll(&p, 1, 0) != 0;
+}
+
 /* One attempt: (re)connect when needed, send, read. */
 static skv_status attempt(skv_client *c, int argc, const char **argv, const size_t *len, redisReply **out,
                           skv_error *err) {
     skv_status st;
-    if (!skv_connected(c) && (st = reconnect(c, err)) != SKV_OK) return st;
     pipe_guard g;
+    if ((!skv_connected(c) || stale(c->ctx)) && (st = reconnect(c, err)) != SKV_OK) return st;
     pipe_block(&g);
     redisReply *r = redisCommandArgv(c->ctx, argc, argv, len);
     int saved = errno;
@@ -464,17 +476,38 @@ static int has_idemp(int fixed, int argc, const char **argv, const size_t *len) 
     return 0;
 }
 
+/* The attempts a command gets under the server's flags. An idemp command
+ * gets "IDEMP key" appended to av/al (two spare slots) unless it has one;
+ * with too few arguments it is left to the server's arity error, once.
+ * -1: no randomness for the key. */
+static int plan(const skv_client *c, int *ac, const char **av, size_t *al, char key[33]) {
+    const cmd_entry *e = cmdmap_find(c->map, av[0], al[0]);
+    if (!e) return 1; /* not in the server's table: we know nothing about it */
+    int fixed = e->arity < 0 ? -e->arity : e->arity;
+    if ((e->flags & SKV_CMD_IDEMP) && *ac >= fixed) {
+        if (!has_idemp(fixed, *ac, av, al)) {
+            if (idemp_new_key(key) < 0) return -1;
+            av[*ac] = "IDEMP";
+            al[(*ac)++] = 5;
+            av[*ac] = key;
+            al[(*ac)++] = 32;
+        }
+        return c->opt.max_attempts;
+    }
+    return e->flags & (SKV_CMD_READONLY | SKV_CMD_RETRY_SAFE) ? c->opt.max_attempts : 1;
+}
+
 skv_status skv_command_argv(skv_client *c, int argc, const char **argv, const size_t *argvlen, redisReply **reply,
                             skv_error *err) {
     skv_status st = SKV_OK;
     const char **av = NULL;
     size_t *al = NULL;
     char key[33];
+    int ac = argc, tries;
     assert(c && argc > 0 && argv && reply);
     *reply = NULL;
     if (err) err->attempts = 0;
-    /* two spare slots for IDEMP key */
-    av = malloc(((size_t)argc + 2) * sizeof *av);
+    av = malloc(((size_t)argc + 2) * sizeof *av); /* two spare slots for IDEMP key */
     al = malloc(((size_t)argc + 2) * sizeof *al);
     if (!av || !al) {
         st = skv__fail(err, SKV_OOM, "out of memory");
@@ -484,24 +517,9 @@ skv_status skv_command_argv(skv_client *c, int argc, const char **argv, const si
         av[i] = argv[i];
         al[i] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    int ac = argc, tries = 1;
-    const cmd_entry *e = cmdmap_find(c->map, av[0], al[0]);
-    int fixed = e ? (e->arity < 0 ? -e->arity : e->arity) : 0;
-    if (e && (e->flags & SKV_CMD_IDEMP) && ac >= fixed) {
-        /* (too few arguments: left to the server's arity error, unretried) */
-        if (!has_idemp(fixed, ac, av, al)) {
-            if (idemp_new_key(key) < 0) {
-                st = skv__fail(err, SKV_ERR, "getrandom: %s", strerror(errno));
-                goto out;
-            }
-            av[ac] = "IDEMP";
-            al[ac++] = 5;
-            av[ac] = key;
-            al[ac++] = 32;
-        }
-        tries = c->opt.max_attempts;
-    } else if (e && (e->flags & (SKV_CMD_READONLY | SKV_CMD_RETRY_SAFE))) {
-        tries = c->opt.max_attempts;
+    if ((tries = plan(c, &ac, av, al, key)) < 0) {
+        st = skv__fail(err, SKV_ERR, "getrandom: %s", strerror(errno));
+        goto out;
     }
     for (int i = 1; i <= tries; i++) {
         if (i > 1) backoff_sleep(&c->opt, i - 1);
