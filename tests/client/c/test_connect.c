@@ -197,3 +197,20 @@ Test(connect, each_call_has_its_own_idemp_key, .init = up) {
     cr_assert(strstr(e.msg, "wrong number of arguments"), "%s", e.msg);
     skv_close(c);
 }
+
+/* The generic API is binary-safe. */
+Test(connect, binary_safe_argv, .init = up) {
+    skv_client *c = ts_open(&srv);
+    redisReply *r = NULL;
+    const char *set[] = {"SET", "bin\0key", "a\0b\r\nc"};
+    const size_t setlen[] = {3, 7, 6};
+    OK(skv_command_argv(c, 3, set, setlen, &r, &e));
+    freeReplyObject(r);
+    const char *get[] = {"GET", "bin\0key"};
+    const size_t getlen[] = {3, 7};
+    OK(skv_command_argv(c, 2, get, getlen, &r, &e));
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    cr_assert(r->len == 6 && memcmp(r->str, "a\0b\r\nc", 6) == 0);
+    freeReplyObject(r);
+    skv_close(c);
+}

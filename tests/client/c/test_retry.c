@@ -153,6 +153,18 @@ Test(lost_reply, callers_idemp_key_is_kept) {
     cr_assert_null(r);
 }
 
+/* Options are read in name/value pairs, as the server reads them: a
+ * message that says "IDEMP" is a message, and the call still gets a key. */
+Test(lost_reply, option_value_idemp_is_not_a_key) {
+    long long total = -1;
+    OK(skv_add_coins(direct, "fan", 10, "top up", NULL, &e));
+    ts_proxy_drop_reply(px, "DONATION.SEND", 1);
+    OK(skv_send_donation(c, "fan", "art", 4, "IDEMP", NULL, &e));
+    cr_assert_eq(e.attempts, 2);
+    OK(skv_get_donation_total(direct, "art", &total, &e));
+    cr_assert_eq(total, 4, "applied once");
+}
+
 /* (b) INCR is not safe to repeat: one attempt, the transport error, and the
  * counter moved once (by the attempt whose reply was lost). */
 Test(lost_reply, incr_is_not_retried) {
