@@ -106,13 +106,6 @@ oom:
     return -1;
 }
 
-/* Range-deletes every meta key under prefix. */
-static void meta_del_prefix(client *c, const dkey *prefix) {
-    dkey hi;
-    hi.len = enc_prefix_end(hi.buf, prefix->buf, prefix->len);
-    store_del_range(c->srv->ks.tx, STORE_CF_META, prefix->buf, prefix->len, hi.buf, hi.len);
-}
-
 /* Moves uid's entry of conv in its conversation list to lastid (16 hex). */
 static int list_move(client *c, const char *uid, const char *conv, const char *lastid) {
     dkey p, e;
@@ -518,7 +511,7 @@ int msg_purge_user(client *c, const char *uid, int64_t *removed) {
     static const char *const prefixes[] = {"mconv:%s:", "mconvp:%s:", "msent:%s:", "munread:%s:", "mucount:%s:"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         dkey_fmt(&k, prefixes[i], uid);
-        meta_del_prefix(c, &k);
+        meta_del_prefix(KS(c), &k);
     }
     dkey_fmt(&k, "mutotal:%s", uid);
     meta_del(KS(c), &k);

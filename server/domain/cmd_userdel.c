@@ -124,72 +124,15 @@ static int purge_user_docs(client *c, const char *uid, int64_t *removed) {
     return 0;
 }
 
-/* The IDEMP records scoped to uid (meta "idemp:{uid}:{key}", domain.c) with
- * one range deletion, and the reclaim index entry of each. That entry,
- * "idempt:" u64be(created_ms) "{uid}:{key}", is named by the record itself
- * (its value starts with the same created_ms), so it goes too: left behind,
- * it would reclaim early a record that a re-created uid writes under the
- * same key. Internal entries only: nothing counts in :N. Records scoped to
- * a conversation (MSG.SEND) or a ticket (TICKET.REPLY) are not the user's
- * and stay until the background reclaim (24 h). */
-static int purge_idemp(client *c, const char *uid, int64_t *removed) {
-    (void)removed;
-    dkey lo, hi;
-    dkey_fmt(&lo, "idemp:%s:", uid);
-    hi.len = enc_prefix_end(hi.buf, lo.buf, lo.len);
-    resp_buf tk; /* the reclaim keys, each as u16 length + bytes */
-    resp_buf_init(&tk);
-    int rc = -1;
-    /* collect first: no writes while an iterator of the txn is open */
-    store_iter *it = store_iter_new(c->srv->ks.tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);
-    if (!it) {
-        reply_error(c, "ERR out of memory");
-        goto out;
-    }
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
-        size_t rest = kl - 6, tl = 15 + rest; /* "idempt:" ms || k without "idemp:" */
-        if (vl < 8 || tl > DOM_KEY_MAX) continue; /* not a record idemp_after writes */
-        unsigned char len2[2] = {(unsigned char)(tl >> 8), (unsigned char)tl};
-        char *w;
-        if (resp_buf_append(&tk, len2, 2) < 0 || !(w = resp_buf_reserve(&tk, tl))) {
-            store_iter_free(it);
-            reply_error(c, "ERR out of memory");
-            goto out;
-        }
-        memcpy(w, "idempt:", 7);
-        memcpy(w + 7, v, 8);
-        memcpy(w + 15, k + 6, rest);
-        tk.len += tl;
-    }
-    char *err = NULL;
-    int bad = store_iter_error(it, &err);
-    store_iter_free(it);
-    if (bad < 0) {
-        reply_storage_error(c, err);
-        goto out;
-    }
-    store_del_range(c->srv->ks.tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);
-    for (size_t at = 0; at < tk.len;) {
-        size_t tl = (size_t)(unsigned char)tk.data[at] << 8 | (unsigned char)tk.data[at + 1];
-        store_del(c->srv->ks.tx, STORE_CF_META, tk.data + at + 2, tl);
-        at += 2 + tl;
-    }
-    rc = 0;
-out:
-    resp_buf_free(&tk);
-    return rc;
-}
-
 /* The steps, in order: the balance moves to _system before anything else
  * (so a refusal there fails early), the payment methods before the rest of
  * payments:{uid}: (their counter and hooks run), and the user documents
  * late, with the IDEMP records last. */
-static const dom_purge_fn purge_steps[] = {
+typedef int (*purge_step)(client *c, const char *uid, int64_t *removed);
+static const purge_step purge_steps[] = {
     ledger_purge_user, donation_purge_user, purge_entities,    purge_payments,
     notify_purge_user, msg_purge_user,      email_purge_user,  settings_purge_user,
-    ticket_purge_user, purge_user_docs,     purge_idemp,
+    ticket_purge_user, purge_user_docs,
 };
 
 /* USER.DELETE uid
@@ -204,6 +147,7 @@ static int user_delete(client *c) {
     int64_t removed = 0;
     for (size_t i = 0; i < sizeof purge_steps / sizeof purge_steps[0]; i++)
         if (purge_steps[i](c, uid, &removed) < 0) return -1;
+    if (dom_purge_user(c->srv->dom, uid, &removed) < 0) return -1; /* the registered ones: IDEMP */
     reply_int(c, removed);
     return 0;
 }

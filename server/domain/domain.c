@@ -1,4 +1,12 @@
-/* Shared domain machinery: ids, documents, paging, meta counters, IDEMP. */
+/* Shared domain machinery: ids, documents, paging, meta counters, IDEMP,
+ * and the registry of USER.DELETE's purges.
+ *
+ * Keys the engine itself owns (meta CF):
+ *   "hwm"                                   -> u64 id high-water mark
+ *   "idemp:" owner ":" key                  -> u64 created_ms | 16 bytes fp | reply
+ *   "idempt:" u64be(created_ms) owner ":" key -> "" (reclaim order)
+ * The owner is a validated id (no ':'), so the first ':' after it ends it.
+ */
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,11 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <nettle/sha2.h>
+
 #include "domain.h"
 #include "encoding.h"
 #include "json.h"
 #include "server.h"
-#include "domain.h"
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -46,6 +55,13 @@ int dom_valid_id(const char *p, size_t n) {
     return 1;
 }
 
+int dom_is_server_id(const char *p, size_t n) {
+    if (n != DOM_ID_HEX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) return 0;
+    return 1;
+}
+
 int dom_check_id(client *c, const resp_slice *a) {
     if (dom_valid_id(a->ptr, a->len)) return 0;
     char shown[80];
@@ -74,24 +90,33 @@ uint64_t dom_new_id(struct dom_engine *e) {
     return id;
 }
 
-int dom_load(server *s, char **err) {
+int dom_load(struct dom_engine *e, char **err) {
     store_val v;
-    int r = store_get(s->ks.tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, &v, err);
+    int r = store_get(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, &v, err);
     if (r < 0) return -1;
     if (r == 1) {
-        if (v.len == 8) s->dom->last_id = enc_get_u64(v.ptr);
+        if (v.len == 8) e->last_id = enc_get_u64(v.ptr);
         store_val_free(&v);
     }
     return 0;
 }
 
-void dom_format_id(char out[17], uint64_t id) {
+void dom_format_id(char out[DOM_ID_HEX + 1], uint64_t id) {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
+    for (int i = DOM_ID_HEX - 1; i >= 0; i--) {
         out[i] = hex[id & 15];
         id >>= 4;
     }
-    out[16] = 0;
+    out[DOM_ID_HEX] = 0;
+}
+
+void dom_id_time(char out[32], uint64_t id) {
+    uint64_t now = now_ms();
+    dom_iso_time(out, dom_id_ms(id) > now ? dom_id_ms(id) : now);
+}
+
+long long dom_max_document_size(const struct dom_engine *e) {
+    return e->max_document_size ? *e->max_document_size : 1ll << 20;
 }
 
 uint64_t dom_id_ms(uint64_t id) { return id >> 16; }
@@ -192,7 +217,14 @@ void dkey_fmt(dkey *k, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(k->buf, sizeof k->buf, fmt, ap);
     va_end(ap);
-    k->len = n < 0 ? 0 : (size_t)n < sizeof k->buf ? (size_t)n : sizeof k->buf - 1;
+    assert(n >= 0 && (size_t)n < sizeof k->buf); /* builders take validated ids only */
+    k->len = (size_t)n;
+}
+
+void dkey_append(dkey *k, const char *p, size_t n) {
+    assert(n <= sizeof k->buf - k->len);
+    memcpy(k->buf + k->len, p, n);
+    k->len += n;
 }
 
 int dom_get_raw(keyspace *ks, const dkey *k, db_value *v) {
@@ -239,7 +271,7 @@ int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed) {
 int dom_del(keyspace *ks, const dkey *k) { return db_delete(ks, 0, k->buf, k->len); }
 
 void dom_stamp_new(json_t *doc, uint64_t id, const char *uid) {
-    char ids[17], ts[32];
+    char ids[DOM_ID_HEX + 1], ts[32];
     dom_format_id(ids, id);
     dom_iso_time(ts, dom_id_ms(id) > now_ms() ? dom_id_ms(id) : now_ms());
     json_object_set_new(doc, "id", json_string(ids));
@@ -269,6 +301,31 @@ void meta_put(keyspace *ks, const dkey *k, const char *v, size_t vl) {
 
 void meta_del(keyspace *ks, const dkey *k) { store_del(ks->tx, STORE_CF_META, k->buf, k->len); }
 
+void meta_del_prefix(keyspace *ks, const dkey *prefix) {
+    dkey hi;
+    hi.len = enc_prefix_end(hi.buf, prefix->buf, prefix->len);
+    store_del_range(ks->tx, STORE_CF_META, prefix->buf, prefix->len, hi.buf, hi.len);
+}
+
+int meta_scan(keyspace *ks, const dkey *prefix, meta_visit_fn fn, void *arg) {
+    dkey hi;
+    hi.len = enc_prefix_end(hi.buf, prefix->buf, prefix->len);
+    store_iter *it = store_iter_new(ks->tx, STORE_CF_META, prefix->buf, prefix->len, hi.buf, hi.len);
+    if (!it) return st_fail(&ks->err, ST_NOMEM, "out of memory");
+    int r = 0;
+    for (; r == 0 && store_iter_valid(it); store_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        r = fn(k + prefix->len, kl - prefix->len, v, vl, arg); /* kl >= prefix: the bounds hold it */
+    }
+    char *err = NULL;
+    int bad = r >= 0 ? store_iter_error(it, &err) : 0;
+    store_iter_free(it);
+    if (r < 0) return -1;
+    if (bad < 0) return st_storage(&ks->err, err);
+    return 0;
+}
+
 int meta_get_i64(keyspace *ks, const dkey *k, int64_t *out) {
     store_val v;
     int r = meta_get(ks, k, &v);
@@ -297,38 +354,60 @@ int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result) {
     return 0;
 }
 
-/* ---- IDEMP ----------------------------------------------------------------------------
- * meta "idemp:" owner ":" key           -> u64 created_ms | u64 fp[2] | reply bytes
- * meta "idempt:" u64be(created_ms) owner ":" key -> "" (reclaim order)
- * The owner is a validated id (no ':'), so the first ':' after it ends it. */
+/* ---- IDEMP ---------------------------------------------------------------------------- */
 
 #define IDEMP_TTL_MS (24ull * 3600 * 1000)
+#define IDEMP_KEY_MAX 200
+#define IDEMP_FP_LEN 16 /* bytes of the SHA-256 digest kept in a record */
+#define IDEMP_HEAD (8 + IDEMP_FP_LEN) /* created_ms | fp, then the reply */
 
-static void fingerprint(client *c, uint64_t fp[2]) {
-    uint64_t a = 1469598103934665603ull, b = 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < c->argc; i++) {
-        const unsigned char *p = (const unsigned char *)c->argv[i].ptr;
-        size_t n = c->argv[i].len;
-        for (size_t j = 0; j < n; j++) {
-            unsigned ch = i == 0 && p[j] >= 'A' && p[j] <= 'Z' ? p[j] + 32u : p[j];
-            a = (a ^ ch) * 1099511628211ull;
-            b = (b ^ ch) * 0xff51afd7ed558ccdull;
-            b ^= b >> 29;
+static const char IDEMP_PREFIX[] = "idemp:";
+static const char IDEMP_RECLAIM_PREFIX[] = "idempt:";
+#define IDEMP_PREFIX_LEN (sizeof IDEMP_PREFIX - 1)
+#define IDEMP_RECLAIM_PREFIX_LEN (sizeof IDEMP_RECLAIM_PREFIX - 1)
+#define IDEMP_RECLAIM_HEAD (IDEMP_RECLAIM_PREFIX_LEN + 8) /* prefix | u64be created_ms */
+
+void idemp_fingerprint(const resp_slice *argv, int argc, uint64_t fp[2]) {
+    struct sha256_ctx h;
+    sha256_init(&h);
+    for (int i = 0; i < argc; i++) {
+        const unsigned char *p = (const unsigned char *)argv[i].ptr;
+        size_t n = argv[i].len;
+        uint8_t len[8];
+        enc_put_u64((char *)len, (uint64_t)n); /* boundaries count: ("ab","c") != ("a","bc") */
+        sha256_update(&h, sizeof len, len);
+        if (i > 0) {
+            sha256_update(&h, n, p);
+            continue;
         }
-        /* argument boundaries count too: ("ab","c") != ("a","bc") */
-        a = (a ^ (n + 0x100)) * 1099511628211ull;
-        b = (b ^ (n + 0x100)) * 0xc4ceb9fe1a85ec53ull;
-        b ^= b >> 31;
+        for (size_t j = 0; j < n; j++) { /* the command name in any case is the same command */
+            uint8_t ch = p[j] >= 'A' && p[j] <= 'Z' ? (uint8_t)(p[j] + 32) : p[j];
+            sha256_update(&h, 1, &ch);
+        }
     }
-    fp[0] = a;
-    fp[1] = b;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&h, sizeof d, d);
+    fp[0] = enc_get_u64((const char *)d);
+    fp[1] = enc_get_u64((const char *)d + 8);
 }
 
-static void idemp_key(dkey *k, const resp_slice *owner, const char *key, size_t kl) {
-    size_t n = (size_t)snprintf(k->buf, sizeof k->buf, "idemp:%.*s:", (int)owner->len, owner->ptr);
-    if (kl > sizeof k->buf - n) kl = sizeof k->buf - n;
-    memcpy(k->buf + n, key, kl);
-    k->len = n + kl;
+void idemp_key_record(dkey *k, const char *owner, size_t ol, const char *key, size_t kl) {
+    assert(dom_valid_id(owner, ol) && kl >= 1 && kl <= IDEMP_KEY_MAX);
+    k->len = 0;
+    dkey_append(k, IDEMP_PREFIX, IDEMP_PREFIX_LEN);
+    dkey_append(k, owner, ol);
+    dkey_append(k, ":", 1);
+    dkey_append(k, key, kl);
+}
+
+void idemp_key_reclaim(dkey *k, uint64_t created_ms, const dkey *record) {
+    assert(record->len > IDEMP_PREFIX_LEN && memcmp(record->buf, IDEMP_PREFIX, IDEMP_PREFIX_LEN) == 0);
+    char ms[8];
+    enc_put_u64(ms, created_ms);
+    k->len = 0;
+    dkey_append(k, IDEMP_RECLAIM_PREFIX, IDEMP_RECLAIM_PREFIX_LEN);
+    dkey_append(k, ms, sizeof ms);
+    dkey_append(k, record->buf + IDEMP_PREFIX_LEN, record->len - IDEMP_PREFIX_LEN);
 }
 
 int idemp_before(client *c, const cmd_def *cmd) {
@@ -339,7 +418,7 @@ int idemp_before(client *c, const cmd_def *cmd) {
         if (arg_eq(&c->argv[i], "idemp")) found = i;
     if (found < 0) return 0;
     resp_slice key = c->argv[found + 1];
-    if (key.len == 0 || key.len > 200) {
+    if (key.len == 0 || key.len > IDEMP_KEY_MAX) {
         reply_invalid(c, "IDEMP key must be 1 to 200 bytes");
         return -1;
     }
@@ -349,15 +428,15 @@ int idemp_before(client *c, const cmd_def *cmd) {
     const resp_slice *owner = &c->argv[cmd->first_key];
     if (!dom_valid_id(owner->ptr, owner->len)) return 0; /* the handler refuses it */
     uint64_t fp[2];
-    fingerprint(c, fp);
+    idemp_fingerprint(c->argv, c->argc, fp);
     dkey k;
-    idemp_key(&k, owner, key.ptr, key.len);
+    idemp_key_record(&k, owner->ptr, owner->len, key.ptr, key.len);
     store_val v;
     int r = meta_get(KS(c), &k, &v);
     if (r < 0) return -1;
     if (r == 1) {
-        int same = v.len >= 24 && enc_get_u64(v.ptr + 8) == fp[0] && enc_get_u64(v.ptr + 16) == fp[1];
-        if (same) resp_buf_append(&c->out, v.ptr + 24, v.len - 24);
+        int same = v.len >= IDEMP_HEAD && enc_get_u64(v.ptr + 8) == fp[0] && enc_get_u64(v.ptr + 16) == fp[1];
+        if (same) resp_buf_append(&c->out, v.ptr + IDEMP_HEAD, v.len - IDEMP_HEAD);
         store_val_free(&v);
         if (same) return 1;
         char shown[80];
@@ -384,35 +463,29 @@ void idemp_after(client *c, size_t mark) {
     c->idemp_active = 0;
     const resp_slice *owner = &c->argv[c->cmd->first_key];
     uint64_t now = now_ms();
-    dkey k;
-    idemp_key(&k, owner, c->idemp_key, c->idemp_keylen);
+    dkey k, t;
+    idemp_key_record(&k, owner->ptr, owner->len, c->idemp_key, c->idemp_keylen);
     size_t rl = c->out.len - mark;
-    char *v = malloc(24 + rl);
+    char *v = malloc(IDEMP_HEAD + rl);
     if (!v) return; /* the command still succeeds; only its replay is lost */
     enc_put_u64(v, now);
     enc_put_u64(v + 8, c->idemp_fp[0]);
     enc_put_u64(v + 16, c->idemp_fp[1]);
-    memcpy(v + 24, c->out.data + mark, rl);
-    meta_put(KS(c), &k, v, 24 + rl);
+    memcpy(v + IDEMP_HEAD, c->out.data + mark, rl);
+    meta_put(KS(c), &k, v, IDEMP_HEAD + rl);
     free(v);
-    /* reclaim index: "idempt:" ms owner ":" key */
-    dkey t;
-    memcpy(t.buf, "idempt:", 7);
-    enc_put_u64(t.buf + 7, now);
-    size_t n = 15, rest = k.len - 6; /* k without "idemp:" */
-    if (rest > sizeof t.buf - n) rest = sizeof t.buf - n;
-    memcpy(t.buf + n, k.buf + 6, rest);
-    t.len = n + rest;
+    idemp_key_reclaim(&t, now, &k);
     meta_put(KS(c), &t, "", 0);
 }
 
 int idemp_reclaim(server *s, uint64_t now, int max) {
     assert(ks_idle(&s->ks)); /* background work: its own batch, between commands */
     if (now < IDEMP_TTL_MS) return 0;
-    char lo[7] = {'i', 'd', 'e', 'm', 'p', 't', ':'}, hi[15];
-    memcpy(hi, lo, 7);
-    enc_put_u64(hi + 7, now - IDEMP_TTL_MS);
-    store_iter *it = store_iter_new(s->ks.tx, STORE_CF_META, lo, 7, hi, 15);
+    char hi[IDEMP_RECLAIM_HEAD];
+    memcpy(hi, IDEMP_RECLAIM_PREFIX, IDEMP_RECLAIM_PREFIX_LEN);
+    enc_put_u64(hi + IDEMP_RECLAIM_PREFIX_LEN, now - IDEMP_TTL_MS);
+    store_iter *it = store_iter_new(s->ks.tx, STORE_CF_META, IDEMP_RECLAIM_PREFIX, IDEMP_RECLAIM_PREFIX_LEN, hi,
+                                    sizeof hi);
     if (!it) return -1;
     int n = 0;
     char rk[DOM_KEY_MAX + 8];
@@ -428,16 +501,18 @@ int idemp_reclaim(server *s, uint64_t now, int max) {
     for (; n < max && store_iter_valid(it); store_iter_next(it)) {
         size_t kl;
         const char *k = store_iter_key(it, &kl);
-        if (kl > sizeof keys[0]) continue;
+        if (kl > sizeof keys[0] || kl < IDEMP_RECLAIM_HEAD) continue;
         memcpy(keys[n], k, kl);
         lens[n++] = kl;
     }
     store_iter_free(it);
     for (int i = 0; i < n; i++) {
         store_del(s->ks.tx, STORE_CF_META, keys[i], lens[i]);
-        memcpy(rk, "idemp:", 6);
-        memcpy(rk + 6, keys[i] + 15, lens[i] - 15);
-        store_del(s->ks.tx, STORE_CF_META, rk, 6 + lens[i] - 15);
+        /* the record: its reclaim key without the head, under "idemp:" */
+        size_t rest = lens[i] - IDEMP_RECLAIM_HEAD;
+        memcpy(rk, IDEMP_PREFIX, IDEMP_PREFIX_LEN);
+        memcpy(rk + IDEMP_PREFIX_LEN, keys[i] + IDEMP_RECLAIM_HEAD, rest);
+        store_del(s->ks.tx, STORE_CF_META, rk, IDEMP_PREFIX_LEN + rest);
     }
     free(keys);
     free(lens);
@@ -446,6 +521,82 @@ int idemp_reclaim(server *s, uint64_t now, int max) {
         return -1;
     }
     return n;
+}
+
+/* USER.DELETE's step for the IDEMP records scoped to uid ("idemp:{uid}:",
+ * one range deletion) and the reclaim entry of each. That entry is named by
+ * the record itself (its value starts with the same created_ms), so it goes
+ * too: left behind, it would reclaim early a record that a re-created uid
+ * writes under the same key. Internal entries only: nothing counts in :N.
+ * Records scoped to a conversation (MSG.SEND) or a ticket (TICKET.REPLY)
+ * are not the user's and stay until the background reclaim (24 h). */
+typedef struct idemp_purge {
+    resp_buf keys; /* the reclaim keys, each as u16 length + bytes */
+    const dkey *prefix; /* "idemp:{uid}:" */
+    keyspace *ks;
+} idemp_purge;
+
+static int idemp_collect(const char *rest, size_t rl, const char *val, size_t vl, void *arg) {
+    idemp_purge *p = arg;
+    if (vl < 8 || IDEMP_RECLAIM_HEAD + p->prefix->len - IDEMP_PREFIX_LEN + rl > DOM_KEY_MAX)
+        return 0; /* not a record idemp_after writes */
+    dkey rec = *p->prefix, t;
+    dkey_append(&rec, rest, rl);
+    idemp_key_reclaim(&t, enc_get_u64(val), &rec);
+    unsigned char len2[2] = {(unsigned char)(t.len >> 8), (unsigned char)t.len};
+    if (resp_buf_append(&p->keys, len2, 2) < 0 || resp_buf_append(&p->keys, t.buf, t.len) < 0)
+        return st_fail(&p->ks->err, ST_NOMEM, "out of memory");
+    return 0;
+}
+
+static int idemp_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
+    (void)removed;
+    DOM_ASSERT_ID(uid);
+    dkey lo;
+    lo.len = 0;
+    dkey_append(&lo, IDEMP_PREFIX, IDEMP_PREFIX_LEN);
+    dkey_append(&lo, uid, strlen(uid));
+    dkey_append(&lo, ":", 1);
+    idemp_purge p = {.prefix = &lo, .ks = e->ks};
+    resp_buf_init(&p.keys);
+    int rc = -1;
+    if (meta_scan(e->ks, &lo, idemp_collect, &p) < 0) goto out;
+    meta_del_prefix(e->ks, &lo);
+    for (size_t at = 0; at < p.keys.len;) {
+        dkey t;
+        t.len = (size_t)(unsigned char)p.keys.data[at] << 8 | (unsigned char)p.keys.data[at + 1];
+        memcpy(t.buf, p.keys.data + at + 2, t.len);
+        meta_del(e->ks, &t);
+        at += 2 + t.len;
+    }
+    rc = 0;
+out:
+    resp_buf_free(&p.keys);
+    return rc;
+}
+
+/* ---- the USER.DELETE registry ------------------------------------------------ */
+
+/* The order USER.DELETE runs the purges in: the balance moves to _system
+ * before anything else (so a refusal there fails early), the payment
+ * methods (entity) before the rest of payments:{uid}: (their counter and
+ * hooks run), the user documents late, the IDEMP records last. */
+static const char *const purge_order[] = {
+    "ledger", "donation", "entity", "payment", "notify", "msg",
+    "email",  "settings", "ticket", "user",    "idemp",  NULL,
+};
+
+void dom_register_purge(struct dom_engine *e, const char *family, dom_purge_fn fn) {
+    size_t i = 0;
+    while (purge_order[i] && strcmp(purge_order[i], family) != 0) i++;
+    assert(purge_order[i] && i < DOM_PURGE_MAX && !e->purge[i]); /* a known family, once */
+    e->purge[i] = fn;
+}
+
+int dom_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
+    for (size_t i = 0; purge_order[i]; i++)
+        if (e->purge[i] && e->purge[i](e, uid, removed) < 0) return -1;
+    return 0;
 }
 
 /* ---- the engine as a family: state, write guard, IDEMP hooks -------------- */
@@ -464,7 +615,10 @@ static int engine_init(server *s, char **err) {
         return -1;
     }
     s->dom->ks = &s->ks;
-    if (dom_load(s, err) < 0) return -1;
+    s->dom->need_sync = &s->need_sync;
+    s->dom->max_document_size = &s->cfg.max_document_size;
+    if (dom_load(s->dom, err) < 0) return -1;
+    dom_register_purge(s->dom, "idemp", idemp_purge_user);
     for (const char *const *p = owned_prefixes; *p; p++) ks_guard_register(&s->ks, *p);
     s->hooks.idemp_before = idemp_before;
     s->hooks.idemp_after = idemp_after;

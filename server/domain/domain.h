@@ -1,11 +1,17 @@
 /* Shared machinery of the domain commands (SPEC §4).
  *
  * Every domain command is "read, check, one WriteBatch": it reads through
- * the command context (srv->tx), checks every invariant, and only then
- * writes; it returns -1 after replying an error (nothing is committed) and
- * 0 after a successful reply (everything it wrote commits as one batch).
- * Commands run one at a time on the loop thread, so that read-check-write
- * is atomic against every other command.
+ * the command context (ks->tx), checks every invariant, and only then
+ * writes; it fails with nothing committed, or replies after everything it
+ * wrote joined the batch. Commands run one at a time on the loop thread,
+ * so that read-check-write is atomic against every other command.
+ *
+ * Three kinds of code use this header. The engine (domain.c: ids,
+ * documents, meta entries, IDEMP, the USER.DELETE registry) and the models
+ * (ledger.c, msg.c, ...) take a `struct dom_engine *` and return -1 with
+ * the reason in e->ks->err (dom_fail); they never reply. The handlers
+ * (cmd_*.c) and the handler-side helpers below that take a `client *`
+ * (argument parsing, paged listing in domain_list.c) reply.
  *
  * Documents live in the data CF of database 0 under the seed's key
  * patterns (user-visible: KV.GET, KV.GETBYPREFIX, DBSIZE count them).
@@ -15,22 +21,56 @@
 #ifndef STAGEKV_DOMAIN_H
 #define STAGEKV_DOMAIN_H
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "db.h"
 #include "server.h"
 
 #define DOM_ID_MAX 64
+#define DOM_ID_HEX 16  /* a server id: 16 lowercase hex digits */
 #define DOM_KEY_MAX 512 /* every domain key is built from validated ids */
 #define DOM_LIMIT_DEFAULT 50
 #define DOM_LIMIT_MAX 1000
 
-/* The engine's state, hung on the server (s->dom). */
+struct dom_engine;
+
+/* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
+ * Each family that keeps data of a user registers a purge function from its
+ * cmd_family init: it removes, in the command's batch, every document and
+ * internal entry it holds for uid (found through per-user prefixes and
+ * indexes, never a scan of the whole keyspace), and adds the number of
+ * user-visible (data CF) keys it removed to *removed. -1 with e->ks->err. */
+typedef int (*dom_purge_fn)(struct dom_engine *e, const char *uid, int64_t *removed);
+
+/* The families that purge, in the order USER.DELETE runs them (the engine
+ * fixes it, not the order of the families' init): see domain.c. */
+#define DOM_PURGE_MAX 16
+
+/* The engine's state, hung on the server (s->dom). A test builds one on
+ * its own keyspace (need_sync and max_document_size may then be NULL). */
 struct dom_engine {
     keyspace *ks;      /* the server's: every read and write of the engine goes through ks->tx */
     uint64_t last_id;  /* id high-water mark, persisted in the meta CF */
+    int *need_sync;    /* set when coins move: the WAL is fsynced before the reply */
+    const long long *max_document_size; /* the live config value (CONFIG SET changes it) */
+    dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
 };
+
+/* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
+#define dom_fail(e, code, ...) st_fail(&(e)->ks->err, (code), __VA_ARGS__)
+
+/* The document size limit (max-document-size; 1 MB without a server). */
+long long dom_max_document_size(const struct dom_engine *e);
+
+/* Registers family's purge (family: one of the names of the fixed order,
+ * e.g. "ledger"; each once). */
+void dom_register_purge(struct dom_engine *e, const char *family, dom_purge_fn fn);
+/* Runs every registered purge for uid in the fixed order. 0, or -1 with
+ * e->ks->err (the command then writes nothing). */
+int dom_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 
 /* The engine as a family without commands: its init loads the high-water
  * mark, registers the owned prefixes with the write guard and installs the
@@ -45,6 +85,10 @@ void reply_conflict(client *c, const char *fmt, ...) __attribute__((format(print
 /* ---- identifiers -------------------------------------------------------- */
 /* 1-64 bytes of [A-Za-z0-9_.-], not starting with '_'. */
 int dom_valid_id(const char *p, size_t n);
+/* For the key builders' asserts: s is a valid, NUL-terminated id. */
+#define DOM_ASSERT_ID(s) assert(dom_valid_id((s), strlen(s)))
+/* ... and a server id (16 lowercase hex digits). */
+int dom_is_server_id(const char *p, size_t n);
 /* Replies "-INVALID id '<x>'" and returns -1 when a is not a valid id. */
 int dom_check_id(client *c, const resp_slice *a);
 /* Checks argv[i] as an id and copies it NUL-terminated into out. */
@@ -54,12 +98,15 @@ int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]);
  * and across restarts; the high-water mark is written in the command's
  * batch. */
 uint64_t dom_new_id(struct dom_engine *e);
-void dom_format_id(char out[17], uint64_t id);
+void dom_format_id(char out[DOM_ID_HEX + 1], uint64_t id);
 /* ISO-8601 UTC with milliseconds: 2026-11-25T13:35:14.123Z */
 void dom_iso_time(char out[32], uint64_t ms);
 uint64_t dom_id_ms(uint64_t id);
+/* The creation time of a new id for its document: the id's millisecond,
+ * or now when the clock is ahead (ids may run ahead after a burst). */
+void dom_id_time(char out[32], uint64_t id);
 /* Startup: load the high-water mark. */
-int dom_load(server *s, char **err);
+int dom_load(struct dom_engine *e, char **err);
 
 /* ---- arguments ---------------------------------------------------------- */
 /* Text that goes into a document (messages, reasons, subjects): min..max
@@ -91,8 +138,11 @@ typedef struct dkey {
     char buf[DOM_KEY_MAX];
     size_t len;
 } dkey;
-/* printf into a key; only for validated ids (no overflow: ids are <= 64). */
+/* The primitives of the models' key builders (one builder per index, in
+ * the model that owns it); both assert that the key fits DOM_KEY_MAX,
+ * which validated ids (<= 64 bytes) guarantee. */
 void dkey_fmt(dkey *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dkey_append(dkey *k, const char *p, size_t n);
 
 /* ---- documents (data CF, database 0) -------------------------------------- */
 /* Reads and parses a JSON document: returns it (new reference) or NULL
@@ -109,15 +159,23 @@ void dom_stamp_new(json_t *doc, uint64_t id, const char *uid);
 void dom_stamp_update(json_t *doc);
 
 /* ---- engine-internal data (meta CF) ----------------------------------------- */
-/* Integers: absent reads as 0. Return -1 after replying a storage error. */
+/* Integers: absent reads as 0. Return -1 with ks->err on a storage error. */
 int meta_get_i64(keyspace *ks, const dkey *k, int64_t *out);
 void meta_put_i64(keyspace *ks, const dkey *k, int64_t v);
 /* Adds delta and writes the result (deletes the key when it becomes 0). */
 int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result);
-/* Raw values: 1 found, 0 absent, -1 error (replied). */
+/* Raw values: 1 found, 0 absent, -1 error (ks->err). */
 int meta_get(keyspace *ks, const dkey *k, store_val *v);
 void meta_put(keyspace *ks, const dkey *k, const char *v, size_t vl);
 void meta_del(keyspace *ks, const dkey *k);
+/* Deletes every meta key under prefix (one range deletion). */
+void meta_del_prefix(keyspace *ks, const dkey *prefix);
+/* Collects the meta entries under prefix, in key order, for a caller that
+ * writes afterwards (no write may happen while an iterator of the command
+ * context is open). fn gets the key after the prefix and the value;
+ * returns 0 to go on, 1 to stop, -1 to fail (with ks->err). 0 or -1. */
+typedef int (*meta_visit_fn)(const char *rest, size_t rl, const char *val, size_t vl, void *arg);
+int meta_scan(keyspace *ks, const dkey *prefix, meta_visit_fn fn, void *arg);
 
 /* ---- listing ------------------------------------------------------------------ */
 /* Called for each item; return 1 to include it, 0 to skip, -1 on error. */
@@ -134,14 +192,6 @@ typedef int (*dom_index_resolve)(const char *suffix, size_t sl, const char *val,
  * entries whose document is missing are skipped. 0, or -1 (replied). */
 int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
 
-/* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
- * Each family that keeps data of a user exports a purge function with this
- * signature: it removes, in the command's batch, every document and internal
- * entry it holds for uid (found through per-user prefixes and indexes, never
- * a scan of the whole keyspace), and adds the number of user-visible (data
- * CF) keys it removed to *removed. It replies and returns -1 on an error. */
-typedef int (*dom_purge_fn)(client *c, const char *uid, int64_t *removed);
-
 /* ---- idempotency (SPEC §4.3), applied by dispatch for CMD_IDEMP rows --------- */
 /* Looks for "IDEMP key" among the option pairs; when present and a record
  * exists: replays its reply (return 1) or replies -CONFLICT (return -1);
@@ -151,5 +201,12 @@ int idemp_before(client *c, const cmd_def *cmd);
 void idemp_after(client *c, size_t mark);
 /* Background reclaim of records older than 24 h: at most max records. */
 int idemp_reclaim(server *s, uint64_t now, int max);
+/* The fingerprint of a request: SHA-256 (nettle) of its arguments, each
+ * prefixed by its length (so argument boundaries count), the command name
+ * lower-cased; the first 16 bytes as two big-endian u64. */
+void idemp_fingerprint(const resp_slice *argv, int argc, uint64_t fp[2]);
+/* The IDEMP record of (owner, key) and its reclaim index entry. */
+void idemp_key_record(dkey *k, const char *owner, size_t ol, const char *key, size_t kl);
+void idemp_key_reclaim(dkey *k, uint64_t created_ms, const dkey *record);
 
 #endif
