@@ -12,7 +12,9 @@
 
 #include "analytics.h"
 #include "json.h"
+#include "donation.h"
 #include "ledger.h"
+#include "notify.h"
 #include "msg.h"
 #include "server.h"
 #include "cmd_analytics.h"
@@ -341,10 +343,8 @@ static int dashboard_get(client *c) {
     int64_t counts[4], coins, dcount, dtotal, unotes, umsgs;
     for (int i = 0; i < 4; i++)
         if (entity_count(c, ns_names[i], uid, &counts[i]) < 0) return -1;
-    dkey nk;
-    dkey_fmt(&nk, "ncount:%s", uid);
-    if (ledger_balance(c, uid, &coins) < 0 || donation_stats(c, uid, &dcount, &dtotal) < 0 ||
-        meta_get_i64(KS(c), &nk, &unotes) < 0 || msg_unread_total(c, uid, &umsgs) < 0)
+    if (ledger_balance(DOM(c), uid, &coins) < 0 || donation_stats(DOM(c), uid, &dcount, &dtotal) < 0 ||
+        notify_unread_count(DOM(c), uid, &unotes) < 0 || msg_unread_total(c, uid, &umsgs) < 0)
         return -1;
     json_t *d = json_object();
     int bad = !d;

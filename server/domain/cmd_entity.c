@@ -337,7 +337,7 @@ static int ent_create(client *c) {
             goto out;
         }
     }
-    if (cost && ledger_apply(c, uid, -cost, ns->cost_reason, NULL, NULL, NULL) < 0) goto out;
+    if (cost && ledger_apply(DOM(c), uid, -cost, ns->cost_reason, NULL, NULL, NULL) < 0) goto out;
     uint64_t n = dom_new_id(c->srv->dom);
     dom_format_id(id, n);
     dom_stamp_new(doc, n, uid);

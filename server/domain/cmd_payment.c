@@ -91,7 +91,7 @@ static int payment_record(client *c) {
             goto out;
         }
     }
-    if (credit && ledger_apply(c, u, credit, "payment", "_system", NULL, NULL) < 0) goto out;
+    if (credit && ledger_apply(DOM(c), u, credit, "payment", "_system", NULL, NULL) < 0) goto out;
     char ids[17];
     uint64_t id = dom_new_id(c->srv->dom);
     dom_format_id(ids, id);

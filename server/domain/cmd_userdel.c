@@ -42,6 +42,7 @@
 #include "email.h"
 #include "encoding.h"
 #include "entity.h"
+#include "donation.h"
 #include "json.h"
 #include "ledger.h"
 #include "msg.h"
@@ -129,9 +130,12 @@ static int purge_user_docs(client *c, const char *uid, int64_t *removed) {
  * payments:{uid}: (their counter and hooks run), and the user documents
  * late, with the IDEMP records last. */
 typedef int (*purge_step)(client *c, const char *uid, int64_t *removed);
+static int ledger_step(client *c, const char *uid, int64_t *removed) { return ledger_purge_user(DOM(c), uid, removed); }
+static int donation_step(client *c, const char *uid, int64_t *removed) { return donation_purge_user(DOM(c), uid, removed); }
+static int notify_step(client *c, const char *uid, int64_t *removed) { return notify_purge_user(DOM(c), uid, removed); }
 static const purge_step purge_steps[] = {
-    ledger_purge_user, donation_purge_user, purge_entities,    purge_payments,
-    notify_purge_user, msg_purge_user,      email_purge_user,  settings_purge_user,
+    ledger_step, donation_step, purge_entities,    purge_payments,
+    notify_step, msg_purge_user,      email_purge_user,  settings_purge_user,
     ticket_purge_user, purge_user_docs,
 };
 

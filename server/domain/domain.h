@@ -59,6 +59,9 @@ struct dom_engine {
     dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
 };
 
+/* A handler's engine. */
+#define DOM(c) ((c)->srv->dom)
+
 /* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
 #define dom_fail(e, code, ...) st_fail(&(e)->ks->err, (code), __VA_ARGS__)
 
