@@ -47,6 +47,7 @@
 #include "ledger.h"
 #include "msg.h"
 #include "notify.h"
+#include "payment.h"
 #include "settings.h"
 #include "ticket.h"
 #include "server.h"
@@ -70,15 +71,8 @@ static int purge_entities(client *c, const char *uid, int64_t *removed) {
     return 0;
 }
 
-/* payments:{uid}: (the transactions of PAYMENT.RECORD; the methods went with
- * the PAYMETHOD namespace just before). */
 static int purge_payments(client *c, const char *uid, int64_t *removed) {
-    dkey p;
-    dkey_fmt(&p, "payments:%s:", uid);
-    int64_t n = db_delete_prefix(KS(c), 0, p.buf, p.len);
-    if (n < 0) return -1;
-    *removed += n;
-    return 0;
+    return payment_purge_user(DOM(c), uid, removed);
 }
 
 /* The e-mail index entry of a base document, when the base has an address
