@@ -55,20 +55,8 @@
 
 #define ID_BUF (DOM_ID_MAX + 1)
 
-/* Every entity namespace. The counts come from the key count of database 0
- * rather than from entity_purge_user's figure: the delete hooks (the
- * analytics rows of tracks and concerts) remove user-visible keys that the
- * entity engine does not count, and every one of them is removed data of
- * this user. Nothing in this step writes a data key. */
 static int purge_entities(client *c, const char *uid, int64_t *removed) {
-    const entity_ns *ns;
-    for (size_t i = 0; (ns = entity_ns_at(i)) != NULL; i++) {
-        int64_t before = db_size(&c->srv->ks, 0), docs = 0;
-        if (entity_purge_user(c, ns, uid, &docs) < 0) return -1;
-        int64_t gone = before - db_size(&c->srv->ks, 0);
-        *removed += gone > docs ? gone : docs;
-    }
-    return 0;
+    return entity_purge_user(DOM(c), uid, removed);
 }
 
 static int purge_payments(client *c, const char *uid, int64_t *removed) {
