@@ -184,7 +184,7 @@ static int dashboard_get(client *c) {
     for (int i = 0; i < 4; i++)
         if (entity_count(DOM(c), nss[i], uid, &counts[i]) < 0) return -1;
     if (ledger_balance(DOM(c), uid, &coins) < 0 || donation_stats(DOM(c), uid, &dcount, &dtotal) < 0 ||
-        notify_unread_count(DOM(c), uid, &unotes) < 0 || msg_unread_total(c, uid, &umsgs) < 0)
+        notify_unread_count(DOM(c), uid, &unotes) < 0 || msg_unread_total(DOM(c), uid, &umsgs) < 0)
         return -1;
     json_t *d = json_object();
     int bad = !d;

@@ -114,10 +114,11 @@ static int purge_user_docs(client *c, const char *uid, int64_t *removed) {
 typedef int (*purge_step)(client *c, const char *uid, int64_t *removed);
 static int ledger_step(client *c, const char *uid, int64_t *removed) { return ledger_purge_user(DOM(c), uid, removed); }
 static int donation_step(client *c, const char *uid, int64_t *removed) { return donation_purge_user(DOM(c), uid, removed); }
+static int msg_step(client *c, const char *uid, int64_t *removed) { return msg_purge_user(DOM(c), uid, removed); }
 static int notify_step(client *c, const char *uid, int64_t *removed) { return notify_purge_user(DOM(c), uid, removed); }
 static const purge_step purge_steps[] = {
     ledger_step, donation_step, purge_entities,    purge_payments,
-    notify_step, msg_purge_user,      email_purge_user,  settings_purge_user,
+    notify_step, msg_step,      email_purge_user,  settings_purge_user,
     ticket_purge_user, purge_user_docs,
 };
 
