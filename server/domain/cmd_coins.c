@@ -201,4 +201,12 @@ static const cmd_def rows[] = {
     CMD_TABLE_END,
 };
 
-const cmd_family coins_family = {.name = "coins", .rows = rows};
+/* USER.DELETE runs this family's purge (the engine fixes the order). */
+static int coins_init(server *s, char **err) {
+    (void)err;
+    dom_register_purge(s->dom, "ledger", ledger_purge_user);
+    dom_register_purge(s->dom, "donation", donation_purge_user);
+    return 0;
+}
+
+const cmd_family coins_family = {.name = "coins", .rows = rows, .init = coins_init};

@@ -204,4 +204,11 @@ static const cmd_def rows[] = {
     CMD_TABLE_END,
 };
 
-const cmd_family entity_family = {.name = "entity", .rows = rows};
+/* USER.DELETE runs this family's purge (the engine fixes the order). */
+static int entity_init(server *s, char **err) {
+    (void)err;
+    dom_register_purge(s->dom, "entity", entity_purge_user);
+    return 0;
+}
+
+const cmd_family entity_family = {.name = "entity", .rows = rows, .init = entity_init};

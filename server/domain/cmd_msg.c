@@ -114,4 +114,11 @@ static const cmd_def rows[] = {
     CMD_TABLE_END,
 };
 
-const cmd_family msg_family = {.name = "msg", .rows = rows};
+/* USER.DELETE runs this family's purge (the engine fixes the order). */
+static int msg_init(server *s, char **err) {
+    (void)err;
+    dom_register_purge(s->dom, "msg", msg_purge_user);
+    return 0;
+}
+
+const cmd_family msg_family = {.name = "msg", .rows = rows, .init = msg_init};

@@ -102,4 +102,11 @@ static const cmd_def rows[] = {
     CMD_TABLE_END,
 };
 
-const cmd_family notify_family = {.name = "notify", .rows = rows};
+/* USER.DELETE runs this family's purge (the engine fixes the order). */
+static int notify_init(server *s, char **err) {
+    (void)err;
+    dom_register_purge(s->dom, "notify", notify_purge_user);
+    return 0;
+}
+
+const cmd_family notify_family = {.name = "notify", .rows = rows, .init = notify_init};

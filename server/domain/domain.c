@@ -589,7 +589,7 @@ static const char *const purge_order[] = {
 void dom_register_purge(struct dom_engine *e, const char *family, dom_purge_fn fn) {
     size_t i = 0;
     while (purge_order[i] && strcmp(purge_order[i], family) != 0) i++;
-    assert(purge_order[i] && i < DOM_PURGE_MAX && !e->purge[i]); /* a known family, once */
+    assert(e && purge_order[i] && i < DOM_PURGE_MAX && !e->purge[i]); /* a known family, once */
     e->purge[i] = fn;
 }
 
