@@ -14,6 +14,7 @@
 
 #include "donation.h"
 #include "ledger.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_coins.h"
 

@@ -3,6 +3,7 @@
  * the membership changed and :0 when it already was so.
  */
 #include "email.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_email.h"
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "entity.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_entity.h"
 

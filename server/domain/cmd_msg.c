@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_msg.h"
 

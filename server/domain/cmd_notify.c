@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_notify.h"
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "payment.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_payment.h"
 

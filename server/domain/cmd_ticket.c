@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "ticket.h"
+#include "domain_list.h"
 #include "server.h"
 #include "cmd_ticket.h"
 

@@ -180,21 +180,6 @@ void meta_del_prefix(keyspace *ks, const dkey *prefix);
 typedef int (*meta_visit_fn)(const char *rest, size_t rl, const char *val, size_t vl, void *arg);
 int meta_scan(keyspace *ks, const dkey *prefix, meta_visit_fn fn, void *arg);
 
-/* ---- listing ------------------------------------------------------------------ */
-/* Called for each item; return 1 to include it, 0 to skip, -1 on error. */
-typedef int (*dom_list_filter)(client *c, const char *key, size_t kl, const char *val, size_t vl, void *arg);
-/* Replies an array of the documents under prefix (data CF, db 0), newest
- * first (descending key order), honouring AFTER (exclusive: the key
- * prefix||after) and LIMIT; filter may be NULL. Returns 0 or -1 (replied). */
-int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_filter filter, void *arg);
-/* Builds the document key of a meta index entry (suffix = the entry's key
- * after the index prefix, val = its value): 1, or 0 to skip the entry. */
-typedef int (*dom_index_resolve)(const char *suffix, size_t sl, const char *val, size_t vl, dkey *doc, void *arg);
-/* Replies the documents a meta index points at, newest first (descending
- * index key order), with AFTER (exclusive, index_prefix||after) and LIMIT;
- * entries whose document is missing are skipped. 0, or -1 (replied). */
-int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
-
 /* ---- idempotency (SPEC §4.3), applied by dispatch for CMD_IDEMP rows --------- */
 /* Looks for "IDEMP key" among the option pairs; when present and a record
  * exists: replays its reply (return 1) or replies -CONFLICT (return -1);

@@ -3,7 +3,7 @@
  * index that points at them. */
 #include <string.h>
 
-#include "domain.h"
+#include "domain_list.h"
 #include "encoding.h"
 #include "server.h"
 
