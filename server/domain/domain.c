@@ -79,9 +79,10 @@ int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]) {
 }
 
 static const char HWM_KEY[] = "hwm";
+#define ID_SEQ_BITS 16 /* an id is (ms << ID_SEQ_BITS) | sequence */
 
 uint64_t dom_new_id(struct dom_engine *e) {
-    uint64_t id = now_ms() << 16;
+    uint64_t id = now_ms() << ID_SEQ_BITS;
     if (id <= e->last_id) id = e->last_id + 1; /* same ms, or the clock stepped back */
     e->last_id = id;
     char v[8];
@@ -119,7 +120,7 @@ long long dom_max_document_size(const struct dom_engine *e) {
     return e->max_document_size ? *e->max_document_size : 1ll << 20;
 }
 
-uint64_t dom_id_ms(uint64_t id) { return id >> 16; }
+uint64_t dom_id_ms(uint64_t id) { return id >> ID_SEQ_BITS; }
 
 void dom_iso_time(char out[32], uint64_t ms) {
     time_t t = (time_t)(ms / 1000);
@@ -359,7 +360,8 @@ int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result) {
 #define IDEMP_TTL_MS (24ull * 3600 * 1000)
 #define IDEMP_KEY_MAX 200
 #define IDEMP_FP_LEN 16 /* bytes of the SHA-256 digest kept in a record */
-#define IDEMP_HEAD (8 + IDEMP_FP_LEN) /* created_ms | fp, then the reply */
+#define IDEMP_FP_AT 8   /* a record: u64 created_ms | fp[0] | fp[1] | the reply */
+#define IDEMP_HEAD (IDEMP_FP_AT + IDEMP_FP_LEN)
 
 static const char IDEMP_PREFIX[] = "idemp:";
 static const char IDEMP_RECLAIM_PREFIX[] = "idempt:";
@@ -435,7 +437,8 @@ int idemp_before(client *c, const cmd_def *cmd) {
     int r = meta_get(KS(c), &k, &v);
     if (r < 0) return -1;
     if (r == 1) {
-        int same = v.len >= IDEMP_HEAD && enc_get_u64(v.ptr + 8) == fp[0] && enc_get_u64(v.ptr + 16) == fp[1];
+        int same = v.len >= IDEMP_HEAD && enc_get_u64(v.ptr + IDEMP_FP_AT) == fp[0] &&
+                   enc_get_u64(v.ptr + IDEMP_FP_AT + 8) == fp[1];
         if (same) resp_buf_append(&c->out, v.ptr + IDEMP_HEAD, v.len - IDEMP_HEAD);
         store_val_free(&v);
         if (same) return 1;
@@ -469,8 +472,8 @@ void idemp_after(client *c, size_t mark) {
     char *v = malloc(IDEMP_HEAD + rl);
     if (!v) return; /* the command still succeeds; only its replay is lost */
     enc_put_u64(v, now);
-    enc_put_u64(v + 8, c->idemp_fp[0]);
-    enc_put_u64(v + 16, c->idemp_fp[1]);
+    enc_put_u64(v + IDEMP_FP_AT, c->idemp_fp[0]);
+    enc_put_u64(v + IDEMP_FP_AT + 8, c->idemp_fp[1]);
     memcpy(v + IDEMP_HEAD, c->out.data + mark, rl);
     meta_put(KS(c), &k, v, IDEMP_HEAD + rl);
     free(v);

@@ -151,7 +151,7 @@ void dkey_append(dkey *k, const char *p, size_t n);
 /* Reads and parses a JSON document: returns it (new reference) or NULL
  * when absent; *failed = 1 on an error (ks->err). */
 json_t *dom_get_doc(keyspace *ks, const dkey *k, int *failed);
-/* Raw bytes of a document: 1 found (v filled), 0 absent, -1 error (replied). */
+/* Raw bytes of a document: 1 found (v filled), 0 absent, -1 error (ks->err). */
 int dom_get_raw(keyspace *ks, const dkey *k, db_value *v);
 /* Encodes and writes a document; existed: as for db_put (-1 = unknown). */
 int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed);

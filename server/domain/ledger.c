@@ -16,9 +16,10 @@
  * writes the row and the balance in the command's one batch; COINS.VERIFY
  * (ledger_verify) re-derives them from the stored rows.
  *
- * Durability: a command that moves coins sets srv->need_sync, so the loop
- * fsyncs the WAL before its reply whatever the fsync mode (one fsync for
- * every command of the loop iteration: group commit).
+ * Durability: a command that moves coins sets the engine's need_sync (the
+ * server's flag), so the loop fsyncs the WAL before its reply whatever the
+ * fsync mode (one fsync for every command of the loop iteration: group
+ * commit).
  *
  * "_system" (the counterparty of ADD and CREDIT rows, and the account that
  * receives the balances of deleted users) is accepted here like any uid:
