@@ -21,6 +21,7 @@
 
 #include "analytics.h"
 #include "json.h"
+#include "util.h"
 
 static void assert_kind(const char *kind) {
     (void)kind;

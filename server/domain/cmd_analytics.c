@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "msg.h"
 #include "notify.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_analytics.h"
 

@@ -15,6 +15,7 @@
 #include "donation.h"
 #include "ledger.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_coins.h"
 

@@ -4,6 +4,7 @@
  */
 #include "email.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_email.h"
 

@@ -12,6 +12,7 @@
 
 #include "entity.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_entity.h"
 

@@ -8,6 +8,7 @@
 
 #include "msg.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_msg.h"
 

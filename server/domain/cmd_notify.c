@@ -6,6 +6,7 @@
 
 #include "notify.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_notify.h"
 

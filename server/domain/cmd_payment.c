@@ -5,6 +5,7 @@
 
 #include "payment.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_payment.h"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "settings.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_settings.h"
 

@@ -5,6 +5,7 @@
 
 #include "ticket.h"
 #include "domain_list.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_ticket.h"
 

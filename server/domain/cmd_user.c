@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "user.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_user.h"
 

@@ -38,6 +38,7 @@
  * need not exist (SPEC §4) and a retry of a deletion must not fail.
  */
 #include "domain.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_userdel.h"
 

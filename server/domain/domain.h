@@ -6,12 +6,13 @@
  * wrote joined the batch. Commands run one at a time on the loop thread,
  * so that read-check-write is atomic against every other command.
  *
- * Three kinds of code use this header. The engine (domain.c: ids,
- * documents, meta entries, IDEMP, the USER.DELETE registry) and the models
- * (ledger.c, msg.c, ...) take a `struct dom_engine *` and return -1 with
- * the reason in e->ks->err (dom_fail); they never reply. The handlers
- * (cmd_*.c) and the handler-side helpers below that take a `client *`
- * (argument parsing, paged listing in domain_list.c) reply.
+ * The engine (this header: ids, documents, meta entries, keys, the
+ * USER.DELETE registry) and the models (ledger.c, msg.c, ...) take a
+ * `struct dom_engine *` and return -1 with the reason in e->ks->err
+ * (dom_fail); they never reply, and see no server.h. The handlers (cmd_*.c)
+ * and the handler-side helpers that take a `client *` (domain_args.h:
+ * arguments and code-word replies; domain_list.h: paged lists; idemp.h:
+ * IDEMP around dispatch) reply.
  *
  * Documents live in the data CF of database 0 under the seed's key
  * patterns (user-visible: KV.GET, KV.GETBYPREFIX, DBSIZE count them).
@@ -26,8 +27,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "commands.h"
 #include "db.h"
-#include "server.h"
 
 #define DOM_ID_MAX 64
 #define DOM_ID_HEX 16  /* a server id: 16 lowercase hex digits */
@@ -59,9 +60,6 @@ struct dom_engine {
     dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
 };
 
-/* A handler's engine. */
-#define DOM(c) ((c)->srv->dom)
-
 /* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
 #define dom_fail(e, code, ...) st_fail(&(e)->ks->err, (code), __VA_ARGS__)
 
@@ -80,11 +78,6 @@ int dom_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
  * IDEMP hooks; its cron reclaims old IDEMP records. */
 extern const cmd_family domain_engine_family;
 
-/* ---- errors (SPEC §4: a code word first) -------------------------------- */
-void reply_invalid(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_notfound(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_conflict(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* ---- identifiers -------------------------------------------------------- */
 /* 1-64 bytes of [A-Za-z0-9_.-], not starting with '_'. */
 int dom_valid_id(const char *p, size_t n);
@@ -92,11 +85,7 @@ int dom_valid_id(const char *p, size_t n);
 #define DOM_ASSERT_ID(s) assert(dom_valid_id((s), strlen(s)))
 /* ... and a server id (16 lowercase hex digits). */
 int dom_is_server_id(const char *p, size_t n);
-/* Replies "-INVALID id '<x>'" and returns -1 when a is not a valid id. */
-int dom_check_id(client *c, const resp_slice *a);
-/* Checks argv[i] as an id and copies it NUL-terminated into out. */
 #define DOM_ID_BUF (DOM_ID_MAX + 1)
-int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]);
 /* A new server id: (ms << 16) | seq, strictly increasing across the server
  * and across restarts; the high-water mark is written in the command's
  * batch. */
@@ -115,14 +104,7 @@ int dom_load(struct dom_engine *e, char **err);
 /* Text that goes into a document (messages, reasons, subjects): min..max
  * bytes of valid UTF-8 without NUL. 1 valid, 0 not. */
 int dom_valid_text(const char *p, size_t n, size_t min, size_t max);
-/* Nothing may follow the fixed arguments (dispatch has taken IDEMP off):
- * else "-ERR syntax error" and -1. */
-int dom_no_options(client *c, int fixed);
-/* Amount: an integer 1..2^63-1, else "-INVALID amount '<x>'". */
-int dom_amount(client *c, const resp_slice *a, int64_t *out);
-/* A JSON object document (or merge patch) within the limits (SPEC §4),
- * else -INVALID. The server-owned fields (id, user_id, created_at, updated_at) are removed. */
-json_t *dom_parse_doc(client *c, const resp_slice *a);
+/* Removes the server-owned fields (id, user_id, created_at, updated_at). */
 void dom_strip_owned(json_t *doc);
 
 /* Paging options: [AFTER id] [LIMIT n] [UNREAD] in any order, from argv[start]. */
@@ -132,9 +114,6 @@ typedef struct dom_page {
     int64_t limit;
     int unread;
 } dom_page;
-/* allow_unread: whether UNREAD is accepted. Replies and returns -1 on error
- * (-INVALID for a bad LIMIT or AFTER id, -ERR syntax error otherwise). */
-int dom_parse_page(client *c, int start, dom_page *pg, int allow_unread);
 
 /* ---- keys --------------------------------------------------------------- */
 typedef struct dkey {
@@ -179,22 +158,5 @@ void meta_del_prefix(keyspace *ks, const dkey *prefix);
  * returns 0 to go on, 1 to stop, -1 to fail (with ks->err). 0 or -1. */
 typedef int (*meta_visit_fn)(const char *rest, size_t rl, const char *val, size_t vl, void *arg);
 int meta_scan(keyspace *ks, const dkey *prefix, meta_visit_fn fn, void *arg);
-
-/* ---- idempotency (SPEC §4.3), applied by dispatch for CMD_IDEMP rows --------- */
-/* Looks for "IDEMP key" among the option pairs; when present and a record
- * exists: replays its reply (return 1) or replies -CONFLICT (return -1);
- * returns 0 to run the command. Removes the pair from argv either way. */
-int idemp_before(client *c, const cmd_def *cmd);
-/* After a successful command: records the reply c->out[mark..] in the batch. */
-void idemp_after(client *c, size_t mark);
-/* Background reclaim of records older than 24 h: at most max records. */
-int idemp_reclaim(server *s, uint64_t now, int max);
-/* The fingerprint of a request: SHA-256 (nettle) of its arguments, each
- * prefixed by its length (so argument boundaries count), the command name
- * lower-cased; the first 16 bytes as two big-endian u64. */
-void idemp_fingerprint(const resp_slice *argv, int argc, uint64_t fp[2]);
-/* The IDEMP record of (owner, key) and its reclaim index entry. */
-void idemp_key_record(dkey *k, const char *owner, size_t ol, const char *key, size_t kl);
-void idemp_key_reclaim(dkey *k, uint64_t created_ms, const dkey *record);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "domain_list.h"
 #include "encoding.h"
+#include "domain_args.h"
 #include "server.h"
 
 /* Called per key, newest first: 1 = replied one item, 0 = skipped,

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "util.h"
 #include "ledger.h"
 
 static const char SYSTEM_UID[] = LEDGER_SYSTEM_UID;

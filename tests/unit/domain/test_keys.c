@@ -9,6 +9,7 @@
 #include "donation.h"
 #include "email.h"
 #include "entity.h"
+#include "idemp.h"
 #include "ledger.h"
 #include "msg.h"
 #include "notify.h"
