@@ -45,9 +45,8 @@
 /* ---- derived data: hooks ------------------------------------------------ */
 
 /* owner:M:{id} -> uid */
-
-static int owner_on_create(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, const json_t *old_doc,
-                           const json_t *new_doc) {
+static int owner_on_create(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
+                           const json_t *old_doc,                            const json_t *new_doc) {
     (void)old_doc;
     (void)new_doc;
     dkey k;
@@ -56,8 +55,8 @@ static int owner_on_create(struct dom_engine *e, const entity_ns *ns, const char
     return 0;
 }
 
-static int owner_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, const json_t *old_doc,
-                           const json_t *new_doc) {
+static int owner_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
+                           const json_t *old_doc,                            const json_t *new_doc) {
     (void)uid;
     (void)old_doc;
     (void)new_doc;
@@ -70,7 +69,6 @@ static int owner_on_delete(struct dom_engine *e, const entity_ns *ns, const char
 static const entity_hooks owner_hooks = {owner_on_create, NULL, owner_on_delete};
 
 /* feed:M:{id} -> uid, for the documents matching ns->index */
-
 static int index_matches(const entity_index *ix, const json_t *doc) {
     const json_t *v = doc ? json_object_get(doc, ix->field) : NULL;
     if (!v) return 0;
@@ -79,8 +77,8 @@ static int index_matches(const entity_index *ix, const json_t *doc) {
            json_string_length(v) == strlen(ix->equals);
 }
 
-static int index_on_write(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, const json_t *old_doc,
-                          const json_t *new_doc) {
+static int index_on_write(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
+                          const json_t *old_doc,                           const json_t *new_doc) {
     int was = index_matches(ns->index, old_doc), is = index_matches(ns->index, new_doc);
     if (was == is) return 0;
     dkey k;
@@ -92,8 +90,8 @@ static int index_on_write(struct dom_engine *e, const entity_ns *ns, const char 
 
 /* A delete always drops the entry: the feed cannot outlive its document,
  * even if it was ever out of step with it. */
-static int index_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, const json_t *old_doc,
-                           const json_t *new_doc) {
+static int index_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
+                           const json_t *old_doc,                            const json_t *new_doc) {
     (void)uid;
     (void)old_doc;
     (void)new_doc;
@@ -214,7 +212,9 @@ enum hook_kind { HOOK_CREATE, HOOK_UPDATE, HOOK_DELETE };
 static int run_hooks(struct dom_engine *e, const entity_ns *ns, enum hook_kind kind, const char *uid, const char *id,
                      const json_t *old_doc, const json_t *new_doc) {
     for (const entity_hooks *const *h = ns->hooks; *h; h++) {
-        entity_hook fn = kind == HOOK_CREATE ? (*h)->on_create : kind == HOOK_UPDATE ? (*h)->on_update : (*h)->on_delete;
+        entity_hook fn = kind == HOOK_CREATE   ? (*h)->on_create
+                         : kind == HOOK_UPDATE ? (*h)->on_update
+                                               : (*h)->on_delete;
         if (fn && fn(e, ns, uid, id, old_doc, new_doc) < 0) return -1;
     }
     return 0;
