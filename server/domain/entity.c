@@ -46,7 +46,7 @@
 
 /* owner:M:{id} -> uid */
 static int owner_on_create(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
-                           const json_t *old_doc,                            const json_t *new_doc) {
+                           const json_t *old_doc, const json_t *new_doc) {
     (void)old_doc;
     (void)new_doc;
     dkey k;
@@ -56,7 +56,7 @@ static int owner_on_create(struct dom_engine *e, const entity_ns *ns, const char
 }
 
 static int owner_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
-                           const json_t *old_doc,                            const json_t *new_doc) {
+                           const json_t *old_doc, const json_t *new_doc) {
     (void)uid;
     (void)old_doc;
     (void)new_doc;
@@ -78,7 +78,7 @@ static int index_matches(const entity_index *ix, const json_t *doc) {
 }
 
 static int index_on_write(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
-                          const json_t *old_doc,                           const json_t *new_doc) {
+                          const json_t *old_doc, const json_t *new_doc) {
     int was = index_matches(ns->index, old_doc), is = index_matches(ns->index, new_doc);
     if (was == is) return 0;
     dkey k;
@@ -91,7 +91,7 @@ static int index_on_write(struct dom_engine *e, const entity_ns *ns, const char 
 /* A delete always drops the entry: the feed cannot outlive its document,
  * even if it was ever out of step with it. */
 static int index_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
-                           const json_t *old_doc,                            const json_t *new_doc) {
+                           const json_t *old_doc, const json_t *new_doc) {
     (void)uid;
     (void)old_doc;
     (void)new_doc;
