@@ -1,7 +1,8 @@
-/* The ledger model driven directly on a temporary RocksDB store, without a
- * server or a socket: the keyspace and an engine are built here, the model
- * is called as a handler would, and the commit protocol is the one
- * dispatch uses (a mark per command; rollback on failure; ks_commit). */
+/* The ledger model (and the donation model on top of it) driven directly
+ * on a temporary RocksDB store, without a server or a socket: the keyspace
+ * and an engine are built here, the models are called as a handler would,
+ * and the commit protocol is the one dispatch uses (a mark per command;
+ * rollback on failure; ks_commit). */
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -10,7 +11,9 @@
 
 #include "db.h"
 #include "domain.h"
+#include "donation.h"
 #include "ledger.h"
+#include "notify.h"
 #include "store.h"
 
 static char dir[64];
@@ -86,7 +89,7 @@ static int64_t balance(const char *uid) {
     return b;
 }
 
-/* The rows of uid, oldest first, as (amount, balance_after, counterparty) checks. */
+/* The number of stored ledger rows of uid. */
 static int64_t count_rows(const char *uid) {
     dkey p;
     ledger_key_rows(&p, uid);
@@ -210,4 +213,49 @@ Test(ledger, survives_reopen) {
     cr_assert_eq(eng.last_id, last, "the id high-water mark was committed with the row");
     cr_assert_eq(balance("u1"), 7);
     cr_assert_eq(count_rows("u1"), 1);
+}
+
+/* ---- donations: one step across three models ------------------------------------ */
+
+typedef struct don {
+    int64_t amount;
+    char id[DOM_ID_HEX + 1];
+} don;
+
+static int do_donate(void *arg) {
+    don *d = arg;
+    return donation_send(&eng, "fan", "artist", d->amount, "bravo", d->id);
+}
+
+Test(ledger, donation_is_one_step) {
+    op a = {.uid = "fan", .delta = 30};
+    cr_assert_eq(run(do_apply, &a), 0);
+    don d = {.amount = 12};
+    cr_assert_eq(run(do_donate, &d), 0);
+    cr_assert(dom_is_server_id(d.id, strlen(d.id)));
+    cr_assert_eq(balance("fan"), 18);
+    cr_assert_eq(balance("artist"), 12);
+    int64_t count, total, unread;
+    cr_assert_eq(donation_stats(&eng, "artist", &count, &total), 0);
+    cr_assert_eq(count, 1);
+    cr_assert_eq(total, 12);
+    cr_assert_eq(notify_unread_count(&eng, "artist", &unread), 0);
+    cr_assert_eq(unread, 1, "the artist is notified in the same batch");
+    dkey k;
+    donation_key_doc(&k, "artist", d.id);
+    cr_assert_eq(db_exists(&ks, 0, k.buf, k.len), 1);
+
+    /* refused: nothing of the four parts is written */
+    int64_t before = db_size(&ks, 0);
+    don big = {.amount = 19};
+    cr_assert_eq(run(do_donate, &big), -1);
+    cr_assert_str_eq(ks.err.msg, "INSUFFICIENT_FUNDS balance 18, need 19");
+    cr_assert_eq(db_size(&ks, 0), before);
+    cr_assert_eq(donation_stats(&eng, "artist", &count, &total), 0);
+    cr_assert_eq(count, 1);
+    cr_assert_eq(notify_unread_count(&eng, "artist", &unread), 0);
+    cr_assert_eq(unread, 1);
+    char why[200];
+    cr_assert_eq(ledger_verify(&eng, "fan", why, sizeof why), 1, "%s", why);
+    cr_assert_eq(ledger_verify(&eng, "artist", why, sizeof why), 1, "%s", why);
 }
