@@ -22,7 +22,6 @@
 #define DATE_LEN ANALYTICS_DATE_LEN
 #define FIELD_MAX ANALYTICS_FIELD_MAX
 #define RANGE_DAYS_MAX 366
-#define ID_BUF (DOM_ID_MAX + 1)
 
 /* ---- arguments ------------------------------------------------------------ */
 
@@ -102,7 +101,7 @@ static void date_copy(char out[DATE_LEN + 1], const resp_slice *a) {
  * counter would pass 2^63-1. */
 static int analytics_incr_cmd(client *c) {
     const char *kind;
-    char id[ID_BUF];
+    char id[DOM_ID_BUF];
     int64_t day, n = 1, v;
     const resp_slice *date = &c->argv[3], *field = &c->argv[4];
     if (c->argc > 6) {
@@ -143,7 +142,7 @@ static void range_day(const char *doc, size_t len, void *arg) {
  * a forward scan bounded by the range (at most 366 days per call). */
 static int analytics_range_cmd(client *c) {
     const char *kind;
-    char id[ID_BUF];
+    char id[DOM_ID_BUF];
     int64_t from, to;
     if (kind_arg(c, &c->argv[1], &kind) < 0 || dom_id_arg(c, 2, id) < 0 || date_arg(c, &c->argv[3], &from) < 0 ||
         date_arg(c, &c->argv[4], &to) < 0)
@@ -179,7 +178,7 @@ static int analytics_range_cmd(client *c) {
 static int dashboard_get(client *c) {
     static const entity_ns *const nss[] = {&entity_ns_track, &entity_ns_video, &entity_ns_concert, &entity_ns_news};
     static const char *const members[] = {"tracks", "videos", "concerts", "news"};
-    char uid[ID_BUF];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t counts[4], coins, dcount, dtotal, unotes, umsgs;
     for (int i = 0; i < 4; i++)

@@ -27,7 +27,7 @@ static const char SYSTEM_UID[] = LEDGER_SYSTEM_UID;
 /* ---- arguments ------------------------------------------------------------------ */
 
 /* argv[i] as a NUL-terminated uid: a valid id, or "_system" when system_ok. */
-static int uid_arg(client *c, int i, int system_ok, char out[DOM_ID_MAX + 1]) {
+static int uid_arg(client *c, int i, int system_ok, char out[DOM_ID_BUF]) {
     const resp_slice *a = &c->argv[i];
     int is_system = ledger_valid_uid(a->ptr, a->len) && !dom_valid_id(a->ptr, a->len);
     if (!(system_ok && is_system) && dom_check_id(c, a) < 0) return -1;
@@ -63,7 +63,7 @@ static const coin_move MOVE_ADD = {1, SYSTEM_UID}, MOVE_SPEND = {-1, NULL};
  * One handler: the row's data says which way the coins go. */
 static int coins_move(client *c) {
     const coin_move *m = c->cmd->data;
-    char uid[DOM_ID_MAX + 1], reason[REASON_MAX + 1];
+    char uid[DOM_ID_BUF], reason[REASON_MAX + 1];
     int64_t amount, balance;
     if (uid_arg(c, 1, 0, uid) < 0 || dom_amount(c, &c->argv[2], &amount) < 0 ||
         text_arg(c, "reason", &c->argv[3], 1, REASON_MAX, reason) < 0 || dom_no_options(c, 4) < 0)
@@ -76,7 +76,7 @@ static int coins_move(client *c) {
 /* COINS.TRANSFER from to amount reason [IDEMP key] -> [from_balance, to_balance]
  * A row on each side naming the other; to oneself is -INVALID. */
 static int coins_transfer(client *c) {
-    char from[DOM_ID_MAX + 1], to[DOM_ID_MAX + 1], reason[REASON_MAX + 1];
+    char from[DOM_ID_BUF], to[DOM_ID_BUF], reason[REASON_MAX + 1];
     int64_t amount, fb, tb;
     if (uid_arg(c, 1, 0, from) < 0 || uid_arg(c, 2, 0, to) < 0 || dom_amount(c, &c->argv[3], &amount) < 0 ||
         text_arg(c, "reason", &c->argv[4], 1, REASON_MAX, reason) < 0 || dom_no_options(c, 5) < 0)
@@ -90,7 +90,7 @@ static int coins_transfer(client *c) {
 
 /* COINS.BALANCE uid -> :N (0 for a user without coins; "_system" allowed) */
 static int coins_balance(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     int64_t b;
     if (uid_arg(c, 1, 1, uid) < 0 || ledger_balance(DOM(c), uid, &b) < 0) return -1;
     reply_int(c, b);
@@ -99,7 +99,7 @@ static int coins_balance(client *c) {
 
 /* COINS.HISTORY uid [AFTER id] [LIMIT n] -> the ledger rows, newest first */
 static int coins_history(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     dom_page pg;
     if (uid_arg(c, 1, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey prefix;
@@ -110,7 +110,7 @@ static int coins_history(client *c) {
 /* COINS.VERIFY uid -> +OK, or -ERR naming the broken invariant. Reads every
  * row of the user: an operator's check, not a hot path. */
 static int coins_verify(client *c) {
-    char uid[DOM_ID_MAX + 1], why[400];
+    char uid[DOM_ID_BUF], why[400];
     if (uid_arg(c, 1, 1, uid) < 0) return -1;
     int r = ledger_verify(DOM(c), uid, why, sizeof why);
     if (r < 0) return -1;
@@ -129,7 +129,7 @@ static int coins_verify(client *c) {
  * both rows), the record donations:{to}:{id}, the artist's count and
  * total, and a notification for the artist. To oneself is -INVALID. */
 static int donation_send_cmd(client *c) {
-    char from[DOM_ID_MAX + 1], to[DOM_ID_MAX + 1], message[MESSAGE_MAX + 1];
+    char from[DOM_ID_BUF], to[DOM_ID_BUF], message[MESSAGE_MAX + 1];
     int has_message = 0;
     int64_t amount;
     if (uid_arg(c, 1, 0, from) < 0 || uid_arg(c, 2, 0, to) < 0 || dom_amount(c, &c->argv[3], &amount) < 0)
@@ -152,7 +152,7 @@ static int donation_send_cmd(client *c) {
 
 /* DONATION.LIST uid [AFTER id] [LIMIT n] -> the donations received, newest first */
 static int donation_list_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     dom_page pg;
     if (uid_arg(c, 1, 0, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey prefix;
@@ -162,7 +162,7 @@ static int donation_list_cmd(client *c) {
 
 /* DONATION.TOTAL uid -> :N coins received in donations (O(1)) */
 static int donation_total_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     int64_t count, total;
     if (uid_arg(c, 1, 0, uid) < 0 || donation_stats(DOM(c), uid, &count, &total) < 0) return -1;
     reply_int(c, total);

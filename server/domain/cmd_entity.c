@@ -16,7 +16,6 @@
 #include "server.h"
 #include "cmd_entity.h"
 
-#define UID_BUF (DOM_ID_MAX + 1)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
@@ -28,7 +27,7 @@ static const entity_ns *ns_of(client *c) { return (const entity_ns *)c->cmd->dat
  * -INSUFFICIENT_FUNDS creates nothing. Replies the new id. */
 static int ent_create(client *c) {
     const entity_ns *ns = ns_of(c);
-    char uid[UID_BUF], id[DOM_ID_HEX + 1];
+    char uid[DOM_ID_BUF], id[DOM_ID_HEX + 1];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     json_t *doc = dom_parse_doc(c, &c->argv[2]);
     if (!doc) return -1;
@@ -54,7 +53,7 @@ out:
 
 /* NS.GET uid id: the stored document, or nil. */
 static int ent_get(client *c) {
-    char uid[UID_BUF], id[UID_BUF];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     db_value v;
     int r = entity_get_raw(DOM(c), ns_of(c), uid, id, &v);
@@ -70,7 +69,7 @@ static int ent_get(client *c) {
 
 /* NS.LIST uid [AFTER id] [LIMIT n]: documents of uid, newest first. */
 static int ent_list(client *c) {
-    char uid[UID_BUF];
+    char uid[DOM_ID_BUF];
     dom_page pg;
     if (dom_id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey p;
@@ -82,7 +81,7 @@ static int ent_list(client *c) {
  * -NOTFOUND when there is none. */
 static int ent_update(client *c) {
     const entity_ns *ns = ns_of(c);
-    char uid[UID_BUF], id[UID_BUF];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     json_t *patch = dom_parse_doc(c, &c->argv[3]);
     if (!patch) return -1;
@@ -98,7 +97,7 @@ static int ent_update(client *c) {
 
 /* NS.DELETE uid id: :1 deleted, :0 absent. */
 static int ent_delete(client *c) {
-    char uid[UID_BUF], id[UID_BUF];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     int r = entity_delete(DOM(c), ns_of(c), uid, id);
     if (r < 0) return -1;
@@ -108,7 +107,7 @@ static int ent_delete(client *c) {
 
 /* NS.COUNT uid: :N documents, O(1) (a maintained counter). */
 static int ent_count(client *c) {
-    char uid[UID_BUF];
+    char uid[DOM_ID_BUF];
     int64_t n;
     if (dom_id_arg(c, 1, uid) < 0 || entity_count(DOM(c), ns_of(c), uid, &n) < 0) return -1;
     reply_int(c, n);
@@ -119,7 +118,7 @@ static int ent_count(client *c) {
  * of the caller's document to true/false through the update path. */
 static int set_promoted(client *c, int on) {
     const entity_ns *ns = ns_of(c);
-    char uid[UID_BUF], id[UID_BUF];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     int r = entity_set_promoted(DOM(c), ns, uid, id, on);
     if (r < 0) return -1;

@@ -12,7 +12,6 @@
 #include "server.h"
 #include "cmd_msg.h"
 
-#define ID_BUF (DOM_ID_MAX + 1)
 
 /* The text of a message as a JSON string (new reference), or -INVALID. */
 static json_t *text_arg(client *c, const resp_slice *a) {
@@ -28,7 +27,7 @@ static json_t *text_arg(client *c, const resp_slice *a) {
  * one batch writes the message, the details, both users' list entries and
  * the recipient's unread entry and counters. */
 static int msg_send_cmd(client *c) {
-    char conv[ID_BUF], from[ID_BUF], to[ID_BUF];
+    char conv[DOM_ID_BUF], from[DOM_ID_BUF], to[DOM_ID_BUF];
     if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, from) < 0 || dom_id_arg(c, 3, to) < 0) return -1;
     if (dom_no_options(c, 5) < 0) return -1;
     if (strcmp(from, to) == 0) {
@@ -48,7 +47,7 @@ static int msg_send_cmd(client *c) {
 /* MSG.HISTORY conv [AFTER id] [LIMIT n]
  * The messages of conv, newest first ([] for an unknown conv). */
 static int msg_history_cmd(client *c) {
-    char conv[ID_BUF];
+    char conv[DOM_ID_BUF];
     if (dom_id_arg(c, 1, conv) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 0) < 0) return -1;
@@ -61,7 +60,7 @@ static int msg_history_cmd(client *c) {
  * :N messages of conv addressed to uid marked read (found through uid's
  * unread index; :0 when none, or uid is not a participant). */
 static int msg_read_cmd(client *c) {
-    char conv[ID_BUF], uid[ID_BUF];
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0) return -1;
     int64_t n;
     if (msg_read(DOM(c), conv, uid, &n) < 0) return -1;
@@ -74,7 +73,7 @@ static int msg_read_cmd(client *c) {
  * "unread": uid's unread count in it. AFTER continues after conv in this
  * order ([] when conv is not in uid's list). */
 static int msg_conversations_cmd(client *c) {
-    char uid[ID_BUF];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 0) < 0) return -1;
@@ -89,7 +88,7 @@ static int msg_conversations_cmd(client *c) {
 /* MSG.UNREAD uid
  * :N unread messages addressed to uid, over all its conversations (O(1)). */
 static int msg_unread_cmd(client *c) {
-    char uid[ID_BUF];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
     if (msg_unread_total(DOM(c), uid, &n) < 0) return -1;

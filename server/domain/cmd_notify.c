@@ -14,7 +14,7 @@
  * The new notification's id; the document gets id, user_id, read:false and
  * created_at (client values for them are ignored). */
 static int notify_create_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     if (c->argc != 3) {
         reply_syntax_error(c);
@@ -36,7 +36,7 @@ static int notify_create_cmd(client *c) {
  * The user's notifications, newest first; UNREAD: only the unread ones
  * (through the unread index). */
 static int notify_list_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 1) < 0) return -1;
@@ -53,7 +53,7 @@ static int notify_list_cmd(client *c) {
  * :1 when the notification became read; :0 when it already was, or is
  * missing, or belongs to another user (nothing changes then). */
 static int notify_read_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1], id[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     int r = notify_mark_read(DOM(c), uid, id);
     if (r < 0) return -1;
@@ -64,7 +64,7 @@ static int notify_read_cmd(client *c) {
 /* NOTIFY.READALL uid
  * :N notifications marked read. */
 static int notify_readall_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
     if (notify_read_all(DOM(c), uid, &n) < 0) return -1;
@@ -75,7 +75,7 @@ static int notify_readall_cmd(client *c) {
 /* NOTIFY.UNREAD uid
  * :N unread notifications, from the maintained counter (O(1)). */
 static int notify_unread_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
     if (notify_unread_count(DOM(c), uid, &n) < 0) return -1;

@@ -14,7 +14,7 @@
 static int payment_record_cmd(client *c) {
     const resp_slice *uid = &c->argv[1];
     if (dom_check_id(c, uid) < 0) return -1;
-    char u[DOM_ID_MAX + 1]; /* argv slices are not NUL-terminated */
+    char u[DOM_ID_BUF]; /* argv slices are not NUL-terminated */
     memcpy(u, uid->ptr, uid->len);
     u[uid->len] = 0;
     int64_t credit = 0;
@@ -44,7 +44,7 @@ static int payment_list_cmd(client *c) {
     if (dom_check_id(c, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 0) < 0) return -1;
-    char u[DOM_ID_MAX + 1];
+    char u[DOM_ID_BUF];
     memcpy(u, uid->ptr, uid->len);
     u[uid->len] = 0;
     dkey prefix;

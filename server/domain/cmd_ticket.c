@@ -9,14 +9,13 @@
 #include "server.h"
 #include "cmd_ticket.h"
 
-#define ID_BUF (DOM_ID_MAX + 1)
 
 /* TICKET.OPEN uid json [IDEMP key]
  * Opens a ticket for uid from the client's fields ("subject", when given, a
  * string of 1..256 bytes); the server owns id, user_id, status, created_at,
  * updated_at, closed_at and messages. Replies the ticket id. */
 static int ticket_open_cmd(client *c) {
-    char uid[ID_BUF], t[DOM_ID_HEX + 1];
+    char uid[DOM_ID_BUF], t[DOM_ID_HEX + 1];
     if (dom_id_arg(c, 1, uid) < 0 || dom_no_options(c, 3) < 0) return -1;
     json_t *fields = dom_parse_doc(c, &c->argv[2]);
     if (!fields) return -1;
@@ -32,7 +31,7 @@ static int ticket_open_cmd(client *c) {
  * replies its id. -NOTFOUND for a missing ticket, -INVALID for a closed one
  * or one that already has 1000 replies. IDEMP is scoped to the ticket. */
 static int ticket_reply_cmd(client *c) {
-    char t[ID_BUF], author[ID_BUF], mid[DOM_ID_HEX + 1];
+    char t[DOM_ID_BUF], author[DOM_ID_BUF], mid[DOM_ID_HEX + 1];
     if (dom_id_arg(c, 1, t) < 0 || dom_id_arg(c, 2, author) < 0 || dom_no_options(c, 4) < 0) return -1;
     const resp_slice *text = &c->argv[3];
     if (!dom_valid_text(text->ptr, text->len, 1, TICKET_TEXT_MAX)) {
@@ -48,7 +47,7 @@ static int ticket_reply_cmd(client *c) {
  * The details with a "messages" array of the replies, oldest first; nil
  * when there is no such ticket. */
 static int ticket_get_cmd(client *c) {
-    char t[ID_BUF];
+    char t[DOM_ID_BUF];
     if (dom_id_arg(c, 1, t) < 0) return -1;
     char *text;
     size_t n;
@@ -66,7 +65,7 @@ static int ticket_get_cmd(client *c) {
 /* TICKET.CLOSE ticket
  * :1 closed now, :0 it already was; -NOTFOUND for a missing ticket. */
 static int ticket_close_cmd(client *c) {
-    char t[ID_BUF];
+    char t[DOM_ID_BUF];
     if (dom_id_arg(c, 1, t) < 0) return -1;
     int r = ticket_close(DOM(c), t);
     if (r < 0) return -1;
@@ -78,7 +77,7 @@ static int ticket_close_cmd(client *c) {
  * The details of uid's tickets, newest first: a reverse walk of the
  * owner's index (ticket ids grow with time), bounded by LIMIT. */
 static int ticket_list_cmd(client *c) {
-    char uid[ID_BUF];
+    char uid[DOM_ID_BUF];
     dom_page pg;
     if (dom_id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey lo;

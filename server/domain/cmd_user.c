@@ -42,7 +42,7 @@ static int user_byemail_cmd(client *c) {
         reply_bad_email(c, e->ptr, e->len, why);
         return -1;
     }
-    char owner[DOM_ID_MAX + 1];
+    char owner[DOM_ID_BUF];
     size_t ol;
     int r = user_by_email(DOM(c), e->ptr, e->len, owner, &ol);
     if (r < 0) return -1;
