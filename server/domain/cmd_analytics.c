@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "analytics.h"
+#include "domain_args.h"
 #include "donation.h"
 #include "entity.h"
 #include "json.h"
 #include "ledger.h"
 #include "msg.h"
 #include "notify.h"
-#include "domain_args.h"
 #include "server.h"
 #include "cmd_analytics.h"
 

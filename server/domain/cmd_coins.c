@@ -12,10 +12,10 @@
  */
 #include <string.h>
 
+#include "domain_args.h"
+#include "domain_list.h"
 #include "donation.h"
 #include "ledger.h"
-#include "domain_list.h"
-#include "domain_args.h"
 #include "server.h"
 #include "cmd_coins.h"
 

@@ -2,9 +2,9 @@
  * the sorted subscriptions document). SUBSCRIBE/UNSUBSCRIBE reply :1 when
  * the membership changed and :0 when it already was so.
  */
-#include "email.h"
-#include "domain_list.h"
 #include "domain_args.h"
+#include "domain_list.h"
+#include "email.h"
 #include "server.h"
 #include "cmd_email.h"
 

@@ -10,12 +10,11 @@
  */
 #include <stdlib.h>
 
-#include "entity.h"
-#include "domain_list.h"
 #include "domain_args.h"
+#include "domain_list.h"
+#include "entity.h"
 #include "server.h"
 #include "cmd_entity.h"
-
 
 /* ---- handlers ---------------------------------------------------------------- */
 

@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "domain_list.h"
 #include "domain_args.h"
+#include "domain_list.h"
+#include "msg.h"
 #include "server.h"
 #include "cmd_msg.h"
-
 
 /* The text of a message as a JSON string (new reference), or -INVALID. */
 static json_t *text_arg(client *c, const resp_slice *a) {

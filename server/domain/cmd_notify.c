@@ -4,9 +4,9 @@
  */
 #include <string.h>
 
-#include "notify.h"
-#include "domain_list.h"
 #include "domain_args.h"
+#include "domain_list.h"
+#include "notify.h"
 #include "server.h"
 #include "cmd_notify.h"
 

@@ -3,9 +3,9 @@
  */
 #include <string.h>
 
-#include "payment.h"
-#include "domain_list.h"
 #include "domain_args.h"
+#include "domain_list.h"
+#include "payment.h"
 #include "server.h"
 #include "cmd_payment.h"
 

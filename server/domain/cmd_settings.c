@@ -6,9 +6,9 @@
  */
 #include <stdlib.h>
 
-#include "settings.h"
 #include "domain_args.h"
 #include "server.h"
+#include "settings.h"
 #include "cmd_settings.h"
 
 /* argv uid and section; -INVALID for a bad uid or section. */

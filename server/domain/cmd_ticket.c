@@ -3,12 +3,11 @@
  */
 #include <stdlib.h>
 
-#include "ticket.h"
-#include "domain_list.h"
 #include "domain_args.h"
+#include "domain_list.h"
 #include "server.h"
+#include "ticket.h"
 #include "cmd_ticket.h"
-
 
 /* TICKET.OPEN uid json [IDEMP key]
  * Opens a ticket for uid from the client's fields ("subject", when given, a

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "user.h"
 #include "domain_args.h"
 #include "server.h"
+#include "user.h"
 #include "cmd_user.h"
 
 static void reply_bad_email(client *c, const char *p, size_t n, const char *why) {

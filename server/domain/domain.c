@@ -13,11 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "domain.h"
 #include "encoding.h"
 #include "idemp.h"
 #include "json.h"
 #include "server.h"
+#include "domain.h"
 
 /* ---- ids and times --------------------------------------------------------- */
 
