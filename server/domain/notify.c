@@ -125,13 +125,22 @@ int notify_mark_read(struct dom_engine *e, const char *uid, const char *id) {
 typedef struct chunk {
     char ids[READALL_CHUNK][DOM_ID_MAX + 1];
     int n;
+    const char *after; /* the last id of the previous round, or NULL */
 } chunk;
+
+/* Byte order of two index suffixes (the order of their keys). */
+static int suffix_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
 
 static int take_id(const char *rest, size_t rl, const char *val, size_t vl, void *arg) {
     (void)val;
     (void)vl;
     chunk *ch = arg;
     if (!dom_valid_id(rest, rl)) return 0; /* never written by this module */
+    /* entries up to the last round's were taken (and deleted) already */
+    if (ch->after && suffix_cmp(rest, rl, ch->after, strlen(ch->after)) <= 0) return 0;
     memcpy(ch->ids[ch->n], rest, rl);
     ch->ids[ch->n++][rl] = 0;
     return ch->n == READALL_CHUNK;
@@ -139,11 +148,12 @@ static int take_id(const char *rest, size_t rl, const char *val, size_t vl, void
 
 int notify_read_all(struct dom_engine *e, const char *uid, int64_t *changed) {
     chunk ch;
+    char last[DOM_ID_MAX + 1];
     dkey idx, cnt;
     notify_key_unread_index(&idx, uid);
     int64_t n = 0;
+    ch.after = NULL;
     for (;;) {
-        /* each round takes the first entries left: the last round deleted its own */
         ch.n = 0;
         if (meta_scan(e->ks, &idx, take_id, &ch) < 0) return -1;
         if (ch.n == 0) break;
@@ -155,6 +165,9 @@ int notify_read_all(struct dom_engine *e, const char *uid, int64_t *changed) {
             notify_key_unread(&ik, uid, ch.ids[i]);
             meta_del(e->ks, &ik);
         }
+        /* the next round starts past the last entry taken */
+        memcpy(last, ch.ids[ch.n - 1], sizeof last);
+        ch.after = last;
     }
     /* the index is empty now: so is the counter */
     notify_key_count(&cnt, uid);
