@@ -1,18 +1,11 @@
-/* NOTIFY.* (SPEC §4.5): a user's notifications and their read state.
- *
- * Keys (all written through notify.c, which keeps the invariant):
- *   data CF  notifications:{uid}:{id}   {caller's fields..., "id", "user_id",
- *                                        "created_at", "read": false|true}
- *   meta CF  "nunread:" uid ":" id      unread index, one entry per unread document
- *   meta CF  "ncount:" uid              unread counter (i64)
- *
- * Invariant, across any interleaving of clients and across crashes (each
- * command's writes are one batch): NOTIFY.UNREAD = entries of the unread
- * index = documents with read:false. NOTIFY.LIST ... UNREAD and
- * NOTIFY.READALL walk the index, never the read documents.
+/* NOTIFY.* (SPEC §4.5): the handlers over the notification model
+ * (notify.c: keys and the unread invariant). They parse, call the model,
+ * reply.
  */
 #include <string.h>
 
+#include "domain_args.h"
+#include "domain_list.h"
 #include "notify.h"
 #include "server.h"
 #include "cmd_notify.h"
@@ -21,7 +14,7 @@
  * The new notification's id; the document gets id, user_id, read:false and
  * created_at (client values for them are ignored). */
 static int notify_create_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     if (c->argc != 3) {
         reply_syntax_error(c);
@@ -30,12 +23,12 @@ static int notify_create_cmd(client *c) {
     json_t *doc = dom_parse_doc(c, &c->argv[2]);
     if (!doc) return -1;
     uint64_t id;
-    int r = notify_create(c, uid, doc, &id);
+    int r = notify_create(DOM(c), uid, doc, &id);
     json_decref(doc);
     if (r < 0) return -1;
-    char ids[17];
+    char ids[DOM_ID_HEX + 1];
     dom_format_id(ids, id);
-    reply_bulk(c, ids, 16);
+    reply_bulk(c, ids, DOM_ID_HEX);
     return 0;
 }
 
@@ -43,13 +36,16 @@ static int notify_create_cmd(client *c) {
  * The user's notifications, newest first; UNREAD: only the unread ones
  * (through the unread index). */
 static int notify_list_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 2, &pg, 1) < 0) return -1;
-    if (pg.unread) return notify_list_unread(c, uid, &pg);
     dkey prefix;
-    dkey_fmt(&prefix, "notifications:%s:", uid);
+    if (pg.unread) {
+        notify_key_unread_index(&prefix, uid);
+        return dom_list_index(c, &prefix, &pg, notify_unread_resolve, uid);
+    }
+    notify_key_user(&prefix, uid);
     return dom_list_docs(c, &prefix, &pg, NULL, NULL);
 }
 
@@ -57,9 +53,9 @@ static int notify_list_cmd(client *c) {
  * :1 when the notification became read; :0 when it already was, or is
  * missing, or belongs to another user (nothing changes then). */
 static int notify_read_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1], id[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
-    int r = notify_mark_read(c, uid, id);
+    int r = notify_mark_read(DOM(c), uid, id);
     if (r < 0) return -1;
     reply_int(c, r);
     return 0;
@@ -68,10 +64,10 @@ static int notify_read_cmd(client *c) {
 /* NOTIFY.READALL uid
  * :N notifications marked read. */
 static int notify_readall_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
-    if (notify_read_all(c, uid, &n) < 0) return -1;
+    if (notify_read_all(DOM(c), uid, &n) < 0) return -1;
     reply_int(c, n);
     return 0;
 }
@@ -79,10 +75,10 @@ static int notify_readall_cmd(client *c) {
 /* NOTIFY.UNREAD uid
  * :N unread notifications, from the maintained counter (O(1)). */
 static int notify_unread_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t n;
-    if (notify_unread_count(c, uid, &n) < 0) return -1;
+    if (notify_unread_count(DOM(c), uid, &n) < 0) return -1;
     reply_int(c, n);
     return 0;
 }
@@ -108,4 +104,11 @@ static const cmd_def rows[] = {
     CMD_TABLE_END,
 };
 
-const cmd_family notify_family = {.name = "notify", .rows = rows};
+/* USER.DELETE runs this family's purge (the engine fixes the order). */
+static int notify_init(server *s, char **err) {
+    (void)err;
+    dom_register_purge(s->dom, "notify", notify_purge_user);
+    return 0;
+}
+
+const cmd_family notify_family = {.name = "notify", .rows = rows, .init = notify_init};

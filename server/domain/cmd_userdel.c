@@ -1,14 +1,15 @@
 /* USER.DELETE (SPEC §4.2): the right to be forgotten, in one command's
  * batch, so a crash leaves the user either whole or gone.
  *
- * The command runs the purge function of every family (dom_purge_fn,
- * domain.h), in the order below, then replies the number of user-visible
- * (data CF) keys removed. Each step finds the user's data from the uid
- * alone, through per-user prefixes and indexes (a uid holds no ':', so
+ * The command runs the purge of every family (dom_purge_fn, domain.h),
+ * registered by each family's init and run by the engine in the fixed
+ * order below (domain.c), then replies the number of user-visible (data CF)
+ * keys removed. This file knows no family: it names the steps here only.
+ * Each step finds the user's data from the uid alone, through per-user prefixes and indexes (a uid holds no ':', so
  * "p:{uid}:" is exactly that user's range), never by a scan of the whole
  * keyspace:
  *
- *   ledger      coins:{uid}:  (ledger_purge_user: the balance goes to
+ *   ledger      coins:{uid}:  (ledger.c: the balance goes to
  *               _system through a ledger row first, then the range goes)
  *   donations   donations:{uid}:, meta donstat:{uid}
  *   entities    per namespace of the entity table: P:{uid}:S (tracks,
@@ -22,7 +23,7 @@
  *   notify      notifications:{uid}:, meta nunread:{uid}:, ncount:{uid}
  *   messages    the messages uid sent (meta msent:{uid}:), uid's meta lists,
  *               pointers and unread counts; conversations keep the other
- *               side's messages (msg_purge_user)
+ *               side's messages (msg.c)
  *   email       email:{uid}:  (subscriptions and history)
  *   settings    settings:{uid}:
  *   tickets     tickets:{ticket}: of every ticket uid opened (meta tk:{uid}:)
@@ -30,180 +31,25 @@
  *               e-mail index entry "email:" lower(base.email) when it names
  *               uid (read from the base before the base goes)
  *   idemp       meta idemp:{uid}:  (the IDEMP records scoped to uid) and
- *               their reclaim entries idempt:{created_ms}{uid}:{key}, each
- *               found from its record (whose first 8 bytes are created_ms)
+ *               their reclaim entries, each found from its record (the
+ *               engine, domain.c)
  *
  * A user with no data at all is :0; there is no -NOTFOUND, since owners
  * need not exist (SPEC §4) and a retry of a deletion must not fail.
  */
-#include <stdlib.h>
-#include <string.h>
-
-#include "email.h"
-#include "encoding.h"
-#include "entity.h"
-#include "json.h"
-#include "ledger.h"
-#include "msg.h"
-#include "notify.h"
-#include "settings.h"
-#include "ticket.h"
+#include "domain.h"
+#include "domain_args.h"
 #include "server.h"
 #include "cmd_userdel.h"
-
-#define ID_BUF (DOM_ID_MAX + 1)
-
-/* Every entity namespace. The counts come from the key count of database 0
- * rather than from entity_purge_user's figure: the delete hooks (the
- * analytics rows of tracks and concerts) remove user-visible keys that the
- * entity engine does not count, and every one of them is removed data of
- * this user. Nothing in this step writes a data key. */
-static int purge_entities(client *c, const char *uid, int64_t *removed) {
-    const entity_ns *ns;
-    for (size_t i = 0; (ns = entity_ns_at(i)) != NULL; i++) {
-        int64_t before = db_size(&c->srv->ks, 0), docs = 0;
-        if (entity_purge_user(c, ns, uid, &docs) < 0) return -1;
-        int64_t gone = before - db_size(&c->srv->ks, 0);
-        *removed += gone > docs ? gone : docs;
-    }
-    return 0;
-}
-
-/* payments:{uid}: (the transactions of PAYMENT.RECORD; the methods went with
- * the PAYMETHOD namespace just before). */
-static int purge_payments(client *c, const char *uid, int64_t *removed) {
-    dkey p;
-    dkey_fmt(&p, "payments:%s:", uid);
-    int64_t n = db_delete_prefix(KS(c), 0, p.buf, p.len);
-    if (n < 0) return -1;
-    *removed += n;
-    return 0;
-}
-
-/* The e-mail index entry of a base document, when the base has an address
- * and the entry names uid (the rules of cmd_user.c: "email:" + the address
- * ASCII-lowercased). An entry naming another user is not uid's to delete. */
-static int purge_email_index(client *c, const char *uid, const json_t *base) {
-    const json_t *e = json_object_get(base, "email");
-    size_t n = json_string_length(e), uidl = strlen(uid);
-    if (!json_is_string(e) || n < 1 || n > DOM_KEY_MAX - 6) return 0;
-    const char *p = json_string_value(e);
-    dkey k;
-    memcpy(k.buf, "email:", 6);
-    for (size_t i = 0; i < n; i++) k.buf[6 + i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) : p[i];
-    k.len = 6 + n;
-    store_val v;
-    int r = meta_get(KS(c), &k, &v);
-    if (r <= 0) return r;
-    int mine = v.len == uidl && memcmp(v.ptr, uid, uidl) == 0;
-    store_val_free(&v);
-    if (mine) meta_del(KS(c), &k);
-    return 0;
-}
-
-/* users:{uid}: (base, profile, subscription) and the e-mail index entry,
- * found through the base, which is read before it goes. */
-static int purge_user_docs(client *c, const char *uid, int64_t *removed) {
-    dkey bk, p;
-    dkey_fmt(&bk, "users:%s:base", uid);
-    db_value v;
-    int r = dom_get_raw(KS(c), &bk, &v);
-    if (r < 0) return -1;
-    if (r == 1) {
-        char err[128];
-        json_t *base = json_parse_any(v.v.payload, v.v.len, err, sizeof err); /* NULL: not JSON, no index */
-        db_value_free(&v);
-        r = base ? purge_email_index(c, uid, base) : 0;
-        json_decref(base);
-        if (r < 0) return -1;
-    }
-    dkey_fmt(&p, "users:%s:", uid);
-    int64_t n = db_delete_prefix(KS(c), 0, p.buf, p.len);
-    if (n < 0) return -1;
-    *removed += n;
-    return 0;
-}
-
-/* The IDEMP records scoped to uid (meta "idemp:{uid}:{key}", domain.c) with
- * one range deletion, and the reclaim index entry of each. That entry,
- * "idempt:" u64be(created_ms) "{uid}:{key}", is named by the record itself
- * (its value starts with the same created_ms), so it goes too: left behind,
- * it would reclaim early a record that a re-created uid writes under the
- * same key. Internal entries only: nothing counts in :N. Records scoped to
- * a conversation (MSG.SEND) or a ticket (TICKET.REPLY) are not the user's
- * and stay until the background reclaim (24 h). */
-static int purge_idemp(client *c, const char *uid, int64_t *removed) {
-    (void)removed;
-    dkey lo, hi;
-    dkey_fmt(&lo, "idemp:%s:", uid);
-    hi.len = enc_prefix_end(hi.buf, lo.buf, lo.len);
-    resp_buf tk; /* the reclaim keys, each as u16 length + bytes */
-    resp_buf_init(&tk);
-    int rc = -1;
-    /* collect first: no writes while an iterator of the txn is open */
-    store_iter *it = store_iter_new(c->srv->ks.tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);
-    if (!it) {
-        reply_error(c, "ERR out of memory");
-        goto out;
-    }
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
-        size_t rest = kl - 6, tl = 15 + rest; /* "idempt:" ms || k without "idemp:" */
-        if (vl < 8 || tl > DOM_KEY_MAX) continue; /* not a record idemp_after writes */
-        unsigned char len2[2] = {(unsigned char)(tl >> 8), (unsigned char)tl};
-        char *w;
-        if (resp_buf_append(&tk, len2, 2) < 0 || !(w = resp_buf_reserve(&tk, tl))) {
-            store_iter_free(it);
-            reply_error(c, "ERR out of memory");
-            goto out;
-        }
-        memcpy(w, "idempt:", 7);
-        memcpy(w + 7, v, 8);
-        memcpy(w + 15, k + 6, rest);
-        tk.len += tl;
-    }
-    char *err = NULL;
-    int bad = store_iter_error(it, &err);
-    store_iter_free(it);
-    if (bad < 0) {
-        reply_storage_error(c, err);
-        goto out;
-    }
-    store_del_range(c->srv->ks.tx, STORE_CF_META, lo.buf, lo.len, hi.buf, hi.len);
-    for (size_t at = 0; at < tk.len;) {
-        size_t tl = (size_t)(unsigned char)tk.data[at] << 8 | (unsigned char)tk.data[at + 1];
-        store_del(c->srv->ks.tx, STORE_CF_META, tk.data + at + 2, tl);
-        at += 2 + tl;
-    }
-    rc = 0;
-out:
-    resp_buf_free(&tk);
-    return rc;
-}
-
-/* The steps, in order: the balance moves to _system before anything else
- * (so a refusal there fails early), the payment methods before the rest of
- * payments:{uid}: (their counter and hooks run), and the user documents
- * late, with the IDEMP records last. */
-static const dom_purge_fn purge_steps[] = {
-    ledger_purge_user, donation_purge_user, purge_entities,    purge_payments,
-    notify_purge_user, msg_purge_user,      email_purge_user,  settings_purge_user,
-    ticket_purge_user, purge_user_docs,     purge_idemp,
-};
 
 /* USER.DELETE uid
  * :N user-visible keys removed (0 when uid has no data): every document and
  * internal entry of uid in every namespace, in one atomic step. */
 static int user_delete(client *c) {
-    char uid[ID_BUF];
-    const resp_slice *a = &c->argv[1];
-    if (dom_check_id(c, a) < 0) return -1;
-    memcpy(uid, a->ptr, a->len);
-    uid[a->len] = 0;
+    char uid[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, uid) < 0) return -1;
     int64_t removed = 0;
-    for (size_t i = 0; i < sizeof purge_steps / sizeof purge_steps[0]; i++)
-        if (purge_steps[i](c, uid, &removed) < 0) return -1;
+    if (dom_purge_user(DOM(c), uid, &removed) < 0) return -1;
     reply_int(c, removed);
     return 0;
 }

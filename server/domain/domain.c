@@ -1,4 +1,11 @@
-/* Shared domain machinery: ids, documents, paging, meta counters, IDEMP. */
+/* The domain engine: ids, documents, meta entries, keys, the registry of
+ * USER.DELETE's purges, and the engine as a family (state, write guard,
+ * IDEMP hooks).
+ *
+ * Keys the engine itself owns (meta CF):
+ *   "hwm" -> u64 id high-water mark (written in the batch of each new id)
+ * (the IDEMP records: idemp.c)
+ */
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,32 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "domain.h"
 #include "encoding.h"
+#include "idemp.h"
 #include "json.h"
 #include "server.h"
 #include "domain.h"
-
-/* ---- errors ------------------------------------------------------------- */
-
-static void reply_code(client *c, const char *code, const char *fmt, va_list ap) {
-    char buf[600];
-    size_t n = strlen(code);
-    memcpy(buf, code, n);
-    buf[n++] = ' ';
-    vsnprintf(buf + n, sizeof buf - n, fmt, ap);
-    reply_error(c, buf);
-}
-#define CODE_FN(name, code)                      \
-    void name(client *c, const char *fmt, ...) { \
-        va_list ap;                              \
-        va_start(ap, fmt);                       \
-        reply_code(c, code, fmt, ap);            \
-        va_end(ap);                              \
-    }
-CODE_FN(reply_invalid, "INVALID")
-CODE_FN(reply_notfound, "NOTFOUND")
-CODE_FN(reply_conflict, "CONFLICT")
 
 /* ---- ids and times --------------------------------------------------------- */
 
@@ -46,26 +32,18 @@ int dom_valid_id(const char *p, size_t n) {
     return 1;
 }
 
-int dom_check_id(client *c, const resp_slice *a) {
-    if (dom_valid_id(a->ptr, a->len)) return 0;
-    char shown[80];
-    resp_sanitize(shown, sizeof shown, a->ptr, a->len, 64);
-    reply_invalid(c, "id '%s'", shown);
-    return -1;
-}
-
-int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]) {
-    const resp_slice *a = &c->argv[i];
-    if (dom_check_id(c, a) < 0) return -1;
-    memcpy(out, a->ptr, a->len);
-    out[a->len] = 0;
-    return 0;
+int dom_is_server_id(const char *p, size_t n) {
+    if (n != DOM_ID_HEX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) return 0;
+    return 1;
 }
 
 static const char HWM_KEY[] = "hwm";
+#define ID_SEQ_BITS 16 /* an id is (ms << ID_SEQ_BITS) | sequence */
 
 uint64_t dom_new_id(struct dom_engine *e) {
-    uint64_t id = now_ms() << 16;
+    uint64_t id = now_ms() << ID_SEQ_BITS;
     if (id <= e->last_id) id = e->last_id + 1; /* same ms, or the clock stepped back */
     e->last_id = id;
     char v[8];
@@ -74,27 +52,36 @@ uint64_t dom_new_id(struct dom_engine *e) {
     return id;
 }
 
-int dom_load(server *s, char **err) {
+int dom_load(struct dom_engine *e, char **err) {
     store_val v;
-    int r = store_get(s->ks.tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, &v, err);
+    int r = store_get(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, &v, err);
     if (r < 0) return -1;
     if (r == 1) {
-        if (v.len == 8) s->dom->last_id = enc_get_u64(v.ptr);
+        if (v.len == 8) e->last_id = enc_get_u64(v.ptr);
         store_val_free(&v);
     }
     return 0;
 }
 
-void dom_format_id(char out[17], uint64_t id) {
+void dom_format_id(char out[DOM_ID_HEX + 1], uint64_t id) {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
+    for (int i = DOM_ID_HEX - 1; i >= 0; i--) {
         out[i] = hex[id & 15];
         id >>= 4;
     }
-    out[16] = 0;
+    out[DOM_ID_HEX] = 0;
 }
 
-uint64_t dom_id_ms(uint64_t id) { return id >> 16; }
+void dom_id_time(char out[32], uint64_t id) {
+    uint64_t now = now_ms();
+    dom_iso_time(out, dom_id_ms(id) > now ? dom_id_ms(id) : now);
+}
+
+long long dom_max_document_size(const struct dom_engine *e) {
+    return e->max_document_size ? *e->max_document_size : 1ll << 20;
+}
+
+uint64_t dom_id_ms(uint64_t id) { return id >> ID_SEQ_BITS; }
 
 void dom_iso_time(char out[32], uint64_t ms) {
     time_t t = (time_t)(ms / 1000);
@@ -116,73 +103,10 @@ int dom_valid_text(const char *p, size_t n, size_t min, size_t max) {
     return s != NULL;
 }
 
-int dom_no_options(client *c, int fixed) {
-    if (c->argc <= fixed) return 0;
-    reply_syntax_error(c);
-    return -1;
-}
-
-int dom_amount(client *c, const resp_slice *a, int64_t *out) {
-    int64_t v;
-    if (resp_parse_ll(a->ptr, a->len, &v) == 0 && v >= 1) {
-        *out = v;
-        return 0;
-    }
-    char shown[80];
-    resp_sanitize(shown, sizeof shown, a->ptr, a->len, 64);
-    reply_invalid(c, "amount '%s' (an integer from 1 to 9223372036854775807)", shown);
-    return -1;
-}
-
 static const char *const owned_fields[] = {"id", "user_id", "created_at", "updated_at", NULL};
 
 void dom_strip_owned(json_t *doc) {
     for (const char *const *f = owned_fields; *f; f++) json_object_del(doc, *f);
-}
-
-json_t *dom_parse_doc(client *c, const resp_slice *a) {
-    char err[256];
-    json_doc_limits lim = {(size_t)c->srv->cfg.max_document_size, 64};
-    json_t *doc = json_parse_doc(a->ptr, a->len, &lim, err, sizeof err);
-    if (!doc) {
-        reply_invalid(c, "%s", err);
-        return NULL;
-    }
-    dom_strip_owned(doc);
-    return doc;
-}
-
-int dom_parse_page(client *c, int start, dom_page *pg, int allow_unread) {
-    pg->after = NULL;
-    pg->after_len = 0;
-    pg->limit = DOM_LIMIT_DEFAULT;
-    pg->unread = 0;
-    opt_cursor o = {c, start};
-    while (opt_more(&o)) {
-        if (opt_is(&o, "after")) {
-            resp_slice v;
-            if (opt_value(&o, &v) < 0 || dom_check_id(c, &v) < 0) return -1;
-            pg->after = v.ptr;
-            pg->after_len = v.len;
-        } else if (opt_is(&o, "limit")) {
-            resp_slice v;
-            int64_t n;
-            if (opt_value(&o, &v) < 0) return -1;
-            if (resp_parse_ll(v.ptr, v.len, &n) < 0 || n < 1 || n > DOM_LIMIT_MAX) {
-                char shown[80];
-                resp_sanitize(shown, sizeof shown, v.ptr, v.len, 64);
-                reply_invalid(c, "LIMIT '%s' (1 to %d)", shown, DOM_LIMIT_MAX);
-                return -1;
-            }
-            pg->limit = n;
-        } else if (allow_unread && opt_is(&o, "unread")) {
-            pg->unread = 1;
-        } else {
-            reply_syntax_error(c);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 /* ---- keys and documents ------------------------------------------------------ */
@@ -192,7 +116,14 @@ void dkey_fmt(dkey *k, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(k->buf, sizeof k->buf, fmt, ap);
     va_end(ap);
-    k->len = n < 0 ? 0 : (size_t)n < sizeof k->buf ? (size_t)n : sizeof k->buf - 1;
+    assert(n >= 0 && (size_t)n < sizeof k->buf); /* builders take validated ids only */
+    k->len = (size_t)n;
+}
+
+void dkey_append(dkey *k, const char *p, size_t n) {
+    assert(n <= sizeof k->buf - k->len);
+    memcpy(k->buf + k->len, p, n);
+    k->len += n;
 }
 
 int dom_get_raw(keyspace *ks, const dkey *k, db_value *v) {
@@ -239,7 +170,7 @@ int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed) {
 int dom_del(keyspace *ks, const dkey *k) { return db_delete(ks, 0, k->buf, k->len); }
 
 void dom_stamp_new(json_t *doc, uint64_t id, const char *uid) {
-    char ids[17], ts[32];
+    char ids[DOM_ID_HEX + 1], ts[32];
     dom_format_id(ids, id);
     dom_iso_time(ts, dom_id_ms(id) > now_ms() ? dom_id_ms(id) : now_ms());
     json_object_set_new(doc, "id", json_string(ids));
@@ -269,6 +200,31 @@ void meta_put(keyspace *ks, const dkey *k, const char *v, size_t vl) {
 
 void meta_del(keyspace *ks, const dkey *k) { store_del(ks->tx, STORE_CF_META, k->buf, k->len); }
 
+void meta_del_prefix(keyspace *ks, const dkey *prefix) {
+    dkey hi;
+    hi.len = enc_prefix_end(hi.buf, prefix->buf, prefix->len);
+    store_del_range(ks->tx, STORE_CF_META, prefix->buf, prefix->len, hi.buf, hi.len);
+}
+
+int meta_scan(keyspace *ks, const dkey *prefix, meta_visit_fn fn, void *arg) {
+    dkey hi;
+    hi.len = enc_prefix_end(hi.buf, prefix->buf, prefix->len);
+    store_iter *it = store_iter_new(ks->tx, STORE_CF_META, prefix->buf, prefix->len, hi.buf, hi.len);
+    if (!it) return st_fail(&ks->err, ST_NOMEM, "out of memory");
+    int r = 0;
+    for (; r == 0 && store_iter_valid(it); store_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        r = fn(k + prefix->len, kl - prefix->len, v, vl, arg); /* kl >= prefix: the bounds hold it */
+    }
+    char *err = NULL;
+    int bad = r >= 0 ? store_iter_error(it, &err) : 0;
+    store_iter_free(it);
+    if (r < 0) return -1;
+    if (bad < 0) return st_storage(&ks->err, err);
+    return 0;
+}
+
 int meta_get_i64(keyspace *ks, const dkey *k, int64_t *out) {
     store_val v;
     int r = meta_get(ks, k, &v);
@@ -297,155 +253,28 @@ int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result) {
     return 0;
 }
 
-/* ---- IDEMP ----------------------------------------------------------------------------
- * meta "idemp:" owner ":" key           -> u64 created_ms | u64 fp[2] | reply bytes
- * meta "idempt:" u64be(created_ms) owner ":" key -> "" (reclaim order)
- * The owner is a validated id (no ':'), so the first ':' after it ends it. */
+/* ---- the USER.DELETE registry ------------------------------------------------ */
 
-#define IDEMP_TTL_MS (24ull * 3600 * 1000)
+/* The order USER.DELETE runs the purges in: the balance moves to _system
+ * before anything else (so a refusal there fails early), the payment
+ * methods (entity) before the rest of payments:{uid}: (their counter and
+ * hooks run), the user documents late, the IDEMP records last. */
+static const char *const purge_order[] = {
+    "ledger", "donation", "entity", "payment", "notify", "msg",
+    "email",  "settings", "ticket", "user",    "idemp",  NULL,
+};
 
-static void fingerprint(client *c, uint64_t fp[2]) {
-    uint64_t a = 1469598103934665603ull, b = 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < c->argc; i++) {
-        const unsigned char *p = (const unsigned char *)c->argv[i].ptr;
-        size_t n = c->argv[i].len;
-        for (size_t j = 0; j < n; j++) {
-            unsigned ch = i == 0 && p[j] >= 'A' && p[j] <= 'Z' ? p[j] + 32u : p[j];
-            a = (a ^ ch) * 1099511628211ull;
-            b = (b ^ ch) * 0xff51afd7ed558ccdull;
-            b ^= b >> 29;
-        }
-        /* argument boundaries count too: ("ab","c") != ("a","bc") */
-        a = (a ^ (n + 0x100)) * 1099511628211ull;
-        b = (b ^ (n + 0x100)) * 0xc4ceb9fe1a85ec53ull;
-        b ^= b >> 31;
-    }
-    fp[0] = a;
-    fp[1] = b;
+void dom_register_purge(struct dom_engine *e, const char *family, dom_purge_fn fn) {
+    size_t i = 0;
+    while (purge_order[i] && strcmp(purge_order[i], family) != 0) i++;
+    assert(e && purge_order[i] && i < DOM_PURGE_MAX && !e->purge[i]); /* a known family, once */
+    e->purge[i] = fn;
 }
 
-static void idemp_key(dkey *k, const resp_slice *owner, const char *key, size_t kl) {
-    size_t n = (size_t)snprintf(k->buf, sizeof k->buf, "idemp:%.*s:", (int)owner->len, owner->ptr);
-    if (kl > sizeof k->buf - n) kl = sizeof k->buf - n;
-    memcpy(k->buf + n, key, kl);
-    k->len = n + kl;
-}
-
-int idemp_before(client *c, const cmd_def *cmd) {
-    c->idemp_active = 0;
-    int start = cmd->arity < 0 ? -cmd->arity : cmd->arity;
-    int found = -1;
-    for (int i = start; i + 1 < c->argc; i += 2)
-        if (arg_eq(&c->argv[i], "idemp")) found = i;
-    if (found < 0) return 0;
-    resp_slice key = c->argv[found + 1];
-    if (key.len == 0 || key.len > 200) {
-        reply_invalid(c, "IDEMP key must be 1 to 200 bytes");
-        return -1;
-    }
-    /* remove the pair: handlers never see IDEMP */
-    memmove(&c->argv[found], &c->argv[found + 2], (size_t)(c->argc - found - 2) * sizeof c->argv[0]);
-    c->argc -= 2;
-    const resp_slice *owner = &c->argv[cmd->first_key];
-    if (!dom_valid_id(owner->ptr, owner->len)) return 0; /* the handler refuses it */
-    uint64_t fp[2];
-    fingerprint(c, fp);
-    dkey k;
-    idemp_key(&k, owner, key.ptr, key.len);
-    store_val v;
-    int r = meta_get(KS(c), &k, &v);
-    if (r < 0) return -1;
-    if (r == 1) {
-        int same = v.len >= 24 && enc_get_u64(v.ptr + 8) == fp[0] && enc_get_u64(v.ptr + 16) == fp[1];
-        if (same) resp_buf_append(&c->out, v.ptr + 24, v.len - 24);
-        store_val_free(&v);
-        if (same) return 1;
-        char shown[80];
-        resp_sanitize(shown, sizeof shown, key.ptr, key.len, 64);
-        reply_conflict(c, "IDEMP key '%s' was used for a different request", shown);
-        return -1;
-    }
-    free(c->idemp_key);
-    c->idemp_key = malloc(key.len);
-    if (!c->idemp_key) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    memcpy(c->idemp_key, key.ptr, key.len);
-    c->idemp_keylen = key.len;
-    c->idemp_fp[0] = fp[0];
-    c->idemp_fp[1] = fp[1];
-    c->idemp_active = 1;
+int dom_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
+    for (size_t i = 0; purge_order[i]; i++)
+        if (e->purge[i] && e->purge[i](e, uid, removed) < 0) return -1;
     return 0;
-}
-
-void idemp_after(client *c, size_t mark) {
-    if (!c->idemp_active) return;
-    c->idemp_active = 0;
-    const resp_slice *owner = &c->argv[c->cmd->first_key];
-    uint64_t now = now_ms();
-    dkey k;
-    idemp_key(&k, owner, c->idemp_key, c->idemp_keylen);
-    size_t rl = c->out.len - mark;
-    char *v = malloc(24 + rl);
-    if (!v) return; /* the command still succeeds; only its replay is lost */
-    enc_put_u64(v, now);
-    enc_put_u64(v + 8, c->idemp_fp[0]);
-    enc_put_u64(v + 16, c->idemp_fp[1]);
-    memcpy(v + 24, c->out.data + mark, rl);
-    meta_put(KS(c), &k, v, 24 + rl);
-    free(v);
-    /* reclaim index: "idempt:" ms owner ":" key */
-    dkey t;
-    memcpy(t.buf, "idempt:", 7);
-    enc_put_u64(t.buf + 7, now);
-    size_t n = 15, rest = k.len - 6; /* k without "idemp:" */
-    if (rest > sizeof t.buf - n) rest = sizeof t.buf - n;
-    memcpy(t.buf + n, k.buf + 6, rest);
-    t.len = n + rest;
-    meta_put(KS(c), &t, "", 0);
-}
-
-int idemp_reclaim(server *s, uint64_t now, int max) {
-    assert(ks_idle(&s->ks)); /* background work: its own batch, between commands */
-    if (now < IDEMP_TTL_MS) return 0;
-    char lo[7] = {'i', 'd', 'e', 'm', 'p', 't', ':'}, hi[15];
-    memcpy(hi, lo, 7);
-    enc_put_u64(hi + 7, now - IDEMP_TTL_MS);
-    store_iter *it = store_iter_new(s->ks.tx, STORE_CF_META, lo, 7, hi, 15);
-    if (!it) return -1;
-    int n = 0;
-    char rk[DOM_KEY_MAX + 8];
-    /* collect first: no writes while an iterator of the txn is open */
-    char (*keys)[DOM_KEY_MAX + 8] = malloc((size_t)max * sizeof *keys);
-    size_t *lens = malloc((size_t)max * sizeof *lens);
-    if (!keys || !lens) {
-        free(keys);
-        free(lens);
-        store_iter_free(it);
-        return -1;
-    }
-    for (; n < max && store_iter_valid(it); store_iter_next(it)) {
-        size_t kl;
-        const char *k = store_iter_key(it, &kl);
-        if (kl > sizeof keys[0]) continue;
-        memcpy(keys[n], k, kl);
-        lens[n++] = kl;
-    }
-    store_iter_free(it);
-    for (int i = 0; i < n; i++) {
-        store_del(s->ks.tx, STORE_CF_META, keys[i], lens[i]);
-        memcpy(rk, "idemp:", 6);
-        memcpy(rk + 6, keys[i] + 15, lens[i] - 15);
-        store_del(s->ks.tx, STORE_CF_META, rk, 6 + lens[i] - 15);
-    }
-    free(keys);
-    free(lens);
-    if (n && ks_commit(&s->ks) < 0) {
-        server_log(LL_WARNING, "IDEMP reclaim failed: %s", s->ks.err.msg);
-        return -1;
-    }
-    return n;
 }
 
 /* ---- the engine as a family: state, write guard, IDEMP hooks -------------- */
@@ -464,7 +293,10 @@ static int engine_init(server *s, char **err) {
         return -1;
     }
     s->dom->ks = &s->ks;
-    if (dom_load(s, err) < 0) return -1;
+    s->dom->need_sync = &s->need_sync;
+    s->dom->max_document_size = &s->cfg.max_document_size;
+    if (dom_load(s->dom, err) < 0) return -1;
+    dom_register_purge(s->dom, "idemp", idemp_purge_user);
     for (const char *const *p = owned_prefixes; *p; p++) ks_guard_register(&s->ks, *p);
     s->hooks.idemp_before = idemp_before;
     s->hooks.idemp_after = idemp_after;

@@ -1,11 +1,18 @@
 /* Shared machinery of the domain commands (SPEC §4).
  *
  * Every domain command is "read, check, one WriteBatch": it reads through
- * the command context (srv->tx), checks every invariant, and only then
- * writes; it returns -1 after replying an error (nothing is committed) and
- * 0 after a successful reply (everything it wrote commits as one batch).
- * Commands run one at a time on the loop thread, so that read-check-write
- * is atomic against every other command.
+ * the command context (ks->tx), checks every invariant, and only then
+ * writes; it fails with nothing committed, or replies after everything it
+ * wrote joined the batch. Commands run one at a time on the loop thread,
+ * so that read-check-write is atomic against every other command.
+ *
+ * The engine (this header: ids, documents, meta entries, keys, the
+ * USER.DELETE registry) and the models (ledger.c, msg.c, ...) take a
+ * `struct dom_engine *` and return -1 with the reason in e->ks->err
+ * (dom_fail); they never reply, and see no server.h. The handlers (cmd_*.c)
+ * and the handler-side helpers that take a `client *` (domain_args.h:
+ * arguments and code-word replies; domain_list.h: paged lists; idemp.h:
+ * IDEMP around dispatch) reply.
  *
  * Documents live in the data CF of database 0 under the seed's key
  * patterns (user-visible: KV.GET, KV.GETBYPREFIX, DBSIZE count them).
@@ -15,64 +22,89 @@
 #ifndef STAGEKV_DOMAIN_H
 #define STAGEKV_DOMAIN_H
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "commands.h"
 #include "db.h"
-#include "server.h"
 
 #define DOM_ID_MAX 64
+#define DOM_ID_HEX 16  /* a server id: 16 lowercase hex digits */
 #define DOM_KEY_MAX 512 /* every domain key is built from validated ids */
 #define DOM_LIMIT_DEFAULT 50
 #define DOM_LIMIT_MAX 1000
 
-/* The engine's state, hung on the server (s->dom). */
+struct dom_engine;
+
+/* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
+ * Each family that keeps data of a user registers a purge function from its
+ * cmd_family init: it removes, in the command's batch, every document and
+ * internal entry it holds for uid (found through per-user prefixes and
+ * indexes, never a scan of the whole keyspace), and adds the number of
+ * user-visible (data CF) keys it removed to *removed. -1 with e->ks->err. */
+typedef int (*dom_purge_fn)(struct dom_engine *e, const char *uid, int64_t *removed);
+
+/* The families that purge, in the order USER.DELETE runs them (the engine
+ * fixes it, not the order of the families' init): see domain.c. */
+#define DOM_PURGE_MAX 16
+
+/* The engine's state, hung on the server (s->dom). A test builds one on
+ * its own keyspace (need_sync and max_document_size may then be NULL). */
 struct dom_engine {
     keyspace *ks;      /* the server's: every read and write of the engine goes through ks->tx */
     uint64_t last_id;  /* id high-water mark, persisted in the meta CF */
+    int *need_sync;    /* set when coins move: the WAL is fsynced before the reply */
+    const long long *max_document_size; /* the live config value (CONFIG SET changes it) */
+    dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
 };
+
+/* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
+#define dom_fail(e, code, ...) st_fail(&(e)->ks->err, (code), __VA_ARGS__)
+
+/* The document size limit (max-document-size; 1 MB without a server). */
+long long dom_max_document_size(const struct dom_engine *e);
+
+/* Registers family's purge (family: one of the names of the fixed order,
+ * e.g. "ledger"; each once). */
+void dom_register_purge(struct dom_engine *e, const char *family, dom_purge_fn fn);
+/* Runs every registered purge for uid in the fixed order. 0, or -1 with
+ * e->ks->err (the command then writes nothing). */
+int dom_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 
 /* The engine as a family without commands: its init loads the high-water
  * mark, registers the owned prefixes with the write guard and installs the
  * IDEMP hooks; its cron reclaims old IDEMP records. */
 extern const cmd_family domain_engine_family;
 
-/* ---- errors (SPEC §4: a code word first) -------------------------------- */
-void reply_invalid(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_notfound(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_conflict(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* ---- identifiers -------------------------------------------------------- */
 /* 1-64 bytes of [A-Za-z0-9_.-], not starting with '_'. */
 int dom_valid_id(const char *p, size_t n);
-/* Replies "-INVALID id '<x>'" and returns -1 when a is not a valid id. */
-int dom_check_id(client *c, const resp_slice *a);
-/* Checks argv[i] as an id and copies it NUL-terminated into out. */
+/* For the key builders' asserts: s is a valid, NUL-terminated id. */
+#define DOM_ASSERT_ID(s) assert(dom_valid_id((s), strlen(s)))
+/* ... and a server id (16 lowercase hex digits). */
+int dom_is_server_id(const char *p, size_t n);
 #define DOM_ID_BUF (DOM_ID_MAX + 1)
-int dom_id_arg(client *c, int i, char out[DOM_ID_BUF]);
 /* A new server id: (ms << 16) | seq, strictly increasing across the server
  * and across restarts; the high-water mark is written in the command's
  * batch. */
 uint64_t dom_new_id(struct dom_engine *e);
-void dom_format_id(char out[17], uint64_t id);
+void dom_format_id(char out[DOM_ID_HEX + 1], uint64_t id);
 /* ISO-8601 UTC with milliseconds: 2026-11-25T13:35:14.123Z */
 void dom_iso_time(char out[32], uint64_t ms);
 uint64_t dom_id_ms(uint64_t id);
+/* The creation time of a new id for its document: the id's millisecond,
+ * or now when the clock is ahead (ids may run ahead after a burst). */
+void dom_id_time(char out[32], uint64_t id);
 /* Startup: load the high-water mark. */
-int dom_load(server *s, char **err);
+int dom_load(struct dom_engine *e, char **err);
 
 /* ---- arguments ---------------------------------------------------------- */
 /* Text that goes into a document (messages, reasons, subjects): min..max
  * bytes of valid UTF-8 without NUL. 1 valid, 0 not. */
 int dom_valid_text(const char *p, size_t n, size_t min, size_t max);
-/* Nothing may follow the fixed arguments (dispatch has taken IDEMP off):
- * else "-ERR syntax error" and -1. */
-int dom_no_options(client *c, int fixed);
-/* Amount: an integer 1..2^63-1, else "-INVALID amount '<x>'". */
-int dom_amount(client *c, const resp_slice *a, int64_t *out);
-/* A JSON object document (or merge patch) within the limits (SPEC §4),
- * else -INVALID. The server-owned fields (id, user_id, created_at, updated_at) are removed. */
-json_t *dom_parse_doc(client *c, const resp_slice *a);
+/* Removes the server-owned fields (id, user_id, created_at, updated_at). */
 void dom_strip_owned(json_t *doc);
 
 /* Paging options: [AFTER id] [LIMIT n] [UNREAD] in any order, from argv[start]. */
@@ -82,23 +114,23 @@ typedef struct dom_page {
     int64_t limit;
     int unread;
 } dom_page;
-/* allow_unread: whether UNREAD is accepted. Replies and returns -1 on error
- * (-INVALID for a bad LIMIT or AFTER id, -ERR syntax error otherwise). */
-int dom_parse_page(client *c, int start, dom_page *pg, int allow_unread);
 
 /* ---- keys --------------------------------------------------------------- */
 typedef struct dkey {
     char buf[DOM_KEY_MAX];
     size_t len;
 } dkey;
-/* printf into a key; only for validated ids (no overflow: ids are <= 64). */
+/* The primitives of the models' key builders (one builder per index, in
+ * the model that owns it); both assert that the key fits DOM_KEY_MAX,
+ * which validated ids (<= 64 bytes) guarantee. */
 void dkey_fmt(dkey *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dkey_append(dkey *k, const char *p, size_t n);
 
 /* ---- documents (data CF, database 0) -------------------------------------- */
 /* Reads and parses a JSON document: returns it (new reference) or NULL
  * when absent; *failed = 1 on an error (ks->err). */
 json_t *dom_get_doc(keyspace *ks, const dkey *k, int *failed);
-/* Raw bytes of a document: 1 found (v filled), 0 absent, -1 error (replied). */
+/* Raw bytes of a document: 1 found (v filled), 0 absent, -1 error (ks->err). */
 int dom_get_raw(keyspace *ks, const dkey *k, db_value *v);
 /* Encodes and writes a document; existed: as for db_put (-1 = unknown). */
 int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed);
@@ -109,47 +141,22 @@ void dom_stamp_new(json_t *doc, uint64_t id, const char *uid);
 void dom_stamp_update(json_t *doc);
 
 /* ---- engine-internal data (meta CF) ----------------------------------------- */
-/* Integers: absent reads as 0. Return -1 after replying a storage error. */
+/* Integers: absent reads as 0. Return -1 with ks->err on a storage error. */
 int meta_get_i64(keyspace *ks, const dkey *k, int64_t *out);
 void meta_put_i64(keyspace *ks, const dkey *k, int64_t v);
 /* Adds delta and writes the result (deletes the key when it becomes 0). */
 int meta_add_i64(keyspace *ks, const dkey *k, int64_t delta, int64_t *result);
-/* Raw values: 1 found, 0 absent, -1 error (replied). */
+/* Raw values: 1 found, 0 absent, -1 error (ks->err). */
 int meta_get(keyspace *ks, const dkey *k, store_val *v);
 void meta_put(keyspace *ks, const dkey *k, const char *v, size_t vl);
 void meta_del(keyspace *ks, const dkey *k);
-
-/* ---- listing ------------------------------------------------------------------ */
-/* Called for each item; return 1 to include it, 0 to skip, -1 on error. */
-typedef int (*dom_list_filter)(client *c, const char *key, size_t kl, const char *val, size_t vl, void *arg);
-/* Replies an array of the documents under prefix (data CF, db 0), newest
- * first (descending key order), honouring AFTER (exclusive: the key
- * prefix||after) and LIMIT; filter may be NULL. Returns 0 or -1 (replied). */
-int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_filter filter, void *arg);
-/* Builds the document key of a meta index entry (suffix = the entry's key
- * after the index prefix, val = its value): 1, or 0 to skip the entry. */
-typedef int (*dom_index_resolve)(const char *suffix, size_t sl, const char *val, size_t vl, dkey *doc, void *arg);
-/* Replies the documents a meta index points at, newest first (descending
- * index key order), with AFTER (exclusive, index_prefix||after) and LIMIT;
- * entries whose document is missing are skipped. 0, or -1 (replied). */
-int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
-
-/* ---- USER.DELETE (SPEC §4.2) ---------------------------------------------------
- * Each family that keeps data of a user exports a purge function with this
- * signature: it removes, in the command's batch, every document and internal
- * entry it holds for uid (found through per-user prefixes and indexes, never
- * a scan of the whole keyspace), and adds the number of user-visible (data
- * CF) keys it removed to *removed. It replies and returns -1 on an error. */
-typedef int (*dom_purge_fn)(client *c, const char *uid, int64_t *removed);
-
-/* ---- idempotency (SPEC §4.3), applied by dispatch for CMD_IDEMP rows --------- */
-/* Looks for "IDEMP key" among the option pairs; when present and a record
- * exists: replays its reply (return 1) or replies -CONFLICT (return -1);
- * returns 0 to run the command. Removes the pair from argv either way. */
-int idemp_before(client *c, const cmd_def *cmd);
-/* After a successful command: records the reply c->out[mark..] in the batch. */
-void idemp_after(client *c, size_t mark);
-/* Background reclaim of records older than 24 h: at most max records. */
-int idemp_reclaim(server *s, uint64_t now, int max);
+/* Deletes every meta key under prefix (one range deletion). */
+void meta_del_prefix(keyspace *ks, const dkey *prefix);
+/* Collects the meta entries under prefix, in key order, for a caller that
+ * writes afterwards (no write may happen while an iterator of the command
+ * context is open). fn gets the key after the prefix and the value;
+ * returns 0 to go on, 1 to stop, -1 to fail (with ks->err). 0 or -1. */
+typedef int (*meta_visit_fn)(const char *rest, size_t rl, const char *val, size_t vl, void *arg);
+int meta_scan(keyspace *ks, const dkey *prefix, meta_visit_fn fn, void *arg);
 
 #endif

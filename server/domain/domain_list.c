@@ -3,9 +3,10 @@
  * index that points at them. */
 #include <string.h>
 
-#include "domain.h"
+#include "domain_args.h"
 #include "encoding.h"
 #include "server.h"
+#include "domain_list.h"
 
 /* Called per key, newest first: 1 = replied one item, 0 = skipped,
  * -1 = replied an error. */

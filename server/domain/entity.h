@@ -1,20 +1,7 @@
-/* The generic entity engine (SPEC §4.1): one set of handlers driven by a
- * table of namespaces (TRACK, VIDEO, CONCERT, NEWS, BANNER, PROMO, PITCH,
- * PAYMETHOD). Each command row carries its namespace in cmd_def.data.
- *
- * Keys of a namespace with key prefix P, sub-prefix S and meta name M:
- *   data CF  P ":" uid ":" S id       the document (JSON object), e.g.
- *                                     tracks:u1:0190f3a1c2d40000,
- *                                     payments:u1:method:0190f3a1c2d40000
- *   meta CF  "count:" M ":" uid       i64: documents of uid (absent = 0)
- *   meta CF  "owner:" M ":" id        uid: id -> owner (TRACK, CONCERT)
- *   meta CF  "feed:" M ":" id         uid: public index of the documents that
- *                                     match the namespace's index predicate
- *                                     (CONCERT/NEWS: "promoted": true;
- *                                     BANNER: "status": "active")
- * Counters, the owner index and the feeds are derived from the documents
- * (the promoted state is the document's "promoted" field), so they can be
- * rebuilt from them.
+/* The entity model (SPEC §4.1): one engine for TRACK, VIDEO, CONCERT, NEWS,
+ * BANNER, PROMO, PITCH and PAYMETHOD, driven by a table of namespaces. Key
+ * layout and invariants: entity.c. Functions return -1 with the reason in
+ * e->ks->err; nothing here replies.
  */
 #ifndef STAGEKV_ENTITY_H
 #define STAGEKV_ENTITY_H
@@ -29,9 +16,8 @@ typedef struct entity_ns entity_ns;
 /* A maintenance hook, run in the command's batch after the document is
  * written (create, update) or deleted. old_doc is NULL on create (and on a
  * delete of a stored value that is not JSON), new_doc NULL on delete.
- * uid and id are validated ids. Returns 0, or -1 after replying an error
- * (the command then fails and writes nothing). */
-typedef int (*entity_hook)(client *c, const entity_ns *ns, const char *uid, const char *id,
+ * uid and id are validated ids. 0, or -1 (the command then writes nothing). */
+typedef int (*entity_hook)(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id,
                            const json_t *old_doc, const json_t *new_doc);
 
 /* One kind of derived data, maintained by its hooks (any may be NULL). */
@@ -52,40 +38,66 @@ struct entity_ns {
     const char *name;         /* command prefix, lower case: "track" */
     const char *prefix;       /* document key prefix: "tracks" */
     const char *sub;          /* between uid and id: "" or "method:" */
-    const char *meta;         /* name in count:/owner:/feed: meta keys */
+    const char *meta;         /* name in count:/owner:/feed: meta keys (and analytics:) */
     const char *table;        /* the seed's SQL table */
     const char *cost_reason;  /* CREATE takes [COST coins], ledger reason; or NULL */
     const entity_index *index;/* public index (feed:M:id), or NULL */
     const entity_hooks *hooks[ENTITY_MAX_HOOKS + 1]; /* NULL-terminated, run in order */
-    /* Delete hook of the ANALYTICS module (set for TRACK and CONCERT, NULL
-     * elsewhere). When set, it runs after the hooks on every delete of a document
-     * of this namespace (NS.DELETE and entity_purge_user) and must remove
-     * the analytics rows keyed by the id (analytics:<meta>:{id}:...). */
-    entity_hook analytics_on_delete;
 };
 
-/* The namespace table: idx from 0 until NULL (for USER.DELETE). */
+/* The namespaces (for the command rows' data). */
+extern const entity_ns entity_ns_track, entity_ns_video, entity_ns_concert, entity_ns_news, entity_ns_banner,
+    entity_ns_promo, entity_ns_pitch, entity_ns_paymethod;
+
+/* The namespace table: idx from 0 until NULL. */
 const entity_ns *entity_ns_at(size_t idx);
 /* By command prefix ("track", case-insensitive), or NULL. */
 const entity_ns *entity_ns_find(const char *name);
 
-/* Document key of id, and the listing prefix of uid (P ":" uid ":" S). */
-void entity_doc_key(dkey *k, const entity_ns *ns, const char *uid, const char *id);
-void entity_uid_prefix(dkey *k, const entity_ns *ns, const char *uid);
+/* Keys (uid, id: valid ids). */
+void entity_key_doc(dkey *k, const entity_ns *ns, const char *uid, const char *id); /* P:{uid}:S{id} */
+void entity_key_user(dkey *k, const entity_ns *ns, const char *uid);  /* P:{uid}:S (the list) */
+void entity_key_count(dkey *k, const entity_ns *ns, const char *uid); /* meta count:M:{uid} */
+void entity_key_owner(dkey *k, const entity_ns *ns, const char *id);  /* meta owner:M:{id} */
+void entity_key_feed(dkey *k, const entity_ns *ns, const char *id);   /* meta feed:M:{id} */
+void entity_key_feed_index(dkey *k, const entity_ns *ns);             /* meta feed:M: */
 
-/* The O(1) document count of uid in a namespace (by command prefix, e.g.
- * "track"), for DASHBOARD.GET. 0 ok; -1 after replying an error. */
-int entity_count(client *c, const char *ns_name, const char *uid, int64_t *out);
+/* For CONCERT.PROMOTED & co (dom_list_index over entity_key_feed_index;
+ * arg: the entity_ns): resolves a feed entry to its document. */
+int entity_feed_resolve(const char *id, size_t il, const char *uid, size_t ul, dkey *doc, void *arg);
 
-/* Deletes one document with its derived data (counter, hooks, analytics
- * hook), in the command's batch. 1 deleted, 0 absent, -1 replied. */
-int entity_delete(client *c, const entity_ns *ns, const char *uid, const char *id);
+/* CREATE: writes doc (an object, server-owned fields stripped; stamped in
+ * place, not consumed) as a new document of uid, with its counter and
+ * hooks; cost > 0 first spends that many coins (ledger reason
+ * ns->cost_reason; INSUFFICIENT_FUNDS creates nothing). id_out: the id. */
+int entity_create(struct dom_engine *e, const entity_ns *ns, const char *uid, json_t *doc, int64_t cost,
+                  char id_out[DOM_ID_HEX + 1]);
 
-/* Deletes every document of uid in ns with its derived data (for
- * USER.DELETE): hooks and the analytics hook run per document, the
- * documents go as one range deletion, the counter is removed. Adds the
- * number of documents removed to *removed. 0 ok, -1 replied. Used by
- * USER.DELETE (cmd_userdel.c). */
-int entity_purge_user(client *c, const entity_ns *ns, const char *uid, int64_t *removed);
+/* The stored bytes of a document: 1 found (v filled; db_value_free), 0 absent. */
+int entity_get_raw(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, db_value *v);
+
+/* UPDATE: RFC 7386 merge patch (an object) on the stored document; the new
+ * document's text goes to *text (malloc()ed, *tl bytes). NOTFOUND when
+ * there is none, INVALID when the result passes max-document-size. */
+int entity_update(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, json_t *patch,
+                  char **text, size_t *tl);
+
+/* PROMOTE (on = 1) / UNPROMOTE (on = 0): sets the index field of uid's
+ * document through the update path. 1 changed, 0 already so or uid has no
+ * such document, -1. */
+int entity_set_promoted(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, int on);
+
+/* Deletes one document with its derived data (counter, hooks), in the
+ * command's batch. 1 deleted, 0 absent, -1. */
+int entity_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id);
+
+/* The O(1) document count of uid in a namespace. */
+int entity_count(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *out);
+
+/* USER.DELETE's step (registered as "entity"): every namespace's documents
+ * of uid with their derived data (hooks per document, the documents as one
+ * range deletion, the counter). *removed gets every data key that went,
+ * the analytics rows of the hooks included. */
+int entity_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 
 #endif

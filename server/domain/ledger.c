@@ -16,21 +16,53 @@
  * writes the row and the balance in the command's one batch; COINS.VERIFY
  * (ledger_verify) re-derives them from the stored rows.
  *
- * Durability: a command that moves coins sets srv->need_sync, so the loop
- * fsyncs the WAL before its reply whatever the fsync mode (one fsync for
- * every command of the loop iteration: group commit).
+ * Durability: a command that moves coins sets the engine's need_sync (the
+ * server's flag), so the loop fsyncs the WAL before its reply whatever the
+ * fsync mode (one fsync for every command of the loop iteration: group
+ * commit).
  *
  * "_system" (the counterparty of ADD and CREDIT rows, and the account that
  * receives the balances of deleted users) is accepted here like any uid:
  * the commands decide who may name it.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "json.h"
+#include "util.h"
 #include "ledger.h"
-#include "server.h"
-#include "ledger.h"
+
+static const char SYSTEM_UID[] = LEDGER_SYSTEM_UID;
+
+/* ---- keys ---------------------------------------------------------------------- */
+
+int ledger_valid_uid(const char *p, size_t n) {
+    return dom_valid_id(p, n) || (n == sizeof SYSTEM_UID - 1 && memcmp(p, SYSTEM_UID, n) == 0);
+}
+
+#define ASSERT_UID(u) assert(ledger_valid_uid((u), strlen(u)))
+
+void ledger_key_balance(dkey *k, const char *uid) {
+    ASSERT_UID(uid);
+    dkey_fmt(k, "coins:%s:balance", uid);
+}
+
+void ledger_key_row(dkey *k, const char *uid, const char *id) {
+    ASSERT_UID(uid);
+    assert(dom_is_server_id(id, strlen(id)));
+    dkey_fmt(k, "coins:%s:transactions:%s", uid, id);
+}
+
+void ledger_key_rows(dkey *k, const char *uid) {
+    ASSERT_UID(uid);
+    dkey_fmt(k, "coins:%s:transactions:", uid);
+}
+
+void ledger_key_user(dkey *k, const char *uid) {
+    ASSERT_UID(uid);
+    dkey_fmt(k, "coins:%s:", uid);
+}
 
 /* One account as read before a change. */
 typedef struct account {
@@ -45,66 +77,55 @@ static int parse_balance(const db_value *v, int64_t *out) {
     return resp_parse_ll(v->v.payload, v->v.len, out);
 }
 
-/* Reads uid's balance for a change. -1 after replying: a storage error, or
- * a stored balance that is not a non-negative integer (written around the
- * engine with domain-write-guard no: refuse to build on it). */
-static int account_read(client *c, account *a, const char *uid) {
+/* Reads uid's balance for a change. -1: a storage error, or a stored
+ * balance that is not a non-negative integer (written around the engine
+ * with domain-write-guard no: refuse to build on it). */
+static int account_read(struct dom_engine *e, account *a, const char *uid) {
     a->uid = uid;
-    dkey_fmt(&a->key, "coins:%s:balance", uid);
+    ledger_key_balance(&a->key, uid);
     a->balance = 0;
     db_value v;
-    int r = dom_get_raw(KS(c), &a->key, &v);
+    int r = dom_get_raw(e->ks, &a->key, &v);
     if (r < 0) return -1;
     a->exists = r;
     if (r == 0) return 0;
     int bad = parse_balance(&v, &a->balance) < 0 || a->balance < 0;
     db_value_free(&v);
-    if (bad) {
-        reply_errorf(c, "ERR stored balance at '%s' is not a non-negative integer (see COINS.VERIFY)", a->key.buf);
-        return -1;
-    }
+    if (bad)
+        return dom_fail(e, ST_ERR, "stored balance at '%s' is not a non-negative integer (see COINS.VERIFY)",
+                        a->key.buf);
     return 0;
 }
 
-/* Whether balance + delta stays within 0..2^63-1; replies the refusal. */
-static int account_check(client *c, const account *a, int64_t delta) {
-    if (delta == 0) {
-        reply_invalid(c, "amount 0 (an integer from 1 to 9223372036854775807)");
-        return -1;
-    }
-    if (delta < 0 && a->balance < -delta) {
-        reply_errorf(c, "INSUFFICIENT_FUNDS balance %lld, need %lld", (long long)a->balance, -(long long)delta);
-        return -1;
-    }
-    if (delta > 0 && a->balance > INT64_MAX - delta) {
-        reply_invalid(c, "balance of '%s' would pass 9223372036854775807", a->uid);
-        return -1;
-    }
+/* Whether balance + delta stays within 0..2^63-1; fails with the refusal. */
+static int account_check(struct dom_engine *e, const account *a, int64_t delta) {
+    if (delta == 0) return dom_fail(e, ST_INVALID, "amount 0 (an integer from 1 to 9223372036854775807)");
+    if (delta < 0 && a->balance < -delta)
+        return dom_fail(e, ST_INSUFFICIENT_FUNDS, "balance %lld, need %lld", (long long)a->balance,
+                        -(long long)delta);
+    if (delta > 0 && a->balance > INT64_MAX - delta)
+        return dom_fail(e, ST_INVALID, "balance of '%s' would pass 9223372036854775807", a->uid);
     return 0;
 }
 
-/* The reason as a JSON string (a new reference), or NULL after replying:
- * it is text, put into the row by the encoder, never by formatting. */
-static json_t *reason_value(client *c, const char *reason) {
+/* The reason as a JSON string (a new reference), or NULL (ks->err): it is
+ * text, put into the row by the encoder, never by formatting. */
+static json_t *reason_value(struct dom_engine *e, const char *reason) {
     json_t *r = reason ? json_string(reason) : NULL;
-    if (!r) reply_invalid(c, "reason must be UTF-8 text");
+    if (!r) dom_fail(e, ST_INVALID, "reason must be UTF-8 text");
     return r;
 }
 
 /* Writes one row and the new balance of a checked account. */
-static int account_write(client *c, account *a, int64_t delta, json_t *reason, const char *counterparty,
+static int account_write(struct dom_engine *e, account *a, int64_t delta, json_t *reason, const char *counterparty,
                          uint64_t *row_id) {
     int64_t nb = a->balance + delta; /* checked by account_check */
-    uint64_t id = dom_new_id(c->srv->dom);
-    char ids[17], ts[32];
+    uint64_t id = dom_new_id(e);
+    char ids[DOM_ID_HEX + 1], ts[32];
     dom_format_id(ids, id);
-    uint64_t now = now_ms();
-    dom_iso_time(ts, dom_id_ms(id) > now ? dom_id_ms(id) : now);
+    dom_id_time(ts, id);
     json_t *row = json_object();
-    if (!row) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
+    if (!row) return dom_fail(e, ST_NOMEM, "out of memory");
     json_object_set_new(row, "id", json_string(ids));
     json_object_set_new(row, "amount", json_integer(delta));
     json_object_set_new(row, "balance_after", json_integer(nb));
@@ -112,65 +133,57 @@ static int account_write(client *c, account *a, int64_t delta, json_t *reason, c
     json_object_set_new(row, "created_at", json_string(ts));
     json_object_set_new(row, "counterparty", counterparty ? json_string(counterparty) : json_null());
     dkey rk;
-    dkey_fmt(&rk, "coins:%s:transactions:%s", a->uid, ids);
-    int r = dom_put_doc(KS(c), &rk, row, 0);
+    ledger_key_row(&rk, a->uid, ids);
+    int r = dom_put_doc(e->ks, &rk, row, 0);
     json_decref(row);
     if (r < 0) return -1;
     char text[24];
     int n = ll_to_str(text, nb);
-    if (dom_put_raw(KS(c), &a->key, text, (size_t)n, a->exists) < 0) return -1;
+    if (dom_put_raw(e->ks, &a->key, text, (size_t)n, a->exists) < 0) return -1;
     a->balance = nb;
     a->exists = 1;
     if (row_id) *row_id = id;
-    c->srv->need_sync = 1; /* coins moved: fsync before the reply, every mode */
+    if (e->need_sync) *e->need_sync = 1; /* coins moved: fsync before the reply, every mode */
     return 0;
 }
 
-int ledger_balance(client *c, const char *uid, int64_t *out) {
+int ledger_balance(struct dom_engine *e, const char *uid, int64_t *out) {
     dkey k;
-    dkey_fmt(&k, "coins:%s:balance", uid);
+    ledger_key_balance(&k, uid);
     db_value v;
     *out = 0;
-    int r = dom_get_raw(KS(c), &k, &v);
+    int r = dom_get_raw(e->ks, &k, &v);
     if (r <= 0) return r;
     int bad = parse_balance(&v, out) < 0;
     db_value_free(&v);
-    if (bad) {
-        reply_errorf(c, "ERR stored balance at '%s' is not an integer (see COINS.VERIFY)", k.buf);
-        return -1;
-    }
+    if (bad) return dom_fail(e, ST_ERR, "stored balance at '%s' is not an integer (see COINS.VERIFY)", k.buf);
     return 0;
 }
 
-int ledger_apply(client *c, const char *uid, int64_t delta, const char *reason, const char *counterparty,
+int ledger_apply(struct dom_engine *e, const char *uid, int64_t delta, const char *reason, const char *counterparty,
                  int64_t *new_balance, uint64_t *row_id) {
     account a;
-    if (account_read(c, &a, uid) < 0 || account_check(c, &a, delta) < 0) return -1;
-    json_t *r = reason_value(c, reason);
+    if (account_read(e, &a, uid) < 0 || account_check(e, &a, delta) < 0) return -1;
+    json_t *r = reason_value(e, reason);
     if (!r) return -1;
-    int rc = account_write(c, &a, delta, r, counterparty, row_id);
+    int rc = account_write(e, &a, delta, r, counterparty, row_id);
     json_decref(r);
     if (rc == 0 && new_balance) *new_balance = a.balance;
     return rc;
 }
 
-int ledger_transfer(client *c, const char *from, const char *to, int64_t amount, const char *reason,
+int ledger_transfer(struct dom_engine *e, const char *from, const char *to, int64_t amount, const char *reason,
                     int64_t *from_balance, int64_t *to_balance) {
-    if (strcmp(from, to) == 0) {
-        reply_invalid(c, "a transfer to oneself ('%s')", from);
-        return -1;
-    }
-    if (amount < 1) {
-        reply_invalid(c, "amount %lld (an integer from 1 to 9223372036854775807)", (long long)amount);
-        return -1;
-    }
+    if (strcmp(from, to) == 0) return dom_fail(e, ST_INVALID, "a transfer to oneself ('%s')", from);
+    if (amount < 1)
+        return dom_fail(e, ST_INVALID, "amount %lld (an integer from 1 to 9223372036854775807)", (long long)amount);
     account a, b;
-    if (account_read(c, &a, from) < 0 || account_read(c, &b, to) < 0 || account_check(c, &a, -amount) < 0 ||
-        account_check(c, &b, amount) < 0)
+    if (account_read(e, &a, from) < 0 || account_read(e, &b, to) < 0 || account_check(e, &a, -amount) < 0 ||
+        account_check(e, &b, amount) < 0)
         return -1;
-    json_t *r = reason_value(c, reason);
+    json_t *r = reason_value(e, reason);
     if (!r) return -1;
-    int rc = account_write(c, &a, -amount, r, to, NULL) < 0 || account_write(c, &b, amount, r, from, NULL) < 0
+    int rc = account_write(e, &a, -amount, r, to, NULL) < 0 || account_write(e, &b, amount, r, from, NULL) < 0
                  ? -1
                  : 0;
     json_decref(r);
@@ -231,12 +244,12 @@ static int verify_row(const char *id, size_t idl, const char *p, size_t n, int64
     return 1;
 }
 
-int ledger_verify(client *c, const char *uid, char *why, size_t cap) {
+int ledger_verify(struct dom_engine *e, const char *uid, char *why, size_t cap) {
     dkey bk;
-    dkey_fmt(&bk, "coins:%s:balance", uid);
+    ledger_key_balance(&bk, uid);
     db_value v;
     int64_t balance = 0;
-    int r = dom_get_raw(KS(c), &bk, &v);
+    int r = dom_get_raw(e->ks, &bk, &v);
     if (r < 0) return -1;
     if (r == 1) {
         int bad = parse_balance(&v, &balance) < 0;
@@ -251,9 +264,9 @@ int ledger_verify(client *c, const char *uid, char *why, size_t cap) {
         return 0;
     }
     dkey prefix;
-    dkey_fmt(&prefix, "coins:%s:transactions:", uid);
+    ledger_key_rows(&prefix, uid);
     db_iter it;
-    db_iter_open(&it, KS(c), 0, prefix.buf, prefix.len);
+    db_iter_open(&it, e->ks, 0, prefix.buf, prefix.len);
     const char *k;
     size_t kl;
     enc_value ev;
@@ -264,10 +277,7 @@ int ledger_verify(client *c, const char *uid, char *why, size_t cap) {
         rows++;
     }
     db_iter_close(&it);
-    if (r < 0) {
-        reply_error(c, "ERR storage error while iterating");
-        return -1;
-    }
+    if (r < 0) return dom_fail(e, ST_ERR, "storage error while iterating");
     if (!ok) return 0;
     if (balance != sum) {
         snprintf(why, cap, "balance %lld != sum of %lld rows %lld", (long long)balance, (long long)rows,
@@ -279,15 +289,14 @@ int ledger_verify(client *c, const char *uid, char *why, size_t cap) {
 
 /* ---- USER.DELETE ---------------------------------------------------------------- */
 
-int ledger_purge_user(client *c, const char *uid, int64_t *removed) {
+int ledger_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
     account a;
-    if (account_read(c, &a, uid) < 0) return -1;
+    if (account_read(e, &a, uid) < 0) return -1;
     /* No coin disappears: _system receives the balance (checked, then written). */
-    if (a.balance > 0 && ledger_apply(c, LEDGER_SYSTEM_UID, a.balance, "user.delete", uid, NULL, NULL) < 0)
-        return -1;
+    if (a.balance > 0 && ledger_apply(e, SYSTEM_UID, a.balance, "user.delete", uid, NULL, NULL) < 0) return -1;
     dkey prefix; /* a uid holds no ':', so this is exactly uid's ledger */
-    dkey_fmt(&prefix, "coins:%s:", uid);
-    int64_t n = db_delete_prefix(KS(c), 0, prefix.buf, prefix.len);
+    ledger_key_user(&prefix, uid);
+    int64_t n = db_delete_prefix(e->ks, 0, prefix.buf, prefix.len);
     if (n < 0) return -1;
     *removed += n;
     return 0;

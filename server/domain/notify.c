@@ -1,164 +1,195 @@
-/* Notifications: the functions that create them and mark them read (see
- * notify.h for the keys). The document, its unread-index entry and the
- * unread counter are written in the caller's batch, so the counter always
- * equals the entries of the index, and the index the unread documents.
+/* Notifications: the functions that create them and mark them read.
+ *
+ * Keys:
+ *   data CF  notifications:{uid}:{id}        the document: the caller's fields +
+ *                                           id, user_id, read:false, created_at
+ *                                           (read becomes true; nothing else changes)
+ *   meta CF  "nunread:" uid ":" id  -> ""    unread index (one entry per unread doc)
+ *   meta CF  "ncount:" uid          -> i64   unread counter (= entries of the index)
+ *
+ * Invariant (the document, its unread-index entry and the counter are
+ * written in the caller's batch, so it holds across crashes too): an index
+ * entry exists iff its document exists with read:false, and the counter
+ * equals the number of index entries. NOTIFY.LIST ... UNREAD and
+ * NOTIFY.READALL walk the index, never the read documents.
  */
 #include <string.h>
 
 #include "encoding.h"
-#include "notify.h"
-#include "server.h"
 #include "notify.h"
 
 /* Index entries read per iterator by notify_read_all: no write may happen
  * while an iterator of the txn is open, so it collects, closes, writes. */
 #define READALL_CHUNK 256
 
-int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out) {
-    if (!json_is_object(doc)) {
-        reply_invalid(c, "document must be a JSON object");
-        return -1;
-    }
+void notify_key_doc(dkey *k, const char *uid, const char *id) {
+    DOM_ASSERT_ID(uid);
+    DOM_ASSERT_ID(id);
+    dkey_fmt(k, "notifications:%s:%s", uid, id);
+}
+
+void notify_key_user(dkey *k, const char *uid) {
+    DOM_ASSERT_ID(uid);
+    dkey_fmt(k, "notifications:%s:", uid);
+}
+
+void notify_key_unread(dkey *k, const char *uid, const char *id) {
+    DOM_ASSERT_ID(uid);
+    DOM_ASSERT_ID(id);
+    dkey_fmt(k, "nunread:%s:%s", uid, id);
+}
+
+void notify_key_unread_index(dkey *k, const char *uid) {
+    DOM_ASSERT_ID(uid);
+    dkey_fmt(k, "nunread:%s:", uid);
+}
+
+void notify_key_count(dkey *k, const char *uid) {
+    DOM_ASSERT_ID(uid);
+    dkey_fmt(k, "ncount:%s", uid);
+}
+
+int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *id_out) {
+    if (!json_is_object(doc)) return dom_fail(e, ST_INVALID, "document must be a JSON object");
     json_t *n = json_deep_copy(doc);
-    if (!n) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
+    if (!n) return dom_fail(e, ST_NOMEM, "out of memory");
     dom_strip_owned(n);
     json_object_del(n, "read"); /* server-owned here: a new notification is unread */
-    uint64_t id = dom_new_id(c->srv->dom);
-    char ids[17];
+    uint64_t id = dom_new_id(e);
+    char ids[DOM_ID_HEX + 1];
     dom_format_id(ids, id);
     dom_stamp_new(n, id, uid);
     json_object_del(n, "updated_at"); /* SPEC §4.5: id, user_id, read, created_at */
     json_object_set_new(n, "read", json_false());
     dkey k;
-    dkey_fmt(&k, "notifications:%s:%s", uid, ids);
-    int r = dom_put_doc(KS(c), &k, n, 0);
+    notify_key_doc(&k, uid, ids);
+    int r = dom_put_doc(e->ks, &k, n, 0);
     json_decref(n);
     if (r < 0) return -1;
     dkey u, cnt;
-    dkey_fmt(&u, "nunread:%s:%s", uid, ids);
-    meta_put(KS(c), &u, "", 0);
-    dkey_fmt(&cnt, "ncount:%s", uid);
-    if (meta_add_i64(KS(c), &cnt, 1, NULL) < 0) return -1;
+    notify_key_unread(&u, uid, ids);
+    meta_put(e->ks, &u, "", 0);
+    notify_key_count(&cnt, uid);
+    if (meta_add_i64(e->ks, &cnt, 1, NULL) < 0) return -1;
     if (id_out) *id_out = id;
     return 0;
 }
 
-int notify_purge_user(client *c, const char *uid, int64_t *removed) {
-    dkey docs, idx, hi, cnt; /* a uid holds no ':', so these are exactly uid's */
-    dkey_fmt(&docs, "notifications:%s:", uid);
-    int64_t n = db_delete_prefix(KS(c), 0, docs.buf, docs.len);
+int notify_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
+    dkey docs, idx, cnt; /* a uid holds no ':', so these are exactly uid's */
+    notify_key_user(&docs, uid);
+    int64_t n = db_delete_prefix(e->ks, 0, docs.buf, docs.len);
     if (n < 0) return -1;
-    dkey_fmt(&idx, "nunread:%s:", uid);
-    hi.len = enc_prefix_end(hi.buf, idx.buf, idx.len);
-    store_del_range(c->srv->ks.tx, STORE_CF_META, idx.buf, idx.len, hi.buf, hi.len);
-    dkey_fmt(&cnt, "ncount:%s", uid);
-    meta_del(KS(c), &cnt);
+    notify_key_unread_index(&idx, uid);
+    meta_del_prefix(e->ks, &idx);
+    notify_key_count(&cnt, uid);
+    meta_del(e->ks, &cnt);
     *removed += n;
     return 0;
 }
 
 /* Sets read:true on notifications:{uid}:{id}: 1 changed, 0 absent or
- * already read, -1 replied. */
-static int doc_set_read(client *c, const char *uid, const char *id) {
+ * already read, -1. */
+static int doc_set_read(struct dom_engine *e, const char *uid, const char *id) {
     dkey k;
-    dkey_fmt(&k, "notifications:%s:%s", uid, id);
+    notify_key_doc(&k, uid, id);
     int failed, r = 0;
-    json_t *doc = dom_get_doc(KS(c), &k, &failed);
+    json_t *doc = dom_get_doc(e->ks, &k, &failed);
     if (failed) return -1;
     if (!doc) return 0;
     if (json_is_object(doc) && !json_is_true(json_object_get(doc, "read"))) {
         json_object_set_new(doc, "read", json_true());
-        r = dom_put_doc(KS(c), &k, doc, 1) < 0 ? -1 : 1;
+        r = dom_put_doc(e->ks, &k, doc, 1) < 0 ? -1 : 1;
     }
     json_decref(doc);
     return r;
 }
 
-int notify_mark_read(client *c, const char *uid, const char *id) {
+int notify_mark_read(struct dom_engine *e, const char *uid, const char *id) {
     dkey ik, cnt;
-    dkey_fmt(&ik, "nunread:%s:%s", uid, id);
+    notify_key_unread(&ik, uid, id);
     store_val v;
-    int indexed = meta_get(KS(c), &ik, &v);
+    int indexed = meta_get(e->ks, &ik, &v);
     if (indexed < 0) return -1;
     if (indexed) store_val_free(&v);
-    int r = doc_set_read(c, uid, id);
+    int r = doc_set_read(e, uid, id);
     if (r < 0) return -1;
     if (indexed) {
-        meta_del(KS(c), &ik);
-        dkey_fmt(&cnt, "ncount:%s", uid);
-        if (meta_add_i64(KS(c), &cnt, -1, NULL) < 0) return -1;
+        meta_del(e->ks, &ik);
+        notify_key_count(&cnt, uid);
+        if (meta_add_i64(e->ks, &cnt, -1, NULL) < 0) return -1;
     }
     return r;
 }
 
-int notify_read_all(client *c, const char *uid, int64_t *changed) {
-    char ids[READALL_CHUNK][DOM_ID_MAX + 1], hi[DOM_KEY_MAX];
-    dkey lo, cnt;
-    dkey_fmt(&lo, "nunread:%s:", uid);
-    const size_t pl = lo.len;
-    const size_t hl = enc_prefix_end(hi, lo.buf, lo.len);
+typedef struct chunk {
+    char ids[READALL_CHUNK][DOM_ID_MAX + 1];
+    int n;
+    const char *after; /* the last id of the previous round, or NULL */
+} chunk;
+
+/* Byte order of two index suffixes (the order of their keys). */
+static int suffix_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int take_id(const char *rest, size_t rl, const char *val, size_t vl, void *arg) {
+    (void)val;
+    (void)vl;
+    chunk *ch = arg;
+    if (!dom_valid_id(rest, rl)) return 0; /* never written by this module */
+    /* entries up to the last round's were taken (and deleted) already */
+    if (ch->after && suffix_cmp(rest, rl, ch->after, strlen(ch->after)) <= 0) return 0;
+    memcpy(ch->ids[ch->n], rest, rl);
+    ch->ids[ch->n++][rl] = 0;
+    return ch->n == READALL_CHUNK;
+}
+
+int notify_read_all(struct dom_engine *e, const char *uid, int64_t *changed) {
+    chunk ch;
+    char last[DOM_ID_MAX + 1];
+    dkey idx, cnt;
+    notify_key_unread_index(&idx, uid);
     int64_t n = 0;
+    ch.after = NULL;
     for (;;) {
-        store_iter *it = store_iter_new(c->srv->ks.tx, STORE_CF_META, lo.buf, lo.len, hi, hl);
-        if (!it) {
-            reply_error(c, "ERR out of memory");
-            return -1;
-        }
-        int got = 0;
-        for (; got < READALL_CHUNK && store_iter_valid(it); store_iter_next(it)) {
-            size_t kl;
-            const char *k = store_iter_key(it, &kl);
-            size_t idl = kl - pl; /* kl > pl: the bounds hold the prefix */
-            if (idl > DOM_ID_MAX) idl = DOM_ID_MAX; /* never written by this module */
-            memcpy(ids[got], k + pl, idl);
-            ids[got++][idl] = 0;
-        }
-        char *err = NULL;
-        int bad = store_iter_error(it, &err);
-        store_iter_free(it);
-        if (bad < 0) {
-            reply_storage_error(c, err);
-            return -1;
-        }
-        if (got == 0) break;
-        for (int i = 0; i < got; i++) {
-            int r = doc_set_read(c, uid, ids[i]);
+        ch.n = 0;
+        if (meta_scan(e->ks, &idx, take_id, &ch) < 0) return -1;
+        if (ch.n == 0) break;
+        for (int i = 0; i < ch.n; i++) {
+            int r = doc_set_read(e, uid, ch.ids[i]);
             if (r < 0) return -1;
             n += r;
             dkey ik;
-            dkey_fmt(&ik, "nunread:%s:%s", uid, ids[i]);
-            meta_del(KS(c), &ik);
+            notify_key_unread(&ik, uid, ch.ids[i]);
+            meta_del(e->ks, &ik);
         }
-        /* the next chunk starts just past the last entry taken */
-        dkey_fmt(&lo, "nunread:%s:%s", uid, ids[got - 1]);
-        lo.buf[lo.len++] = 0;
+        /* the next round starts past the last entry taken */
+        memcpy(last, ch.ids[ch.n - 1], sizeof last);
+        ch.after = last;
     }
     /* the index is empty now: so is the counter */
-    dkey_fmt(&cnt, "ncount:%s", uid);
-    meta_del(KS(c), &cnt);
+    notify_key_count(&cnt, uid);
+    meta_del(e->ks, &cnt);
     *changed = n;
     return 0;
 }
 
 /* nunread:{uid}:{id} -> notifications:{uid}:{id} */
-static int unread_doc(const char *id, size_t il, const char *val, size_t vl, dkey *doc, void *uid) {
+int notify_unread_resolve(const char *id, size_t il, const char *val, size_t vl, dkey *doc, void *uid) {
     (void)val;
     (void)vl;
-    dkey_fmt(doc, "notifications:%s:%.*s", (const char *)uid, (int)il, id);
+    char ids[DOM_ID_MAX + 1];
+    if (!dom_valid_id(id, il)) return 0;
+    memcpy(ids, id, il);
+    ids[il] = 0;
+    notify_key_doc(doc, (const char *)uid, ids);
     return 1;
 }
 
-int notify_list_unread(client *c, const char *uid, const dom_page *pg) {
-    dkey lo;
-    dkey_fmt(&lo, "nunread:%s:", uid);
-    return dom_list_index(c, &lo, pg, unread_doc, (void *)uid);
-}
-
-int notify_unread_count(client *c, const char *uid, int64_t *out) {
+int notify_unread_count(struct dom_engine *e, const char *uid, int64_t *out) {
     dkey cnt;
-    dkey_fmt(&cnt, "ncount:%s", uid);
-    return meta_get_i64(KS(c), &cnt, out);
+    notify_key_count(&cnt, uid);
+    return meta_get_i64(e->ks, &cnt, out);
 }

@@ -1,6 +1,8 @@
-/* Notifications (SPEC §4.4-4.5): the one function that creates them (used
- * by DONATION.SEND and NOTIFY.CREATE) and the ones that mark them read (used
- * by NOTIFY.READ and NOTIFY.READALL). Only this module writes the keys below.
+/* The notification model (SPEC §4.4-4.5): the one function that creates
+ * them (used by DONATION.SEND and NOTIFY.CREATE) and the ones that mark them
+ * read (NOTIFY.READ, NOTIFY.READALL). Only this module writes the keys
+ * below. Functions return -1 with the reason in e->ks->err; nothing here
+ * replies.
  *
  * Keys:
  *   data CF  notifications:{uid}:{id}        the document: the caller's fields +
@@ -22,34 +24,38 @@
 
 #include "domain.h"
 
+/* Keys (uid: a valid id; id: a valid id, a server id for new ones). */
+void notify_key_doc(dkey *k, const char *uid, const char *id); /* notifications:{uid}:{id} */
+void notify_key_user(dkey *k, const char *uid);                /* notifications:{uid}: */
+void notify_key_unread(dkey *k, const char *uid, const char *id); /* meta nunread:{uid}:{id} */
+void notify_key_unread_index(dkey *k, const char *uid);        /* meta nunread:{uid}: */
+void notify_key_count(dkey *k, const char *uid);               /* meta ncount:{uid} */
+
 /* Creates a notification from doc (an object; the server-owned fields are
- * set here; doc is not consumed). 0 ok (id_out may be NULL), -1 replied. */
-int notify_create(client *c, const char *uid, json_t *doc, uint64_t *id_out);
+ * set here; doc is not consumed). 0 ok (id_out may be NULL), -1. */
+int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *id_out);
 
 /* Marks notification id of uid read (uid and id: validated ids,
  * NUL-terminated). Returns 1 when the document changed, 0 when it was
  * already read or does not exist under uid (a foreign id is simply absent
- * there), -1 replied. */
-int notify_mark_read(client *c, const char *uid, const char *id);
+ * there), -1. */
+int notify_mark_read(struct dom_engine *e, const char *uid, const char *id);
 
 /* Marks every unread notification of uid read, walking the unread index
  * only (never the read documents); *changed gets the number of documents
- * changed. The index entries and the counter go in the same batch. 0 ok,
- * -1 replied. */
-int notify_read_all(client *c, const char *uid, int64_t *changed);
+ * changed. The index entries and the counter go in the same batch. */
+int notify_read_all(struct dom_engine *e, const char *uid, int64_t *changed);
 
-/* Replies the array of uid's unread notifications, newest first, honouring
- * AFTER (exclusive) and LIMIT of pg: the unread index is walked backwards
- * and each entry's document read, O(log N + LIMIT). 0 ok, -1 replied. */
-int notify_list_unread(client *c, const char *uid, const dom_page *pg);
+/* For NOTIFY.LIST ... UNREAD (dom_list_index over notify_key_unread_index):
+ * resolves an unread-index entry of uid (arg: the uid) to its document. */
+int notify_unread_resolve(const char *id, size_t il, const char *val, size_t vl, dkey *doc, void *uid);
 
-/* The unread counter of uid, O(1). 0 ok, -1 replied. */
-int notify_unread_count(client *c, const char *uid, int64_t *out);
+/* The unread counter of uid, O(1). */
+int notify_unread_count(struct dom_engine *e, const char *uid, int64_t *out);
 
-/* USER.DELETE (a dom_purge_fn): removes uid's notifications (data
- * "notifications:{uid}:", one range deletion, counted into *removed), its
- * unread index ("nunread:{uid}:", one range deletion) and counter
- * ("ncount:{uid}"). 0 ok, -1 replied. First exercised by USER.DELETE. */
-int notify_purge_user(client *c, const char *uid, int64_t *removed);
+/* USER.DELETE's step (registered as "notify"): removes uid's notifications
+ * (data "notifications:{uid}:", one range deletion, counted into *removed),
+ * its unread index ("nunread:{uid}:", one range deletion) and counter. */
+int notify_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 
 #endif

@@ -1,0 +1,38 @@
+/* The donation model (SPEC §4.4): DONATION.SEND as one step, the records
+ * and the artist's figures. Key layout and invariants: donation.c.
+ * Functions return -1 with the reason in e->ks->err; nothing here replies.
+ */
+#ifndef STAGEKV_DONATION_H
+#define STAGEKV_DONATION_H
+
+#include <stdint.h>
+
+#include "domain.h"
+
+#define DONATION_MESSAGE_MAX 4096
+
+/* Keys (uid: a valid id; id: a server id). */
+void donation_key_doc(dkey *k, const char *uid, const char *id); /* donations:{uid}:{id} */
+void donation_key_user(dkey *k, const char *uid);                /* donations:{uid}: */
+void donation_key_stats(dkey *k, const char *uid);               /* meta donstat:{uid} */
+
+/* Donations received by uid: their count and total coins, 0 and 0 for
+ * none; O(1), for DONATION.TOTAL and DASHBOARD.GET. */
+int donation_stats(struct dom_engine *e, const char *uid, int64_t *count, int64_t *total);
+
+/* DONATION.SEND's step: moves amount from `from` to `to` as a transfer
+ * (reason "donation" on both rows), writes the record, the artist's
+ * figures and a notification for the artist, all in the command's batch.
+ * message: text (checked by the caller) or NULL for JSON null. The new
+ * donation's id goes to id_out. Refusals: INVALID (to oneself, a total
+ * that would pass 2^63-1, the ledger's), INSUFFICIENT_FUNDS. */
+int donation_send(struct dom_engine *e, const char *from, const char *to, int64_t amount, const char *message,
+                  char id_out[DOM_ID_HEX + 1]);
+
+/* USER.DELETE's step (registered as "donation"): removes the donations uid
+ * received ("donations:{uid}:", one range deletion) and its figures.
+ * Donations uid sent stay in the artists' records, with uid as an opaque
+ * donor id (SPEC §4.2). */
+int donation_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
+
+#endif
