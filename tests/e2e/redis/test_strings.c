@@ -1,6 +1,8 @@
 /* End-to-end tests of the string commands against a real stagekv-server:
  * GET SET (NX XX GET EX PX EXAT PXAT KEEPTTL) SETNX MGET MSET INCR DECR
- * INCRBY DECRBY STRLEN APPEND, with Redis 7 reply types and error texts. */
+ * INCRBY DECRBY STRLEN APPEND SETEX PSETEX GETEX GETDEL GETSET MSETNX GETRANGE
+ * SETRANGE INCRBYFLOAT (server/redis/cmd_string.c), with Redis 7 reply types
+ * and error texts. */
 #include "harness.h"
 
 #include <stdint.h>
@@ -367,4 +369,80 @@ Test(strings, one_megabyte_value, .init = up, .fini = down) {
     cr_expect(memcmp(r->str + n, big, 1000) == 0);
     freeReplyObject(r);
     free(big);
+}
+
+/* ---- SETEX PSETEX GETEX GETDEL GETSET MSETNX GETRANGE SETRANGE INCRBYFLOAT (from the former test_compat.c) ---- */
+
+Test(strings, setex_psetex, .init = up, .fini = down) {
+    expect_ok(CMD("SETEX k 100 v"));
+    expect_bulk(CMD("GET k"), "v");
+    long long t = take_int(CMD("TTL k"));
+    cr_expect(t >= 99 && t <= 100, "TTL after SETEX 100: %lld", t);
+    expect_ok(CMD("PSETEX p 100000 v"));
+    long long pt = take_int(CMD("PTTL p"));
+    cr_expect(pt > 98000 && pt <= 100000, "PTTL after PSETEX 100000: %lld", pt);
+    expect_error_eq(CMD("SETEX k 0 v"), "ERR invalid expire time in 'setex' command");
+    expect_error_eq(CMD("SETEX k -1 v"), "ERR invalid expire time in 'setex' command");
+    expect_error_eq(CMD("PSETEX k 0 v"), "ERR invalid expire time in 'psetex' command");
+    /* the failed SETEX left the key as it was */
+    expect_bulk(CMD("GET k"), "v");
+}
+
+Test(strings, getex_getdel_getset, .init = up, .fini = down) {
+    expect_ok(CMD("SET k v"));
+    expect_bulk(CMD("GETEX k EX 100"), "v");
+    long long t = take_int(CMD("TTL k"));
+    cr_expect(t >= 99 && t <= 100, "TTL after GETEX EX 100: %lld", t);
+    expect_bulk(CMD("GETEX k PERSIST"), "v");
+    expect_int(CMD("TTL k"), -1);
+    expect_nil(CMD("GETEX nope EX 10"));
+    expect_int(CMD("EXISTS nope"), 0);
+
+    expect_bulk(CMD("GETDEL k"), "v");
+    expect_int(CMD("EXISTS k"), 0);
+    expect_nil(CMD("GETDEL k"));
+
+    expect_nil(CMD("GETSET g one"));
+    expect_bulk(CMD("GETSET g two"), "one");
+    expect_bulk(CMD("GET g"), "two");
+}
+
+Test(strings, msetnx, .init = up, .fini = down) {
+    expect_int(CMD("MSETNX a 1 b 2"), 1);
+    expect_bulk(CMD("GET a"), "1");
+    expect_bulk(CMD("GET b"), "2");
+    expect_int(CMD("MSETNX c 3 a 9"), 0);
+    expect_nil(CMD("GET c"));
+    expect_bulk(CMD("GET a"), "1");
+    expect_int(CMD("DBSIZE"), 2);
+}
+
+Test(strings, getrange_setrange, .init = up, .fini = down) {
+    expect_ok(CMD("SET s Hello"));
+    expect_bulk(CMD("GETRANGE s 0 3"), "Hell");
+    expect_bulk(CMD("GETRANGE s -3 -1"), "llo");
+    expect_bulk(CMD("GETRANGE s 0 -1"), "Hello");
+    expect_bulk(CMD("GETRANGE s 10 20"), "");
+    expect_bulk(CMD("GETRANGE nope 0 5"), "");
+
+    expect_int(CMD("SETRANGE s 6 World"), 11);
+    expect_bulk_bin(CMD("GET s"), "Hello\0World", 11);
+    expect_int(CMD("SETRANGE z 3 ab"), 5);
+    expect_bulk_bin(CMD("GET z"), "\0\0\0ab", 5);
+    expect_error_eq(CMD("SETRANGE s -1 x"), "ERR offset is out of range");
+    redisReply *r = CMD("SETRANGE s 536870912 x");
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "SETRANGE 536870912: type %d (%s)", r->type, rstr(r));
+    cr_expect(strstr(rstr(r), "maximum allowed size") != NULL, "SETRANGE 536870912: %s", rstr(r));
+    freeReplyObject(r);
+    expect_int(CMD("STRLEN s"), 11);
+}
+
+Test(strings, incrbyfloat, .init = up, .fini = down) {
+    expect_ok(CMD("SET f 10.5"));
+    expect_bulk(CMD("INCRBYFLOAT f 0.1"), "10.6");
+    expect_bulk(CMD("GET f"), "10.6");
+    expect_bulk(CMD("INCRBYFLOAT n 5"), "5");
+    expect_ok(CMD("SET s abc"));
+    expect_error_eq(CMD("INCRBYFLOAT s 1"), "ERR value is not a valid float");
+    expect_error_eq(CMD("INCRBYFLOAT f abc"), "ERR value is not a valid float");
 }
