@@ -9,6 +9,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "../unit_leak.h"
+
+TestSuite(config_parse_size, .fini = unit_leak_check);
 
 /* ---- config_parse_size -------------------------------------------------- */
 
@@ -55,6 +58,7 @@ static void setup(void) {
 static void teardown(void) {
     config_free(&cfg);
     server_log_level(LL_NOTICE);
+    unit_leak_check();
 }
 TestSuite(config_set, .init = setup, .fini = teardown);
 TestSuite(config_each, .init = setup, .fini = teardown);

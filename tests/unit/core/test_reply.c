@@ -9,6 +9,7 @@
 
 #include "server.h"
 #include "unit_client.h"
+#include "../unit_leak.h"
 
 static unit_client uc;
 static client *c;
@@ -24,6 +25,7 @@ static void setup3(void) {
 static void teardown(void) {
     cr_expect_eq(c->flags & CL_CLOSE_AFTER_REPLY, 0, "a reply marked the client for closing");
     unit_client_free(&uc);
+    unit_leak_check();
 }
 
 TestSuite(reply2, .init = setup2, .fini = teardown);

@@ -8,6 +8,14 @@
 
 #include "server.h"
 #include "unit_client.h"
+#include "../unit_leak.h"
+
+TestSuite(arg_eq, .fini = unit_leak_check);
+TestSuite(parse_ld, .fini = unit_leak_check);
+TestSuite(ll_to_str, .fini = unit_leak_check);
+TestSuite(glob_match, .fini = unit_leak_check);
+TestSuite(opt_cursor, .fini = unit_leak_check);
+TestSuite(arg_ll_or_reply, .fini = unit_leak_check);
 
 /* ---- arg_eq ------------------------------------------------------------- */
 

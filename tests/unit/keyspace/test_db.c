@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "db.h"
+#include "../unit_leak.h"
 
 /* ---- fixture: a store in a mkdtemp dir, a keyspace on it ----------------- */
 
@@ -53,6 +54,7 @@ static void setup(void) {
 static void teardown(void) {
     close_ks();
     nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_leak_check();
 }
 
 TestSuite(db, .init = setup, .fini = teardown);

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "status.h"
+#include "../unit_leak.h"
+
+TestSuite(status, .fini = unit_leak_check);
 
 Test(status, code_words) {
     static const struct { int code; const char *want; } cases[] = {
