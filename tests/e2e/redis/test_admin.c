@@ -43,7 +43,7 @@ Test(admin, lastsave_bgsave, .init = up, .fini = down) {
     cr_expect(ls > now - 3600 && ls <= now + 5, "LASTSAVE %lld, now %lld", ls, now);
     cr_expect(!has_backup(srv.dir), "a backup before BGSAVE");
     expect_status(CMD("BGSAVE"), "Background saving started");
-    long long end = mono_ms() + 5000;
+    long long end = mono_ms() + SKV_WAIT_MS;
     while (!has_backup(srv.dir) && mono_ms() < end) msleep(50);
-    cr_expect(has_backup(srv.dir), "no backup-* in %s after 5 s", srv.dir);
+    cr_expect(has_backup(srv.dir), "no backup-* in %s after %d ms", srv.dir, SKV_WAIT_MS);
 }

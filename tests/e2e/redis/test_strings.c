@@ -111,8 +111,8 @@ Test(strings, set_repeated_options, .init = up, .fini = down) {
     expect_status(skv_cmd(c, "SET k v5 EX 100 EX 200"), "OK");
     expect_status(skv_cmd(c, "SET e v PX 100000 PX 150"), "OK");
     expect_bulk(skv_cmd(c, "GET k"), "v5");
-    msleep(400);
-    expect_nil(skv_cmd(c, "GET e")); /* the last PX counted */
+    /* the last PX counted: gone well before the first one's 100 s */
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET e"), "e still there after %d ms", SKV_WAIT_MS);
 }
 
 Test(strings, set_get_option, .init = up, .fini = down) {
@@ -131,18 +131,18 @@ Test(strings, set_get_option, .init = up, .fini = down) {
 }
 
 Test(strings, set_px_expires, .init = up, .fini = down) {
-    expect_status(skv_cmd(c, "SET k v PX 150"), "OK");
+    long long t0 = mono_ms();
+    expect_status(skv_cmd(c, "SET k v PX 1000"), "OK");
     expect_status(skv_cmd(c, "SET long v PX 100000"), "OK");
-    expect_bulk(skv_cmd(c, "GET k"), "v");
-    msleep(400);
-    expect_nil(skv_cmd(c, "GET k"));
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET k"), "v");
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET k"), "k still there after %d ms", SKV_WAIT_MS);
     expect_int(skv_cmd(c, "EXISTS k"), 0);
     expect_int(skv_cmd(c, "STRLEN k"), 0);
     expect_bulk(skv_cmd(c, "GET long"), "v");
     /* an expired counter starts again from 0, an expired string from "" */
     expect_status(skv_cmd(c, "SET n 5 PX 100"), "OK");
     expect_status(skv_cmd(c, "SET s abc PX 100"), "OK");
-    msleep(300);
+    cr_expect(skv_wait_int(c, 0, SKV_WAIT_MS, "EXISTS n s"), "n, s still there after %d ms", SKV_WAIT_MS);
     expect_int(skv_cmd(c, "INCR n"), 1);
     expect_int(skv_cmd(c, "APPEND s x"), 1);
     expect_bulk(skv_cmd(c, "GET s"), "x");
@@ -152,11 +152,12 @@ Test(strings, set_px_expires, .init = up, .fini = down) {
 }
 
 Test(strings, set_ex_expires, .init = up, .fini = down) {
+    long long t0 = mono_ms();
     expect_status(skv_cmd(c, "SET k v EX 1"), "OK");
     expect_status(skv_cmd(c, "SET k2 v EX 100"), "OK");
-    expect_bulk(skv_cmd(c, "GET k"), "v");
-    msleep(1300);
-    expect_nil(skv_cmd(c, "GET k"));
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET k"), "v");
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET k"), "k still there after %d ms", SKV_WAIT_MS);
+    cr_expect_geq(mono_ms() - t0, 990, "EX 1 gone before a second passed");
     expect_bulk(skv_cmd(c, "GET k2"), "v");
 }
 
@@ -173,27 +174,30 @@ Test(strings, set_exat_pxat, .init = up, .fini = down) {
     expect_status(skv_cmd(c, "SET far v EXAT %s", ts), "OK");
     expect_bulk(skv_cmd(c, "GET far"), "v");
     /* PXAT a little ahead */
-    snprintf(ts, sizeof ts, "%lld", now_ms() + 200);
+    long long t0 = mono_ms();
+    snprintf(ts, sizeof ts, "%lld", now_ms() + 1000);
     expect_status(skv_cmd(c, "SET soon v PXAT %s", ts), "OK");
-    expect_bulk(skv_cmd(c, "GET soon"), "v");
-    msleep(450);
-    expect_nil(skv_cmd(c, "GET soon"));
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET soon"), "v");
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET soon"), "soon still there after %d ms", SKV_WAIT_MS);
     expect_bulk(skv_cmd(c, "GET far"), "v");
 }
 
 Test(strings, set_keepttl, .init = up, .fini = down) {
     /* KEEPTTL keeps the old expiry */
-    expect_status(skv_cmd(c, "SET kept v1 PX 250"), "OK");
+    long long t0 = mono_ms();
+    expect_status(skv_cmd(c, "SET kept v1 PX 1000"), "OK");
     expect_status(skv_cmd(c, "SET kept v2 KEEPTTL"), "OK");
-    expect_bulk(skv_cmd(c, "GET kept"), "v2");
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET kept"), "v2");
     /* a plain SET drops the old expiry */
-    expect_status(skv_cmd(c, "SET cleared v1 PX 250"), "OK");
+    expect_status(skv_cmd(c, "SET cleared v1 PX 1000"), "OK");
+    long long t1 = mono_ms(); /* its first TTL runs out by t1 + 1000 */
     expect_status(skv_cmd(c, "SET cleared v2"), "OK");
     /* KEEPTTL on a key without expiry keeps it without expiry */
     expect_status(skv_cmd(c, "SET plain v1"), "OK");
     expect_status(skv_cmd(c, "SET plain v2 KEEPTTL"), "OK");
-    msleep(500);
-    expect_nil(skv_cmd(c, "GET kept"));
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET kept"), "kept still there after %d ms", SKV_WAIT_MS);
+    /* past the TTL "cleared" had before its plain SET */
+    while (mono_ms() - t1 < 1100) msleep(20);
     expect_bulk(skv_cmd(c, "GET cleared"), "v2");
     expect_bulk(skv_cmd(c, "GET plain"), "v2");
 }
