@@ -12,12 +12,12 @@
 
 typedef struct unit_client {
     client c;
-    resp_slice argv[16];
+    resp_slice argv[64];
 } unit_client;
 
 /* argv slices point at the given strings (which must outlive uc). */
 static inline void unit_client_init(unit_client *uc, int argc, const char *const *args) {
-    cr_assert(argc >= 0 && argc <= 16);
+    cr_assert(argc >= 0 && argc <= 64);
     memset(uc, 0, sizeof *uc);
     for (int i = 0; i < argc; i++) {
         uc->argv[i].ptr = args[i];
