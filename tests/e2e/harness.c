@@ -383,6 +383,55 @@ void msleep(long ms) {
     nanosleep(&ts, NULL);
 }
 
+static int wait_reply(redisContext *c, long timeout_ms, int want_nil, long long want, const char *fmt, va_list ap) {
+    long long deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        va_list aq;
+        va_copy(aq, ap);
+        redisReply *r = redisvCommand(c, fmt, aq);
+        va_end(aq);
+        cr_assert(r != NULL, "no reply to '%s': %s", fmt, c->errstr);
+        int done = want_nil ? r->type == REDIS_REPLY_NIL : (r->type == REDIS_REPLY_INTEGER && r->integer == want);
+        freeReplyObject(r);
+        if (done) return 1;
+        if (mono_ms() >= deadline) return 0;
+        msleep(20);
+    }
+}
+
+int skv_wait_nil(redisContext *c, long timeout_ms, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int ok = wait_reply(c, timeout_ms, 1, 0, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+int skv_wait_int(redisContext *c, long long want, long timeout_ms, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int ok = wait_reply(c, timeout_ms, 0, want, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+/* 1 when the reply in hand came before the TTL started at since ran out. */
+static int within(const char *file, int line, long long since, long ttl_ms, redisReply *r) {
+    long long elapsed = mono_ms() - since;
+    if (elapsed < ttl_ms) return 1;
+    cr_log_warn("%s:%d: %lld ms passed (TTL %ld ms): not checked", base(file), line, elapsed, ttl_ms);
+    freeReplyObject(r);
+    return 0;
+}
+
+void expect_bulk_within_at(const char *file, int line, long long since, long ttl_ms, redisReply *r, const char *s) {
+    if (within(file, line, since, ttl_ms, r)) expect_bulk_at(file, line, r, s);
+}
+
+void expect_int_within_at(const char *file, int line, long long since, long ttl_ms, redisReply *r, long long v) {
+    if (within(file, line, since, ttl_ms, r)) expect_int_at(file, line, r, v);
+}
+
 int raw_connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),

@@ -125,6 +125,26 @@ int skv_alive(skv_server *s);
 long long mono_ms(void);
 void msleep(long ms);
 
+/* ---- waiting for what the server does in its own time ---------------------
+ * Expiry and background work are waited for with a bounded poll, not a fixed
+ * sleep: a slow (sanitizer, busy 2-core) machine only makes the wait longer,
+ * and a server that never does it still fails the test after SKV_WAIT_MS. */
+#define SKV_WAIT_MS 10000
+/* Runs the command every 20 ms until its reply is nil; 1 when it was within
+ * timeout_ms, 0 otherwise (then the caller's expectation fails). */
+int skv_wait_nil(redisContext *c, long timeout_ms, const char *fmt, ...);
+/* The same until the reply is the integer want. */
+int skv_wait_int(redisContext *c, long long want, long timeout_ms, const char *fmt, ...);
+/* Checks that must hold only while a key's TTL has not run out: since is
+ * mono_ms() taken before the key was written with a TTL of ttl_ms. When the
+ * reply arrived before that, it is checked as expect_bulk / expect_int;
+ * later (a stalled machine), the key may be gone and only a log line says
+ * so. */
+#define expect_bulk_within(since, ttl_ms, r, s) expect_bulk_within_at(SKV_AT, (since), (ttl_ms), (r), (s))
+#define expect_int_within(since, ttl_ms, r, v) expect_int_within_at(SKV_AT, (since), (ttl_ms), (r), (v))
+void expect_bulk_within_at(const char *file, int line, long long since, long ttl_ms, redisReply *r, const char *s);
+void expect_int_within_at(const char *file, int line, long long since, long ttl_ms, redisReply *r, long long v);
+
 /* Raw TCP: connect, send bytes, read what arrives within timeout_ms (until
  * the peer closes or nothing more comes). Returns a malloc()ed NUL-terminated
  * buffer and sets *closed when the server closed the connection. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # redis-cli and redis-benchmark against a real stagekv-server.
-# Usage: bash tests/e2e/cli.sh <path-to-stagekv-server>
+# Usage: bash tests/e2e/redis/cli.sh <path-to-stagekv-server>
 set -u
 
 SERVER=${1:-}

@@ -1,5 +1,7 @@
 /* End-to-end tests of the key-space commands against a real stagekv-server:
- * DEL UNLINK EXISTS TYPE KEYS SCAN DBSIZE FLUSHDB FLUSHALL SELECT. */
+ * DEL UNLINK EXISTS TYPE KEYS SCAN RENAME RENAMENX COPY MOVE SWAPDB RANDOMKEY
+ * TOUCH OBJECT (server/redis/cmd_keys.c), and DBSIZE FLUSHDB FLUSHALL SELECT
+ * as seen by the key space. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -78,12 +80,11 @@ Test(keys, type, .init = up, .fini = down) {
 }
 
 Test(keys, expired_keys_hidden, .init = up, .fini = down) {
-    expect_status(skv_cmd(c, "SET tmp v PX 100"), "OK");
+    long long t0 = mono_ms();
+    expect_status(skv_cmd(c, "SET tmp v PX 1000"), "OK");
     expect_status(skv_cmd(c, "SET keep v"), "OK");
-    expect_int(skv_cmd(c, "EXISTS tmp keep"), 2);
-    struct timespec ts = {0, 300 * 1000000L};
-    nanosleep(&ts, NULL);
-    expect_int(skv_cmd(c, "EXISTS tmp keep"), 1);
+    expect_int_within(t0, 1000, skv_cmd(c, "EXISTS tmp keep"), 2);
+    cr_expect(skv_wait_int(c, 1, SKV_WAIT_MS, "EXISTS tmp keep"), "tmp still there after %d ms", SKV_WAIT_MS);
     expect_status(skv_cmd(c, "TYPE tmp"), "none");
     const char *w[] = {"keep"};
     expect_set(skv_cmd(c, "KEYS *"), "KEYS after expiry", 1, w);
@@ -501,4 +502,96 @@ Test(keys, select_out_of_range, .init = up, .fini = down) {
     expect_bulk(skv_cmd(c, "GET k"), "v");
     expect_status(skv_cmd(c, "SELECT 15"), "OK");
     expect_nil(skv_cmd(c, "GET k"));
+}
+
+/* ---- RENAME RENAMENX COPY MOVE SWAPDB RANDOMKEY TOUCH OBJECT (from the former test_compat.c) ---- */
+
+Test(keys, rename_renamenx, .init = up, .fini = down) {
+    expect_ok(CMD("SET a 1 EX 100"));
+    expect_ok(CMD("RENAME a b"));
+    expect_int(CMD("EXISTS a"), 0);
+    expect_bulk(CMD("GET b"), "1");
+    long long t = take_int(CMD("TTL b"));
+    cr_expect(t >= 99 && t <= 100, "TTL kept by RENAME: %lld", t);
+    expect_error_eq(CMD("RENAME nope x"), "ERR no such key");
+    expect_ok(CMD("SET c 3"));
+    expect_int(CMD("RENAMENX b c"), 0);
+    expect_bulk(CMD("GET b"), "1");
+    expect_bulk(CMD("GET c"), "3");
+    expect_int(CMD("RENAMENX b d"), 1);
+    expect_bulk(CMD("GET d"), "1");
+    expect_int(CMD("EXISTS b"), 0);
+}
+
+Test(keys, copy, .init = up, .fini = down) {
+    expect_ok(CMD("SET a 1"));
+    expect_ok(CMD("SET b 2"));
+    expect_int(CMD("COPY a b"), 0);
+    expect_bulk(CMD("GET b"), "2");
+    expect_int(CMD("COPY a b REPLACE"), 1);
+    expect_bulk(CMD("GET b"), "1");
+    expect_int(CMD("COPY a c"), 1);
+    expect_bulk(CMD("GET c"), "1");
+    expect_int(CMD("COPY nope x"), 0);
+    expect_int(CMD("COPY a a2 DB 2"), 1);
+    expect_int(CMD("EXISTS a2"), 0);
+    expect_ok(CMD("SELECT 2"));
+    expect_bulk(CMD("GET a2"), "1");
+}
+
+Test(keys, move, .init = up, .fini = down) {
+    expect_ok(CMD("SET k v"));
+    expect_int(CMD("MOVE k 3"), 1);
+    expect_int(CMD("EXISTS k"), 0);
+    expect_int(CMD("MOVE k 3"), 0);
+    expect_ok(CMD("SELECT 3"));
+    expect_bulk(CMD("GET k"), "v");
+    expect_ok(CMD("SELECT 0"));
+    expect_ok(CMD("SET k other"));
+    expect_int(CMD("MOVE k 3"), 0);
+    expect_bulk(CMD("GET k"), "other");
+    expect_error_eq(CMD("MOVE k 99"), "ERR DB index is out of range");
+    expect_error_eq(CMD("MOVE k x"), "ERR value is not an integer or out of range");
+}
+
+Test(keys, swapdb, .init = up, .fini = down) {
+    expect_ok(CMD("SELECT 1"));
+    expect_ok(CMD("SET a 1"));
+    expect_ok(CMD("SWAPDB 1 2"));
+    expect_nil(CMD("GET a"));
+    expect_int(CMD("DBSIZE"), 0);
+    expect_ok(CMD("SELECT 2"));
+    expect_bulk(CMD("GET a"), "1");
+    expect_int(CMD("DBSIZE"), 1);
+    expect_error_eq(CMD("SWAPDB x 1"), "ERR invalid first DB index");
+
+    cr_expect_eq(skv_stop(&srv), 0, "clean stop");
+    redisFree(c);
+    c = NULL;
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    expect_ok(CMD("SELECT 2"));
+    expect_bulk(CMD("GET a"), "1");
+    expect_ok(CMD("SELECT 1"));
+    expect_nil(CMD("GET a"));
+}
+
+Test(keys, randomkey_touch_object, .init = up, .fini = down) {
+    expect_nil(CMD("RANDOMKEY"));
+    expect_ok(CMD("MSET a 1 b 2"));
+    char *k = take_bulk(CMD("RANDOMKEY"));
+    cr_expect(k && (!strcmp(k, "a") || !strcmp(k, "b")), "RANDOMKEY: %s", k ? k : "(null)");
+    free(k);
+    expect_int(CMD("TOUCH a b nope"), 2);
+
+    expect_ok(CMD("SET i 123"));
+    expect_bulk(CMD("OBJECT ENCODING i"), "int");
+    expect_ok(CMD("SET s hello"));
+    expect_bulk(CMD("OBJECT ENCODING s"), "embstr");
+    char big[101];
+    memset(big, 'x', 100);
+    big[100] = 0;
+    expect_ok(CMD("SET r %s", big));
+    expect_bulk(CMD("OBJECT ENCODING r"), "raw");
+    expect_nil(CMD("OBJECT ENCODING nope"));
 }

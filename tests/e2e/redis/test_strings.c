@@ -1,6 +1,8 @@
 /* End-to-end tests of the string commands against a real stagekv-server:
  * GET SET (NX XX GET EX PX EXAT PXAT KEEPTTL) SETNX MGET MSET INCR DECR
- * INCRBY DECRBY STRLEN APPEND, with Redis 7 reply types and error texts. */
+ * INCRBY DECRBY STRLEN APPEND SETEX PSETEX GETEX GETDEL GETSET MSETNX GETRANGE
+ * SETRANGE INCRBYFLOAT (server/redis/cmd_string.c), with Redis 7 reply types
+ * and error texts. */
 #include "harness.h"
 
 #include <stdint.h>
@@ -109,8 +111,8 @@ Test(strings, set_repeated_options, .init = up, .fini = down) {
     expect_status(skv_cmd(c, "SET k v5 EX 100 EX 200"), "OK");
     expect_status(skv_cmd(c, "SET e v PX 100000 PX 150"), "OK");
     expect_bulk(skv_cmd(c, "GET k"), "v5");
-    msleep(400);
-    expect_nil(skv_cmd(c, "GET e")); /* the last PX counted */
+    /* the last PX counted: gone well before the first one's 100 s */
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET e"), "e still there after %d ms", SKV_WAIT_MS);
 }
 
 Test(strings, set_get_option, .init = up, .fini = down) {
@@ -129,18 +131,18 @@ Test(strings, set_get_option, .init = up, .fini = down) {
 }
 
 Test(strings, set_px_expires, .init = up, .fini = down) {
-    expect_status(skv_cmd(c, "SET k v PX 150"), "OK");
+    long long t0 = mono_ms();
+    expect_status(skv_cmd(c, "SET k v PX 1000"), "OK");
     expect_status(skv_cmd(c, "SET long v PX 100000"), "OK");
-    expect_bulk(skv_cmd(c, "GET k"), "v");
-    msleep(400);
-    expect_nil(skv_cmd(c, "GET k"));
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET k"), "v");
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET k"), "k still there after %d ms", SKV_WAIT_MS);
     expect_int(skv_cmd(c, "EXISTS k"), 0);
     expect_int(skv_cmd(c, "STRLEN k"), 0);
     expect_bulk(skv_cmd(c, "GET long"), "v");
     /* an expired counter starts again from 0, an expired string from "" */
     expect_status(skv_cmd(c, "SET n 5 PX 100"), "OK");
     expect_status(skv_cmd(c, "SET s abc PX 100"), "OK");
-    msleep(300);
+    cr_expect(skv_wait_int(c, 0, SKV_WAIT_MS, "EXISTS n s"), "n, s still there after %d ms", SKV_WAIT_MS);
     expect_int(skv_cmd(c, "INCR n"), 1);
     expect_int(skv_cmd(c, "APPEND s x"), 1);
     expect_bulk(skv_cmd(c, "GET s"), "x");
@@ -150,11 +152,12 @@ Test(strings, set_px_expires, .init = up, .fini = down) {
 }
 
 Test(strings, set_ex_expires, .init = up, .fini = down) {
+    long long t0 = mono_ms();
     expect_status(skv_cmd(c, "SET k v EX 1"), "OK");
     expect_status(skv_cmd(c, "SET k2 v EX 100"), "OK");
-    expect_bulk(skv_cmd(c, "GET k"), "v");
-    msleep(1300);
-    expect_nil(skv_cmd(c, "GET k"));
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET k"), "v");
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET k"), "k still there after %d ms", SKV_WAIT_MS);
+    cr_expect_geq(mono_ms() - t0, 990, "EX 1 gone before a second passed");
     expect_bulk(skv_cmd(c, "GET k2"), "v");
 }
 
@@ -171,27 +174,30 @@ Test(strings, set_exat_pxat, .init = up, .fini = down) {
     expect_status(skv_cmd(c, "SET far v EXAT %s", ts), "OK");
     expect_bulk(skv_cmd(c, "GET far"), "v");
     /* PXAT a little ahead */
-    snprintf(ts, sizeof ts, "%lld", now_ms() + 200);
+    long long t0 = mono_ms();
+    snprintf(ts, sizeof ts, "%lld", now_ms() + 1000);
     expect_status(skv_cmd(c, "SET soon v PXAT %s", ts), "OK");
-    expect_bulk(skv_cmd(c, "GET soon"), "v");
-    msleep(450);
-    expect_nil(skv_cmd(c, "GET soon"));
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET soon"), "v");
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET soon"), "soon still there after %d ms", SKV_WAIT_MS);
     expect_bulk(skv_cmd(c, "GET far"), "v");
 }
 
 Test(strings, set_keepttl, .init = up, .fini = down) {
     /* KEEPTTL keeps the old expiry */
-    expect_status(skv_cmd(c, "SET kept v1 PX 250"), "OK");
+    long long t0 = mono_ms();
+    expect_status(skv_cmd(c, "SET kept v1 PX 1000"), "OK");
     expect_status(skv_cmd(c, "SET kept v2 KEEPTTL"), "OK");
-    expect_bulk(skv_cmd(c, "GET kept"), "v2");
+    expect_bulk_within(t0, 1000, skv_cmd(c, "GET kept"), "v2");
     /* a plain SET drops the old expiry */
-    expect_status(skv_cmd(c, "SET cleared v1 PX 250"), "OK");
+    expect_status(skv_cmd(c, "SET cleared v1 PX 1000"), "OK");
+    long long t1 = mono_ms(); /* its first TTL runs out by t1 + 1000 */
     expect_status(skv_cmd(c, "SET cleared v2"), "OK");
     /* KEEPTTL on a key without expiry keeps it without expiry */
     expect_status(skv_cmd(c, "SET plain v1"), "OK");
     expect_status(skv_cmd(c, "SET plain v2 KEEPTTL"), "OK");
-    msleep(500);
-    expect_nil(skv_cmd(c, "GET kept"));
+    cr_expect(skv_wait_nil(c, SKV_WAIT_MS, "GET kept"), "kept still there after %d ms", SKV_WAIT_MS);
+    /* past the TTL "cleared" had before its plain SET */
+    while (mono_ms() - t1 < 1100) msleep(20);
     expect_bulk(skv_cmd(c, "GET cleared"), "v2");
     expect_bulk(skv_cmd(c, "GET plain"), "v2");
 }
@@ -367,4 +373,80 @@ Test(strings, one_megabyte_value, .init = up, .fini = down) {
     cr_expect(memcmp(r->str + n, big, 1000) == 0);
     freeReplyObject(r);
     free(big);
+}
+
+/* ---- SETEX PSETEX GETEX GETDEL GETSET MSETNX GETRANGE SETRANGE INCRBYFLOAT (from the former test_compat.c) ---- */
+
+Test(strings, setex_psetex, .init = up, .fini = down) {
+    expect_ok(CMD("SETEX k 100 v"));
+    expect_bulk(CMD("GET k"), "v");
+    long long t = take_int(CMD("TTL k"));
+    cr_expect(t >= 99 && t <= 100, "TTL after SETEX 100: %lld", t);
+    expect_ok(CMD("PSETEX p 100000 v"));
+    long long pt = take_int(CMD("PTTL p"));
+    cr_expect(pt > 98000 && pt <= 100000, "PTTL after PSETEX 100000: %lld", pt);
+    expect_error_eq(CMD("SETEX k 0 v"), "ERR invalid expire time in 'setex' command");
+    expect_error_eq(CMD("SETEX k -1 v"), "ERR invalid expire time in 'setex' command");
+    expect_error_eq(CMD("PSETEX k 0 v"), "ERR invalid expire time in 'psetex' command");
+    /* the failed SETEX left the key as it was */
+    expect_bulk(CMD("GET k"), "v");
+}
+
+Test(strings, getex_getdel_getset, .init = up, .fini = down) {
+    expect_ok(CMD("SET k v"));
+    expect_bulk(CMD("GETEX k EX 100"), "v");
+    long long t = take_int(CMD("TTL k"));
+    cr_expect(t >= 99 && t <= 100, "TTL after GETEX EX 100: %lld", t);
+    expect_bulk(CMD("GETEX k PERSIST"), "v");
+    expect_int(CMD("TTL k"), -1);
+    expect_nil(CMD("GETEX nope EX 10"));
+    expect_int(CMD("EXISTS nope"), 0);
+
+    expect_bulk(CMD("GETDEL k"), "v");
+    expect_int(CMD("EXISTS k"), 0);
+    expect_nil(CMD("GETDEL k"));
+
+    expect_nil(CMD("GETSET g one"));
+    expect_bulk(CMD("GETSET g two"), "one");
+    expect_bulk(CMD("GET g"), "two");
+}
+
+Test(strings, msetnx, .init = up, .fini = down) {
+    expect_int(CMD("MSETNX a 1 b 2"), 1);
+    expect_bulk(CMD("GET a"), "1");
+    expect_bulk(CMD("GET b"), "2");
+    expect_int(CMD("MSETNX c 3 a 9"), 0);
+    expect_nil(CMD("GET c"));
+    expect_bulk(CMD("GET a"), "1");
+    expect_int(CMD("DBSIZE"), 2);
+}
+
+Test(strings, getrange_setrange, .init = up, .fini = down) {
+    expect_ok(CMD("SET s Hello"));
+    expect_bulk(CMD("GETRANGE s 0 3"), "Hell");
+    expect_bulk(CMD("GETRANGE s -3 -1"), "llo");
+    expect_bulk(CMD("GETRANGE s 0 -1"), "Hello");
+    expect_bulk(CMD("GETRANGE s 10 20"), "");
+    expect_bulk(CMD("GETRANGE nope 0 5"), "");
+
+    expect_int(CMD("SETRANGE s 6 World"), 11);
+    expect_bulk_bin(CMD("GET s"), "Hello\0World", 11);
+    expect_int(CMD("SETRANGE z 3 ab"), 5);
+    expect_bulk_bin(CMD("GET z"), "\0\0\0ab", 5);
+    expect_error_eq(CMD("SETRANGE s -1 x"), "ERR offset is out of range");
+    redisReply *r = CMD("SETRANGE s 536870912 x");
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "SETRANGE 536870912: type %d (%s)", r->type, rstr(r));
+    cr_expect(strstr(rstr(r), "maximum allowed size") != NULL, "SETRANGE 536870912: %s", rstr(r));
+    freeReplyObject(r);
+    expect_int(CMD("STRLEN s"), 11);
+}
+
+Test(strings, incrbyfloat, .init = up, .fini = down) {
+    expect_ok(CMD("SET f 10.5"));
+    expect_bulk(CMD("INCRBYFLOAT f 0.1"), "10.6");
+    expect_bulk(CMD("GET f"), "10.6");
+    expect_bulk(CMD("INCRBYFLOAT n 5"), "5");
+    expect_ok(CMD("SET s abc"));
+    expect_error_eq(CMD("INCRBYFLOAT s 1"), "ERR value is not a valid float");
+    expect_error_eq(CMD("INCRBYFLOAT f abc"), "ERR value is not a valid float");
 }

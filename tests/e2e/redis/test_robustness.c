@@ -370,7 +370,10 @@ Test(robustness, client_vanishes_during_pipeline, .init = up, .fini = down, .tim
         expect_status(skv_cmd(c, "PING"), "PONG");
     }
     free(buf);
-    usleep(200000);
+    /* a vanished client is closed once the server has read (and run) all
+     * it sent: wait for that rather than a fixed time before counting */
+    long n0 = wait_clients(c, 1, SKV_WAIT_MS);
+    cr_expect_eq(n0, 1, "connected_clients %ld %d ms after the pipelining clients vanished", n0, SKV_WAIT_MS);
     cr_assert(skv_alive(&srv));
     /* prefix property per round, and DBSIZE agrees with what is there */
     long long present_total = 0;
@@ -423,7 +426,7 @@ Test(robustness, idle_client_disconnected, .init = up_timeout, .fini = down, .ti
     redisContext *busy = skv_connect(&srv);
     long long waited = 0;
     closed = 0;
-    while (!closed && (waited = mono_ms() - t0) < 6000) {
+    while (!closed && (waited = mono_ms() - t0) < 8000) {
         r = raw_roundtrip(idle, "", 0, 300, &got, &closed);
         cr_expect_eq(got, 0, "idle client received '%s'", r);
         free(r);
@@ -434,7 +437,7 @@ Test(robustness, idle_client_disconnected, .init = up_timeout, .fini = down, .ti
     cr_log_info("idle client closed after %lld ms (closed=%d)", waited, closed);
     cr_expect(closed, "idle client still connected after %lld ms with --timeout 1", waited);
     cr_expect_geq(waited, 900, "idle client closed after only %lld ms with --timeout 1", waited);
-    cr_expect_leq(waited, 3500, "idle client closed only after %lld ms", waited);
+    cr_expect_leq(waited, 5000, "idle client closed only after %lld ms", waited);
     close(idle);
     /* keep the busy one going past the idle one's deadline */
     for (int i = 0; i < 8; i++) {
