@@ -134,13 +134,14 @@ int config_set(config *c, const char *name, const char *val, int runtime, char *
     case T_CONST:
         return 0; /* accepted and ignored: compatibility only */
     case T_STR: {
+        if (!val[0] && (!strcmp(o->name, "bind") || !strcmp(o->name, "dir"))) {
+            snprintf(err, cap, "'%s' must not be empty", o->name); /* the old value stays */
+            return -1;
+        }
         char *dup = val[0] ? strdup(val) : NULL;
         if (val[0] && !dup) { snprintf(err, cap, "out of memory"); return -1; }
         free(*(char **)p);
         *(char **)p = dup;
-        if (!strcmp(o->name, "bind") || !strcmp(o->name, "dir")) {
-            if (!dup) { snprintf(err, cap, "'%s' must not be empty", o->name); return -1; }
-        }
         return 0;
     }
     case T_INT:

@@ -369,9 +369,15 @@ void ks_mark_begin(keyspace *s, ks_mark *m) {
 }
 
 void ks_mark_rollback(keyspace *s, ks_mark *m) {
-    if (store_txn_count(s->tx) != m->count) {
-        if (m->count) store_txn_rollback_to_savepoint(s->tx);
-        else store_txn_clear(s->tx);
+    /* Each rollback pops one savepoint; marks kept since this one (inner
+     * units, or earlier commands of the iteration) left theirs on the stack,
+     * so pop until the batch is back where this mark found it. */
+    while (store_txn_count(s->tx) > m->count) {
+        if (m->count == 0) {
+            store_txn_clear(s->tx);
+            break;
+        }
+        store_txn_rollback_to_savepoint(s->tx);
     }
     assert(store_txn_count(s->tx) == m->count);
     memcpy(s->dbsize_delta, m->delta, sizeof m->delta);

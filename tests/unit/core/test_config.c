@@ -173,10 +173,8 @@ Test(config_set, empty_dir_or_bind_refused) {
     cr_expect_str_eq(err, "'bind' must not be empty");
 }
 
-/* Disabled: records a defect reported to the lead (config.c, T_STR case of
- * config_set): the old value is freed before the empty check, so a refused
- * empty dir/bind leaves the option NULL. Enable once fixed. */
-Test(config_set, refused_empty_dir_keeps_old_value, .disabled = true) {
+/* A refused empty dir/bind keeps the old value (it was freed first once). */
+Test(config_set, refused_empty_dir_keeps_old_value) {
     cr_expect_eq(set("dir", "", 0), -1);
     cr_expect_not_null(cfg.dir);
     if (cfg.dir) cr_expect_str_eq(cfg.dir, "./data");

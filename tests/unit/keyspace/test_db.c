@@ -614,12 +614,9 @@ Test(guard, no_registry_no_owner) {
     cr_expect_eq(db_has_owned(&ks, 0), 0);
 }
 
-/* Disabled: records a limit reported to the lead (db.c, ks_mark_begin /
- * ks_mark_rollback): a kept mark leaves its savepoint on the txn's stack,
- * so rolling back an enclosing mark pops the inner savepoint instead and
- * the count assertion fires. Today no caller nests marks (dispatch and
- * EXEC take one at a time); enable if nesting becomes supported. */
-Test(counts, nested_marks, .disabled = true) {
+/* An enclosing mark rolls back past marks kept inside it (each rollback
+ * pops one savepoint: ks_mark_rollback pops until the batch is back). */
+Test(counts, nested_marks) {
     PUT(0, "a", "1");
     ks_mark outer, inner;
     ks_mark_begin(&ks, &outer);
