@@ -41,7 +41,7 @@ static const char *row_problem(const cmd_def *d) {
     size_t n = strlen(d->name);
     if (n == 0 || n > NAME_MAX_LEN) return "a name is empty or too long";
     for (size_t i = 0; i < n; i++)
-        if (isupper((unsigned char)d->name[i]) || d->name[i] == ' ') return "a name is not lower case";
+        if (isupper((unsigned char)d->name[i]) || d->name[i] == ' ') return "a name is not lower case or has a space";
     if (!d->proc || !d->group || !d->summary) return "a row lacks its handler, group or summary";
     if (d->arity == 0) return "a row has arity 0";
     if (d->first_key < 0 || (d->first_key == 0 && (d->last_key != 0 || d->key_step != 0)))
@@ -198,6 +198,7 @@ int cmd_subcommands(const cmd_def *parent, const cmd_def *const **subs) {
 static const cmd_def *lookup_argv_slot(const resp_slice *argv, int argc, int *bad_sub, uint32_t *slot) {
     *bad_sub = 0;
     const cmd_def *d = lookup_slot(argv[0].ptr, argv[0].len, slot);
+    if (d && parent_len(d->name)) return NULL; /* "client|kill" typed as a name is no command */
     if (!d || argc < 2 || nsubs[order_of[*slot]] == 0) return d;
     char full[NAME_MAX_LEN + 1];
     size_t pl = strlen(d->name);

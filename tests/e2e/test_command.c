@@ -214,6 +214,9 @@ Test(command, unknown_subcommand_errors, .init = up, .fini = down) {
     }
     /* the parent as typed, the subcommand as given (CR/LF shown as spaces) */
     expect_error_eq(CMD("client %s", "a\r\nb"), "ERR unknown subcommand 'a  b'. Try CLIENT HELP.");
+    /* a subcommand's full name is not a command of its own, as in Redis */
+    expect_error_eq(CMD("CLIENT|ID"), "ERR unknown command 'CLIENT|ID', with args beginning with: ");
+    expect_error_eq(CMD("COMMAND GETKEYS object|encoding k"), "ERR Invalid command specified");
     /* a plain command's argument is not a subcommand */
     expect_bulk(CMD("ECHO nope"), "nope");
 }

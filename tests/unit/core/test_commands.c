@@ -177,6 +177,10 @@ Test(table, subcommand_lookup) {
     resp_slice unk[] = {S("zzz"), S("peek")};
     cr_expect_null(cmd_lookup_argv(unk, 2, &bad));
     cr_expect_eq(bad, 0);
+    /* a subcommand's full name is no command name (as in Redis) */
+    resp_slice full[] = {S("box|peek"), S("k")};
+    cr_expect_null(cmd_lookup_argv(full, 2, &bad));
+    cr_expect_eq(bad, 0);
     /* a plain command's second argument is only an argument */
     resp_slice plain[] = {S("alpha"), S("peek")};
     cr_expect_eq(cmd_lookup_argv(plain, 2, &bad), cmd_lookup("alpha", 5));
