@@ -1,5 +1,4 @@
 /* Server commands: COMMAND INFO DBSIZE FLUSHDB FLUSHALL CONFIG TIME SHUTDOWN. */
-#include <ctype.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
