@@ -10,11 +10,16 @@
 #include "server.h"
 
 #define NAME_MAX_LEN 64
-#define TABLE_SLOTS 512 /* power of two, well above the command count */
+#define TABLE_SLOTS 1024 /* power of two, well above the row count */
 
 static const cmd_def *slots[TABLE_SLOTS];
-static const cmd_def *all[TABLE_SLOTS];
-static size_t ncmds;
+static const cmd_def *all[TABLE_SLOTS / 2]; /* registration order */
+/* Rows in table order, each parent followed by its subcommands: COMMAND's
+ * order, and a parent's subcommands are order[i+1 .. i+nsubs[i]]. */
+static const cmd_def *order[TABLE_SLOTS / 2];
+static int nsubs[TABLE_SLOTS / 2];
+static int order_of[TABLE_SLOTS];            /* slot -> index in order */
+static size_t ncmds, ntop;
 
 static uint32_t hash_name(const char *s, size_t n) {
     uint32_t h = 2166136261u; /* FNV-1a over the lower-cased name */
@@ -24,24 +29,45 @@ static uint32_t hash_name(const char *s, size_t n) {
 
 static const cmd_def *lookup_slot(const char *name, size_t len, uint32_t *slot);
 
+/* Length of the parent part of "parent|sub"; 0 for a top-level name. */
+static size_t parent_len(const char *name) {
+    const char *bar = strchr(name, '|');
+    return bar ? (size_t)(bar - name) : 0;
+}
+
 /* A row is well formed when its name is lower case and its key positions
  * and flags agree; anything else is a programming error found at start. */
 static const char *row_problem(const cmd_def *d) {
     size_t n = strlen(d->name);
     if (n == 0 || n > NAME_MAX_LEN) return "a name is empty or too long";
     for (size_t i = 0; i < n; i++)
-        if (isupper((unsigned char)d->name[i])) return "a name is not lower case";
+        if (isupper((unsigned char)d->name[i]) || d->name[i] == ' ') return "a name is not lower case or has a space";
     if (!d->proc || !d->group || !d->summary) return "a row lacks its handler, group or summary";
     if (d->arity == 0) return "a row has arity 0";
     if (d->first_key < 0 || (d->first_key == 0 && (d->last_key != 0 || d->key_step != 0)))
         return "a row has key positions without a first key";
+    if (d->first_key > 0 && (d->key_step < 0 || (d->last_key >= 0 && d->last_key < d->first_key)))
+        return "a row's last key comes before its first";
+    if (d->key_flags && !d->first_key) return "a row has key flags but no keys";
+    uint32_t how = d->key_flags & (CMD_KEY_RO | CMD_KEY_RW | CMD_KEY_OW | CMD_KEY_RM);
+    if (d->key_flags && (how == 0 || (how & (how - 1)))) return "a row's key flags need one of RO, RW, OW, RM";
     if ((d->flags & CMD_WRITE) && (d->flags & CMD_READONLY)) return "a row is both write and readonly";
+    size_t p = parent_len(d->name);
+    if (strchr(d->name, '|')) {
+        /* "parent|sub": both parts, one level, the names count in arity and keys */
+        if (p == 0 || p + 1 == n || strchr(d->name + p + 1, '|')) return "a subcommand name is not parent|sub";
+        if (d->arity > -2 && d->arity < 2) return "a subcommand's arity does not count its parent and name";
+        if (d->first_key == 1) return "a subcommand's key is its own name";
+    }
     return NULL;
 }
 
 static int add_rows(const cmd_def *rows, const char **err) {
     for (const cmd_def *d = rows; d->name; d++) {
-        if ((*err = row_problem(d))) return -1;
+        if ((*err = row_problem(d))) {
+            server_log(LL_WARNING, "command row '%s': %s", d->name, *err);
+            return -1;
+        }
         uint32_t slot;
         if (lookup_slot(d->name, strlen(d->name), &slot)) {
             *err = "a command name is registered twice";
@@ -60,28 +86,88 @@ static int add_rows(const cmd_def *rows, const char **err) {
     return 0;
 }
 
-static const cmd_family *const *built_from;
+static int slot_of(const cmd_def *d) {
+    uint32_t slot = 0;
+    lookup_slot(d->name, strlen(d->name), &slot);
+    return (int)slot;
+}
 
-int cmd_table_init(const cmd_family *const *families, const char **err) {
-    assert(families);
-    if (ncmds) {
-        if (built_from == families) return 0;
-        memset(slots, 0, sizeof slots); /* tests build several tables */
-        ncmds = 0;
-    }
-    built_from = families;
-    for (const cmd_family *const *f = families; *f; f++) {
-        if (add_rows((*f)->rows, err) < 0) {
-            memset(slots, 0, sizeof slots);
-            ncmds = 0;
-            built_from = NULL;
+/* Puts each parent before its subcommands and checks that every
+ * subcommand has a top-level parent of its group, and that a parent run
+ * by cmd_subcommand has subcommands to run. */
+static int link_subcommands(const char **err) {
+    size_t k = 0;
+    ntop = 0;
+    for (size_t i = 0; i < ncmds; i++) {
+        const cmd_def *d = all[i];
+        size_t p = parent_len(d->name);
+        if (p) {
+            const cmd_def *parent = cmd_lookup(d->name, p);
+            if (!parent) {
+                *err = "a subcommand has no parent command";
+                server_log(LL_WARNING, "command row '%s': no parent", d->name);
+                return -1;
+            }
+            if (strcmp(parent->group, d->group) != 0) {
+                *err = "a subcommand's group is not its parent's";
+                server_log(LL_WARNING, "command row '%s': group '%s', parent's '%s'", d->name, d->group,
+                           parent->group);
+                return -1;
+            }
+            continue;
+        }
+        size_t at = k;
+        nsubs[at] = 0;
+        order[k++] = d;
+        order_of[slot_of(d)] = (int)at;
+        ntop++;
+        size_t n = strlen(d->name);
+        for (size_t j = 0; j < ncmds; j++) {
+            const cmd_def *s = all[j];
+            if (parent_len(s->name) == n && strncmp(s->name, d->name, n) == 0) {
+                order_of[slot_of(s)] = (int)k;
+                nsubs[k] = 0;
+                order[k++] = s;
+                nsubs[at]++;
+            }
+        }
+        if (d->proc == cmd_subcommand && nsubs[at] == 0) {
+            *err = "a container command has no subcommands";
+            server_log(LL_WARNING, "command row '%s': no subcommands", d->name);
             return -1;
         }
     }
     return 0;
 }
 
+static void table_clear(void) {
+    memset(slots, 0, sizeof slots);
+    ncmds = ntop = 0;
+}
+
+static const cmd_family *const *built_from;
+
+int cmd_table_init(const cmd_family *const *families, const char **err) {
+    assert(families);
+    if (ncmds) {
+        if (built_from == families) return 0;
+        table_clear(); /* tests build several tables */
+    }
+    built_from = families;
+    for (const cmd_family *const *f = families; *f; f++) {
+        if (add_rows((*f)->rows, err) < 0) goto fail;
+    }
+    if (link_subcommands(err) < 0) goto fail;
+    return 0;
+fail:
+    table_clear();
+    built_from = NULL;
+    return -1;
+}
+
 size_t cmd_count(void) { return ncmds; }
+size_t cmd_count_top(void) { return ntop; }
+const cmd_def *cmd_at(size_t i) { return i < ncmds ? order[i] : NULL; }
 
 static const cmd_def *lookup_slot(const char *name, size_t len, uint32_t *slot) {
     if (len == 0 || len > NAME_MAX_LEN) return NULL;
@@ -97,6 +183,39 @@ static const cmd_def *lookup_slot(const char *name, size_t len, uint32_t *slot) 
 const cmd_def *cmd_lookup(const char *name, size_t len) {
     uint32_t slot;
     return lookup_slot(name, len, &slot);
+}
+
+int cmd_subcommands(const cmd_def *parent, const cmd_def *const **subs) {
+    uint32_t slot;
+    if (!parent || lookup_slot(parent->name, strlen(parent->name), &slot) != parent) return 0;
+    int at = order_of[slot];
+    if (subs) *subs = &order[at + 1];
+    return nsubs[at];
+}
+
+/* Redis's lookupCommand: argv[0], or "argv[0]|argv[1]" when argv[0] is a
+ * container and a subcommand is given. */
+static const cmd_def *lookup_argv_slot(const resp_slice *argv, int argc, int *bad_sub, uint32_t *slot) {
+    *bad_sub = 0;
+    const cmd_def *d = lookup_slot(argv[0].ptr, argv[0].len, slot);
+    if (d && parent_len(d->name)) return NULL; /* "client|kill" typed as a name is no command */
+    if (!d || argc < 2 || nsubs[order_of[*slot]] == 0) return d;
+    char full[NAME_MAX_LEN + 1];
+    size_t pl = strlen(d->name);
+    const cmd_def *sub = NULL;
+    if (pl + 1 + argv[1].len <= NAME_MAX_LEN) {
+        memcpy(full, d->name, pl);
+        full[pl] = '|';
+        memcpy(full + pl + 1, argv[1].ptr, argv[1].len);
+        sub = lookup_slot(full, pl + 1 + argv[1].len, slot);
+    }
+    if (!sub) *bad_sub = 1;
+    return sub;
+}
+
+const cmd_def *cmd_lookup_argv(const resp_slice *argv, int argc, int *bad_sub) {
+    uint32_t slot;
+    return lookup_argv_slot(argv, argc, bad_sub, &slot);
 }
 
 /* INFO commandstats: counters per table slot, kept in the server. */
@@ -150,6 +269,43 @@ static void reply_unknown(client *c) {
         al += (size_t)n;
     }
     reply_errorf(c, "ERR unknown command '%s', with args beginning with: %s", name, args);
+}
+
+/* "ERR unknown subcommand 'x'. Try PARENT HELP." as Redis 7 words it. */
+static void reply_unknown_subcommand(client *c) {
+    char sub[140], parent[NAME_MAX_LEN + 1];
+    clip(sub, c->argv[1].ptr, c->argv[1].len, 128);
+    clip(parent, c->argv[0].ptr, c->argv[0].len, NAME_MAX_LEN);
+    for (char *p = parent; *p; p++) *p = (char)toupper((unsigned char)*p);
+    reply_errorf(c, "ERR unknown subcommand '%s'. Try %s HELP.", sub, parent);
+}
+
+void reply_subcommand_syntax_error(client *c) {
+    char sub[140], parent[NAME_MAX_LEN + 1];
+    clip(sub, c->argv[1].ptr, c->argv[1].len, 128);
+    clip(parent, c->argv[0].ptr, c->argv[0].len, NAME_MAX_LEN);
+    for (char *p = parent; *p; p++) *p = (char)toupper((unsigned char)*p);
+    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", sub, parent);
+}
+
+static int arity_ok(const cmd_def *d, int argc) {
+    return d->arity > 0 ? argc == d->arity : argc >= -d->arity;
+}
+
+int cmd_subcommand(client *c) {
+    int bad_sub;
+    const cmd_def *sub = c->argc > 1 ? cmd_lookup_argv(c->argv, c->argc, &bad_sub) : NULL;
+    if (!sub || sub == c->cmd) {
+        if (c->argc > 1) reply_unknown_subcommand(c);
+        else reply_arity_error(c, c->cmd->name);
+        return -1;
+    }
+    if (!arity_ok(sub, c->argc)) {
+        reply_arity_error(c, sub->name);
+        return -1;
+    }
+    c->cmd = sub;
+    return sub->proc(c);
 }
 
 /* The domain write guard (SPEC §2): a plain write may not touch a key under
@@ -238,15 +394,17 @@ static int cmd_exec(client *c, const cmd_def *cmd) {
 void cmd_dispatch(client *c) {
     server *s = c->srv;
     uint32_t slot = 0;
-    const cmd_def *cmd = lookup_slot(c->argv[0].ptr, c->argv[0].len, &slot);
+    int bad_sub;
+    const cmd_def *cmd = lookup_argv_slot(c->argv, c->argc, &bad_sub, &slot);
     s->stat_commands++;
     if (!cmd) {
-        reply_unknown(c);
+        if (bad_sub) reply_unknown_subcommand(c);
+        else reply_unknown(c);
         if (c->in_multi) c->multi_error = 1;
         return;
     }
     struct cmd_stat *st = &s->cmdstats[slot];
-    if ((cmd->arity > 0 && c->argc != cmd->arity) || (c->argc < -cmd->arity)) {
+    if (!arity_ok(cmd, c->argc)) {
         reply_arity_error(c, cmd->name);
         goto rejected;
     }
@@ -306,7 +464,59 @@ static void reply_categories(client *c, const cmd_def *d) {
     reply_set_deferred_array(c, slot, n);
 }
 
+/* The flags of a row's key spec: its own, or what WRITE/READONLY imply. */
+static uint32_t key_spec_flags(const cmd_def *d) {
+    if (d->key_flags) return d->key_flags;
+    return (d->flags & CMD_WRITE) ? CMD_KEY_RW | CMD_KEY_UPDATE : CMD_KEY_RO | CMD_KEY_ACCESS;
+}
+
+/* Redis 7's key specs (COMMAND INFO's 9th element): one "index" + "range"
+ * spec from first/last/step, lastkey relative to the first key as Redis
+ * has it (-1: up to the last argument). */
+static void reply_key_specs(client *c, const cmd_def *d) {
+    if (d->first_key <= 0) {
+        reply_array(c, 0);
+        return;
+    }
+    static const struct { uint32_t f; const char *name; } names[] = {
+        {CMD_KEY_RO, "RO"}, {CMD_KEY_RW, "RW"}, {CMD_KEY_OW, "OW"}, {CMD_KEY_RM, "RM"},
+        {CMD_KEY_ACCESS, "access"}, {CMD_KEY_UPDATE, "update"}, {CMD_KEY_INSERT, "insert"},
+        {CMD_KEY_DELETE, "delete"},
+    };
+    uint32_t kf = key_spec_flags(d);
+    reply_array(c, 1);
+    reply_map(c, 3);
+    reply_bulkstr(c, "flags");
+    size_t slot = reply_deferred_array(c);
+    int n = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (kf & names[i].f) { reply_status(c, names[i].name); n++; }
+    reply_set_deferred_array(c, slot, n);
+    reply_bulkstr(c, "begin_search");
+    reply_map(c, 2);
+    reply_bulkstr(c, "type");
+    reply_bulkstr(c, "index");
+    reply_bulkstr(c, "spec");
+    reply_map(c, 1);
+    reply_bulkstr(c, "index");
+    reply_int(c, d->first_key);
+    reply_bulkstr(c, "find_keys");
+    reply_map(c, 2);
+    reply_bulkstr(c, "type");
+    reply_bulkstr(c, "range");
+    reply_bulkstr(c, "spec");
+    reply_map(c, 3);
+    reply_bulkstr(c, "lastkey");
+    reply_int(c, d->last_key < 0 ? d->last_key : d->last_key - d->first_key);
+    reply_bulkstr(c, "keystep");
+    reply_int(c, d->key_step > 0 ? d->key_step : 1);
+    reply_bulkstr(c, "limit");
+    reply_int(c, 0);
+}
+
 static void reply_info(client *c, const cmd_def *d) {
+    const cmd_def *const *subs;
+    int ns = cmd_subcommands(d, &subs);
     reply_array(c, 10);
     reply_bulkstr(c, d->name);
     reply_int(c, d->arity);
@@ -316,13 +526,16 @@ static void reply_info(client *c, const cmd_def *d) {
     reply_int(c, d->key_step);
     reply_categories(c, d);
     reply_array(c, 0); /* tips */
-    reply_array(c, 0); /* key specs */
-    reply_array(c, 0); /* subcommands */
+    reply_key_specs(c, d);
+    reply_array(c, ns); /* subcommands, each its own COMMAND INFO entry */
+    for (int i = 0; i < ns; i++) reply_info(c, subs[i]);
 }
 
 static void reply_docs(client *c, const cmd_def *d) {
+    const cmd_def *const *subs;
+    int ns = cmd_subcommands(d, &subs);
     reply_bulkstr(c, d->name);
-    reply_array(c, 8);
+    reply_array(c, ns ? 10 : 8);
     reply_bulkstr(c, "summary");
     reply_bulkstr(c, d->summary);
     reply_bulkstr(c, "since");
@@ -331,20 +544,23 @@ static void reply_docs(client *c, const cmd_def *d) {
     reply_bulkstr(c, d->group);
     reply_bulkstr(c, "syntax");
     reply_bulkstr(c, d->args ? d->args : "");
+    if (ns) {
+        reply_bulkstr(c, "subcommands"); /* name -> docs, as Redis 7 */
+        reply_array(c, ns * 2);
+        for (int i = 0; i < ns; i++) reply_docs(c, subs[i]);
+    }
 }
 
-static int command_getkeys(client *c) {
-    if (c->argc < 4) {
-        reply_arity_error(c, "command|getkeys");
-        return -1;
-    }
-    const cmd_def *d = cmd_lookup(c->argv[2].ptr, c->argv[2].len);
-    int argc = c->argc - 2;
+/* COMMAND GETKEYS command [arg ...]: the keys of a full command line (a
+ * container's subcommand resolved as dispatch would). */
+int cmd_command_getkeys(client *c) {
+    int argc = c->argc - 2, bad_sub;
+    const cmd_def *d = cmd_lookup_argv(c->argv + 2, argc, &bad_sub);
     if (!d) {
         reply_error(c, "ERR Invalid command specified");
         return -1;
     }
-    if ((d->arity > 0 && argc != d->arity) || argc < -d->arity) {
+    if (!arity_ok(d, argc)) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return -1;
     }
@@ -362,64 +578,82 @@ static int command_getkeys(client *c) {
     return 0;
 }
 
-/* COMMAND [COUNT | INFO name... | DOCS name... | LIST | GETKEYS cmd arg...] */
+/* COMMAND: every top-level command, subcommands nested (as Redis 7). */
 int cmd_command(client *c) {
-    if (c->argc == 1) {
-        reply_array(c, (int64_t)ncmds);
-        for (size_t i = 0; i < ncmds; i++) reply_info(c, all[i]);
-        return 0;
-    }
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "count") && c->argc == 2) {
-        reply_int(c, (int64_t)ncmds);
-    } else if (arg_eq(sub, "list")) {
-        reply_array(c, (int64_t)ncmds);
-        for (size_t i = 0; i < ncmds; i++) reply_bulkstr(c, all[i]->name);
-    } else if (arg_eq(sub, "info")) {
-        if (c->argc == 2) {
-            reply_array(c, (int64_t)ncmds);
-            for (size_t i = 0; i < ncmds; i++) reply_info(c, all[i]);
-            return 0;
-        }
-        reply_array(c, c->argc - 2);
-        for (int i = 2; i < c->argc; i++) {
-            const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
-            if (d) reply_info(c, d); else reply_null_array(c);
-        }
-    } else if (arg_eq(sub, "docs")) {
-        if (c->argc == 2) {
-            reply_array(c, (int64_t)ncmds * 2);
-            for (size_t i = 0; i < ncmds; i++) reply_docs(c, all[i]);
-            return 0;
-        }
-        size_t slot = reply_deferred_array(c);
-        int n = 0;
-        for (int i = 2; i < c->argc; i++) {
-            const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
-            if (d) { reply_docs(c, d); n += 2; }
-        }
-        reply_set_deferred_array(c, slot, n);
-    } else if (arg_eq(sub, "getkeys")) {
-        return command_getkeys(c);
-    } else if (arg_eq(sub, "help") && c->argc == 2) {
-        static const char *lines[] = {
-            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "(no subcommand)", "    Return details about all commands.",
-            "COUNT", "    Return the total number of commands.",
-            "LIST", "    Return a list of all command names.",
-            "INFO [<command-name> ...]", "    Return details about the given commands (all when none).",
-            "DOCS [<command-name> ...]", "    Return documentation of the given commands (all when none).",
-            "GETKEYS <full-command>", "    Return the keys from a full command.",
-            "HELP", "    Print this help."};
-        reply_array(c, sizeof lines / sizeof lines[0]);
-        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
-    } else {
-        char shown[160];
-        resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 128);
-        reply_errorf(c, "ERR unknown subcommand '%s'. Try COMMAND HELP.", shown);
-        return -1;
+    reply_array(c, (int64_t)ntop);
+    for (size_t i = 0; i < ncmds; i++)
+        if (!parent_len(order[i]->name)) reply_info(c, order[i]);
+    return 0;
+}
+
+/* COMMAND COUNT: top-level commands only, as Redis counts them. */
+int cmd_command_count(client *c) {
+    reply_int(c, (int64_t)ntop);
+    return 0;
+}
+
+/* COMMAND LIST: every name, "parent|sub" after its parent (Redis 7). */
+int cmd_command_list(client *c) {
+    reply_array(c, (int64_t)ncmds);
+    for (size_t i = 0; i < ncmds; i++) reply_bulkstr(c, order[i]->name);
+    return 0;
+}
+
+/* COMMAND INFO [name ...]: a nil in place of an unknown name. */
+int cmd_command_info(client *c) {
+    if (c->argc == 2) return cmd_command(c);
+    reply_array(c, c->argc - 2);
+    for (int i = 2; i < c->argc; i++) {
+        const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
+        if (d) reply_info(c, d);
+        else reply_null_array(c);
     }
     return 0;
+}
+
+/* COMMAND DOCS [name ...]: unknown names are left out. */
+int cmd_command_docs(client *c) {
+    if (c->argc == 2) {
+        reply_array(c, (int64_t)ntop * 2);
+        for (size_t i = 0; i < ncmds; i++)
+            if (!parent_len(order[i]->name)) reply_docs(c, order[i]);
+        return 0;
+    }
+    size_t slot = reply_deferred_array(c);
+    int n = 0;
+    for (int i = 2; i < c->argc; i++) {
+        const cmd_def *d = cmd_lookup(c->argv[i].ptr, c->argv[i].len);
+        if (d) {
+            reply_docs(c, d);
+            n += 2;
+        }
+    }
+    reply_set_deferred_array(c, slot, n);
+    return 0;
+}
+
+/* COMMAND HELP */
+int cmd_command_help(client *c) {
+    static const char *lines[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)", "    Return details about all commands.",
+        "COUNT", "    Return the total number of commands.",
+        "LIST", "    Return a list of all command names.",
+        "INFO [<command-name> ...]", "    Return details about the given commands (all when none).",
+        "DOCS [<command-name> ...]", "    Return documentation of the given commands (all when none).",
+        "GETKEYS <full-command>", "    Return the keys from a full command.",
+        "HELP", "    Print this help."};
+    reply_array(c, sizeof lines / sizeof lines[0]);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
+    return 0;
+}
+
+/* Text in a Markdown table cell: a '|' would end the cell. */
+static void md_cell(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|') fputc('\\', f);
+        fputc(*s, f);
+    }
 }
 
 /* docs/commands.md is generated from the table, so the docs cannot drift
@@ -443,23 +677,22 @@ void cmd_write_markdown(FILE *f) {
                "`prefix` (the key argument is a prefix), `idemp` (accepts `IDEMP key`: a retry with the same key "
                "and arguments replays the first reply and changes nothing; SPEC §4.3), `retry_safe` (a write that leaves the same "
                "state when repeated, so clients may retry it; `COMMAND INFO` also lists every readonly command as "
-               "`retry_safe`).\n");
+               "`retry_safe`). A subcommand (`CLIENT KILL`) follows its parent; like Redis, its arity and key "
+               "positions count the parent's name and its own.\n");
     for (int g = 0; groups[g]; g++) {
         fprintf(f, "\n## %s\n\n| command | arity | keys | flags | summary |\n|---|---|---|---|---|\n", titles[g]);
         for (size_t i = 0; i < ncmds; i++) {
-            const cmd_def *d = all[i];
+            const cmd_def *d = order[i]; /* a parent, then its subcommands (same group) */
             if (strcmp(d->group, groups[g]) != 0) continue;
             char upper[NAME_MAX_LEN + 1];
             size_t n = 0;
-            for (; d->name[n] && n < NAME_MAX_LEN; n++) upper[n] = (char)toupper((unsigned char)d->name[n]);
+            for (; d->name[n] && n < NAME_MAX_LEN; n++)
+                upper[n] = d->name[n] == '|' ? ' ' : (char)toupper((unsigned char)d->name[n]);
             upper[n] = 0;
             fprintf(f, "| `%s", upper);
             if (d->args && d->args[0]) {
                 fputc(' ', f);
-                for (const char *p = d->args; *p; p++) {
-                    if (*p == '|') fputc('\\', f); /* a table cell */
-                    fputc(*p, f);
-                }
+                md_cell(f, d->args);
             }
             fprintf(f, "` | %d | %d,%d,%d | ", d->arity, d->first_key, d->last_key, d->key_step);
             static const struct { uint32_t f; const char *name; } fl[] = {
@@ -469,7 +702,9 @@ void cmd_write_markdown(FILE *f) {
             int first = 1;
             for (size_t k = 0; k < sizeof fl / sizeof fl[0]; k++)
                 if (d->flags & fl[k].f) { fprintf(f, "%s%s", first ? "" : " ", fl[k].name); first = 0; }
-            fprintf(f, " | %s |\n", d->summary);
+            fputs(" | ", f);
+            md_cell(f, d->summary);
+            fputs(" |\n", f);
         }
     }
 }

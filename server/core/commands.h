@@ -37,12 +37,27 @@ enum cmd_flags {
     CMD_RETRY_SAFE = 1u << 12, /* a write that leaves the same state when repeated: clients may retry it */
 };
 
+/* Flags of a row's key spec, as COMMAND INFO names them (Redis 7): one of
+ * RO/RW/OW/RM says what happens to the key, the rest what to its value. */
+enum cmd_key_flags {
+    CMD_KEY_RO = 1u << 0,     /* read only */
+    CMD_KEY_RW = 1u << 1,     /* read and changed */
+    CMD_KEY_OW = 1u << 2,     /* overwritten without being read */
+    CMD_KEY_RM = 1u << 3,     /* removed */
+    CMD_KEY_ACCESS = 1u << 4, /* the value reaches the client */
+    CMD_KEY_UPDATE = 1u << 5,
+    CMD_KEY_INSERT = 1u << 6,
+    CMD_KEY_DELETE = 1u << 7,
+};
+
 typedef struct cmd_def {
-    const char *name;     /* lower case; "parent|sub" for a subcommand row */
+    const char *name;     /* lower case; "parent|sub" for a subcommand row, whose
+                           * arity counts the parent and the subcommand names */
     cmd_proc proc;
     int arity;            /* Redis convention: -N means at least N */
     uint32_t flags;
-    int first_key, last_key, key_step; /* last -1 = last argument */
+    int first_key, last_key, key_step; /* last -1 = last argument; a subcommand counts its parent */
+    uint32_t key_flags;   /* CMD_KEY_*; 0: RW|UPDATE for a write, RO|ACCESS else */
     const char *group;    /* "string", "generic", "kv", "server", ... */
     const char *args;     /* syntax after the name */
     const char *summary;
@@ -68,11 +83,23 @@ typedef struct cmd_hooks {
 } cmd_hooks;
 
 /* Builds the table from the families (NULL-terminated). A duplicate name,
- * an overflow of the table or a malformed row is a startup failure: -1 with
- * a message in err (static text). Idempotent for the same list. */
+ * an overflow of the table, a malformed row or a subcommand without its
+ * parent is a startup failure: -1 with a message in err (static text).
+ * Idempotent for the same list. */
 int cmd_table_init(const cmd_family *const *families, const char **err);
+/* By full name ("get", "client|kill"), case-insensitive. */
 const cmd_def *cmd_lookup(const char *name, size_t len);
+/* The row that runs argv: a container's subcommand row when argv[0] has
+ * subcommands and argc > 1. NULL when unknown; *bad_sub then says whether
+ * the parent was known (an unknown subcommand). */
+const cmd_def *cmd_lookup_argv(const resp_slice *argv, int argc, int *bad_sub);
+/* Number of rows, subcommands included; cmd_count_top: top-level only. */
 size_t cmd_count(void);
+size_t cmd_count_top(void);
+/* The i-th row in table order, each parent followed by its subcommands. */
+const cmd_def *cmd_at(size_t i);
+/* Subcommand rows of a parent row (0 for a plain command). */
+int cmd_subcommands(const cmd_def *parent, const cmd_def *const **subs);
 /* Writes docs/commands.md from the table. */
 void cmd_write_markdown(FILE *f);
 
@@ -85,7 +112,22 @@ int cmd_call(client *c, const cmd_def *cmd);
 int cmd_stats_init(server *s);
 void cmd_stats_reset(server *s);
 void cmd_stats_format(server *s, resp_buf *b);
-/* COMMAND [COUNT | INFO | DOCS | LIST | GETKEYS | HELP] */
+/* The handler of a parent row that does nothing alone (CLIENT, CONFIG,
+ * ...): runs the "parent|sub" row of argv[1] after its arity check, or
+ * replies Redis's unknown-subcommand error. Dispatch normally resolves the
+ * subcommand itself; this covers a parent reached directly. */
+int cmd_subcommand(client *c);
+/* "ERR unknown subcommand or wrong number of arguments for 'sub'. Try
+ * PARENT HELP.": a subcommand's own argument check failed. */
+void reply_subcommand_syntax_error(client *c);
+
+/* COMMAND (all commands) and its subcommands: rows in redis/cmd_server.c. */
 int cmd_command(client *c);
+int cmd_command_count(client *c);
+int cmd_command_list(client *c);
+int cmd_command_info(client *c);
+int cmd_command_docs(client *c);
+int cmd_command_getkeys(client *c);
+int cmd_command_help(client *c);
 
 #endif

@@ -82,49 +82,59 @@ void slowlog_push(client *c, uint64_t usec) {
     if (l->len < l->cap) l->len++;
 }
 
-/* SLOWLOG GET [count] | LEN | RESET | HELP */
-int slowlog_command(client *c) {
+/* SLOWLOG LEN */
+int slowlog_len_command(client *c) {
     struct slowlog *l = c->srv->slowlog;
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "len") && c->argc == 2) {
-        reply_int(c, l ? l->len : 0);
-    } else if (arg_eq(sub, "reset") && c->argc == 2) {
-        if (l) {
-            for (int i = 0; i < l->cap; i++) entry_free(&l->ring[i]);
-            l->len = l->head = 0;
-        }
-        reply_ok(c);
-    } else if (arg_eq(sub, "get") && c->argc <= 3) {
-        int64_t count = 10;
-        if (c->argc == 3 && (resp_parse_ll(c->argv[2].ptr, c->argv[2].len, &count) < 0 || count < -1)) {
-            reply_error(c, "ERR count should be greater than or equal to -1");
-            return -1;
-        }
-        int n = l ? l->len : 0;
-        if (count >= 0 && count < n) n = (int)count;
-        reply_array(c, n);
-        for (int i = 0; i < n; i++) {
-            slow_entry *e = &l->ring[(l->head - 1 - i + l->cap * 2) % l->cap];
-            reply_array(c, 6);
-            reply_int(c, (int64_t)e->id);
-            reply_int(c, (int64_t)e->when);
-            reply_int(c, (int64_t)e->usec);
-            reply_array(c, e->argc);
-            for (int a = 0; a < e->argc; a++) reply_bulk(c, e->args[a], e->lens[a]);
-            reply_bulkstr(c, e->addr);
-            reply_bulkstr(c, e->name);
-        }
-    } else if (arg_eq(sub, "help")) {
-        reply_array(c, 4);
-        reply_status(c, "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-        reply_status(c, "GET [<count>]");
-        reply_status(c, "LEN");
-        reply_status(c, "RESET");
-    } else {
-        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try SLOWLOG HELP.",
-                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
+    reply_int(c, l ? l->len : 0);
+    return 0;
+}
+
+/* SLOWLOG RESET */
+int slowlog_reset_command(client *c) {
+    struct slowlog *l = c->srv->slowlog;
+    if (l) {
+        for (int i = 0; i < l->cap; i++) entry_free(&l->ring[i]);
+        l->len = l->head = 0;
+    }
+    reply_ok(c);
+    return 0;
+}
+
+/* SLOWLOG GET [count]: newest first; count -1 = all. */
+int slowlog_get_command(client *c) {
+    struct slowlog *l = c->srv->slowlog;
+    if (c->argc > 3) {
+        reply_subcommand_syntax_error(c);
         return -1;
+    }
+    int64_t count = 10;
+    if (c->argc == 3 && (resp_parse_ll(c->argv[2].ptr, c->argv[2].len, &count) < 0 || count < -1)) {
+        reply_error(c, "ERR count should be greater than or equal to -1");
+        return -1;
+    }
+    int n = l ? l->len : 0;
+    if (count >= 0 && count < n) n = (int)count;
+    reply_array(c, n);
+    for (int i = 0; i < n; i++) {
+        slow_entry *e = &l->ring[(l->head - 1 - i + l->cap * 2) % l->cap];
+        reply_array(c, 6);
+        reply_int(c, (int64_t)e->id);
+        reply_int(c, (int64_t)e->when);
+        reply_int(c, (int64_t)e->usec);
+        reply_array(c, e->argc);
+        for (int a = 0; a < e->argc; a++) reply_bulk(c, e->args[a], e->lens[a]);
+        reply_bulkstr(c, e->addr);
+        reply_bulkstr(c, e->name);
     }
     return 0;
 }
 
+/* SLOWLOG HELP */
+int slowlog_help_command(client *c) {
+    reply_array(c, 4);
+    reply_status(c, "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    reply_status(c, "GET [<count>]");
+    reply_status(c, "LEN");
+    reply_status(c, "RESET");
+    return 0;
+}

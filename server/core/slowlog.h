@@ -8,7 +8,11 @@
 
 void slowlog_push(client *c, uint64_t usec);
 void slowlog_free(server *s);
-/* SLOWLOG GET|LEN|RESET|HELP */
-int slowlog_command(client *c);
+/* SLOWLOG GET [count] | LEN | RESET | HELP: the subcommand rows' handlers
+ * (rows in redis/cmd_admin.c). */
+int slowlog_get_command(client *c);
+int slowlog_len_command(client *c);
+int slowlog_reset_command(client *c);
+int slowlog_help_command(client *c);
 
 #endif

@@ -1,4 +1,5 @@
-/* Administration: BGSAVE LASTSAVE SLOWLOG LATENCY MEMORY DEBUG FUNCTION. */
+/* Administration: BGSAVE LASTSAVE SLOWLOG LATENCY MEMORY DEBUG FUNCTION; the
+ * containers' subcommands are rows of their own ("memory|usage"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,88 +10,133 @@
 #include "server.h"
 #include "cmd_admin.h"
 
-/* LATENCY LATEST|HISTORY event|RESET [event ...]|DOCTOR|HELP: stagekv keeps
- * no latency events (see SLOWLOG and docs/performance.md). */
-static int latency_command(client *c) {
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "latest") || arg_eq(sub, "history")) reply_array(c, 0);
-    else if (arg_eq(sub, "reset")) reply_int(c, 0);
-    else if (arg_eq(sub, "doctor")) reply_bulkstr(c, "stagekv does not sample latency events; use SLOWLOG.");
-    else if (arg_eq(sub, "help")) {
-        reply_array(c, 1);
-        reply_status(c, "LATENCY LATEST | HISTORY <event> | RESET [<event> ...] | DOCTOR");
-    } else {
-        reply_errorf(c, "ERR unknown subcommand '%.*s'. Try LATENCY HELP.", (int)(sub->len > 64 ? 64 : sub->len),
-                     sub->ptr);
-        return -1;
-    }
+/* ---- LATENCY: stagekv keeps no latency events (see SLOWLOG and
+ * docs/performance.md). */
+
+/* LATENCY LATEST | LATENCY HISTORY event */
+static int latency_empty_command(client *c) {
+    reply_array(c, 0);
     return 0;
 }
 
-/* MEMORY USAGE key [SAMPLES n] | DOCTOR | STATS | HELP */
-static int memory_command(client *c) {
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "usage") && (c->argc == 3 || c->argc == 5)) {
-        db_value v;
-        int r = db_lookup(KS(c), c->db, c->argv[2].ptr, c->argv[2].len, &v);
-        if (r < 0) return -1;
-        if (r == 0) {
-            reply_null(c);
-            return 0;
-        }
-        /* stored bytes: key, header and payload, plus RocksDB's per-entry overhead */
-        reply_int(c, (int64_t)(c->argv[2].len + v.raw.len + 1 + 24));
-        db_value_free(&v);
-    } else if (arg_eq(sub, "doctor")) {
-        reply_bulkstr(c, "Hi Sam, I can't find any memory issue in your instance.");
-    } else if (arg_eq(sub, "stats")) {
-        uint64_t mem = 0;
-        store_property_int(c->srv->st, STORE_CF_DATA, "rocksdb.cur-size-all-mem-tables", &mem);
-        reply_array(c, 2);
-        reply_bulkstr(c, "rocksdb.memtables");
-        reply_int(c, (int64_t)mem);
-    } else if (arg_eq(sub, "help")) {
-        reply_array(c, 1);
-        reply_status(c, "MEMORY USAGE <key> | DOCTOR | STATS");
-    } else {
-        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try MEMORY HELP.",
-                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
-        return -1;
-    }
+/* LATENCY RESET [event ...] */
+static int latency_reset_command(client *c) {
+    reply_int(c, 0);
     return 0;
 }
 
-/* DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1: what test suites use. */
-static int debug_command(client *c) {
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "sleep") && c->argc == 3) {
-        long double secs;
-        if (parse_ld(c->argv[2].ptr, c->argv[2].len, &secs) < 0 || secs < 0) {
-            reply_error(c, "ERR value is not a valid float");
-            return -1;
-        }
-        /* Blocks the loop on purpose, as in Redis: tests use it to stall the server. */
-        struct timespec ts = {(time_t)secs, (long)((secs - (long double)(time_t)secs) * 1e9L)};
-        nanosleep(&ts, NULL);
-        reply_ok(c);
-    } else if (arg_eq(sub, "set-active-expire") && c->argc == 3) {
-        c->srv->active_expire_off = c->argv[2].len == 1 && c->argv[2].ptr[0] == '0';
-        reply_ok(c);
-    } else {
-        reply_error(c, "ERR DEBUG subcommand not supported by stagekv (SLEEP, SET-ACTIVE-EXPIRE)");
-        return -1;
-    }
+/* LATENCY DOCTOR */
+static int latency_doctor_command(client *c) {
+    reply_bulkstr(c, "stagekv does not sample latency events; use SLOWLOG.");
     return 0;
 }
 
-/* FUNCTION FLUSH [ASYNC|SYNC] | LIST: stagekv has no functions. */
-static int function_command(client *c) {
-    if (arg_eq(&c->argv[1], "flush") && c->argc <= 3) reply_ok(c);
-    else if (arg_eq(&c->argv[1], "list")) reply_array(c, 0);
-    else {
-        reply_error(c, "ERR stagekv has no functions (FUNCTION FLUSH and LIST only)");
+/* LATENCY HELP */
+static int latency_help_command(client *c) {
+    reply_array(c, 1);
+    reply_status(c, "LATENCY LATEST | HISTORY <event> | RESET [<event> ...] | DOCTOR");
+    return 0;
+}
+
+/* ---- MEMORY ---- */
+
+/* MEMORY USAGE key [SAMPLES n]: stored bytes of the key. */
+static int memory_usage_command(client *c) {
+    if (c->argc != 3 && c->argc != 5) {
+        reply_subcommand_syntax_error(c);
         return -1;
     }
+    db_value v;
+    int r = db_lookup(KS(c), c->db, c->argv[2].ptr, c->argv[2].len, &v);
+    if (r < 0) return -1;
+    if (r == 0) {
+        reply_null(c);
+        return 0;
+    }
+    /* stored bytes: key, header and payload, plus RocksDB's per-entry overhead */
+    reply_int(c, (int64_t)(c->argv[2].len + v.raw.len + 1 + 24));
+    db_value_free(&v);
+    return 0;
+}
+
+/* MEMORY DOCTOR */
+static int memory_doctor_command(client *c) {
+    reply_bulkstr(c, "Hi Sam, I can't find any memory issue in your instance.");
+    return 0;
+}
+
+/* MEMORY STATS */
+static int memory_stats_command(client *c) {
+    uint64_t mem = 0;
+    store_property_int(c->srv->st, STORE_CF_DATA, "rocksdb.cur-size-all-mem-tables", &mem);
+    reply_array(c, 2);
+    reply_bulkstr(c, "rocksdb.memtables");
+    reply_int(c, (int64_t)mem);
+    return 0;
+}
+
+/* MEMORY HELP */
+static int memory_help_command(client *c) {
+    reply_array(c, 1);
+    reply_status(c, "MEMORY USAGE <key> | DOCTOR | STATS");
+    return 0;
+}
+
+/* ---- DEBUG: what test suites use. */
+
+/* DEBUG SLEEP seconds */
+static int debug_sleep_command(client *c) {
+    long double secs;
+    if (parse_ld(c->argv[2].ptr, c->argv[2].len, &secs) < 0 || secs < 0) {
+        reply_error(c, "ERR value is not a valid float");
+        return -1;
+    }
+    /* Blocks the loop on purpose, as in Redis: tests use it to stall the server. */
+    struct timespec ts = {(time_t)secs, (long)((secs - (long double)(time_t)secs) * 1e9L)};
+    nanosleep(&ts, NULL);
+    reply_ok(c);
+    return 0;
+}
+
+/* DEBUG SET-ACTIVE-EXPIRE 0|1 */
+static int debug_set_active_expire_command(client *c) {
+    c->srv->active_expire_off = c->argv[2].len == 1 && c->argv[2].ptr[0] == '0';
+    reply_ok(c);
+    return 0;
+}
+
+/* DEBUG HELP */
+static int debug_help_command(client *c) {
+    reply_array(c, 3);
+    reply_status(c, "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    reply_status(c, "SLEEP <seconds>");
+    reply_status(c, "SET-ACTIVE-EXPIRE <0|1>");
+    return 0;
+}
+
+/* ---- FUNCTION: stagekv has no functions. */
+
+/* FUNCTION FLUSH [ASYNC|SYNC] */
+static int function_flush_command(client *c) {
+    if (c->argc > 3) {
+        reply_subcommand_syntax_error(c);
+        return -1;
+    }
+    reply_ok(c);
+    return 0;
+}
+
+/* FUNCTION LIST [...] */
+static int function_list_command(client *c) {
+    reply_array(c, 0);
+    return 0;
+}
+
+/* FUNCTION HELP */
+static int function_help_command(client *c) {
+    reply_array(c, 2);
+    reply_status(c, "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    reply_status(c, "FLUSH [ASYNC|SYNC] | LIST (stagekv has no functions)");
     return 0;
 }
 
@@ -197,21 +243,79 @@ static const cmd_def rows[] = {
     {.name = "lastsave", .proc = lastsave_command, .arity = 1, .flags = CMD_FAST,
      .group = "server", .args = "",
      .summary = "Returns the Unix time of the last successful BGSAVE (or the start)."},
-    {.name = "slowlog", .proc = slowlog_command, .arity = -2, .flags = CMD_ADMIN,
+    {.name = "slowlog", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN,
      .group = "server", .args = "GET [count]|LEN|RESET|HELP",
      .summary = "Reads or resets the slow log."},
-    {.name = "latency", .proc = latency_command, .arity = -2, .flags = CMD_ADMIN,
+    {.name = "slowlog|get", .proc = slowlog_get_command, .arity = -2, .flags = CMD_ADMIN,
+     .group = "server", .args = "[count]",
+     .summary = "Returns the newest slow log entries (10 by default, -1 for all)."},
+    {.name = "slowlog|len", .proc = slowlog_len_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Returns the number of entries in the slow log."},
+    {.name = "slowlog|reset", .proc = slowlog_reset_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Clears the slow log."},
+    {.name = "slowlog|help", .proc = slowlog_help_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Shows the SLOWLOG subcommands."},
+    {.name = "latency", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN,
      .group = "server", .args = "LATEST|HISTORY event|RESET|DOCTOR|HELP",
      .summary = "Latency events (none are sampled; use SLOWLOG)."},
-    {.name = "memory", .proc = memory_command, .arity = -2, .flags = CMD_READONLY,
+    {.name = "latency|latest", .proc = latency_empty_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Returns the latest latency events (always none)."},
+    {.name = "latency|history", .proc = latency_empty_command, .arity = 3, .flags = CMD_ADMIN,
+     .group = "server", .args = "event",
+     .summary = "Returns an event's latency history (always empty)."},
+    {.name = "latency|reset", .proc = latency_reset_command, .arity = -2, .flags = CMD_ADMIN,
+     .group = "server", .args = "[event ...]",
+     .summary = "Resets latency events (there are none: 0)."},
+    {.name = "latency|doctor", .proc = latency_doctor_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Says that no latency events are sampled."},
+    {.name = "latency|help", .proc = latency_help_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Shows the LATENCY subcommands."},
+    {.name = "memory", .proc = cmd_subcommand, .arity = -2,
      .group = "server", .args = "USAGE key|DOCTOR|STATS|HELP",
      .summary = "Estimates memory and storage use."},
-    {.name = "debug", .proc = debug_command, .arity = -2, .flags = CMD_ADMIN,
-     .group = "server", .args = "SLEEP seconds|SET-ACTIVE-EXPIRE 0|1",
+    {.name = "memory|usage", .proc = memory_usage_command, .arity = -3, .flags = CMD_READONLY,
+     .first_key = 2, .last_key = 2, .key_step = 1, .key_flags = CMD_KEY_RO,
+     .group = "server", .args = "key [SAMPLES count]",
+     .summary = "Estimates the bytes a key takes in storage."},
+    {.name = "memory|doctor", .proc = memory_doctor_command, .arity = 2,
+     .group = "server", .args = "",
+     .summary = "Reports memory problems (none)."},
+    {.name = "memory|stats", .proc = memory_stats_command, .arity = 2,
+     .group = "server", .args = "",
+     .summary = "Returns the memtables' size."},
+    {.name = "memory|help", .proc = memory_help_command, .arity = 2,
+     .group = "server", .args = "",
+     .summary = "Shows the MEMORY subcommands."},
+    {.name = "debug", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN,
+     .group = "server", .args = "SLEEP seconds|SET-ACTIVE-EXPIRE 0|1|HELP",
      .summary = "Test-suite helpers."},
-    {.name = "function", .proc = function_command, .arity = -2, .flags = CMD_WRITE,
-     .group = "server", .args = "FLUSH [ASYNC|SYNC]|LIST",
+    {.name = "debug|sleep", .proc = debug_sleep_command, .arity = 3, .flags = CMD_ADMIN,
+     .group = "server", .args = "seconds",
+     .summary = "Blocks the server for a while (fractions allowed)."},
+    {.name = "debug|set-active-expire", .proc = debug_set_active_expire_command, .arity = 3, .flags = CMD_ADMIN,
+     .group = "server", .args = "0|1",
+     .summary = "Turns the active expiry cycle off (0) or on."},
+    {.name = "debug|help", .proc = debug_help_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Shows the DEBUG subcommands."},
+    {.name = "function", .proc = cmd_subcommand, .arity = -2,
+     .group = "server", .args = "FLUSH [ASYNC|SYNC]|LIST|HELP",
      .summary = "Functions (stagekv has none)."},
+    {.name = "function|flush", .proc = function_flush_command, .arity = -2, .flags = CMD_WRITE,
+     .group = "server", .args = "[ASYNC|SYNC]",
+     .summary = "Deletes all functions (there are none)."},
+    {.name = "function|list", .proc = function_list_command, .arity = -2,
+     .group = "server", .args = "[LIBRARYNAME pattern] [WITHCODE]",
+     .summary = "Lists the functions (always none)."},
+    {.name = "function|help", .proc = function_help_command, .arity = 2,
+     .group = "server", .args = "",
+     .summary = "Shows the FUNCTION subcommands."},
     CMD_TABLE_END,
 };
 

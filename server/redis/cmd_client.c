@@ -1,4 +1,4 @@
-/* CLIENT subcommands and RESET. */
+/* CLIENT (one row per subcommand: "client|kill") and RESET. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@ static int valid_name(const resp_slice *n) {
 static void format_client(const client *c, const client *self, resp_buf *b) {
     char line[1024];
     uint64_t now = now_ms();
+    /* the row's full name: "client|list", as Redis names subcommands */
     const char *cmd = c->lastcmd ? c->lastcmd->name : "NULL";
     if (c == self && self->cmd) cmd = self->cmd->name;
     char flags[8];
@@ -28,28 +29,12 @@ static void format_client(const client *c, const client *self, resp_buf *b) {
     int n = snprintf(line, sizeof line,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=0 psub=0 "
                      "ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=0 obl=0 "
-                     "oll=0 omem=%zu tot-mem=%zu events=r cmd=%s%s user=default redir=-1 resp=%d\n",
+                     "oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d\n",
                      (unsigned long long)c->id, c->addr, c->srv->cfg.bind, (int)(c->id + 7),
                      c->name ? c->name : "", (unsigned long long)((now - c->ctime_ms) / 1000),
                      (unsigned long long)((now - c->last_ms) / 1000), flags, c->db,
                      c->in_multi ? c->nqueued : -1, c->inlen, c->incap - c->inlen, c->inlen, c->incap,
-                     c->out.len + c->out_inflight, c->incap + c->out.cap + sizeof *c, cmd,
-                     strcmp(cmd, "client") == 0 && c == self && self->argc > 1 ? "|list" : "", c->resp);
-    if (c == self && self->cmd && strcmp(self->cmd->name, "client") == 0 && self->argc > 1 &&
-        n > 0 && (size_t)n < sizeof line) {
-        /* cmd=client|<sub>, as Redis names container subcommands */
-        char sub[32];
-        size_t sl = self->argv[1].len < sizeof sub - 1 ? self->argv[1].len : sizeof sub - 1;
-        for (size_t i = 0; i < sl; i++) sub[i] = (char)(self->argv[1].ptr[i] | 0x20);
-        sub[sl] = 0;
-        char *p = strstr(line, "cmd=client|list");
-        if (p) {
-            char rest[512];
-            snprintf(rest, sizeof rest, "%s", p + strlen("cmd=client|list"));
-            snprintf(p, sizeof line - (size_t)(p - line), "cmd=client|%s%s", sub, rest);
-            n = (int)strlen(line);
-        }
-    }
+                     c->out.len + c->out_inflight, c->incap + c->out.cap + sizeof *c, cmd, c->resp);
     if (n > 0) resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
@@ -108,52 +93,74 @@ static int kill_matching(client *c, opt_cursor *o) {
     return 0;
 }
 
-/* CLIENT ID|GETNAME|SETNAME name|LIST|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off|HELP */
-static int client_command(client *c) {
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "id") && c->argc == 2) {
-        reply_int(c, (int64_t)c->id);
-    } else if (arg_eq(sub, "getname") && c->argc == 2) {
-        if (c->name) reply_bulkstr(c, c->name);
-        else reply_null(c);
-    } else if (arg_eq(sub, "setname") && c->argc == 3) {
-        if (!valid_name(&c->argv[2])) {
-            reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
-            return -1;
-        }
-        free(c->name);
-        c->name = c->argv[2].len ? strndup(c->argv[2].ptr, c->argv[2].len) : NULL;
-        reply_ok(c);
-    } else if ((arg_eq(sub, "list") && (c->argc == 2 || c->argc >= 4)) || (arg_eq(sub, "info") && c->argc == 2)) {
-        resp_buf b;
-        resp_buf_init(&b);
-        if (arg_eq(sub, "info")) {
-            format_client(c, c, &b);
-        } else if (c->argc >= 4 && arg_eq(&c->argv[2], "id")) {
-            for (int i = 3; i < c->argc; i++) {
-                int64_t id;
-                if (resp_parse_ll(c->argv[i].ptr, c->argv[i].len, &id) < 0 || id <= 0) {
-                    resp_buf_free(&b);
-                    reply_error(c, "ERR Invalid client ID");
-                    return -1;
-                }
-                for (client *t = c->srv->clients; t; t = t->next)
-                    if (t->id == (uint64_t)id) format_client(t, c, &b);
+/* CLIENT ID */
+static int client_id_command(client *c) {
+    reply_int(c, (int64_t)c->id);
+    return 0;
+}
+
+/* CLIENT GETNAME */
+static int client_getname_command(client *c) {
+    if (c->name) reply_bulkstr(c, c->name);
+    else reply_null(c);
+    return 0;
+}
+
+/* CLIENT SETNAME name ("" removes it) */
+static int client_setname_command(client *c) {
+    if (!valid_name(&c->argv[2])) {
+        reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+        return -1;
+    }
+    free(c->name);
+    c->name = c->argv[2].len ? strndup(c->argv[2].ptr, c->argv[2].len) : NULL;
+    reply_ok(c);
+    return 0;
+}
+
+/* CLIENT LIST [TYPE normal] [ID id ...] */
+static int client_list_command(client *c) {
+    resp_buf b;
+    resp_buf_init(&b);
+    if (c->argc >= 4 && arg_eq(&c->argv[2], "id")) {
+        for (int i = 3; i < c->argc; i++) {
+            int64_t id;
+            if (resp_parse_ll(c->argv[i].ptr, c->argv[i].len, &id) < 0 || id <= 0) {
+                resp_buf_free(&b);
+                reply_error(c, "ERR Invalid client ID");
+                return -1;
             }
-        } else if (c->argc == 4 && arg_eq(&c->argv[2], "type")) {
-            if (arg_eq(&c->argv[3], "normal"))
-                for (client *t = c->srv->clients; t; t = t->next) format_client(t, c, &b);
-        } else if (c->argc == 2) {
-            for (client *t = c->srv->clients; t; t = t->next) format_client(t, c, &b);
-        } else {
-            resp_buf_free(&b);
-            reply_syntax_error(c);
-            return -1;
+            for (client *t = c->srv->clients; t; t = t->next)
+                if (t->id == (uint64_t)id) format_client(t, c, &b);
         }
-        reply_bulk(c, b.data, b.len);
+    } else if (c->argc == 4 && arg_eq(&c->argv[2], "type")) {
+        if (arg_eq(&c->argv[3], "normal"))
+            for (client *t = c->srv->clients; t; t = t->next) format_client(t, c, &b);
+    } else if (c->argc == 2) {
+        for (client *t = c->srv->clients; t; t = t->next) format_client(t, c, &b);
+    } else {
         resp_buf_free(&b);
-    } else if (arg_eq(sub, "kill") && c->argc == 3) {
-        /* old form: CLIENT KILL addr:port */
+        reply_syntax_error(c);
+        return -1;
+    }
+    reply_bulk(c, b.data, b.len);
+    resp_buf_free(&b);
+    return 0;
+}
+
+/* CLIENT INFO: this connection's CLIENT LIST line. */
+static int client_info_command(client *c) {
+    resp_buf b;
+    resp_buf_init(&b);
+    format_client(c, c, &b);
+    reply_bulk(c, b.data, b.len);
+    resp_buf_free(&b);
+    return 0;
+}
+
+/* CLIENT KILL addr:port | CLIENT KILL option value [option value ...] */
+static int client_kill_command(client *c) {
+    if (c->argc == 3) { /* the old form */
         for (client *t = c->srv->clients; t; t = t->next) {
             if (strlen(t->addr) == c->argv[2].len && memcmp(t->addr, c->argv[2].ptr, c->argv[2].len) == 0) {
                 if (t == c) c->flags |= CL_CLOSE_AFTER_REPLY;
@@ -164,49 +171,62 @@ static int client_command(client *c) {
         }
         reply_error(c, "ERR No such client");
         return -1;
-    } else if (arg_eq(sub, "kill") && c->argc >= 4 && c->argc % 2 == 0) {
-        opt_cursor o = {c, 2};
-        return kill_matching(c, &o);
-    } else if (arg_eq(sub, "reply") && c->argc == 3) {
-        if (arg_eq(&c->argv[2], "on")) {
-            c->reply_mode = 0;
-            reply_ok(c);
-        } else if (arg_eq(&c->argv[2], "off")) {
-            c->reply_mode = 1;
-        } else if (arg_eq(&c->argv[2], "skip")) {
-            c->reply_mode = 2;
-        } else {
-            reply_syntax_error(c);
-            return -1;
-        }
-    } else if (arg_eq(sub, "setinfo") && c->argc == 4) {
-        /* Redis 7.2's library tags, sent by newer clients on connect */
-        if (!arg_eq(&c->argv[2], "lib-name") && !arg_eq(&c->argv[2], "lib-ver")) {
-            reply_errorf(c, "ERR Unrecognized option '%.*s'", (int)(c->argv[2].len > 32 ? 32 : c->argv[2].len),
-                         c->argv[2].ptr);
-            return -1;
-        }
-        reply_ok(c);
-    } else if (arg_eq(sub, "no-evict") && c->argc == 3) {
-        if (!arg_eq(&c->argv[2], "on") && !arg_eq(&c->argv[2], "off")) {
-            reply_syntax_error(c);
-            return -1;
-        }
-        reply_ok(c);
-    } else if (arg_eq(sub, "help") && c->argc == 2) {
-        static const char *lines[] = {
-            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "ID", "GETNAME", "SETNAME <name>", "LIST [TYPE normal] [ID id ...]", "INFO",
-            "KILL <ip:port> | KILL <option> <value> [...] (ID, ADDR, TYPE, USER, SKIPME)",
-            "REPLY (ON|OFF|SKIP)", "NO-EVICT (ON|OFF)"};
-        reply_array(c, sizeof lines / sizeof lines[0]);
-        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
-    } else {
-        char shown[80];
-        resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 64);
-        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try CLIENT HELP.", shown);
+    }
+    if (c->argc % 2) { /* an option without its value */
+        reply_syntax_error(c);
         return -1;
     }
+    opt_cursor o = {c, 2};
+    return kill_matching(c, &o);
+}
+
+/* CLIENT REPLY ON|OFF|SKIP */
+static int client_reply_command(client *c) {
+    if (arg_eq(&c->argv[2], "on")) {
+        c->reply_mode = 0;
+        reply_ok(c);
+    } else if (arg_eq(&c->argv[2], "off")) {
+        c->reply_mode = 1;
+    } else if (arg_eq(&c->argv[2], "skip")) {
+        c->reply_mode = 2;
+    } else {
+        reply_syntax_error(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* CLIENT SETINFO LIB-NAME|LIB-VER value: Redis 7.2's library tags, sent
+ * by newer clients on connect (accepted, not kept). */
+static int client_setinfo_command(client *c) {
+    if (!arg_eq(&c->argv[2], "lib-name") && !arg_eq(&c->argv[2], "lib-ver")) {
+        reply_errorf(c, "ERR Unrecognized option '%.*s'", (int)(c->argv[2].len > 32 ? 32 : c->argv[2].len),
+                     c->argv[2].ptr);
+        return -1;
+    }
+    reply_ok(c);
+    return 0;
+}
+
+/* CLIENT NO-EVICT ON|OFF (nothing is evicted: accepted) */
+static int client_no_evict_command(client *c) {
+    if (!arg_eq(&c->argv[2], "on") && !arg_eq(&c->argv[2], "off")) {
+        reply_syntax_error(c);
+        return -1;
+    }
+    reply_ok(c);
+    return 0;
+}
+
+/* CLIENT HELP */
+static int client_help_command(client *c) {
+    static const char *lines[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ID", "GETNAME", "SETNAME <name>", "LIST [TYPE normal] [ID id ...]", "INFO",
+        "KILL <ip:port> | KILL <option> <value> [...] (ID, ADDR, TYPE, USER, SKIPME)",
+        "REPLY (ON|OFF|SKIP)", "NO-EVICT (ON|OFF)"};
+    reply_array(c, sizeof lines / sizeof lines[0]);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
     return 0;
 }
 
@@ -227,9 +247,39 @@ static int reset_command(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {.name = "client", .proc = client_command, .arity = -2, .flags = CMD_NOAUTH,
-     .group = "connection", .args = "ID|GETNAME|SETNAME name|LIST [TYPE normal] [ID id ...]|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off",
+    {.name = "client", .proc = cmd_subcommand, .arity = -2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "ID|GETNAME|SETNAME name|LIST [TYPE normal] [ID id ...]|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off|HELP",
      .summary = "Manages client connections."},
+    {.name = "client|id", .proc = client_id_command, .arity = 2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "",
+     .summary = "Returns the connection's id."},
+    {.name = "client|getname", .proc = client_getname_command, .arity = 2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "",
+     .summary = "Returns the connection's name (nil when none)."},
+    {.name = "client|setname", .proc = client_setname_command, .arity = 3, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "name",
+     .summary = "Names the connection (\"\" removes the name)."},
+    {.name = "client|list", .proc = client_list_command, .arity = -2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "[TYPE normal] [ID id ...]",
+     .summary = "Lists the connections, one line each in Redis 7's format."},
+    {.name = "client|info", .proc = client_info_command, .arity = 2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "",
+     .summary = "Returns this connection's CLIENT LIST line."},
+    {.name = "client|kill", .proc = client_kill_command, .arity = -3, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "ip:port | [ID id] [ADDR ip:port] [LADDR ip:port] [TYPE type] [USER name] [SKIPME yes|no]",
+     .summary = "Closes connections: by address, or all that match the filters (their count)."},
+    {.name = "client|reply", .proc = client_reply_command, .arity = 3, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "ON|OFF|SKIP",
+     .summary = "Turns the server's replies to this connection on or off, or skips the next one."},
+    {.name = "client|setinfo", .proc = client_setinfo_command, .arity = 4, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "LIB-NAME name | LIB-VER version",
+     .summary = "Accepts the client library's name and version (not kept)."},
+    {.name = "client|no-evict", .proc = client_no_evict_command, .arity = 3, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "ON|OFF",
+     .summary = "Accepted for compatibility (nothing is evicted)."},
+    {.name = "client|help", .proc = client_help_command, .arity = 2, .flags = CMD_NOAUTH,
+     .group = "connection", .args = "",
+     .summary = "Shows the CLIENT subcommands."},
     {.name = "reset", .proc = reset_command, .arity = 1, .flags = CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI,
      .group = "connection", .args = "",
      .summary = "Resets the connection: discards MULTI, unwatches, SELECT 0, de-authenticates."},

@@ -330,51 +330,69 @@ static int randomkey_command(client *c) {
     return 0;
 }
 
-/* OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key | OBJECT HELP */
-static int object_command(client *c) {
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "help")) {
-        reply_array(c, 4);
-        reply_status(c, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-        reply_status(c, "ENCODING <key>");
-        reply_status(c, "IDLETIME <key>");
-        reply_status(c, "REFCOUNT <key>");
-        return 0;
-    }
-    if (c->argc != 3) {
-        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try OBJECT HELP.",
-                     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
-        return -1;
-    }
+/* ---- OBJECT: one row per subcommand; the key is argument 2. */
+
+/* OBJECT HELP */
+static int object_help_command(client *c) {
+    reply_array(c, 4);
+    reply_status(c, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    reply_status(c, "ENCODING <key>");
+    reply_status(c, "IDLETIME <key>");
+    reply_status(c, "REFCOUNT <key>");
+    return 0;
+}
+
+/* The key of OBJECT's argument 2: 1 found (v to free), 0 replied nil, -1
+ * failed. */
+static int object_lookup(client *c, db_value *v) {
+    int r = db_lookup(KS(c), c->db, c->argv[2].ptr, c->argv[2].len, v);
+    if (r == 0) reply_null(c);
+    return r;
+}
+
+/* OBJECT ENCODING key: Redis's encodings for strings: int, embstr (<= 44
+ * bytes), raw. */
+static int object_encoding_command(client *c) {
     db_value v;
-    int r = db_lookup(KS(c), c->db, c->argv[2].ptr, c->argv[2].len, &v);
-    if (r < 0) return -1;
-    if (r == 0) {
-        reply_null(c);
-        return 0;
-    }
-    int rc = 0;
-    if (arg_eq(sub, "encoding")) {
-        int64_t ll;
-        /* Redis's encodings for strings: int, embstr (<= 44 bytes), raw */
-        if (v.v.len <= 20 && resp_parse_ll(v.v.payload, v.v.len, &ll) == 0) reply_bulkstr(c, "int");
-        else reply_bulkstr(c, v.v.len <= 44 ? "embstr" : "raw");
-    } else if (arg_eq(sub, "freq")) {
-        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
-                       "Please note that when switching between policies at runtime LRU and LFU data "
-                       "will take some time to adjust.");
-        rc = -1;
-    } else if (arg_eq(sub, "idletime")) {
-        reply_int(c, 0);
-    } else if (arg_eq(sub, "refcount")) {
-        reply_int(c, 1);
-    } else {
-        reply_errorf(c, "ERR unknown subcommand '%.*s'. Try OBJECT HELP.", (int)(sub->len > 64 ? 64 : sub->len),
-                     sub->ptr);
-        rc = -1;
-    }
+    int r = object_lookup(c, &v);
+    if (r <= 0) return r;
+    int64_t ll;
+    if (v.v.len <= 20 && resp_parse_ll(v.v.payload, v.v.len, &ll) == 0) reply_bulkstr(c, "int");
+    else reply_bulkstr(c, v.v.len <= 44 ? "embstr" : "raw");
     db_value_free(&v);
-    return rc;
+    return 0;
+}
+
+/* OBJECT FREQ key: no LFU policy, as Redis says without one. */
+static int object_freq_command(client *c) {
+    db_value v;
+    int r = object_lookup(c, &v);
+    if (r <= 0) return r;
+    db_value_free(&v);
+    reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+                   "Please note that when switching between policies at runtime LRU and LFU data "
+                   "will take some time to adjust.");
+    return -1;
+}
+
+/* OBJECT IDLETIME key (no access times are kept: 0) */
+static int object_idletime_command(client *c) {
+    db_value v;
+    int r = object_lookup(c, &v);
+    if (r <= 0) return r;
+    db_value_free(&v);
+    reply_int(c, 0);
+    return 0;
+}
+
+/* OBJECT REFCOUNT key */
+static int object_refcount_command(client *c) {
+    db_value v;
+    int r = object_lookup(c, &v);
+    if (r <= 0) return r;
+    db_value_free(&v);
+    reply_int(c, 1);
+    return 0;
 }
 
 /* SWAPDB index1 index2: O(1), the SELECT numbers are remapped. */
@@ -409,15 +427,19 @@ static int swapdb_command(client *c) {
 
 static const cmd_def rows[] = {
     {.name = "del", .proc = del_command, .arity = -2, .flags = CMD_WRITE | CMD_RETRY_SAFE, .first_key = 1, .last_key = -1, .key_step = 1,
+     .key_flags = CMD_KEY_RM | CMD_KEY_DELETE,
      .group = "generic", .args = "key [key ...]",
      .summary = "Deletes one or more keys."},
     {.name = "unlink", .proc = del_command, .arity = -2, .flags = CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+     .key_flags = CMD_KEY_RM | CMD_KEY_DELETE,
      .group = "generic", .args = "key [key ...]",
      .summary = "Deletes one or more keys (same as DEL: deletion is a tombstone)."},
     {.name = "exists", .proc = exists_command, .arity = -2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+     .key_flags = CMD_KEY_RO,
      .group = "generic", .args = "key [key ...]",
      .summary = "Counts how many of the keys exist."},
     {.name = "type", .proc = type_command, .arity = 2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .key_flags = CMD_KEY_RO,
      .group = "generic", .args = "key",
      .summary = "Returns the type of the value stored at a key."},
     {.name = "keys", .proc = keys_command, .arity = 2, .flags = CMD_READONLY,
@@ -439,14 +461,34 @@ static const cmd_def rows[] = {
      .group = "generic", .args = "key db",
      .summary = "Moves a key to another database."},
     {.name = "touch", .proc = touch_command, .arity = -2, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+     .key_flags = CMD_KEY_RO,
      .group = "generic", .args = "key [key ...]",
      .summary = "Counts the keys that exist (no access times are kept)."},
     {.name = "randomkey", .proc = randomkey_command, .arity = 1, .flags = CMD_READONLY,
      .group = "generic", .args = "",
      .summary = "Returns a key name from the database."},
-    {.name = "object", .proc = object_command, .arity = -2, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
-     .group = "generic", .args = "ENCODING|FREQ|IDLETIME|REFCOUNT key",
+    {.name = "object", .proc = cmd_subcommand, .arity = -2, .flags = CMD_READONLY,
+     .group = "generic", .args = "ENCODING|FREQ|IDLETIME|REFCOUNT key | HELP",
      .summary = "Inspects a key (best effort: encodings as Redis would report them)."},
+    {.name = "object|encoding", .proc = object_encoding_command, .arity = 3, .flags = CMD_READONLY,
+     .first_key = 2, .last_key = 2, .key_step = 1, .key_flags = CMD_KEY_RO,
+     .group = "generic", .args = "key",
+     .summary = "Returns the encoding Redis would use for the value (int, embstr, raw)."},
+    {.name = "object|freq", .proc = object_freq_command, .arity = 3, .flags = CMD_READONLY,
+     .first_key = 2, .last_key = 2, .key_step = 1, .key_flags = CMD_KEY_RO,
+     .group = "generic", .args = "key",
+     .summary = "Access frequency (not tracked: an error, as Redis without an LFU policy)."},
+    {.name = "object|idletime", .proc = object_idletime_command, .arity = 3, .flags = CMD_READONLY,
+     .first_key = 2, .last_key = 2, .key_step = 1, .key_flags = CMD_KEY_RO,
+     .group = "generic", .args = "key",
+     .summary = "Seconds since the last access (not tracked: 0)."},
+    {.name = "object|refcount", .proc = object_refcount_command, .arity = 3, .flags = CMD_READONLY,
+     .first_key = 2, .last_key = 2, .key_step = 1, .key_flags = CMD_KEY_RO,
+     .group = "generic", .args = "key",
+     .summary = "Reference count of the value (always 1)."},
+    {.name = "object|help", .proc = object_help_command, .arity = 2, .flags = CMD_READONLY,
+     .group = "generic", .args = "",
+     .summary = "Shows the OBJECT subcommands."},
     {.name = "swapdb", .proc = swapdb_command, .arity = 3, .flags = CMD_WRITE | CMD_FAST,
      .group = "generic", .args = "index1 index2",
      .summary = "Swaps two databases (O(1): a persisted map of database numbers)."},

@@ -1,5 +1,4 @@
 /* Server commands: COMMAND INFO DBSIZE FLUSHDB FLUSHALL CONFIG TIME SHUTDOWN. */
-#include <ctype.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +10,6 @@
 #include "db.h"
 #include "server.h"
 #include "cmd_server.h"
-
-int cmd_command(client *c);
 
 /* DBSIZE */
 static int dbsize_command(client *c) {
@@ -85,73 +82,70 @@ static void emit_pair(void *arg, const char *name, const char *value) {
     g->n += 2;
 }
 
-/* CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT */
-static int config_command(client *c) {
+/* CONFIG GET pattern [pattern ...] */
+static int config_get_command(client *c) {
+    get_state g = {c, 0};
+    size_t slot = reply_deferred_array(c);
+    for (int i = 2; i < c->argc; i++) config_each(&c->srv->cfg, c->argv[i].ptr, c->argv[i].len, emit_pair, &g);
+    reply_set_deferred_map(c, slot, g.n / 2);
+    return 0;
+}
+
+/* CONFIG SET name value [name value ...]: all or nothing, tried on a copy
+ * first. */
+static int config_set_command(client *c) {
     server *s = c->srv;
-    const resp_slice *sub = &c->argv[1];
-    if (arg_eq(sub, "get") && c->argc >= 3) {
-        get_state g = {c, 0};
-        size_t slot = reply_deferred_array(c);
-        for (int i = 2; i < c->argc; i++) config_each(&s->cfg, c->argv[i].ptr, c->argv[i].len, emit_pair, &g);
-        reply_set_deferred_map(c, slot, g.n / 2);
-        return 0;
-    }
-    if (arg_eq(sub, "set") && c->argc >= 4 && c->argc % 2 == 0) {
-        /* All or nothing: try on a copy first. */
-        char err[256], name[128], *val;
-        for (int pass = 0; pass < 2; pass++) {
-            for (int i = 2; i < c->argc; i += 2) {
-                resp_sanitize(name, sizeof name, c->argv[i].ptr, c->argv[i].len, 100);
-                val = strndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
-                if (!val) { reply_error(c, "ERR out of memory"); return -1; }
-                config tmp = s->cfg;
-                tmp.bind = NULL; tmp.dir = NULL; tmp.unixsocket = NULL; tmp.requirepass = NULL; tmp.logfile = NULL;
-                int r = config_set(pass ? &s->cfg : &tmp, name, val, 1, err, sizeof err);
-                if (!pass) config_free(&tmp);
-                free(val);
-                if (r < 0) {
-                    if (strstr(err, "runtime"))
-                        reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", name);
-                    else if (strstr(err, "unknown"))
-                        reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
-                    else
-                        reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err);
-                    return -1;
-                }
-            }
-        }
-        reply_ok(c);
-        return 0;
-    }
-    if (arg_eq(sub, "resetstat") && c->argc == 2) {
-        s->stat_commands = s->stat_connections = s->stat_rejected = 0;
-        s->stat_net_in = s->stat_net_out = s->ks.hits = s->ks.misses = 0;
-        cmd_stats_reset(s);
-        reply_ok(c);
-        return 0;
-    }
-    if (arg_eq(sub, "help") && c->argc == 2) {
-        static const char *lines[] = {
-            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GET <pattern> [<pattern> ...]", "    Return parameters matching the glob-like patterns and their values.",
-            "SET <directive> <value> [<directive> <value> ...]", "    Set the configuration directives (all or none).",
-            "RESETSTAT", "    Reset statistics reported by the INFO command.",
-            "HELP", "    Print this help."};
-        reply_array(c, sizeof lines / sizeof lines[0]);
-        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
-        return 0;
-    }
-    if (arg_eq(sub, "get") || arg_eq(sub, "set") || arg_eq(sub, "resetstat")) {
-        char n[32];
-        resp_sanitize(n, sizeof n, sub->ptr, sub->len, 20);
-        for (char *p = n; *p; p++) *p = (char)tolower((unsigned char)*p);
-        reply_errorf(c, "ERR wrong number of arguments for 'config|%s' command", n);
+    if (c->argc % 2) {
+        reply_arity_error(c, c->cmd->name); /* a name without its value, as Redis words it */
         return -1;
     }
-    char shown[160];
-    resp_sanitize(shown, sizeof shown, sub->ptr, sub->len, 128);
-    reply_errorf(c, "ERR unknown subcommand '%s'. Try CONFIG HELP.", shown);
-    return -1;
+    char err[256], name[128], *val;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 2; i < c->argc; i += 2) {
+            resp_sanitize(name, sizeof name, c->argv[i].ptr, c->argv[i].len, 100);
+            val = strndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
+            if (!val) { reply_error(c, "ERR out of memory"); return -1; }
+            config tmp = s->cfg;
+            tmp.bind = NULL; tmp.dir = NULL; tmp.unixsocket = NULL; tmp.requirepass = NULL; tmp.logfile = NULL;
+            int r = config_set(pass ? &s->cfg : &tmp, name, val, 1, err, sizeof err);
+            if (!pass) config_free(&tmp);
+            free(val);
+            if (r < 0) {
+                if (strstr(err, "runtime"))
+                    reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", name);
+                else if (strstr(err, "unknown"))
+                    reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+                else
+                    reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err);
+                return -1;
+            }
+        }
+    }
+    reply_ok(c);
+    return 0;
+}
+
+/* CONFIG RESETSTAT */
+static int config_resetstat_command(client *c) {
+    server *s = c->srv;
+    s->stat_commands = s->stat_connections = s->stat_rejected = 0;
+    s->stat_net_in = s->stat_net_out = s->ks.hits = s->ks.misses = 0;
+    cmd_stats_reset(s);
+    reply_ok(c);
+    return 0;
+}
+
+/* CONFIG HELP */
+static int config_help_command(client *c) {
+    static const char *lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern> [<pattern> ...]", "    Return parameters matching the glob-like patterns and their values.",
+        "SET <directive> <value> [<directive> <value> ...]", "    Set the configuration directives (all or none).",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "HELP", "    Print this help."};
+    reply_array(c, sizeof lines / sizeof lines[0]);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) reply_status(c, lines[i]);
+    return 0;
 }
 
 /* ---- INFO -------------------------------------------------------------- */
@@ -276,6 +270,24 @@ static const cmd_def rows[] = {
     {.name = "command", .proc = cmd_command, .arity = -1,
      .group = "server", .args = "[COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]]",
      .summary = "Returns information about commands."},
+    {.name = "command|count", .proc = cmd_command_count, .arity = 2,
+     .group = "server", .args = "",
+     .summary = "Returns the number of top-level commands."},
+    {.name = "command|list", .proc = cmd_command_list, .arity = -2,
+     .group = "server", .args = "",
+     .summary = "Returns every command name, each subcommand (client|kill) after its parent."},
+    {.name = "command|info", .proc = cmd_command_info, .arity = -2,
+     .group = "server", .args = "[name ...]",
+     .summary = "Returns the table's entry of each command (all when none): arity, flags, keys, key specs, subcommands."},
+    {.name = "command|docs", .proc = cmd_command_docs, .arity = -2,
+     .group = "server", .args = "[name ...]",
+     .summary = "Returns the documentation of each command (all when none)."},
+    {.name = "command|getkeys", .proc = cmd_command_getkeys, .arity = -4,
+     .group = "server", .args = "command [arg ...]",
+     .summary = "Returns the key arguments of a full command line."},
+    {.name = "command|help", .proc = cmd_command_help, .arity = 2,
+     .group = "server", .args = "",
+     .summary = "Shows the COMMAND subcommands."},
     {.name = "info", .proc = info_command, .arity = -1,
      .group = "server", .args = "[section ...]",
      .summary = "Returns information and statistics about the server."},
@@ -288,9 +300,21 @@ static const cmd_def rows[] = {
     {.name = "flushall", .proc = flushall_command, .arity = -1, .flags = CMD_WRITE | CMD_RETRY_SAFE,
      .group = "server", .args = "[ASYNC|SYNC]",
      .summary = "Removes all keys from all databases."},
-    {.name = "config", .proc = config_command, .arity = -2, .flags = CMD_ADMIN,
-     .group = "server", .args = "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT",
+    {.name = "config", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN,
+     .group = "server", .args = "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | HELP",
      .summary = "Reads or changes the configuration at runtime."},
+    {.name = "config|get", .proc = config_get_command, .arity = -3, .flags = CMD_ADMIN,
+     .group = "server", .args = "pattern [pattern ...]",
+     .summary = "Returns the parameters matching the glob patterns, with their values."},
+    {.name = "config|set", .proc = config_set_command, .arity = -4, .flags = CMD_ADMIN,
+     .group = "server", .args = "name value [name value ...]",
+     .summary = "Changes parameters at runtime (all or none)."},
+    {.name = "config|resetstat", .proc = config_resetstat_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Resets the statistics INFO reports (commandstats included)."},
+    {.name = "config|help", .proc = config_help_command, .arity = 2, .flags = CMD_ADMIN,
+     .group = "server", .args = "",
+     .summary = "Shows the CONFIG subcommands."},
     {.name = "time", .proc = time_command, .arity = 1, .flags = CMD_FAST,
      .group = "server", .args = "",
      .summary = "Returns the server time."},
