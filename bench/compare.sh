@@ -5,6 +5,9 @@
 #   bench/compare.sh          stagekv vs Debian's redis-server
 #   bench/compare.sh self     redis-server vs a second, identical redis-server:
 #                             the noise floor of this method on this machine
+#   bench/compare.sh before OLD_BIN
+#                             stagekv vs an older stagekv binary (before/after a
+#                             change, measured side by side in the same rounds)
 #
 # Both servers run at the same time on free loopback ports, in temporary
 # directories, and are stopped on exit. Every round runs redis-benchmark
@@ -38,10 +41,12 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 MODE=${1:-stagekv}
+OLD_BIN=${2:-}
 case "$MODE" in
   stagekv|self) ;;
+  before) [ -x "$OLD_BIN" ] || { echo "usage: $0 before OLD_STAGEKV_BIN" >&2; exit 2; } ;;
   -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [self]" >&2; exit 2 ;;
+  *) echo "usage: $0 [self | before OLD_BIN]" >&2; exit 2 ;;
 esac
 
 SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
@@ -69,7 +74,7 @@ die() { log "error: $*"; exit 1; }
 command -v "$REDIS_BIN" >/dev/null || die "no $REDIS_BIN (apt-get install -y redis-server)"
 command -v "$BENCH_BIN" >/dev/null || die "no $BENCH_BIN (apt-get install -y redis-tools)"
 command -v redis-cli >/dev/null || die "no redis-cli (apt-get install -y redis-tools)"
-if [ "$MODE" = stagekv ]; then
+if [ "$MODE" != self ]; then
   [ -x "$SERVER_BIN" ] || die "no $SERVER_BIN; build it: cmake -S . -B build && cmake --build build -j2 --target stagekv-server"
 fi
 for v in ROUNDS N_P1 N_P16 CLIENTS DATASIZE KEYSPACE RUN_TIMEOUT; do
@@ -114,8 +119,8 @@ start_redis() { # port dir log
   PIDS+=("$!")
 }
 
-start_stagekv() { # port dir log
-  "${SERVER_CPU[@]}" "$SERVER_BIN" --port "$1" --dir "$2" --fsync everysec >"$3" 2>&1 &
+start_stagekv() { # port dir log [binary]
+  "${SERVER_CPU[@]}" "${4:-$SERVER_BIN}" --port "$1" --dir "$2" --fsync everysec >"$3" 2>&1 &
   PIDS+=("$!")
 }
 
@@ -132,6 +137,10 @@ if [ "$MODE" = self ]; then
   LABEL_A=redis-A LABEL_B=redis-B
   start_redis "$PORT_A" "$WORK/redis-a" "$WORK/redis-a.log"
   start_redis "$PORT_B" "$WORK/redis-b" "$WORK/redis-b.log"
+elif [ "$MODE" = before ]; then
+  LABEL_A=stagekv LABEL_B=stagekv-old
+  start_stagekv "$PORT_A" "$WORK/stagekv" "$WORK/stagekv.log"
+  start_stagekv "$PORT_B" "$WORK/stagekv-old" "$WORK/stagekv-old.log" "$OLD_BIN"
 else
   LABEL_A=stagekv LABEL_B=redis
   start_stagekv "$PORT_A" "$WORK/stagekv" "$WORK/stagekv.log"

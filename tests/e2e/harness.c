@@ -26,7 +26,27 @@ static int free_port(void) {
     return ntohs(a.sin_port);
 }
 
-static void spawn(skv_server *s) {
+/* 1 when the server answering on s->port is ours (its dir is s->dir): a
+ * test binary running beside another one may lose the race for a port that
+ * free_port saw free, and must not talk to the other binary's server. */
+static int is_ours(const skv_server *s, redisContext *c, pid_t pid) {
+    redisReply *r = redisCommand(c, "CONFIG GET dir");
+    int noauth = r && r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "NOAUTH", 6) == 0;
+    int ours = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->str &&
+               strcmp(r->element[1]->str, s->dir) == 0;
+    if (r) freeReplyObject(r);
+    if (noauth) { /* can't ask: a server of ours that lost the port exits at once */
+        for (int i = 0; i < 10; i++) {
+            if (waitpid(pid, NULL, WNOHANG) == pid) return 0;
+            usleep(20000);
+        }
+        return 1;
+    }
+    return ours;
+}
+
+/* 0 started; 1 the port was taken by another server (retry on another). */
+static int spawn_once(skv_server *s) {
     char port[16];
     snprintf(port, sizeof port, "%d", s->port);
     const char *argv[64];
@@ -53,8 +73,14 @@ static void spawn(skv_server *s) {
             redisReply *r = redisCommand(c, "PING");
             int ok = r != NULL;
             if (r) freeReplyObject(r);
+            int ours = ok && is_ours(s, c, pid);
             redisFree(c);
-            if (ok) return;
+            if (ours) return 0;
+            if (ok) { /* someone else's server: ours cannot bind this port */
+                if (kill(pid, SIGKILL) == 0) waitpid(pid, NULL, 0);
+                s->pid = 0;
+                return 1;
+            }
         } else if (c) {
             redisFree(c);
         }
@@ -66,6 +92,15 @@ static void spawn(skv_server *s) {
         usleep(20000);
     }
     cr_assert_fail("stagekv-server did not answer PING on port %d", s->port);
+    return 0;
+}
+
+static void spawn(skv_server *s) {
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (spawn_once(s) == 0) return;
+        s->port = free_port();
+    }
+    cr_assert_fail("no free port for stagekv-server after 8 attempts");
 }
 
 void skv_start(skv_server *s, const char *const *extra) {
