@@ -1,10 +1,12 @@
 /* Newest-first pages of domain documents: the one walker behind every
  * [AFTER id] [LIMIT n] list, over the documents themselves or over a meta
  * index that points at them. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain.h"
 #include "encoding.h"
+#include "json.h"
 #include "server.h"
 
 /* Called per key, newest first: 1 = replied one item, 0 = skipped,
@@ -110,4 +112,16 @@ static int visit_entry(client *c, const char *k, size_t kl, const char *v, size_
 int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg) {
     index_ctx x = {index_prefix->len, resolve, arg};
     return walk_back(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, visit_entry, &x);
+}
+
+int dom_reply_doc(client *c, const json_t *doc) {
+    size_t n;
+    char *text = json_encode(doc, &n);
+    if (!text) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    reply_bulk(c, text, n);
+    free(text);
+    return 0;
 }
