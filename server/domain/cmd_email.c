@@ -6,10 +6,14 @@
 #include "server.h"
 #include "cmd_email.h"
 
-/* SUBSCRIBE (subscribe = 1) and UNSUBSCRIBE (0): argv uid list. */
+/* SUBSCRIBE (subscribe = 1) and UNSUBSCRIBE (0): argv uid list. A list
+ * name is a UTF-8 name (dom_valid_name: "новости" too). Today it lives
+ * inside the subscriptions document only, never in a key; it is checked
+ * key-safe (no ':') all the same, so a later per-list index cannot be
+ * reached into, and the names refused before ("a:b") stay refused. */
 static int email_membership(client *c, int subscribe) {
-    char uid[DOM_ID_BUF], list[DOM_ID_BUF];
-    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, list) < 0) return -1;
+    char uid[DOM_ID_BUF], list[DOM_NAME_BUF];
+    if (dom_id_arg(c, 1, uid) < 0 || dom_name_arg(c, 2, 1, list) < 0) return -1;
     int r = email_set_subscribed(DOM(c), uid, list, subscribe);
     if (r < 0) return -1;
     reply_int(c, r);
@@ -76,7 +80,7 @@ static int email_history_cmd(client *c) {
 static const cmd_def rows[] = {
     {.name = "email.subscribe", .proc = email_subscribe_cmd, .arity = 3, .flags = EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "email", .args = "uid list",
-     .summary = "Subscribes a user to an e-mail list: 1 if it changed, 0 if already subscribed."},
+     .summary = "Subscribes a user to an e-mail list (a UTF-8 name of 1-64 bytes, no control characters or ':'): 1 if it changed, 0 if already subscribed."},
     {.name = "email.unsubscribe", .proc = email_unsubscribe_cmd, .arity = 3, .flags = EF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "email", .args = "uid list",
      .summary = "Unsubscribes a user from an e-mail list: 1 if it changed, 0 if not subscribed."},

@@ -141,6 +141,30 @@ int dom_valid_text(const char *p, size_t n, size_t min, size_t max) {
     return s != NULL;
 }
 
+int dom_valid_name(const char *p, size_t n, int key_safe) {
+    if (!dom_valid_text(p, n, 1, DOM_NAME_MAX)) return 0; /* UTF-8, no NUL */
+    const unsigned char *u = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] < 0x20 || u[i] == 0x7f || (key_safe && u[i] == ':')) return 0;
+        if (u[i] == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) return 0; /* C1: U+0080..U+009F */
+    }
+    return 1;
+}
+
+int dom_name_arg(client *c, int i, int key_safe, char out[DOM_NAME_BUF]) {
+    const resp_slice *a = &c->argv[i];
+    if (!dom_valid_name(a->ptr, a->len, key_safe)) {
+        char shown[80];
+        resp_sanitize(shown, sizeof shown, a->ptr, a->len, 64);
+        reply_invalid(c, "name '%s' (1 to %d bytes of UTF-8 without control characters%s)", shown, DOM_NAME_MAX,
+                      key_safe ? " or ':'" : "");
+        return -1;
+    }
+    memcpy(out, a->ptr, a->len);
+    out[a->len] = 0;
+    return 0;
+}
+
 int dom_no_options(client *c, int fixed) {
     if (c->argc <= fixed) return 0;
     reply_syntax_error(c);
