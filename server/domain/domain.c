@@ -134,13 +134,6 @@ void dom_iso_time(char out[32], uint64_t ms) {
 
 /* ---- arguments ------------------------------------------------------------------ */
 
-int dom_valid_text(const char *p, size_t n, size_t min, size_t max) {
-    if (n < min || n > max || (n && memchr(p, 0, n))) return 0;
-    json_t *s = json_stringn(p, n); /* jansson checks the UTF-8 */
-    json_decref(s);
-    return s != NULL;
-}
-
 int dom_valid_name(const char *p, size_t n, int key_safe) {
     if (!dom_valid_text(p, n, 1, DOM_NAME_MAX)) return 0; /* UTF-8, no NUL */
     const unsigned char *u = (const unsigned char *)p;
@@ -151,18 +144,11 @@ int dom_valid_name(const char *p, size_t n, int key_safe) {
     return 1;
 }
 
-int dom_name_arg(client *c, int i, int key_safe, char out[DOM_NAME_BUF]) {
-    const resp_slice *a = &c->argv[i];
-    if (!dom_valid_name(a->ptr, a->len, key_safe)) {
-        char shown[80];
-        resp_sanitize(shown, sizeof shown, a->ptr, a->len, 64);
-        reply_invalid(c, "name '%s' (1 to %d bytes of UTF-8 without control characters%s)", shown, DOM_NAME_MAX,
-                      key_safe ? " or ':'" : "");
-        return -1;
-    }
-    memcpy(out, a->ptr, a->len);
-    out[a->len] = 0;
-    return 0;
+int dom_valid_text(const char *p, size_t n, size_t min, size_t max) {
+    if (n < min || n > max || (n && memchr(p, 0, n))) return 0;
+    json_t *s = json_stringn(p, n); /* jansson checks the UTF-8 */
+    json_decref(s);
+    return s != NULL;
 }
 
 int dom_no_options(client *c, int fixed) {
