@@ -2,8 +2,6 @@
  * the sorted subscriptions document). SUBSCRIBE/UNSUBSCRIBE reply :1 when
  * the membership changed and :0 when it already was so.
  */
-#include <string.h>
-
 #include "email.h"
 #include "server.h"
 #include "cmd_email.h"
