@@ -186,7 +186,7 @@ static int donation_get_cmd(client *c) {
 /* DONATION.SENT uid [AFTER id] [LIMIT n] -> the donations uid sent (the
  * artists' records), newest first, through the sender index */
 static int donation_sent_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF];
     dom_page pg;
     if (uid_arg(c, 1, 0, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
     dkey prefix;

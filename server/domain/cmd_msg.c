@@ -100,7 +100,7 @@ static int msg_unread_cmd(client *c) {
  * message and the conversation lists follow); :0 when it is missing or
  * another's. */
 static int msg_delete_cmd(client *c) {
-    char conv[ID_BUF], uid[ID_BUF], id[ID_BUF];
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0 || dom_id_arg(c, 3, id) < 0) return -1;
     int r = msg_delete(DOM(c), conv, uid, id);
     if (r < 0) return -1;
@@ -112,7 +112,7 @@ static int msg_delete_cmd(client *c) {
  * The edited message document (with "edited_at"); -NOTFOUND when the
  * message is missing or another's. */
 static int msg_edit_cmd(client *c) {
-    char conv[ID_BUF], uid[ID_BUF], id[ID_BUF];
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0 || dom_id_arg(c, 3, id) < 0) return -1;
     json_t *text = text_arg(c, &c->argv[4]), *doc;
     if (!text) return -1;
@@ -129,7 +129,7 @@ static int msg_edit_cmd(client *c) {
  * "unread": uid's unread count in conv}, or nil when conv does not exist
  * or uid is not one of its participants. */
 static int msg_conversation_cmd(client *c) {
-    char conv[ID_BUF], uid[ID_BUF];
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF];
     if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0) return -1;
     dom_page pg;
     if (dom_parse_page(c, 3, &pg, 0) < 0) return -1;

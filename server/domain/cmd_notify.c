@@ -85,7 +85,7 @@ static int notify_unread_cmd(client *c) {
  * :1 when the notification was deleted (an unread one leaves the unread
  * count), :0 when it is missing or another user's. */
 static int notify_delete_cmd(client *c) {
-    char uid[DOM_ID_MAX + 1], id[DOM_ID_MAX + 1];
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
     if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
     int r = notify_delete(DOM(c), uid, id);
     if (r < 0) return -1;

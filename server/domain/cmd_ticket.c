@@ -87,7 +87,7 @@ static int ticket_list_cmd(client *c) {
 /* TICKET.REOPEN ticket
  * :1 reopened now, :0 it already was open; -NOTFOUND for a missing ticket. */
 static int ticket_reopen_cmd(client *c) {
-    char t[ID_BUF];
+    char t[DOM_ID_BUF];
     if (dom_id_arg(c, 1, t) < 0) return -1;
     int r = ticket_reopen(DOM(c), t);
     if (r < 0) return -1;
