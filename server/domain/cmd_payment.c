@@ -100,7 +100,7 @@ static const cmd_def rows[] = {
      .summary = "Returns a user's payment document, or nil."},
     {.name = "payment.status", .proc = payment_status_cmd, .arity = -4, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP | CMD_SYNC | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "payment", .args = "uid id pending|succeeded|failed|refunded [IDEMP key]",
-     .summary = "Moves a payment's status (pending->succeeded|failed, succeeded->refunded; same again: unchanged) and returns the document; a refund takes the credited coins back (reason refund), refused with INSUFFICIENT_FUNDS below them."},
+     .summary = "Moves a payment's status (pending to succeeded or failed, succeeded to refunded; the same again: unchanged) and returns the document; a refund takes the credited coins back (reason refund) or is refused with INSUFFICIENT_FUNDS."},
     CMD_TABLE_END,
 };
 
