@@ -68,6 +68,33 @@ static skv_status list_of(skv_client *c, const char *name, const char *owner, co
     return run_list(c, &a, out, err);
 }
 
+/* "NAME [AFTER id] [LIMIT n]" -> array of documents (the lists of all owners) */
+static skv_status list_all(skv_client *c, const char *name, const skv_page *page, json_t **out, skv_error *err) {
+    skv_args a;
+    assert(c);
+    args(&a, name, NULL);
+    skv__args_page(&a, page);
+    return run_list(c, &a, out, err);
+}
+
+/* "NAME owner id" -> a document or NULL */
+static skv_status doc_of(skv_client *c, const char *name, const char *owner, const char *id, json_t **out,
+                         skv_error *err) {
+    skv_args a;
+    assert(c && owner && id);
+    args(&a, name, owner, id, NULL);
+    return run_json(c, &a, out, err);
+}
+
+/* "NAME owner id" -> integer */
+static skv_status int_of_id(skv_client *c, const char *name, const char *owner, const char *id, long long *out,
+                          skv_error *err) {
+    skv_args a;
+    assert(c && owner && id);
+    args(&a, name, owner, id, NULL);
+    return run_int(c, &a, out, err);
+}
+
 /* "NAME owner" -> integer */
 static skv_status int_of(skv_client *c, const char *name, const char *owner, long long *out, skv_error *err) {
     skv_args a;
@@ -126,16 +153,21 @@ skv_status skv_get_user_by_email(skv_client *c, const char *email, json_t **user
     return skv_get_user(c, uid, user, err);
 }
 
+skv_status skv_list_users(skv_client *c, const skv_page *page, json_t **list, skv_error *err) {
+    return list_all(c, "USER.LIST", page, list, err);
+}
+
 /* ---- entities (§4.1): one table, one implementation --------------------------------------- */
 
 static const struct entity {
     const char *ns;
     unsigned cost : 1;    /* CREATE takes COST coins */
     unsigned promote : 1; /* PROMOTE / UNPROMOTE / PROMOTED */
+    unsigned feed : 1;    /* FEED: every document, all users */
 } entities[] = {
-    [SKV_TRACK] = {"TRACK", 0, 0},     [SKV_VIDEO] = {"VIDEO", 0, 0}, [SKV_CONCERT] = {"CONCERT", 0, 1},
-    [SKV_NEWS] = {"NEWS", 0, 1},       [SKV_BANNER] = {"BANNER", 0, 0}, [SKV_PROMO] = {"PROMO", 1, 0},
-    [SKV_PITCH] = {"PITCH", 1, 0},     [SKV_PAYMETHOD] = {"PAYMETHOD", 0, 0},
+    [SKV_TRACK] = {"TRACK", 0, 0, 1},  [SKV_VIDEO] = {"VIDEO", 0, 0, 1}, [SKV_CONCERT] = {"CONCERT", 0, 1, 1},
+    [SKV_NEWS] = {"NEWS", 0, 1, 1},    [SKV_BANNER] = {"BANNER", 0, 0, 0}, [SKV_PROMO] = {"PROMO", 1, 0, 0},
+    [SKV_PITCH] = {"PITCH", 1, 0, 0},  [SKV_PAYMETHOD] = {"PAYMETHOD", 0, 0, 0},
 };
 
 /* "TRACK" + ".CREATE" */
@@ -215,6 +247,12 @@ skv_status skv_entity_promoted(skv_client *c, skv_entity ns, const skv_page *pag
     args(&a, entity_cmd(name, ns, ns == SKV_BANNER ? "ACTIVE" : "PROMOTED"), NULL);
     skv__args_page(&a, page);
     return run_list(c, &a, list, err);
+}
+
+skv_status skv_get_feed(skv_client *c, skv_entity ns, const skv_page *page, json_t **list, skv_error *err) {
+    char name[32];
+    assert(c && (unsigned)ns < sizeof entities / sizeof entities[0] && entities[ns].feed);
+    return list_all(c, entity_cmd(name, ns, "FEED"), page, list, err);
 }
 
 /* The platform's names, generated from one list so no namespace is typed twice. */
@@ -395,6 +433,27 @@ skv_status skv_get_payments(skv_client *c, const char *uid, const skv_page *page
     return list_of(c, "PAYMENT.LIST", uid, page, list, err);
 }
 
+skv_status skv_get_payment(skv_client *c, const char *uid, const char *id, json_t **doc, skv_error *err) {
+    return doc_of(c, "PAYMENT.GET", uid, id, doc, err);
+}
+
+skv_status skv_update_payment_status(skv_client *c, const char *uid, const char *id, const char *status,
+                                     json_t **doc, skv_error *err) {
+    skv_args a;
+    assert(c && uid && id && status);
+    args(&a, "PAYMENT.STATUS", uid, id, status, NULL);
+    return run_json(c, &a, doc, err);
+}
+
+skv_status skv_get_donation(skv_client *c, const char *uid, const char *id, json_t **doc, skv_error *err) {
+    return doc_of(c, "DONATION.GET", uid, id, doc, err);
+}
+
+skv_status skv_get_sent_donations(skv_client *c, const char *uid, const skv_page *page, json_t **list,
+                                  skv_error *err) {
+    return list_of(c, "DONATION.SENT", uid, page, list, err);
+}
+
 /* ---- conversations (§4.5) ---------------------------------------------------------------------- */
 
 skv_status skv_send_message(skv_client *c, const char *conv, const char *from, const char *to, const char *text,
@@ -424,6 +483,32 @@ skv_status skv_get_conversations(skv_client *c, const char *uid, const skv_page 
 
 skv_status skv_get_unread_message_count(skv_client *c, const char *uid, long long *n, skv_error *err) {
     return int_of(c, "MSG.UNREAD", uid, n, err);
+}
+
+skv_status skv_delete_message(skv_client *c, const char *conv, const char *uid, const char *id,
+                              long long *deleted, skv_error *err) {
+    skv_args a;
+    assert(c && conv && uid && id);
+    args(&a, "MSG.DELETE", conv, uid, id, NULL);
+    return run_int(c, &a, deleted, err);
+}
+
+skv_status skv_edit_message(skv_client *c, const char *conv, const char *uid, const char *id, const char *text,
+                            json_t **doc, skv_error *err) {
+    skv_args a;
+    assert(c && conv && uid && id && text);
+    args(&a, "MSG.EDIT", conv, uid, id, text, NULL);
+    return run_json(c, &a, doc, err);
+}
+
+skv_status skv_get_conversation(skv_client *c, const char *conv, const char *uid, int limit, json_t **doc,
+                                skv_error *err) {
+    skv_args a;
+    assert(c && conv && uid && limit >= 0);
+    args(&a, "MSG.CONVERSATION", conv, uid, NULL);
+    skv_page page = {NULL, limit};
+    skv__args_page(&a, &page);
+    return run_json(c, &a, doc, err);
 }
 
 /* ---- notifications (§4.5) ------------------------------------------------------------------------ */
@@ -462,6 +547,11 @@ skv_status skv_mark_all_notifications_as_read(skv_client *c, const char *uid, lo
 
 skv_status skv_get_unread_count(skv_client *c, const char *uid, long long *n, skv_error *err) {
     return int_of(c, "NOTIFY.UNREAD", uid, n, err);
+}
+
+skv_status skv_delete_notification(skv_client *c, const char *uid, const char *id, long long *deleted,
+                                   skv_error *err) {
+    return int_of_id(c, "NOTIFY.DELETE", uid, id, deleted, err);
 }
 
 /* ---- e-mail (§4.5) --------------------------------------------------------------------------------- */
@@ -538,6 +628,14 @@ skv_status skv_get_user_tickets(skv_client *c, const char *uid, const skv_page *
 
 skv_status skv_close_ticket(skv_client *c, const char *ticket, long long *changed, skv_error *err) {
     return int_of(c, "TICKET.CLOSE", ticket, changed, err);
+}
+
+skv_status skv_reopen_ticket(skv_client *c, const char *ticket, long long *changed, skv_error *err) {
+    return int_of(c, "TICKET.REOPEN", ticket, changed, err);
+}
+
+skv_status skv_get_open_tickets(skv_client *c, const skv_page *page, json_t **list, skv_error *err) {
+    return list_all(c, "TICKET.OPEN.LIST", page, list, err);
 }
 
 /* ---- settings, analytics, dashboard (§4.6) --------------------------------------------------------------- */

@@ -183,6 +183,9 @@ SKV_API skv_status skv_delete_user(skv_client *c, const char *uid, long long *re
 SKV_API skv_status skv_get_uid_by_email(skv_client *c, const char *email, char uid[SKV_ID_SIZE], skv_error *err);
 /* USER.BYEMAIL then USER.GET: the user or NULL. */
 SKV_API skv_status skv_get_user_by_email(skv_client *c, const char *email, json_t **user, skv_error *err);
+/* USER.LIST (admin): every user's base document in uid byte order,
+ * ascending (page->after: a uid). */
+SKV_API skv_status skv_list_users(skv_client *c, const skv_page *page, json_t **list, skv_error *err);
 
 /* The entities of §4.1, one engine behind all of them. */
 typedef enum skv_entity {
@@ -215,6 +218,9 @@ SKV_API skv_status skv_entity_promote(skv_client *c, skv_entity ns, const char *
                                       long long *changed, skv_error *err);
 SKV_API skv_status skv_entity_promoted(skv_client *c, skv_entity ns, const skv_page *page, json_t **list,
                                        skv_error *err);
+/* TRACK, VIDEO, CONCERT and NEWS: the public feed of every document of
+ * the namespace, all users, newest first (NS.FEED). */
+SKV_API skv_status skv_get_feed(skv_client *c, skv_entity ns, const skv_page *page, json_t **list, skv_error *err);
 
 /* The platform's names for them: skv_create_<one>, skv_get_<one>,
  * skv_get_user_<many>, skv_update_<one>, skv_delete_<one>,
@@ -289,6 +295,19 @@ SKV_API skv_status skv_record_payment(skv_client *c, const char *uid, const json
                                       char id[SKV_ID_SIZE], skv_error *err);
 SKV_API skv_status skv_get_payments(skv_client *c, const char *uid, const skv_page *page, json_t **list,
                                     skv_error *err);
+/* The payment document, or NULL. */
+SKV_API skv_status skv_get_payment(skv_client *c, const char *uid, const char *id, json_t **doc, skv_error *err);
+/* PAYMENT.STATUS (sent with an IDEMP key): status "pending", "succeeded",
+ * "failed" or "refunded"; the new document. A refund takes the credited
+ * coins back: SKV_INSUFFICIENT_FUNDS when they were spent (nothing
+ * changes); SKV_INVALID for a move that is not allowed. */
+SKV_API skv_status skv_update_payment_status(skv_client *c, const char *uid, const char *id, const char *status,
+                                             json_t **doc, skv_error *err);
+/* The donation the artist uid received, or NULL. */
+SKV_API skv_status skv_get_donation(skv_client *c, const char *uid, const char *id, json_t **doc, skv_error *err);
+/* The donations uid sent (the artists' records), newest first. */
+SKV_API skv_status skv_get_sent_donations(skv_client *c, const char *uid, const skv_page *page, json_t **list,
+                                          skv_error *err);
 
 /* Conversations (§4.5). */
 SKV_API skv_status skv_send_message(skv_client *c, const char *conv, const char *from, const char *to,
@@ -300,6 +319,17 @@ SKV_API skv_status skv_mark_as_read(skv_client *c, const char *conv, const char 
 SKV_API skv_status skv_get_conversations(skv_client *c, const char *uid, const skv_page *page, json_t **list,
                                          skv_error *err);
 SKV_API skv_status skv_get_unread_message_count(skv_client *c, const char *uid, long long *n, skv_error *err);
+/* uid's own message only: *deleted 1, or 0 when missing or another's. */
+SKV_API skv_status skv_delete_message(skv_client *c, const char *conv, const char *uid, const char *id,
+                                      long long *deleted, skv_error *err);
+/* uid's own message only (SKV_NOTFOUND otherwise): the new document, with
+ * "edited_at". */
+SKV_API skv_status skv_edit_message(skv_client *c, const char *conv, const char *uid, const char *id,
+                                    const char *text, json_t **doc, skv_error *err);
+/* MSG.CONVERSATION: {"conversation", "messages" (the newest limit, 0: 50),
+ * "unread"} for uid, or NULL when conv is absent or not uid's. */
+SKV_API skv_status skv_get_conversation(skv_client *c, const char *conv, const char *uid, int limit, json_t **doc,
+                                        skv_error *err);
 
 /* Notifications (§4.5). */
 SKV_API skv_status skv_create_notification(skv_client *c, const char *uid, const json_t *doc,
@@ -311,6 +341,8 @@ SKV_API skv_status skv_mark_notification_as_read(skv_client *c, const char *uid,
 SKV_API skv_status skv_mark_all_notifications_as_read(skv_client *c, const char *uid, long long *changed,
                                                       skv_error *err);
 SKV_API skv_status skv_get_unread_count(skv_client *c, const char *uid, long long *n, skv_error *err);
+SKV_API skv_status skv_delete_notification(skv_client *c, const char *uid, const char *id, long long *deleted,
+                                           skv_error *err);
 
 /* E-mail (§4.5). */
 SKV_API skv_status skv_subscribe_email(skv_client *c, const char *uid, const char *list, long long *changed,
@@ -334,6 +366,9 @@ SKV_API skv_status skv_get_ticket(skv_client *c, const char *ticket, json_t **do
 SKV_API skv_status skv_get_user_tickets(skv_client *c, const char *uid, const skv_page *page, json_t **list,
                                         skv_error *err);
 SKV_API skv_status skv_close_ticket(skv_client *c, const char *ticket, long long *changed, skv_error *err);
+SKV_API skv_status skv_reopen_ticket(skv_client *c, const char *ticket, long long *changed, skv_error *err);
+/* TICKET.OPEN.LIST (admin): every open ticket, newest first. */
+SKV_API skv_status skv_get_open_tickets(skv_client *c, const skv_page *page, json_t **list, skv_error *err);
 
 /* Settings (§4.6). section: profile, security, notifications, privacy,
  * payment_methods. */

@@ -169,6 +169,33 @@ static int donation_total_cmd(client *c) {
     return 0;
 }
 
+/* DONATION.GET uid id -> the donation uid received, or nil */
+static int donation_get_cmd(client *c) {
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
+    int failed;
+    json_t *doc = donation_get(DOM(c), uid, id, &failed);
+    if (failed) return -1;
+    if (!doc) {
+        reply_null(c);
+        return 0;
+    }
+    int rc = dom_reply_doc(c, doc);
+    json_decref(doc);
+    return rc;
+}
+
+/* DONATION.SENT uid [AFTER id] [LIMIT n] -> the donations uid sent (the
+ * artists' records), newest first, through the sender index */
+static int donation_sent_cmd(client *c) {
+    char uid[DOM_ID_BUF];
+    dom_page pg;
+    if (uid_arg(c, 1, 0, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
+    dkey prefix;
+    donation_key_sent_index(&prefix, uid);
+    return dom_list_index(c, &prefix, &pg, donation_sent_resolve, NULL);
+}
+
 #define MOVER (CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP | CMD_SYNC)
 #define READER (CMD_READONLY | CMD_DOMAIN | CMD_DB0)
 
@@ -200,6 +227,12 @@ static const cmd_def rows[] = {
     {.name = "donation.total", .proc = donation_total_cmd, .arity = 2, .flags = READER | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "coins", .args = "uid",
      .summary = "Coins a user received in donations."},
+    {.name = "donation.get", .proc = donation_get_cmd, .arity = 3, .flags = READER | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "coins", .args = "uid id",
+     .summary = "A donation the artist uid received, or nil."},
+    {.name = "donation.sent", .proc = donation_sent_cmd, .arity = -2, .flags = READER, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "coins", .args = "uid [AFTER id] [LIMIT n]",
+     .summary = "Donations a user sent (the artists' records), newest first, through the sender index."},
     CMD_TABLE_END,
 };
 

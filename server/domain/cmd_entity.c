@@ -145,6 +145,18 @@ static int ent_feed(client *c) {
     return dom_list_index(c, &lo, &pg, entity_feed_resolve, (void *)ns);
 }
 
+/* TRACK.FEED / VIDEO.FEED / CONCERT.FEED / NEWS.FEED [AFTER id] [LIMIT n]:
+ * every document of the namespace, all users, newest first (a reverse walk
+ * of all:M:). */
+static int ent_all_feed(client *c) {
+    const entity_ns *ns = ns_of(c);
+    dom_page pg;
+    if (dom_parse_page(c, 1, &pg, 0) < 0) return -1;
+    dkey lo;
+    entity_key_all_index(&lo, ns);
+    return dom_list_index(c, &lo, &pg, entity_feed_resolve, (void *)ns);
+}
+
 /* ---- the command rows ------------------------------------------------------------- */
 
 #define ENT_W (CMD_WRITE | CMD_DOMAIN | CMD_DB0)
@@ -187,13 +199,23 @@ static int ent_feed(client *c) {
      .group = "entity", .args = "[AFTER id] [LIMIT n]", \
      .summary = "Lists the promoted " lc " documents of all users, newest first.", .data = &(ns)}
 
+/* The public feed of every document of a namespace that keeps all:M:. */
+#define FEED_ROW(lc, ns)                                                                                           \
+    {.name = lc ".feed", .proc = ent_all_feed, .arity = -1, .flags = ENT_R, \
+     .group = "entity", .args = "[AFTER id] [LIMIT n]", \
+     .summary = "Lists every " lc " document of all users, newest first (a public feed).", .data = &(ns)}
+
 static const cmd_def rows[] = {
     ENTITY_ROWS("track", entity_ns_track, 0, "", ""),
+    FEED_ROW("track", entity_ns_track),
     ENTITY_ROWS("video", entity_ns_video, 0, "", ""),
+    FEED_ROW("video", entity_ns_video),
     ENTITY_ROWS("concert", entity_ns_concert, 0, "", ""),
     PROMOTE_ROWS("concert", entity_ns_concert),
+    FEED_ROW("concert", entity_ns_concert),
     ENTITY_ROWS("news", entity_ns_news, 0, "", ""),
     PROMOTE_ROWS("news", entity_ns_news),
+    FEED_ROW("news", entity_ns_news),
     ENTITY_ROWS("banner", entity_ns_banner, 0, "", ""),
     {.name = "banner.active", .proc = ent_feed, .arity = -1, .flags = ENT_R,
      .group = "entity", .args = "[AFTER id] [LIMIT n]",

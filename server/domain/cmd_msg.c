@@ -95,6 +95,59 @@ static int msg_unread_cmd(client *c) {
     return 0;
 }
 
+/* MSG.DELETE conv uid id
+ * :1 when uid's own message was deleted (unread counts, the details' last
+ * message and the conversation lists follow); :0 when it is missing or
+ * another's. */
+static int msg_delete_cmd(client *c) {
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF], id[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0 || dom_id_arg(c, 3, id) < 0) return -1;
+    int r = msg_delete(DOM(c), conv, uid, id);
+    if (r < 0) return -1;
+    reply_int(c, r);
+    return 0;
+}
+
+/* MSG.EDIT conv uid id text
+ * The edited message document (with "edited_at"); -NOTFOUND when the
+ * message is missing or another's. */
+static int msg_edit_cmd(client *c) {
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF], id[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0 || dom_id_arg(c, 3, id) < 0) return -1;
+    json_t *text = text_arg(c, &c->argv[4]), *doc;
+    if (!text) return -1;
+    int r = msg_edit(DOM(c), conv, uid, id, text, &doc);
+    json_decref(text);
+    if (r < 0) return -1;
+    r = dom_reply_doc(c, doc);
+    json_decref(doc);
+    return r;
+}
+
+/* MSG.CONVERSATION conv uid [LIMIT n]
+ * {"conversation": details, "messages": [the newest n, newest first],
+ * "unread": uid's unread count in conv}, or nil when conv does not exist
+ * or uid is not one of its participants. */
+static int msg_conversation_cmd(client *c) {
+    char conv[DOM_ID_BUF], uid[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, conv) < 0 || dom_id_arg(c, 2, uid) < 0) return -1;
+    dom_page pg;
+    if (dom_parse_page(c, 3, &pg, 0) < 0) return -1;
+    if (pg.after) {
+        reply_syntax_error(c);
+        return -1;
+    }
+    json_t *doc;
+    if (msg_conversation(DOM(c), conv, uid, pg.limit, &doc) < 0) return -1;
+    if (!doc) {
+        reply_null(c);
+        return 0;
+    }
+    int r = dom_reply_doc(c, doc);
+    json_decref(doc);
+    return r;
+}
+
 static const cmd_def rows[] = {
     {.name = "msg.send", .proc = msg_send_cmd, .arity = -5, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "messages", .args = "conv from to text [IDEMP key]",
@@ -111,6 +164,15 @@ static const cmd_def rows[] = {
     {.name = "msg.unread", .proc = msg_unread_cmd, .arity = 2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0 | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "messages", .args = "uid",
      .summary = "Returns the number of unread messages addressed to a user (O(1))."},
+    {.name = "msg.delete", .proc = msg_delete_cmd, .arity = 4, .flags = CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "conv uid id",
+     .summary = "Deletes uid's own message (unread counts, the last message and the conversation lists follow): 1 if deleted, 0 if missing or another's."},
+    {.name = "msg.edit", .proc = msg_edit_cmd, .arity = 5, .flags = CMD_WRITE | CMD_RETRY_SAFE | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "conv uid id text",
+     .summary = "Replaces the text of uid's own message and returns it with edited_at; -NOTFOUND if missing or another's."},
+    {.name = "msg.conversation", .proc = msg_conversation_cmd, .arity = -3, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "messages", .args = "conv uid [LIMIT n]",
+     .summary = "One conversation for uid: {conversation, messages (newest n, default 50), unread}, or nil when absent or not uid's."},
     CMD_TABLE_END,
 };
 

@@ -83,6 +83,18 @@ static int notify_unread_cmd(client *c) {
     return 0;
 }
 
+/* NOTIFY.DELETE uid id
+ * :1 when the notification was deleted (an unread one leaves the unread
+ * count), :0 when it is missing or another user's. */
+static int notify_delete_cmd(client *c) {
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
+    int r = notify_delete(DOM(c), uid, id);
+    if (r < 0) return -1;
+    reply_int(c, r);
+    return 0;
+}
+
 #define NF (CMD_DOMAIN | CMD_DB0)
 
 static const cmd_def rows[] = {
@@ -101,6 +113,9 @@ static const cmd_def rows[] = {
     {.name = "notify.unread", .proc = notify_unread_cmd, .arity = 2, .flags = NF | CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "notifications", .args = "uid",
      .summary = "Returns the number of unread notifications (a maintained counter)."},
+    {.name = "notify.delete", .proc = notify_delete_cmd, .arity = 3, .flags = NF | CMD_WRITE | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "notifications", .args = "uid id",
+     .summary = "Deletes one notification (the unread count follows): 1 if deleted, 0 if missing or another user's."},
     CMD_TABLE_END,
 };
 

@@ -52,6 +52,44 @@ static int payment_list_cmd(client *c) {
     return dom_list_docs(c, &prefix, &pg, NULL, NULL);
 }
 
+/* PAYMENT.GET uid id
+ * The payment document, or nil. */
+static int payment_get_cmd(client *c) {
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
+    int failed;
+    json_t *doc = payment_get(DOM(c), uid, id, &failed);
+    if (failed) return -1;
+    if (!doc) {
+        reply_null(c);
+        return 0;
+    }
+    int rc = dom_reply_doc(c, doc);
+    json_decref(doc);
+    return rc;
+}
+
+/* PAYMENT.STATUS uid id pending|succeeded|failed|refunded [IDEMP key]
+ * The new document (unchanged when the status already is that one). A
+ * refund takes the credited coins back in the same step. */
+static int payment_status_cmd(client *c) {
+    char uid[DOM_ID_BUF], id[DOM_ID_BUF], st[16];
+    if (dom_id_arg(c, 1, uid) < 0 || dom_id_arg(c, 2, id) < 0) return -1;
+    if (dom_no_options(c, 4) < 0) return -1;
+    const resp_slice *a = &c->argv[3];
+    if (a->len >= sizeof st || memchr(a->ptr, 0, a->len)) {
+        reply_invalid(c, "status must be pending, succeeded, failed or refunded");
+        return -1;
+    }
+    memcpy(st, a->ptr, a->len);
+    st[a->len] = 0;
+    json_t *doc;
+    if (payment_set_status(DOM(c), uid, id, st, &doc) < 0) return -1;
+    int rc = dom_reply_doc(c, doc);
+    json_decref(doc);
+    return rc;
+}
+
 static const cmd_def rows[] = {
     {.name = "payment.record", .proc = payment_record_cmd, .arity = -3, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP | CMD_SYNC, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "payment", .args = "uid json [CREDIT coins] [IDEMP key]",
@@ -59,6 +97,12 @@ static const cmd_def rows[] = {
     {.name = "payment.list", .proc = payment_list_cmd, .arity = -2, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "payment", .args = "uid [AFTER id] [LIMIT n]",
      .summary = "Lists a user's payments, newest first."},
+    {.name = "payment.get", .proc = payment_get_cmd, .arity = 3, .flags = CMD_READONLY | CMD_DOMAIN | CMD_DB0 | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "payment", .args = "uid id",
+     .summary = "Returns a user's payment document, or nil."},
+    {.name = "payment.status", .proc = payment_status_cmd, .arity = -4, .flags = CMD_WRITE | CMD_DOMAIN | CMD_DB0 | CMD_IDEMP | CMD_SYNC | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "payment", .args = "uid id pending|succeeded|failed|refunded [IDEMP key]",
+     .summary = "Moves a payment's status (pending to succeeded or failed, succeeded to refunded; the same again: unchanged) and returns the document; a refund takes the credited coins back (reason refund) or is refused with INSUFFICIENT_FUNDS."},
     CMD_TABLE_END,
 };
 

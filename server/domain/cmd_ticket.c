@@ -84,6 +84,28 @@ static int ticket_list_cmd(client *c) {
     return dom_list_index(c, &lo, &pg, ticket_index_resolve, NULL);
 }
 
+/* TICKET.REOPEN ticket
+ * :1 reopened now, :0 it already was open; -NOTFOUND for a missing ticket. */
+static int ticket_reopen_cmd(client *c) {
+    char t[DOM_ID_BUF];
+    if (dom_id_arg(c, 1, t) < 0) return -1;
+    int r = ticket_reopen(DOM(c), t);
+    if (r < 0) return -1;
+    reply_int(c, r);
+    return 0;
+}
+
+/* TICKET.OPEN.LIST [AFTER id] [LIMIT n]
+ * An admin's list: the details of every open ticket, newest first (a
+ * reverse walk of the open index). */
+static int ticket_open_list_cmd(client *c) {
+    dom_page pg;
+    if (dom_parse_page(c, 1, &pg, 0) < 0) return -1;
+    dkey lo;
+    ticket_key_open_index(&lo);
+    return dom_list_index(c, &lo, &pg, ticket_open_resolve, NULL);
+}
+
 /* ---- the command rows ------------------------------------------------------------------ */
 
 #define TK_W (CMD_WRITE | CMD_DOMAIN | CMD_DB0)
@@ -105,6 +127,12 @@ static const cmd_def rows[] = {
     {.name = "ticket.close", .proc = ticket_close_cmd, .arity = 2, .flags = TK_W | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "tickets", .args = "ticket",
      .summary = "Closes a ticket: 1 closed now, 0 already closed (-NOTFOUND missing)."},
+    {.name = "ticket.reopen", .proc = ticket_reopen_cmd, .arity = 2, .flags = TK_W | CMD_RETRY_SAFE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+     .group = "tickets", .args = "ticket",
+     .summary = "Reopens a closed ticket: 1 reopened now, 0 already open (-NOTFOUND missing)."},
+    {.name = "ticket.open.list", .proc = ticket_open_list_cmd, .arity = -1, .flags = TK_R | CMD_ADMIN,
+     .group = "tickets", .args = "[AFTER id] [LIMIT n]",
+     .summary = "Admin: every open ticket (all users), newest first, through the open-ticket index."},
     CMD_TABLE_END,
 };
 

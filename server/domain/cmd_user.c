@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain_args.h"
+#include "domain_list.h"
 #include "server.h"
 #include "user.h"
 #include "cmd_user.h"
@@ -99,6 +100,17 @@ static int user_update_cmd(client *c) {
 
 #define UF (CMD_DOMAIN | CMD_DB0)
 
+/* USER.LIST [AFTER uid] [LIMIT n]
+ * An admin's list: the base documents of every user in uid byte order
+ * (ascending; AFTER continues after that uid), through the user index. */
+static int user_list_cmd(client *c) {
+    dom_page pg;
+    if (dom_parse_page(c, 1, &pg, 0) < 0) return -1;
+    dkey lo;
+    user_key_list(&lo);
+    return dom_list_index_asc(c, &lo, &pg, user_list_resolve, NULL);
+}
+
 static const cmd_def rows[] = {
     {.name = "user.create", .proc = user_create_cmd, .arity = -3, .flags = UF | CMD_WRITE | CMD_IDEMP, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "user", .args = "uid json [IDEMP key]",
@@ -112,6 +124,9 @@ static const cmd_def rows[] = {
     {.name = "user.update", .proc = user_update_cmd, .arity = 4, .flags = UF | CMD_WRITE | CMD_RETRY_SAFE, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "user", .args = "uid base|profile|subscription patch",
      .summary = "Merge-patches one section of a user and returns its new JSON; an email change moves the index."},
+    {.name = "user.list", .proc = user_list_cmd, .arity = -1, .flags = UF | CMD_READONLY | CMD_ADMIN,
+     .group = "user", .args = "[AFTER uid] [LIMIT n]",
+     .summary = "Admin: every user's base document in uid byte order (ascending, not newest first)."},
     CMD_TABLE_END,
 };
 

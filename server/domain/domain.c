@@ -96,6 +96,16 @@ void dom_iso_time(char out[32], uint64_t ms) {
 
 /* ---- arguments ------------------------------------------------------------------ */
 
+int dom_valid_name(const char *p, size_t n, int key_safe) {
+    if (!dom_valid_text(p, n, 1, DOM_NAME_MAX)) return 0; /* UTF-8, no NUL */
+    const unsigned char *u = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] < 0x20 || u[i] == 0x7f || (key_safe && u[i] == ':')) return 0;
+        if (u[i] == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) return 0; /* C1: U+0080..U+009F */
+    }
+    return 1;
+}
+
 int dom_valid_text(const char *p, size_t n, size_t min, size_t max) {
     if (n < min || n > max || (n && memchr(p, 0, n))) return 0;
     json_t *s = json_stringn(p, n); /* jansson checks the UTF-8 */

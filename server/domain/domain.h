@@ -101,6 +101,13 @@ void dom_id_time(char out[32], uint64_t id);
 int dom_load(struct dom_engine *e, char **err);
 
 /* ---- arguments ---------------------------------------------------------- */
+/* A name (an e-mail list's, ...): 1..DOM_NAME_MAX bytes of valid UTF-8
+ * without NUL or control characters (C0, DEL, C1); with key_safe, no ':'
+ * either (for a name that becomes part of a key). Ids stay ASCII
+ * (dom_valid_id); a name need not be one. 1 valid, 0 not. */
+#define DOM_NAME_MAX 64
+int dom_valid_name(const char *p, size_t n, int key_safe);
+
 /* Text that goes into a document (messages, reasons, subjects): min..max
  * bytes of valid UTF-8 without NUL. 1 valid, 0 not. */
 int dom_valid_text(const char *p, size_t n, size_t min, size_t max);

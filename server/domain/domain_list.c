@@ -1,10 +1,12 @@
 /* Newest-first pages of domain documents: the one walker behind every
  * [AFTER id] [LIMIT n] list, over the documents themselves or over a meta
  * index that points at them. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain_args.h"
 #include "encoding.h"
+#include "json.h"
 #include "server.h"
 #include "domain_list.h"
 
@@ -36,6 +38,55 @@ static int walk_back(client *c, int cf, const char *lo, size_t ll, const dom_pag
     size_t slot = reply_deferred_array(c);
     int64_t n = 0;
     for (; n < pg->limit && store_iter_valid(it); store_iter_prev(it)) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        size_t before = c->out.len;
+        int r = fn(c, k, kl, v, vl, arg);
+        if (r < 0) { /* keep the error just replied, drop the partial array */
+            size_t el = c->out.len - before;
+            memmove(c->out.data + slot, c->out.data + before, el);
+            c->out.len = slot + el;
+            store_iter_free(it);
+            return -1;
+        }
+        n += r;
+    }
+    char *err = NULL;
+    int bad = store_iter_error(it, &err);
+    store_iter_free(it);
+    if (bad < 0) {
+        c->out.len = slot;
+        reply_storage_error(c, err);
+        return -1;
+    }
+    reply_set_deferred_array(c, slot, n);
+    return 0;
+}
+
+/* Walks cf keys in [lo, prefix end) forwards, starting after lo||after
+ * (exclusive) when AFTER is given, until limit items were replied. */
+static int walk_fwd(client *c, int cf, const char *lo, size_t ll, const dom_page *pg, walk_fn fn, void *arg) {
+    char hi[DOM_KEY_MAX + 2], at[DOM_KEY_MAX + DOM_ID_MAX + 2];
+    size_t hl = enc_prefix_end(hi, lo, ll);
+    store_iter *it = store_iter_new(c->srv->ks.tx, cf, lo, ll, hi, hl);
+    if (!it) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    if (pg->after) {
+        memcpy(at, lo, ll);
+        memcpy(at + ll, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
+        size_t al = ll + pg->after_len, kl;
+        store_iter_seek(it, at, al);
+        const char *k;
+        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == al && memcmp(k, at, al) == 0)
+            store_iter_next(it); /* AFTER is exclusive */
+    } else {
+        store_iter_seek(it, lo, ll);
+    }
+    size_t slot = reply_deferred_array(c);
+    int64_t n = 0;
+    for (; n < pg->limit && store_iter_valid(it); store_iter_next(it)) {
         size_t kl, vl;
         const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
         size_t before = c->out.len;
@@ -111,4 +162,21 @@ static int visit_entry(client *c, const char *k, size_t kl, const char *v, size_
 int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg) {
     index_ctx x = {index_prefix->len, resolve, arg};
     return walk_back(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, visit_entry, &x);
+}
+
+int dom_list_index_asc(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg) {
+    index_ctx x = {index_prefix->len, resolve, arg};
+    return walk_fwd(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, visit_entry, &x);
+}
+
+int dom_reply_doc(client *c, const json_t *doc) {
+    size_t n;
+    char *text = json_encode(doc, &n);
+    if (!text) {
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    reply_bulk(c, text, n);
+    free(text);
+    return 0;
 }

@@ -22,4 +22,12 @@ typedef int (*dom_index_resolve)(const char *suffix, size_t sl, const char *val,
  * entries whose document is missing are skipped. 0, or -1 (replied). */
 int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
 
+/* The same in ascending index key order (AFTER continues after
+ * index_prefix||after in that order), for lists ordered by key (USER.LIST). */
+int dom_list_index_asc(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg);
+
+/* Replies doc as its JSON text (a bulk string, the encoder of the stored
+ * documents). 0, or -1 (replied: out of memory). */
+int dom_reply_doc(client *c, const json_t *doc);
+
 #endif

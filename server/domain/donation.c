@@ -8,6 +8,10 @@
  *   meta CF  "donstat:" uid -> u64 count | u64 total (big endian, 16 bytes):
  *            the donations received and their coins; absent = 0, 0. It can
  *            be rebuilt from donations:{uid}:.
+ *   meta CF  "dsent:" from ":" id -> to (the artist): the donor's sender
+ *            index, for DONATION.SENT (newest first by id). An entry whose
+ *            artist was deleted since names a record that is gone: the
+ *            listing skips it, and the donor's USER.DELETE removes it.
  *   and a notification {"type": "donation", "from", "amount",
  *   "donation_id", "message"}.
  *
@@ -40,6 +44,38 @@ void donation_key_stats(dkey *k, const char *uid) {
     dkey_fmt(k, "donstat:%s", uid);
 }
 
+void donation_key_sent(dkey *k, const char *from, const char *id) {
+    DOM_ASSERT_ID(from);
+    assert(dom_is_server_id(id, strlen(id)));
+    dkey_fmt(k, "dsent:%s:%s", from, id);
+}
+
+void donation_key_sent_index(dkey *k, const char *from) {
+    DOM_ASSERT_ID(from);
+    dkey_fmt(k, "dsent:%s:", from);
+}
+
+json_t *donation_get(struct dom_engine *e, const char *uid, const char *id, int *failed) {
+    *failed = 0;
+    if (!dom_is_server_id(id, strlen(id))) return NULL; /* never a donation's id */
+    dkey k;
+    donation_key_doc(&k, uid, id);
+    return dom_get_doc(e->ks, &k, failed);
+}
+
+/* dsent:{from}:{id} -> to  =>  donations:{to}:{id} */
+int donation_sent_resolve(const char *id, size_t il, const char *to, size_t tl, dkey *doc, void *arg) {
+    (void)arg;
+    char i[DOM_ID_MAX + 1], t[DOM_ID_MAX + 1];
+    if (!dom_is_server_id(id, il) || !dom_valid_id(to, tl)) return 0; /* never written by this module */
+    memcpy(i, id, il);
+    i[il] = 0;
+    memcpy(t, to, tl);
+    t[tl] = 0;
+    donation_key_doc(doc, t, i);
+    return 1;
+}
+
 int donation_stats(struct dom_engine *e, const char *uid, int64_t *count, int64_t *total) {
     dkey k;
     donation_key_stats(&k, uid);
@@ -64,6 +100,8 @@ int donation_purge_user(struct dom_engine *e, const char *uid, int64_t *removed)
     if (n < 0) return -1;
     donation_key_stats(&stat, uid);
     meta_del(e->ks, &stat);
+    donation_key_sent_index(&stat, uid);
+    meta_del_prefix(e->ks, &stat);
     *removed += n;
     return 0;
 }
@@ -93,6 +131,8 @@ static int donation_write(struct dom_engine *e, const char *from, const char *to
     enc_put_u64(fig + 8, (uint64_t)(total + amount));
     donation_key_stats(&k, to);
     meta_put(e->ks, &k, fig, sizeof fig);
+    donation_key_sent(&k, from, ids);
+    meta_put(e->ks, &k, to, strlen(to));
     json_object_set_new(note, "type", json_string("donation"));
     json_object_set_new(note, "from", json_string(from));
     json_object_set_new(note, "amount", json_integer(amount));

@@ -4,7 +4,10 @@
  * Keys (data CF, database 0; no engine-internal entries):
  *   email:{uid}:subscriptions    {"user_id": uid, "lists": [names...],
  *                                 "updated_at"}: one document (SPEC §5), the
- *                                 list names (ids) sorted in byte order, no
+ *                                 list names (UTF-8 names, dom_valid_name
+ *                                 key-safe: 1..64 bytes, no control
+ *                                 characters, no ':'; never part of a key
+ *                                 today) sorted in byte order, no
  *                                 duplicates, at most EMAIL_LISTS_MAX; absent
  *                                 when the user has no subscription (the last
  *                                 EMAIL.UNSUBSCRIBE deletes it)
@@ -16,7 +19,7 @@
  *
  * Invariant: "lists" is strictly increasing in byte order (so
  * EMAIL.SUBSCRIPTIONS is a plain read and membership a binary search),
- * every member a valid id, never empty (the document is deleted with its
+ * every member a valid name, never empty (the document is deleted with its
  * last list). A change of membership is written only when it changes.
  */
 #include <string.h>

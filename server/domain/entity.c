@@ -23,6 +23,12 @@
  *   by UNPROMOTE, or written by CREATE/UPDATE like any field), BANNER with
  *   "status": "active". The hooks below follow every create, update and
  *   delete, so the feed never names a missing document.
+ * - all:M:{id} = uid for every document of TRACK, VIDEO, CONCERT and NEWS
+ *   (the namespaces whose table row lists entity_all_hooks): the public
+ *   feed of every user's documents, newest first (TRACK.FEED & co). One
+ *   generic hook pair keeps it on create and delete (USER.DELETE runs the
+ *   delete hooks per document). Documents created before the feed existed
+ *   are not in it (it can be rebuilt from the documents).
  * - the analytics rows of a TRACK or CONCERT (analytics:M:{id}:..., owned
  *   by the analytics model) go with its document (a delete hook).
  * Counters, the owner index and the feeds are derived from the documents
@@ -115,20 +121,45 @@ static int analytics_on_delete(struct dom_engine *e, const entity_ns *ns, const 
 
 static const entity_hooks analytics_hooks = {NULL, NULL, analytics_on_delete};
 
+/* all:M:{id} -> uid, for every document of the namespaces that list it */
+
+static int all_on_create(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, const json_t *old_doc,
+                         const json_t *new_doc) {
+    (void)old_doc;
+    (void)new_doc;
+    dkey k;
+    entity_key_all(&k, ns, id);
+    meta_put(e->ks, &k, uid, strlen(uid));
+    return 0;
+}
+
+static int all_on_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, const json_t *old_doc,
+                         const json_t *new_doc) {
+    (void)uid;
+    (void)old_doc;
+    (void)new_doc;
+    dkey k;
+    entity_key_all(&k, ns, id);
+    meta_del(e->ks, &k);
+    return 0;
+}
+
+const entity_hooks entity_all_hooks = {all_on_create, NULL, all_on_delete};
+
 /* ---- the namespace table -------------------------------------------------- */
 
 static const entity_index promoted_index = {"promoted", NULL};
 static const entity_index active_index = {"status", "active"};
 
 const entity_ns entity_ns_track = {.name = "track", .prefix = "tracks", .sub = "", .meta = "tracks",
-                                   .table = "tracks", .hooks = {&owner_hooks, &analytics_hooks}};
+                                   .table = "tracks", .hooks = {&owner_hooks, &analytics_hooks, &entity_all_hooks}};
 const entity_ns entity_ns_video = {.name = "video", .prefix = "videos", .sub = "", .meta = "videos",
-                                   .table = "videos"};
+                                   .table = "videos", .hooks = {&entity_all_hooks}};
 const entity_ns entity_ns_concert = {.name = "concert", .prefix = "concerts", .sub = "", .meta = "concerts",
                                      .table = "concerts", .index = &promoted_index,
-                                     .hooks = {&owner_hooks, &index_hooks, &analytics_hooks}};
+                                     .hooks = {&owner_hooks, &index_hooks, &analytics_hooks, &entity_all_hooks}};
 const entity_ns entity_ns_news = {.name = "news", .prefix = "news", .sub = "", .meta = "news", .table = "news",
-                                  .index = &promoted_index, .hooks = {&index_hooks}};
+                                  .index = &promoted_index, .hooks = {&index_hooks, &entity_all_hooks}};
 const entity_ns entity_ns_banner = {.name = "banner", .prefix = "banners", .sub = "", .meta = "banners",
                                     .table = "banner_ads", .index = &active_index, .hooks = {&index_hooks}};
 const entity_ns entity_ns_promo = {.name = "promo", .prefix = "promotion", .sub = "", .meta = "promotion",
@@ -184,6 +215,13 @@ void entity_key_feed(dkey *k, const entity_ns *ns, const char *id) {
 }
 
 void entity_key_feed_index(dkey *k, const entity_ns *ns) { dkey_fmt(k, "feed:%s:", ns->meta); }
+
+void entity_key_all(dkey *k, const entity_ns *ns, const char *id) {
+    DOM_ASSERT_ID(id);
+    dkey_fmt(k, "all:%s:%s", ns->meta, id);
+}
+
+void entity_key_all_index(dkey *k, const entity_ns *ns) { dkey_fmt(k, "all:%s:", ns->meta); }
 
 static int count_get(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *out) {
     dkey k;

@@ -32,7 +32,7 @@ typedef struct entity_index {
     const char *equals;
 } entity_index;
 
-#define ENTITY_MAX_HOOKS 3
+#define ENTITY_MAX_HOOKS 4
 
 struct entity_ns {
     const char *name;         /* command prefix, lower case: "track" */
@@ -61,9 +61,17 @@ void entity_key_count(dkey *k, const entity_ns *ns, const char *uid); /* meta co
 void entity_key_owner(dkey *k, const entity_ns *ns, const char *id);  /* meta owner:M:{id} */
 void entity_key_feed(dkey *k, const entity_ns *ns, const char *id);   /* meta feed:M:{id} */
 void entity_key_feed_index(dkey *k, const entity_ns *ns);             /* meta feed:M: */
+void entity_key_all(dkey *k, const entity_ns *ns, const char *id);    /* meta all:M:{id} */
+void entity_key_all_index(dkey *k, const entity_ns *ns);              /* meta all:M: */
 
-/* For CONCERT.PROMOTED & co (dom_list_index over entity_key_feed_index;
- * arg: the entity_ns): resolves a feed entry to its document. */
+/* The hooks of the public newest-first feed of every document of a
+ * namespace (TRACK.FEED & co): all:M:{id} -> uid, put on create, removed on
+ * delete and purge. A namespace has the feed when the table lists them. */
+extern const entity_hooks entity_all_hooks;
+
+/* For CONCERT.PROMOTED & co (dom_list_index over entity_key_feed_index,
+ * and NS.FEED over entity_key_all_index, which has the same shape; arg:
+ * the entity_ns): resolves a feed entry to its document. */
 int entity_feed_resolve(const char *id, size_t il, const char *uid, size_t ul, dkey *doc, void *arg);
 
 /* CREATE: writes doc (an object, server-owned fields stripped; stamped in

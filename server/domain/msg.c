@@ -32,6 +32,14 @@
  *
  * USER.DELETE (msg_purge_user, msg.h) removes uid's side and keeps the
  * other side's messages.
+ *
+ * MSG.DELETE and MSG.EDIT act on the sender's own message only (another's
+ * is simply not there for them). DELETE keeps the invariants above (the
+ * recipient's unread entry and counters go with an unread message, the
+ * sent entry with the message) and repairs the details' last_message and
+ * the list entries when the last message goes; EDIT sets the text and
+ * "edited_at" and keeps last_message's text in step. The list order stays
+ * by the last message's id (an edit is not new activity).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -557,5 +565,179 @@ int msg_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
 out:
     free(sent.v);
     free(convs.v);
+    return rc;
+}
+
+/* ---- MSG.DELETE, MSG.EDIT, MSG.CONVERSATION ------------------------------------------- */
+
+/* uid's own message id of conv (a new reference), or NULL: absent, not a
+ * JSON object, or sent by another (*failed = 1 after an error). */
+static json_t *own_message(struct dom_engine *e, const char *conv, const char *uid, const char *id, int *failed) {
+    dkey k;
+    msg_key_message(&k, conv, id);
+    json_t *m = dom_get_doc(e->ks, &k, failed);
+    const char *from = json_string_value(json_object_get(m, "from"));
+    if (m && (!json_is_object(m) || !from || strcmp(from, uid) != 0)) {
+        json_decref(m);
+        m = NULL;
+    }
+    return m;
+}
+
+/* Moves uid's list entry of conv to lastid when uid holds one (a deleted
+ * participant holds none and gets none). */
+static int list_follow(struct dom_engine *e, const char *uid, const char *conv, const char *lastid) {
+    dkey p;
+    store_val v;
+    if (!dom_valid_id(uid, strlen(uid))) return 0; /* written around the engine */
+    msg_key_pointer(&p, uid, conv, strlen(conv));
+    int r = meta_get(e->ks, &p, &v);
+    if (r <= 0) return r;
+    store_val_free(&v);
+    return list_move(e, uid, conv, lastid);
+}
+
+int msg_delete(struct dom_engine *e, const char *conv, const char *uid, const char *id) {
+    int failed, rc = -1;
+    json_t *m = own_message(e, conv, uid, id, &failed), *det = NULL, *nm = NULL;
+    if (failed) return -1;
+    if (!m) return 0;
+    dkey k, dk;
+    msg_key_message(&k, conv, id);
+    if (dom_del(e->ks, &k) < 0) goto out;
+    msg_key_sent(&k, uid, conv, id);
+    meta_del(e->ks, &k);
+    const char *to = json_string_value(json_object_get(m, "to"));
+    if (to && dom_valid_id(to, strlen(to))) {
+        store_val v;
+        msg_key_unread(&k, to, conv, id);
+        int r = meta_get(e->ks, &k, &v);
+        if (r < 0) goto out;
+        if (r == 1) {
+            store_val_free(&v);
+            meta_del(e->ks, &k);
+            if (unread_add(e, to, conv, -1) < 0) goto out;
+        }
+    }
+    msg_key_details(&dk, conv);
+    det = dom_get_doc(e->ks, &dk, &failed);
+    if (failed) goto out;
+    const char *last = json_string_value(json_object_get(json_object_get(det, "last_message"), "id"));
+    if (json_is_object(det) && last && strcmp(last, id) == 0) {
+        if (!(nm = newest_message(e, conv, &failed)) && failed) goto out;
+        json_t *lm = nm ? last_message(nm) : json_null();
+        char ts[32];
+        dom_iso_time(ts, now_ms());
+        if (!lm || json_object_set_new(det, "last_message", lm) < 0 ||
+            json_object_set_new(det, "updated_at", json_string(ts)) < 0) {
+            dom_fail(e, ST_NOMEM, "out of memory");
+            goto out;
+        }
+        if (dom_put_doc(e->ks, &dk, det, 1) < 0) goto out;
+        const char *mid = json_string_value(json_object_get(nm, "id")), *a, *b;
+        if (mid && dom_is_server_id(mid, strlen(mid))) {
+            if (participants(e, det, conv, &a, &b) < 0) goto out;
+            if (list_follow(e, a, conv, mid) < 0 || list_follow(e, b, conv, mid) < 0) goto out;
+        }
+    }
+    rc = 1;
+out:
+    json_decref(m);
+    json_decref(nm);
+    json_decref(det);
+    return rc;
+}
+
+int msg_edit(struct dom_engine *e, const char *conv, const char *uid, const char *id, json_t *text, json_t **doc_out) {
+    int failed, rc = -1;
+    *doc_out = NULL;
+    json_t *m = own_message(e, conv, uid, id, &failed), *det = NULL;
+    if (failed) return -1;
+    if (!m) return dom_fail(e, ST_NOTFOUND, "no message '%s' of '%s' in '%s'", id, uid, conv);
+    char ts[32];
+    dom_iso_time(ts, now_ms());
+    dkey k, dk;
+    if (json_object_set(m, "text", text) < 0 || json_object_set_new(m, "edited_at", json_string(ts)) < 0) {
+        dom_fail(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    msg_key_message(&k, conv, id);
+    if (dom_put_doc(e->ks, &k, m, 1) < 0) goto out;
+    msg_key_details(&dk, conv);
+    det = dom_get_doc(e->ks, &dk, &failed);
+    if (failed) goto out;
+    json_t *lm = json_object_get(det, "last_message");
+    const char *last = json_string_value(json_object_get(lm, "id"));
+    if (json_is_object(det) && json_is_object(lm) && last && strcmp(last, id) == 0) {
+        if (json_object_set(lm, "text", text) < 0) {
+            dom_fail(e, ST_NOMEM, "out of memory");
+            goto out;
+        }
+        if (dom_put_doc(e->ks, &dk, det, 1) < 0) goto out;
+    }
+    *doc_out = m;
+    m = NULL;
+    rc = 0;
+out:
+    json_decref(m);
+    json_decref(det);
+    return rc;
+}
+
+/* The newest limit messages of conv, newest first, appended to arr. */
+static int recent_messages(struct dom_engine *e, const char *conv, int64_t limit, json_t *arr) {
+    dkey p;
+    msg_key_messages(&p, conv);
+    char lo[DOM_KEY_MAX + 2], hi[DOM_KEY_MAX + 2];
+    size_t ll = enc_data_key(lo, db_phys(e->ks, 0), p.buf, p.len), hl = enc_prefix_end(hi, lo, ll);
+    store_iter *it = store_iter_new(e->ks->tx, STORE_CF_DATA, lo, ll, hi, hl);
+    if (!it) return dom_fail(e, ST_NOMEM, "out of memory");
+    int rc = 0;
+    for (store_iter_seek_last(it); (int64_t)json_array_size(arr) < limit && store_iter_valid(it); store_iter_prev(it)) {
+        size_t vl;
+        const char *v = store_iter_value(it, &vl);
+        enc_value ev;
+        char err[128];
+        json_t *m = enc_value_decode(v, vl, &ev) == 0 ? json_parse_any(ev.payload, ev.len, err, sizeof err) : NULL;
+        if (json_is_object(m) && json_array_append(arr, m) < 0) rc = dom_fail(e, ST_NOMEM, "out of memory");
+        json_decref(m);
+        if (rc < 0) break;
+    }
+    char *err = NULL;
+    if (store_iter_error(it, &err) < 0) rc = st_storage(&e->ks->err, err);
+    store_iter_free(it);
+    return rc;
+}
+
+int msg_conversation(struct dom_engine *e, const char *conv, const char *uid, int64_t limit, json_t **out) {
+    int failed, rc = -1;
+    *out = NULL;
+    dkey k;
+    msg_key_details(&k, conv);
+    json_t *det = dom_get_doc(e->ks, &k, &failed), *res = NULL, *arr = NULL;
+    if (failed) return -1;
+    if (!json_is_object(det)) goto absent;
+    const char *a, *b;
+    if (participants(e, det, conv, &a, &b) < 0) goto out;
+    if (strcmp(a, uid) != 0 && strcmp(b, uid) != 0) goto absent; /* not uid's conversation */
+    int64_t unread;
+    msg_key_count(&k, uid, conv);
+    if (meta_get_i64(e->ks, &k, &unread) < 0) goto out;
+    if (!(arr = json_array())) {
+        dom_fail(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    if (recent_messages(e, conv, limit, arr) < 0) goto out;
+    res = json_pack("{s:O, s:O, s:I}", "conversation", det, "messages", arr, "unread", (json_int_t)unread);
+    if (!res) {
+        dom_fail(e, ST_NOMEM, "out of memory");
+        goto out;
+    }
+    *out = res;
+absent:
+    rc = 0;
+out:
+    json_decref(det);
+    json_decref(arr);
     return rc;
 }

@@ -59,6 +59,22 @@ int msg_conversations(struct dom_engine *e, const char *uid, const dom_page *pg,
  * (0 for none), for MSG.UNREAD and DASHBOARD.GET. */
 int msg_unread_total(struct dom_engine *e, const char *uid, int64_t *out);
 
+/* MSG.DELETE's step: deletes message id of conv when uid sent it, with its
+ * sent-index entry and the recipient's unread entry and counters; when it
+ * was the conversation's last message, the details' last_message becomes
+ * the newest remaining one (null when none remains) and the participants'
+ * list entries follow it. 1 deleted, 0 absent or not uid's. */
+int msg_delete(struct dom_engine *e, const char *conv, const char *uid, const char *id);
+/* MSG.EDIT's step: replaces the text (a JSON string, not consumed) of
+ * uid's own message id in conv and stamps "edited_at"; the details'
+ * last_message follows when it is that message. NOTFOUND when the message
+ * is absent or another's. *doc_out: the new message document. */
+int msg_edit(struct dom_engine *e, const char *conv, const char *uid, const char *id, json_t *text, json_t **doc_out);
+/* MSG.CONVERSATION's read: {"conversation": details, "messages": [the
+ * newest `limit` messages, newest first], "unread": uid's unread count in
+ * conv}, a new reference in *out; NULL when conv does not exist or uid is
+ * not one of its participants. */
+int msg_conversation(struct dom_engine *e, const char *conv, const char *uid, int64_t limit, json_t **out);
 /* USER.DELETE's step (registered as "msg"): removes uid's side of its
  * conversations, in the command's batch:
  *   - every message uid sent (found through the sent index "msent:{uid}:"),

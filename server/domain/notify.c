@@ -193,3 +193,21 @@ int notify_unread_count(struct dom_engine *e, const char *uid, int64_t *out) {
     notify_key_count(&cnt, uid);
     return meta_get_i64(e->ks, &cnt, out);
 }
+
+int notify_delete(struct dom_engine *e, const char *uid, const char *id) {
+    dkey k, ik, cnt;
+    notify_key_unread(&ik, uid, id);
+    store_val v;
+    int indexed = meta_get(e->ks, &ik, &v);
+    if (indexed < 0) return -1;
+    if (indexed) store_val_free(&v);
+    notify_key_doc(&k, uid, id);
+    int r = dom_del(e->ks, &k);
+    if (r < 0) return -1;
+    if (indexed) { /* an entry without its document cannot be, but never leave one */
+        meta_del(e->ks, &ik);
+        notify_key_count(&cnt, uid);
+        if (meta_add_i64(e->ks, &cnt, -1, NULL) < 0) return -1;
+    }
+    return r;
+}

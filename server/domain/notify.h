@@ -46,6 +46,9 @@ int notify_mark_read(struct dom_engine *e, const char *uid, const char *id);
  * changed. The index entries and the counter go in the same batch. */
 int notify_read_all(struct dom_engine *e, const char *uid, int64_t *changed);
 
+/* NOTIFY.DELETE's step: removes notification id of uid with its unread
+ * entry (the counter follows). 1 deleted, 0 absent (or another user's). */
+int notify_delete(struct dom_engine *e, const char *uid, const char *id);
 /* For NOTIFY.LIST ... UNREAD (dom_list_index over notify_key_unread_index):
  * resolves an unread-index entry of uid (arg: the uid) to its document. */
 int notify_unread_resolve(const char *id, size_t il, const char *val, size_t vl, dkey *doc, void *uid);

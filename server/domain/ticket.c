@@ -11,14 +11,20 @@
  *   meta CF  "tk:" uid ":" ticket -> ""       the owner's index (TICKET.LIST,
  *                                              USER.DELETE)
  *   meta CF  "tkr:" ticket -> i64             replies of the ticket (its cap)
+ *   meta CF  "tkopen:" ticket -> uid          the open tickets of every user
+ *                                              (TICKET.OPEN.LIST, newest first)
  *
  * Invariants, kept in the command's batch:
  * - "tk:{uid}:{ticket}" exists exactly for the tickets whose details name
  *   uid as user_id (OPEN writes both; USER.DELETE removes both).
  * - "tkr:{ticket}" = the number of replies under tickets:{ticket}:messages:
  *   (at most TICKET_REPLIES_MAX, so TICKET.GET stays bounded).
+ * - "tkopen:{ticket}" exists exactly for the tickets whose status is open
+ *   (OPEN and REOPEN write it, CLOSE and USER.DELETE remove it). Tickets
+ *   opened before the index existed are not in it until they are closed
+ *   and reopened (it can be rebuilt from the details).
  * - A closed ticket never gains a reply: REPLY reads the status in the same
- *   command that writes the reply. Closing is final (no command reopens).
+ *   command that writes the reply. TICKET.REOPEN opens it again.
  * - REPLY moves the ticket's updated_at; CLOSE sets status, closed_at and
  *   updated_at.
  * Texts (subject, reply text) are checked as UTF-8 without NUL and bounded;
@@ -71,6 +77,13 @@ void ticket_key_count(dkey *k, const char *t) {
     DOM_ASSERT_ID(t);
     dkey_fmt(k, "tkr:%s", t);
 }
+
+void ticket_key_open(dkey *k, const char *t) {
+    DOM_ASSERT_ID(t);
+    dkey_fmt(k, "tkopen:%s", t);
+}
+
+void ticket_key_open_index(dkey *k) { dkey_fmt(k, "tkopen:"); }
 
 /* Loads the details of ticket t: 1 found (*out, an object), 0 absent, -1. */
 static int load_details(struct dom_engine *e, const char *t, dkey *k, json_t **out) {
@@ -130,6 +143,8 @@ int ticket_open(struct dom_engine *e, const char *uid, json_t *fields, char id_o
     if (dom_put_doc(e->ks, &k, d, 0) < 0) goto out;
     ticket_key_index_entry(&ix, uid, t);
     meta_put(e->ks, &ix, "", 0);
+    ticket_key_open(&ix, t);
+    meta_put(e->ks, &ix, uid, strlen(uid));
     rc = 0;
 out:
     json_decref(d);
@@ -231,9 +246,43 @@ int ticket_close(struct dom_engine *e, const char *t) {
         json_object_set_new(d, "closed_at", json_string(ts));
         json_object_set_new(d, "updated_at", json_string(ts));
         rc = dom_put_doc(e->ks, &k, d, 1) < 0 ? -1 : 1;
+        dkey ok;
+        ticket_key_open(&ok, t);
+        meta_del(e->ks, &ok);
     }
     json_decref(d);
     return rc;
+}
+
+int ticket_reopen(struct dom_engine *e, const char *t) {
+    dkey k;
+    json_t *d = NULL;
+    if (need_details(e, t, &k, &d) < 0) return -1;
+    int rc = 0;
+    if (is_closed(d)) {
+        char ts[32];
+        dom_iso_time(ts, now_ms());
+        json_object_set_new(d, "status", json_string("open"));
+        json_object_del(d, "closed_at");
+        json_object_set_new(d, "reopened_at", json_string(ts));
+        json_object_set_new(d, "updated_at", json_string(ts));
+        const char *uid = json_string_value(json_object_get(d, "user_id"));
+        if (!uid || !dom_valid_id(uid, strlen(uid))) {
+            json_decref(d);
+            return dom_fail(e, ST_ERR, "stored ticket '%s' has no valid user_id", t);
+        }
+        rc = dom_put_doc(e->ks, &k, d, 1) < 0 ? -1 : 1;
+        dkey ok;
+        ticket_key_open(&ok, t);
+        meta_put(e->ks, &ok, uid, strlen(uid));
+    }
+    json_decref(d);
+    return rc;
+}
+
+/* tkopen:{ticket} -> tickets:{ticket}:details */
+int ticket_open_resolve(const char *t, size_t tl, const char *val, size_t vl, dkey *doc, void *arg) {
+    return ticket_index_resolve(t, tl, val, vl, doc, arg);
 }
 
 /* tk:{uid}:{ticket} -> tickets:{ticket}:details */
@@ -288,6 +337,8 @@ int ticket_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
         if (r < 0) goto out;
         *removed += r;
         ticket_key_count(&rk, l.ids[i]);
+        meta_del(e->ks, &rk);
+        ticket_key_open(&rk, l.ids[i]);
         meta_del(e->ks, &rk);
     }
     meta_del_prefix(e->ks, &lo);

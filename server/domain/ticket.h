@@ -23,6 +23,8 @@ void ticket_key_ticket(dkey *k, const char *ticket);                  /* tickets
 void ticket_key_index(dkey *k, const char *uid);                      /* meta tk:{uid}: */
 void ticket_key_index_entry(dkey *k, const char *uid, const char *ticket); /* meta tk:{uid}:{ticket} */
 void ticket_key_count(dkey *k, const char *ticket);                   /* meta tkr:{ticket} */
+void ticket_key_open(dkey *k, const char *ticket);                    /* meta tkopen:{ticket} */
+void ticket_key_open_index(dkey *k);                                  /* meta tkopen: */
 
 /* TICKET.OPEN's step: a ticket for uid from the client's fields (an object,
  * the server-owned fields stripped; not consumed; "subject", when given,
@@ -41,6 +43,15 @@ int ticket_get(struct dom_engine *e, const char *ticket, char **text, size_t *tl
 
 /* TICKET.CLOSE's step: 1 closed now, 0 it already was; NOTFOUND. */
 int ticket_close(struct dom_engine *e, const char *ticket);
+
+/* TICKET.REOPEN's step: 1 reopened now (status open, closed_at removed,
+ * updated_at and reopened_at now; back in the open index), 0 it already
+ * was open; NOTFOUND. */
+int ticket_reopen(struct dom_engine *e, const char *ticket);
+
+/* For TICKET.OPEN.LIST (dom_list_index over ticket_key_open_index):
+ * resolves an open-index entry to the ticket's details. */
+int ticket_open_resolve(const char *t, size_t tl, const char *val, size_t vl, dkey *doc, void *arg);
 
 /* For TICKET.LIST (dom_list_index over ticket_key_index): resolves an
  * owner's index entry to the ticket's details. */

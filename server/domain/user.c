@@ -7,6 +7,11 @@
  *   data CF  users:{uid}:profile       written by its first USER.UPDATE (then
  *   data CF  users:{uid}:subscription   carries "updated_at"); absent reads as {}
  *   meta CF  "email:" lower(email) -> uid   the unique index (ASCII lower-casing)
+ *   meta CF  "ulist:" uid -> ""        every user, in uid byte order (USER.LIST):
+ *                                       written with the base by USER.CREATE,
+ *                                       removed by USER.DELETE; users created
+ *                                       before the index existed are not in it
+ *                                       (it can be rebuilt from users:*:base)
  *
  * Invariants: a user exists iff users:{uid}:base exists; a base always has a
  * valid email and role; "email:" lower(base.email) -> uid exists for every
@@ -42,6 +47,26 @@ void user_key_section(dkey *k, const char *uid, const char *section) {
 void user_key_user(dkey *k, const char *uid) {
     DOM_ASSERT_ID(uid);
     dkey_fmt(k, "users:%s:", uid);
+}
+
+void user_key_list_entry(dkey *k, const char *uid) {
+    DOM_ASSERT_ID(uid);
+    dkey_fmt(k, "ulist:%s", uid);
+}
+
+void user_key_list(dkey *k) { dkey_fmt(k, "ulist:"); }
+
+/* ulist:{uid} -> users:{uid}:base */
+int user_list_resolve(const char *uid, size_t ul, const char *val, size_t vl, dkey *doc, void *arg) {
+    (void)val;
+    (void)vl;
+    (void)arg;
+    char u[DOM_ID_MAX + 1];
+    if (!dom_valid_id(uid, ul)) return 0; /* never written by this module */
+    memcpy(u, uid, ul);
+    u[ul] = 0;
+    user_key_section(doc, u, "base");
+    return 1;
 }
 
 /* The index key of an e-mail address: "email:" + ASCII lower-case. */
@@ -163,6 +188,9 @@ int user_create(struct dom_engine *e, const char *uid, json_t *base) {
     if (!(text = put_section(e, &bk, base, 0, &n))) return -1;
     free(text);
     meta_put(e->ks, &ek, uid, strlen(uid));
+    dkey lk;
+    user_key_list_entry(&lk, uid);
+    meta_put(e->ks, &lk, "", 0);
     return 0;
 }
 
@@ -304,6 +332,8 @@ int user_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
     user_key_user(&p, uid);
     int64_t n = db_delete_prefix(e->ks, 0, p.buf, p.len);
     if (n < 0) return -1;
+    user_key_list_entry(&p, uid);
+    meta_del(e->ks, &p);
     *removed += n;
     return 0;
 }

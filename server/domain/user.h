@@ -20,6 +20,11 @@ extern const char *const user_sections[];
 void user_key_section(dkey *k, const char *uid, const char *section); /* users:{uid}:{section} */
 void user_key_user(dkey *k, const char *uid);                         /* users:{uid}: */
 void user_key_email(dkey *k, const char *email, size_t n);            /* meta email:{lower(email)} */
+void user_key_list_entry(dkey *k, const char *uid);                   /* meta ulist:{uid} */
+void user_key_list(dkey *k);                                          /* meta ulist: */
+/* For USER.LIST (dom_list_index_asc over user_key_list): resolves an
+ * entry of the user index to the user's base document. */
+int user_list_resolve(const char *uid, size_t ul, const char *val, size_t vl, dkey *doc, void *arg);
 
 /* NULL when p[0..n) is a valid e-mail address, else why not (for the
  * message "email '<x>' <why>"). */

@@ -32,6 +32,18 @@ check 100 $R coins.add u1 100 r idemp k1
 $R donation.send u1 u2 10 message hi >/dev/null
 $R msg.send c1 u1 u2 hello >/dev/null
 $R notify.list u2 >/dev/null
+# the operations of issue 9 part 3
+pid=$($R payment.record u1 '{"status":"succeeded"}' credit 5)
+$R payment.get u1 "$pid" >/dev/null; $R payment.status u1 "$pid" refunded idemp r1 >/dev/null
+$R payment.status u1 "$pid" pending >/dev/null
+$R donation.sent u1 >/dev/null
+mid=$($R msg.send c1 u1 u2 again); $R msg.edit c1 u1 "$mid" 'новое' >/dev/null
+$R msg.conversation c1 u2 limit 5 >/dev/null; $R msg.delete c1 u1 "$mid" >/dev/null
+nid=$($R notify.create u2 '{}'); $R notify.delete u2 "$nid" >/dev/null
+tid=$($R ticket.open u1 '{}'); $R ticket.close "$tid" >/dev/null; $R ticket.reopen "$tid" >/dev/null
+$R ticket.open.list >/dev/null; $R user.create u3 '{"email":"u3@x.io","role":"fan"}' >/dev/null
+$R user.list >/dev/null; $R track.feed limit 2 >/dev/null; $R email.subscribe u1 'новости' >/dev/null
+$R user.delete u1 >/dev/null
 printf 'MULTI\nSET x 1\nINCR x\nEXEC\n' | $R >/dev/null
 $R set e 1 px 50 >/dev/null; sleep 0.3
 $R scan 0 >/dev/null; $R keys '*' >/dev/null; $R info >/dev/null

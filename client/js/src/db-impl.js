@@ -10,12 +10,12 @@ import { decode } from "./kv-impl.js";
 // The eight entity namespaces of SPEC §4.1: one table, one generator.
 //   ns: the command prefix; one/many: the names in the helpers
 //   promoted: has NS.PROMOTE/UNPROMOTE/PROMOTED; active: has BANNER.ACTIVE;
-//   cost: NS.CREATE takes [COST coins]
+//   cost: NS.CREATE takes [COST coins]; feed: has NS.FEED (every document)
 export const ENTITIES = Object.freeze([
-  { ns: "TRACK", one: "Track", many: "Tracks" },
-  { ns: "VIDEO", one: "Video", many: "Videos" },
-  { ns: "CONCERT", one: "Concert", many: "Concerts", promoted: true },
-  { ns: "NEWS", one: "News", many: "News", promoted: true },
+  { ns: "TRACK", one: "Track", many: "Tracks", feed: true },
+  { ns: "VIDEO", one: "Video", many: "Videos", feed: true },
+  { ns: "CONCERT", one: "Concert", many: "Concerts", promoted: true, feed: true },
+  { ns: "NEWS", one: "News", many: "News", promoted: true, feed: true },
   { ns: "BANNER", one: "Banner", many: "Banners", active: true },
   { ns: "PROMO", one: "PromotionCampaign", many: "PromotionCampaigns", cost: true },
   { ns: "PITCH", one: "PitchingSubmission", many: "PitchingSubmissions", cost: true },
@@ -70,6 +70,10 @@ function entityHelpers(c, e) {
     h[`unpromote${One}`] = async (uid, id) => flag(await c.command(`${ns}.UNPROMOTE`, [uid, id]));
     h[`getPromoted${Many}`] = async (page) => many(await c.command(`${ns}.PROMOTED`, pageArgs(page)));
   }
+  if (e.feed) {
+    /** Every document of the namespace, all users, newest first (a public feed). */
+    h[`get${One}Feed`] = async (page) => many(await c.command(`${ns}.FEED`, pageArgs(page)));
+  }
   if (e.active) {
     h[`getActive${Many}`] = async (page) => many(await c.command(`${ns}.ACTIVE`, pageArgs(page)));
   }
@@ -109,6 +113,8 @@ export function createDb(c) {
       const uid = await c.command("USER.BYEMAIL", [email]);
       return uid === null ? null : one(await c.command("USER.GET", [uid]));
     },
+    /** Admin: every user's base document in uid byte order (ascending; page.after is a uid). */
+    listUsers: async (page) => many(await c.command("USER.LIST", pageArgs(page))),
 
     // ---- coins (SPEC §4.3); amounts are integers (number, bigint or digits)
     getBalance: (uid) => c.command("COINS.BALANCE", [uid]),
@@ -142,6 +148,20 @@ export function createDb(c) {
       return c.command("PAYMENT.RECORD", args, opts);
     },
     getPayments: async (uid, page) => many(await c.command("PAYMENT.LIST", [uid, ...pageArgs(page)])),
+    /** The payment document, or null. */
+    getPayment: async (uid, id) => one(await c.command("PAYMENT.GET", [uid, id])),
+    /**
+     * Moves a payment to status (pending -> succeeded | failed, succeeded ->
+     * refunded); resolves the new document. A refund takes the credited coins
+     * back (InsufficientFundsError when they were spent); InvalidError for a
+     * move that is not allowed.
+     */
+    updatePaymentStatus: async (uid, id, status, opts = {}) =>
+      one(await c.command("PAYMENT.STATUS", [uid, id, status], opts)),
+    /** The donation the artist uid received, or null. */
+    getDonation: async (uid, id) => one(await c.command("DONATION.GET", [uid, id])),
+    /** The donations uid sent (the artists' records), newest first. */
+    getSentDonations: async (uid, page) => many(await c.command("DONATION.SENT", [uid, ...pageArgs(page)])),
 
     // ---- conversations (SPEC §4.5)
     /** Resolves the message id. */
@@ -154,6 +174,19 @@ export function createDb(c) {
     getConversations: async (uid, page) =>
       many(await c.command("MSG.CONVERSATIONS", [uid, ...pageArgs(page)])),
     getUnreadMessageCount: (uid) => c.command("MSG.UNREAD", [uid]),
+    /** Deletes uid's own message; true if deleted (false: missing or another's). */
+    deleteMessage: async (conv, uid, id) => flag(await c.command("MSG.DELETE", [conv, uid, id])),
+    /** Edits uid's own message; resolves it with `edited_at` (NotFoundError: missing or another's). */
+    editMessage: async (conv, uid, id, text) => one(await c.command("MSG.EDIT", [conv, uid, id, text])),
+    /**
+     * {conversation, messages (newest first, options.limit, default 50), unread
+     * (uid's)} in one call, or null when conv is absent or not uid's.
+     */
+    getConversation: async (conv, uid, options = {}) => {
+      const args = [conv, uid];
+      if (options.limit !== undefined && options.limit !== null) args.push("LIMIT", options.limit);
+      return one(await c.command("MSG.CONVERSATION", args));
+    },
 
     // ---- notifications
     /** Resolves the notification id. */
@@ -169,6 +202,8 @@ export function createDb(c) {
     markNotificationAsRead: async (uid, id) => flag(await c.command("NOTIFY.READ", [uid, id])),
     markAllNotificationsAsRead: (uid) => c.command("NOTIFY.READALL", [uid]),
     getUnreadCount: (uid) => c.command("NOTIFY.UNREAD", [uid]),
+    /** true if deleted (false: missing or another user's). */
+    deleteNotification: async (uid, id) => flag(await c.command("NOTIFY.DELETE", [uid, id])),
 
     // ---- e-mail
     /** true if it changed. */
@@ -191,6 +226,10 @@ export function createDb(c) {
     getUserTickets: async (uid, page) => many(await c.command("TICKET.LIST", [uid, ...pageArgs(page)])),
     /** true if closed now, false if already closed (NotFoundError missing). */
     closeTicket: async (ticket) => flag(await c.command("TICKET.CLOSE", [ticket])),
+    /** true if reopened now, false if already open (NotFoundError missing). */
+    reopenTicket: async (ticket) => flag(await c.command("TICKET.REOPEN", [ticket])),
+    /** Admin: every open ticket of all users, newest first. */
+    getOpenTickets: async (page) => many(await c.command("TICKET.OPEN.LIST", pageArgs(page))),
 
     // ---- settings, analytics, dashboard (SPEC §4.6)
     /** One section ({} if never set). */
@@ -208,7 +247,6 @@ export function createDb(c) {
   });
 
   // The platform's other names for the same helpers.
-  db.getConversation = db.getMessages;
   db.subscribe = db.subscribeEmail;
   db.unsubscribe = db.unsubscribeEmail;
   db.getSubscriptions = db.getEmailSubscriptions;

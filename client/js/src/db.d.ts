@@ -103,6 +103,20 @@ export declare const getConversation: DbApi["getConversation"];
 export declare const subscribe: DbApi["subscribe"];
 export declare const unsubscribe: DbApi["unsubscribe"];
 export declare const getSubscriptions: DbApi["getSubscriptions"];
+export declare const getTrackFeed: DbApi["getTrackFeed"];
+export declare const getVideoFeed: DbApi["getVideoFeed"];
+export declare const getConcertFeed: DbApi["getConcertFeed"];
+export declare const getNewsFeed: DbApi["getNewsFeed"];
+export declare const listUsers: DbApi["listUsers"];
+export declare const getPayment: DbApi["getPayment"];
+export declare const updatePaymentStatus: DbApi["updatePaymentStatus"];
+export declare const getDonation: DbApi["getDonation"];
+export declare const getSentDonations: DbApi["getSentDonations"];
+export declare const deleteMessage: DbApi["deleteMessage"];
+export declare const editMessage: DbApi["editMessage"];
+export declare const deleteNotification: DbApi["deleteNotification"];
+export declare const reopenTicket: DbApi["reopenTicket"];
+export declare const getOpenTickets: DbApi["getOpenTickets"];
 
 /** The helpers on a client of your own. */
 export declare function createDb(client: CommandSender): DbApi;

@@ -32,7 +32,10 @@ export const {
   logEmail, getEmailHistory, createTicket, replyToTicket, getTicket,
   getUserTickets, closeTicket, getSettings, updateSettings,
   incrementAnalytics, getAnalytics, getDashboard, getConversation, subscribe,
-  unsubscribe, getSubscriptions,
+  unsubscribe, getSubscriptions, getTrackFeed, getVideoFeed, getConcertFeed,
+  getNewsFeed, listUsers, getPayment, updatePaymentStatus, getDonation,
+  getSentDonations, deleteMessage, editMessage, deleteNotification,
+  reopenTicket, getOpenTickets,
 } = db;
 export { createDb, ENTITIES };
 export default db;

@@ -135,11 +135,14 @@ export type PromotedHelpers<One extends string, Many extends string> =
   Record<`promote${One}` | `unpromote${One}`, (uid: string, id: string) => Promise<boolean>> &
   Record<`getPromoted${Many}`, (page?: Page) => Promise<Document[]>>;
 
+/** NS.FEED: every document of the namespace, all users, newest first. */
+export type FeedHelpers<One extends string> = Record<`get${One}Feed`, (page?: Page) => Promise<Document[]>>;
+
 export type EntityDb =
-  EntityHelpers<"Track", "Tracks"> &
-  EntityHelpers<"Video", "Videos"> &
-  EntityHelpers<"Concert", "Concerts"> & PromotedHelpers<"Concert", "Concerts"> &
-  EntityHelpers<"News", "News"> & PromotedHelpers<"News", "News"> &
+  EntityHelpers<"Track", "Tracks"> & FeedHelpers<"Track"> &
+  EntityHelpers<"Video", "Videos"> & FeedHelpers<"Video"> &
+  EntityHelpers<"Concert", "Concerts"> & PromotedHelpers<"Concert", "Concerts"> & FeedHelpers<"Concert"> &
+  EntityHelpers<"News", "News"> & PromotedHelpers<"News", "News"> & FeedHelpers<"News"> &
   EntityHelpers<"Banner", "Banners"> & { getActiveBanners(page?: Page): Promise<Document[]> } &
   EntityHelpers<"PromotionCampaign", "PromotionCampaigns", CostOptions> &
   EntityHelpers<"PitchingSubmission", "PitchingSubmissions", CostOptions> &
@@ -199,6 +202,23 @@ export interface Conversation {
   [field: string]: any;
 }
 
+/** MSG.CONVERSATION: one conversation as its participant sees it. */
+export interface ConversationView {
+  conversation: Omit<Conversation, "unread">;
+  /** The newest messages, newest first. */
+  messages: Message[];
+  /** Unread messages of the conversation for the user who asked. */
+  unread: number;
+}
+
+export type PaymentStatus = "pending" | "succeeded" | "failed" | "refunded";
+
+export interface Payment extends Document {
+  /** Coins CREDIT added (0 without); a refund takes them back. */
+  credited: number;
+  status?: PaymentStatus;
+}
+
 export interface Notification extends Document {
   read: boolean;
 }
@@ -232,6 +252,8 @@ export interface DomainDb {
   deleteUser(uid: string): Promise<number>;
   getUidByEmail(email: string): Promise<string | null>;
   getUserByEmail(email: string): Promise<User | null>;
+  /** Admin: every user's base document in uid byte order (ascending; page.after is a uid). */
+  listUsers(page?: Page): Promise<Document[]>;
   // coins
   getBalance(uid: string): Promise<number>;
   addCoins(uid: string, amount: Amount, reason: string, options?: WriteOptions): Promise<number>;
@@ -249,11 +271,18 @@ export interface DomainDb {
   getDonationTotal(uid: string): Promise<number>;
   recordPayment(uid: string, payment: DocumentInput, options?: WriteOptions & { credit?: Amount }): Promise<string>;
   getPayments(uid: string, page?: Page): Promise<Document[]>;
+  getPayment(uid: string, id: string): Promise<Payment | null>;
+  /** A refund takes the credited coins back (InsufficientFundsError when spent). */
+  updatePaymentStatus(uid: string, id: string, status: PaymentStatus, options?: WriteOptions): Promise<Payment>;
+  getDonation(uid: string, id: string): Promise<Donation | null>;
+  getSentDonations(uid: string, page?: Page): Promise<Donation[]>;
   // conversations
   sendMessage(conv: string, from: string, to: string, text: string, options?: WriteOptions): Promise<string>;
   getMessages(conv: string, page?: Page): Promise<Message[]>;
-  /** The same as getMessages. */
-  getConversation(conv: string, page?: Page): Promise<Message[]>;
+  /** The conversation, its newest messages and uid's unread count; null when absent or not uid's. */
+  getConversation(conv: string, uid: string, options?: { limit?: number }): Promise<ConversationView | null>;
+  deleteMessage(conv: string, uid: string, id: string): Promise<boolean>;
+  editMessage(conv: string, uid: string, id: string, text: string): Promise<Message & { edited_at: string }>;
   markAsRead(conv: string, uid: string): Promise<number>;
   getConversations(uid: string, page?: Page): Promise<Conversation[]>;
   getUnreadMessageCount(uid: string): Promise<number>;
@@ -263,6 +292,7 @@ export interface DomainDb {
   markNotificationAsRead(uid: string, id: string): Promise<boolean>;
   markAllNotificationsAsRead(uid: string): Promise<number>;
   getUnreadCount(uid: string): Promise<number>;
+  deleteNotification(uid: string, id: string): Promise<boolean>;
   // e-mail
   subscribeEmail(uid: string, list: string): Promise<boolean>;
   unsubscribeEmail(uid: string, list: string): Promise<boolean>;
@@ -281,6 +311,9 @@ export interface DomainDb {
   getTicket(ticket: string): Promise<Ticket | null>;
   getUserTickets(uid: string, page?: Page): Promise<Document[]>;
   closeTicket(ticket: string): Promise<boolean>;
+  reopenTicket(ticket: string): Promise<boolean>;
+  /** Admin: every open ticket, newest first. */
+  getOpenTickets(page?: Page): Promise<Document[]>;
   // settings, analytics, dashboard
   getSettings(uid: string, section: SettingsSection): Promise<Record<string, any>>;
   updateSettings(uid: string, section: SettingsSection, patch: DocumentInput): Promise<Record<string, any>>;

@@ -192,7 +192,7 @@ describe("db helpers", () => {
     assert.deepEqual(await db.getPayments("nobody-here"), []);
   });
 
-  it("messages: sendMessage getMessages getConversation markAsRead getConversations getUnreadMessageCount", async () => {
+  it("messages: sendMessage getMessages markAsRead getConversations getUnreadMessageCount", async () => {
     const m1 = await db.sendMessage("conv1", "ma", "mb", "hello");
     const m2 = await db.sendMessage("conv1", "mb", "ma", "hi back");
     const m3 = await db.sendMessage("conv1", "ma", "mb", "how are you?");
@@ -201,7 +201,7 @@ describe("db helpers", () => {
     assert.deepEqual(msgs.map((m) => m.id), [m3, m2, m1]);
     assert.deepEqual(Object.keys(msgs[0]).sort(), ["conv", "created_at", "from", "id", "read", "text", "to"]);
     assert.equal(msgs[0].read, false);
-    assert.deepEqual((await db.getConversation("conv1", { limit: 1 })).map((m) => m.id), [m3]);
+    assert.deepEqual((await db.getMessages("conv1", { limit: 1 })).map((m) => m.id), [m3]);
     assert.equal(await db.getUnreadMessageCount("mb"), 2);
     const convs = await db.getConversations("mb");
     assert.equal(convs.length, 1);
@@ -267,6 +267,72 @@ describe("db helpers", () => {
     assert.deepEqual((await db.getUserTickets("tu")).map((x) => x.id), [t]);
     assert.equal(await db.closeTicket(t), true);
     assert.equal(await db.closeTicket(t), false);
+  });
+
+  it("payments: getPayment updatePaymentStatus (a refund takes the credit back)", async () => {
+    const id = await db.recordPayment("rp", { status: "pending" }, { credit: 40 });
+    const p = await db.getPayment("rp", id);
+    assert.equal(p.credited, 40);
+    assert.equal(await db.getPayment("other", id), null);
+    assert.equal((await db.updatePaymentStatus("rp", id, "succeeded")).status, "succeeded");
+    await assert.rejects(db.updatePaymentStatus("rp", id, "pending"), { name: "InvalidError" });
+    await db.spendCoins("rp", 1, "shop");
+    await assert.rejects(db.updatePaymentStatus("rp", id, "refunded"), { name: "InsufficientFundsError" });
+    await db.addCoins("rp", 1, "topup");
+    assert.equal((await db.updatePaymentStatus("rp", id, "refunded", { idempotencyKey: "refund-1" })).status,
+      "refunded");
+    assert.equal(await db.getBalance("rp"), 0);
+  });
+
+  it("donations: getDonation getSentDonations", async () => {
+    await db.addCoins("sd", 30, "topup");
+    const d1 = await db.sendDonation("sd", "art-a", 10, { message: "спасибо" });
+    const d2 = await db.sendDonation("sd", "art-b", 5);
+    assert.equal((await db.getDonation("art-a", d1)).message, "спасибо");
+    assert.equal(await db.getDonation("art-b", d1), null);
+    assert.deepEqual((await db.getSentDonations("sd")).map((d) => d.id), [d2, d1]);
+    assert.deepEqual((await db.getSentDonations("sd", { after: d2 })).map((d) => d.user_id), ["art-a"]);
+    assert.deepEqual(await db.getSentDonations("nobody-here"), []);
+  });
+
+  it("messages and notifications: deleteMessage editMessage getConversation deleteNotification", async () => {
+    const m1 = await db.sendMessage("conv9", "xa", "xb", "hello");
+    const m2 = await db.sendMessage("conv9", "xa", "xb", "tpyo");
+    const edited = await db.editMessage("conv9", "xa", m2, "typo");
+    assert.equal(edited.text, "typo");
+    assert.match(edited.edited_at, TS);
+    await assert.rejects(db.editMessage("conv9", "xb", m2, "mine now"), { name: "NotFoundError" });
+    assert.equal(await db.deleteMessage("conv9", "xb", m1), false);
+    assert.equal(await db.deleteMessage("conv9", "xa", m1), true);
+    const view = await db.getConversation("conv9", "xb");
+    assert.equal(view.conversation.conv, "conv9");
+    assert.equal(view.conversation.last_message.text, "typo");
+    assert.deepEqual(view.messages.map((m) => m.id), [m2]);
+    assert.equal(view.unread, 1);
+    assert.equal((await db.getConversation("conv9", "xa", { limit: 1 })).unread, 0);
+    assert.equal(await db.getConversation("conv9", "stranger"), null);
+    assert.equal(await db.getConversation("noconv", "xa"), null);
+    const n = await db.createNotification("dn", { type: "x" });
+    assert.equal(await db.deleteNotification("dn", n), true);
+    assert.equal(await db.deleteNotification("dn", n), false);
+    assert.equal(await db.getUnreadCount("dn"), 0);
+  });
+
+  it("admin lists and feeds: reopenTicket getOpenTickets listUsers get<Ns>Feed", async () => {
+    const t = await db.createTicket("rt", { subject: "again" });
+    assert.equal(await db.closeTicket(t), true);
+    assert.ok(!(await db.getOpenTickets({ limit: 1000 })).some((x) => x.id === t));
+    assert.equal(await db.reopenTicket(t), true);
+    assert.equal(await db.reopenTicket(t), false);
+    assert.equal((await db.getOpenTickets({ limit: 1 }))[0].id, t);
+    await db.createUser("zz-list-2", { email: "l2@example.com", role: "fan" });
+    await db.createUser("zz-list-1", { email: "l1@example.com", role: "fan" });
+    assert.deepEqual((await db.listUsers({ after: "zz-list-0" })).map((u) => u.id), ["zz-list-1", "zz-list-2"]);
+    for (const { one: One, feed } of ENTITIES) {
+      if (!feed) continue;
+      const id = await db[`create${One}`]("feed-u", { n: 1 });
+      assert.equal((await db[`get${One}Feed`]({ limit: 1 }))[0].id, id);
+    }
   });
 
   it("settings: getSettings updateSettings", async () => {

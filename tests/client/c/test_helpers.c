@@ -529,3 +529,134 @@ Test(helpers, analytics_and_dashboard) {
     json_decref(dash);
     json_decref(d);
 }
+
+/* ---- the operations of issue 9 part 3 ---------------------------------------------------- */
+
+Test(helpers, payment_get_and_status) {
+    json_t *p = doc("{\"provider\":\"stripe\",\"external_id\":\"ch_9\",\"status\":\"pending\"}"), *d = NULL;
+    char id[SKV_ID_SIZE];
+    long long bal = -1;
+    OK(skv_record_payment(c, "fan", p, 30, id, &e));
+    json_decref(p);
+    OK(skv_get_payment(c, "fan", id, &d, &e));
+    cr_assert(d);
+    cr_assert_eq(int_of(d, "credited"), 30);
+    json_decref(d);
+    OK(skv_get_payment(c, "other", id, &d, &e));
+    cr_assert_null(d, "another user's payment is absent");
+    OK(skv_update_payment_status(c, "fan", id, "succeeded", &d, &e));
+    cr_assert_str_eq(str_of(d, "status"), "succeeded");
+    json_decref(d);
+    FAILS(skv_update_payment_status(c, "fan", id, "pending", &d, &e), SKV_INVALID);
+    OK(skv_spend_coins(c, "fan", 10, "shop", NULL, &e));
+    FAILS(skv_update_payment_status(c, "fan", id, "refunded", &d, &e), SKV_INSUFFICIENT_FUNDS);
+    OK(skv_add_coins(c, "fan", 10, "top up", NULL, &e));
+    OK(skv_update_payment_status(c, "fan", id, "refunded", &d, &e));
+    cr_assert_str_eq(str_of(d, "status"), "refunded");
+    json_decref(d);
+    OK(skv_get_balance(c, "fan", &bal, &e));
+    cr_assert_eq(bal, 0);
+    FAILS(skv_update_payment_status(c, "fan", "ffffffffffffffff", "failed", &d, &e), SKV_NOTFOUND);
+}
+
+Test(helpers, donation_get_and_sent) {
+    char d1[SKV_ID_SIZE], d2[SKV_ID_SIZE];
+    json_t *d = NULL, *list = NULL;
+    OK(skv_add_coins(c, "fan", 50, "top up", NULL, &e));
+    OK(skv_send_donation(c, "fan", "art", 15, "спасибо", d1, &e));
+    OK(skv_send_donation(c, "fan", "art2", 5, NULL, d2, &e));
+    OK(skv_get_donation(c, "art", d1, &d, &e));
+    cr_assert_str_eq(str_of(d, "message"), "спасибо");
+    json_decref(d);
+    OK(skv_get_donation(c, "art2", d1, &d, &e));
+    cr_assert_null(d);
+    OK(skv_get_sent_donations(c, "fan", NULL, &list, &e));
+    cr_assert_eq(json_array_size(list), 2);
+    cr_assert_str_eq(str_of(json_array_get(list, 0), "id"), d2);
+    cr_assert_str_eq(str_of(json_array_get(list, 1), "user_id"), "art");
+    json_decref(list);
+    skv_page pg = {d2, 0};
+    OK(skv_get_sent_donations(c, "fan", &pg, &list, &e));
+    cr_assert_eq(json_array_size(list), 1);
+    json_decref(list);
+}
+
+Test(helpers, notification_and_message_deletes) {
+    char n1[SKV_ID_SIZE], m1[SKV_ID_SIZE], m2[SKV_ID_SIZE];
+    long long n = -1;
+    json_t *d = NULL, *note = doc("{\"t\":1}");
+    OK(skv_create_notification(c, "u", note, n1, &e));
+    json_decref(note);
+    OK(skv_delete_notification(c, "u", n1, &n, &e));
+    cr_assert_eq(n, 1);
+    OK(skv_delete_notification(c, "u", n1, &n, &e));
+    cr_assert_eq(n, 0);
+    OK(skv_get_unread_count(c, "u", &n, &e));
+    cr_assert_eq(n, 0);
+    OK(skv_send_message(c, "cv", "a", "b", "hello", m1, &e));
+    OK(skv_send_message(c, "cv", "a", "b", "typo", m2, &e));
+    OK(skv_edit_message(c, "cv", "a", m2, "fixed", &d, &e));
+    cr_assert_str_eq(str_of(d, "text"), "fixed");
+    str_of(d, "edited_at");
+    json_decref(d);
+    FAILS(skv_edit_message(c, "cv", "b", m2, "not mine", &d, &e), SKV_NOTFOUND);
+    OK(skv_delete_message(c, "cv", "b", m1, &n, &e));
+    cr_assert_eq(n, 0, "another's message is not deleted");
+    OK(skv_delete_message(c, "cv", "a", m1, &n, &e));
+    cr_assert_eq(n, 1);
+    OK(skv_get_conversation(c, "cv", "b", 0, &d, &e));
+    cr_assert(d);
+    cr_assert_eq(int_of(d, "unread"), 1);
+    cr_assert_eq(json_array_size(json_object_get(d, "messages")), 1);
+    cr_assert_str_eq(str_of(json_object_get(d, "conversation"), "conv"), "cv");
+    json_decref(d);
+    OK(skv_get_conversation(c, "cv", "a", 1, &d, &e));
+    cr_assert_eq(int_of(d, "unread"), 0);
+    json_decref(d);
+    OK(skv_get_conversation(c, "nosuch", "a", 0, &d, &e));
+    cr_assert_null(d);
+}
+
+Test(helpers, tickets_users_and_feeds) {
+    char t1[SKV_ID_SIZE], t2[SKV_ID_SIZE], tr[SKV_ID_SIZE];
+    long long n = -1;
+    json_t *list = NULL, *empty = doc("{}");
+    OK(skv_open_ticket(c, "u1", empty, t1, &e));
+    OK(skv_open_ticket(c, "u2", empty, t2, &e));
+    OK(skv_close_ticket(c, t1, &n, &e));
+    OK(skv_get_open_tickets(c, NULL, &list, &e));
+    cr_assert_eq(json_array_size(list), 1);
+    cr_assert_str_eq(str_of(json_array_get(list, 0), "id"), t2);
+    json_decref(list);
+    OK(skv_reopen_ticket(c, t1, &n, &e));
+    cr_assert_eq(n, 1);
+    OK(skv_reopen_ticket(c, t1, &n, &e));
+    cr_assert_eq(n, 0);
+    FAILS(skv_reopen_ticket(c, "nosuch", &n, &e), SKV_NOTFOUND);
+    OK(skv_get_open_tickets(c, NULL, &list, &e));
+    cr_assert_eq(json_array_size(list), 2);
+    json_decref(list);
+    json_t *b = doc("{\"email\":\"b@x.io\",\"role\":\"fan\"}"), *a = doc("{\"email\":\"a@x.io\",\"role\":\"artist\"}");
+    OK(skv_create_user(c, "bob", b, &e));
+    OK(skv_create_user(c, "alice", a, &e));
+    json_decref(a);
+    json_decref(b);
+    OK(skv_list_users(c, NULL, &list, &e));
+    cr_assert_eq(json_array_size(list), 2);
+    cr_assert_str_eq(str_of(json_array_get(list, 0), "id"), "alice");
+    json_decref(list);
+    skv_page pg = {"alice", 0};
+    OK(skv_list_users(c, &pg, &list, &e));
+    cr_assert_eq(json_array_size(list), 1);
+    cr_assert_str_eq(str_of(json_array_get(list, 0), "id"), "bob");
+    json_decref(list);
+    OK(skv_create_track(c, "u1", empty, tr, &e));
+    OK(skv_get_feed(c, SKV_TRACK, NULL, &list, &e));
+    cr_assert_eq(json_array_size(list), 1);
+    cr_assert_str_eq(str_of(json_array_get(list, 0), "id"), tr);
+    json_decref(list);
+    OK(skv_get_feed(c, SKV_NEWS, NULL, &list, &e));
+    cr_assert_eq(json_array_size(list), 0);
+    json_decref(list);
+    json_decref(empty);
+}

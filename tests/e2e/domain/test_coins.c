@@ -523,3 +523,22 @@ Test(coins, verify_reports_tampering) {
     expect_error_eq(CMD("COINS.VERIFY u"), text);
     free(good_row);
 }
+
+/* Reasons and donation messages are any UTF-8 text (Cyrillic too). */
+Test(coins, utf8_reasons_and_messages) {
+    expect_int(CMD("COINS.ADD u1 50 %s", "пополнение счёта"), 50);
+    expect_int(CMD("COINS.SPEND u1 5 %s", "подписка: месяц"), 45);
+    char d[17];
+    expect_id(CMD("DONATION.SEND u1 art 10 MESSAGE %s", "спасибо за концерт!"), d);
+    size_t n;
+    char **rows = coins_history(c, "u1", &n);
+    cr_assert_eq(n, 3);
+    cr_expect_str_eq(jfind(rows[1], "reason"), "подписка: месяц");
+    cr_expect_str_eq(jfind(rows[2], "reason"), "пополнение счёта");
+    free_rows(rows);
+    char *doc = take_bulk(CMD("DONATION.GET art %s", d));
+    cr_expect_str_eq(jstr(doc, "message"), "спасибо за концерт!");
+    free(doc);
+    expect_error(CMD("COINS.ADD u1 5 %s", "\xd0"), "INVALID"); /* not UTF-8 */
+    expect_status(CMD("COINS.VERIFY u1"), "OK");
+}

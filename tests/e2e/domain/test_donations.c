@@ -292,3 +292,60 @@ Test(donations, durable) {
     expect_status(CMD("COINS.VERIFY fan"), "OK");
     expect_status(CMD("COINS.VERIFY artist"), "OK");
 }
+
+/* ---- DONATION.GET and DONATION.SENT -------------------------------------------- */
+
+Test(donations, get_and_sent) {
+    expect_int(CMD("COINS.ADD fan 100 topup"), 100);
+    expect_int(CMD("COINS.ADD fan2 100 topup"), 100);
+    char d1[17], d2[17], d3[17], d4[17];
+    expect_id(CMD("DONATION.SEND fan art1 10 MESSAGE hi"), d1);
+    expect_id(CMD("DONATION.SEND fan art2 20"), d2);
+    expect_id(CMD("DONATION.SEND fan2 art1 5"), d3);
+    expect_id(CMD("DONATION.SEND fan art1 30"), d4);
+    char *doc = take_bulk(CMD("DONATION.GET art1 %s", d1));
+    cr_expect_str_eq(jstr(doc, "id"), d1);
+    cr_expect_str_eq(jstr(doc, "from"), "fan");
+    cr_expect_str_eq(jstr(doc, "user_id"), "art1");
+    cr_expect_eq(jint(doc, "amount"), 10);
+    cr_expect_str_eq(jstr(doc, "message"), "hi");
+    free(doc);
+    expect_nil(CMD("DONATION.GET art2 %s", d1)); /* another artist's */
+    expect_nil(CMD("DONATION.GET fan %s", d1));  /* the donor holds no record */
+    expect_nil(CMD("DONATION.GET art1 nosuch"));
+    expect_error(CMD("DONATION.GET art1 a:b"), "INVALID");
+    /* sent: the donor's, newest first, all artists */
+    expect_docs(CMD("DONATION.SENT fan"), "id", 3, d4, d2, d1);
+    expect_docs(CMD("DONATION.SENT fan LIMIT 2"), "id", 2, d4, d2);
+    expect_docs(CMD("DONATION.SENT fan AFTER %s", d2), "id", 1, d1);
+    expect_docs(CMD("DONATION.SENT fan2"), "id", 1, d3);
+    expect_len(CMD("DONATION.SENT art1"), 0);
+    expect_len(CMD("DONATION.SENT nobody"), 0);
+    expect_error(CMD("DONATION.SENT fan LIMIT 0"), "INVALID");
+    expect_error(CMD("DONATION.SENT f:an"), "INVALID");
+    /* a refused donation writes no index entry */
+    expect_error(CMD("DONATION.SEND fan2 art1 1000"), "INSUFFICIENT_FUNDS");
+    expect_docs(CMD("DONATION.SENT fan2"), "id", 1, d3);
+}
+
+/* USER.DELETE of the donor removes its sender index; of an artist, the
+ * records (the donor's entries for them are skipped). */
+Test(donations, user_delete_purges_the_sender_index) {
+    expect_int(CMD("COINS.ADD fan 100 topup"), 100);
+    char d1[17], d2[17];
+    expect_id(CMD("DONATION.SEND fan art1 10"), d1);
+    expect_id(CMD("DONATION.SEND fan art2 20"), d2);
+    take_int(CMD("USER.DELETE art2"));
+    expect_docs(CMD("DONATION.SENT fan"), "id", 1, d1);
+    take_int(CMD("USER.DELETE fan"));
+    expect_len(CMD("DONATION.SENT fan"), 0);
+    /* a new donor of the same uid starts from nothing */
+    expect_int(CMD("COINS.ADD fan 5 topup"), 5);
+    char d3[17];
+    expect_id(CMD("DONATION.SEND fan art1 5"), d3);
+    expect_docs(CMD("DONATION.SENT fan"), "id", 1, d3);
+    /* the artist's record of the deleted donor stays */
+    char *doc = take_bulk(CMD("DONATION.GET art1 %s", d1));
+    cr_expect_str_eq(jstr(doc, "from"), "fan");
+    free(doc);
+}

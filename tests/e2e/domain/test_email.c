@@ -13,6 +13,10 @@ TestSuite(email, .init = up, .fini = down);
 
 #define ID64 "x123456789012345678901234567890123456789012345678901234567890123"
 static const char *const bad_ids[] = {"a:b", "a b", "caf\xc3\xa9", "", "_news", "-x\n", ID64 "4"};
+/* List names are UTF-8 names (1-64 bytes, no control characters, no ':'):
+ * these are not. */
+static const char *const bad_names[] = {"a:b", "", "-x\n", "tab\there", "del\x7f", "c1\xc2\x85", "bad\xff",
+                                        "\xd0", ID64 "4"};
 
 /* KV.GET key: the value (free() it) or NULL when absent. */
 #define kv_get(key) take_bulk_or_nil(CMD("KV.GET %s", (key)))
@@ -79,15 +83,17 @@ Test(email, bad_inputs_write_nothing) {
     for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
         const char *b = bad_ids[i];
         expect_error(CMD("EMAIL.SUBSCRIBE %s news", b), "INVALID id '");
-        expect_error(CMD("EMAIL.SUBSCRIBE u %s", b), "INVALID id '");
         expect_error(CMD("EMAIL.UNSUBSCRIBE %s news", b), "INVALID id '");
-        expect_error(CMD("EMAIL.UNSUBSCRIBE u %s", b), "INVALID id '");
         expect_error(CMD("EMAIL.SUBSCRIPTIONS %s", b), "INVALID id '");
         expect_error(CMD("EMAIL.LOG %s {}", b), "INVALID id '");
         expect_error(CMD("EMAIL.HISTORY %s", b), "INVALID id '");
         expect_error(CMD("EMAIL.HISTORY u AFTER %s", b), "INVALID id '");
     }
-    expect_error_eq(CMD("EMAIL.SUBSCRIBE u %s", "a:b"), "INVALID id 'a:b'");
+    for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; i++) {
+        expect_error(CMD("EMAIL.SUBSCRIBE u %s", bad_names[i]), "INVALID name '");
+        expect_error(CMD("EMAIL.UNSUBSCRIBE u %s", bad_names[i]), "INVALID name '");
+    }
+    expect_error(CMD("EMAIL.SUBSCRIBE u %s", "a:b"), "INVALID name 'a:b'");
     expect_error(CMD("EMAIL.LOG u %s", "{\"a\":"), "INVALID invalid JSON");
     expect_error(CMD("EMAIL.LOG u %s", "nope"), "INVALID invalid JSON");
     expect_error_eq(CMD("EMAIL.LOG u %s", "[]"), "INVALID document must be a JSON object");
@@ -171,4 +177,34 @@ Test(email, write_guard_and_durability) {
     c = skv_connect(&srv);
     expect_strs(CMD("EMAIL.SUBSCRIPTIONS u"), 2, "a", "b");
     expect_ids(CMD("EMAIL.HISTORY u"), 1, id);
+}
+
+/* List names are UTF-8: Cyrillic, spaces, accents; byte order; 64 bytes. */
+Test(email, utf8_list_names) {
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", "новости"), 1);
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", "новости"), 0);
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", "концерты и туры"), 1);
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", "café"), 1);
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", "_weekly"), 1);
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", "news"), 1);
+    /* 32 two-byte letters = 64 bytes: the longest name; 65 bytes is not */
+    char longest[80] = "", over[80];
+    for (int i = 0; i < 32; i++) strcat(longest, "я");
+    snprintf(over, sizeof over, "%sx", longest);
+    expect_int(CMD("EMAIL.SUBSCRIBE u %s", longest), 1);
+    expect_error(CMD("EMAIL.SUBSCRIBE u %s", over), "INVALID name '");
+    /* byte order: ASCII first, then Latin-1 letters, then Cyrillic */
+    expect_strs(CMD("EMAIL.SUBSCRIPTIONS u"), 6, "_weekly", "caf\xc3\xa9", "news", "концерты и туры", "новости",
+                longest);
+    /* the document holds them as JSON text */
+    char *d = kv_get("email:u:subscriptions");
+    cr_assert(d);
+    cr_expect(strstr(d, "\"новости\""), "%s", d);
+    free(d);
+    expect_int(CMD("EMAIL.UNSUBSCRIBE u %s", "новости"), 1);
+    expect_int(CMD("EMAIL.UNSUBSCRIBE u %s", "новости"), 0);
+    expect_strs(CMD("EMAIL.SUBSCRIPTIONS u"), 5, "_weekly", "caf\xc3\xa9", "news", "концерты и туры", longest);
+    /* USER.DELETE takes them with the rest */
+    take_int(CMD("USER.DELETE u"));
+    expect_len(CMD("EMAIL.SUBSCRIPTIONS u"), 0);
 }

@@ -781,3 +781,41 @@ Test(entities, inside_multi, .init = up, .fini = down) {
     freeReplyObject(r);
     expect_int(skv_cmd(c, "TRACK.COUNT u1"), 2);
 }
+
+/* ---- TRACK.FEED, VIDEO.FEED, CONCERT.FEED, NEWS.FEED ------------------------------------ */
+
+Test(entities, feeds_of_every_document, .init = up, .fini = down) {
+    static const char *const ns[] = {"TRACK", "VIDEO", "CONCERT", "NEWS"};
+    for (size_t n = 0; n < 4; n++) {
+        char a[17], b[17], x[17], d[17];
+        expect_id(CMD("%s.CREATE u1 {\"n\":1}", ns[n]), a);
+        expect_id(CMD("%s.CREATE u2 {\"n\":2}", ns[n]), b);
+        expect_id(CMD("%s.CREATE u1 {\"n\":3}", ns[n]), x);
+        expect_id(CMD("%s.CREATE u3 {\"n\":4}", ns[n]), d);
+        expect_docs(CMD("%s.FEED", ns[n]), "id", 4, d, x, b, a);
+        expect_docs(CMD("%s.FEED LIMIT 2", ns[n]), "id", 2, d, x);
+        expect_docs(CMD("%s.FEED AFTER %s", ns[n], x), "id", 2, b, a);
+        /* an update keeps the entry and the feed shows the new document */
+        free(take_bulk(CMD("%s.UPDATE u2 %s {\"n\":20}", ns[n], b)));
+        redisReply *r = ARRAY("%s.FEED AFTER %s LIMIT 1", ns[n], x);
+        cr_expect(r->elements == 1 && jint(r->element[0]->str, "n") == 20);
+        freeReplyObject(r);
+        expect_int(CMD("%s.DELETE u1 %s", ns[n], x), 1);
+        expect_docs(CMD("%s.FEED", ns[n]), "id", 3, d, b, a);
+        take_int(CMD("USER.DELETE u2"));
+        expect_docs(CMD("%s.FEED", ns[n]), "id", 2, d, a);
+        take_int(CMD("USER.DELETE u1"));
+        take_int(CMD("USER.DELETE u3"));
+        expect_len(CMD("%s.FEED", ns[n]), 0);
+        expect_error(CMD("%s.FEED LIMIT 0", ns[n]), "INVALID");
+        expect_error(CMD("%s.FEED x", ns[n]), "ERR syntax error");
+    }
+    /* the namespaces without a feed */
+    expect_error(CMD("BANNER.FEED"), "ERR unknown command");
+    /* one namespace's feed holds only its own documents */
+    char t[17];
+    expect_id(CMD("TRACK.CREATE u1 {}"), t);
+    expect_len(CMD("VIDEO.FEED"), 0);
+    expect_docs(CMD("TRACK.FEED"), "id", 1, t);
+    cr_expect_eq(kv_count(c, "all:"), 0);
+}

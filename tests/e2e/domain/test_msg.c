@@ -728,3 +728,155 @@ Test(msg, unread_exact_under_concurrency, .timeout = 120) {
     cr_expect_eq(rest + marked, sent);
     for (int u = 0; u < CUSERS; u++) expect_int(skv_cmd(c, "MSG.UNREAD u%d", u), 0);
 }
+
+/* ---- MSG.DELETE, MSG.EDIT, MSG.CONVERSATION --------------------------------------- */
+
+/* The details' last message id of conv ("" when null or absent). */
+static const char *last_id(const char *conv) {
+    static char out[64];
+    char *d = take_bulk_or_nil(CMD("KV.GET conversations:%s:details", conv));
+    out[0] = 0;
+    const char *lm = d ? strstr(d, "\"last_message\":{") : NULL;
+    if (lm) snprintf(out, sizeof out, "%s", jfind(lm, "id"));
+    free(d);
+    return out;
+}
+
+Test(msg, delete_own_message_only) {
+    char m1[17], m2[17], m3[17];
+    expect_id(CMD("MSG.SEND cv a b one"), m1);
+    expect_id(CMD("MSG.SEND cv b a two"), m2);
+    expect_id(CMD("MSG.SEND cv a b three"), m3);
+    expect_int(CMD("MSG.UNREAD b"), 2);
+    cr_expect_eq(conv_unread("b", "cv"), 2);
+    /* another's message, a missing one, bad ids */
+    expect_int(CMD("MSG.DELETE cv b %s", m1), 0);
+    expect_int(CMD("MSG.DELETE cv a %s", m2), 0);
+    expect_int(CMD("MSG.DELETE cv a ffffffffffffffff"), 0);
+    expect_int(CMD("MSG.DELETE other a %s", m1), 0);
+    expect_error(CMD("MSG.DELETE cv a x:y"), "INVALID");
+    expect_error(CMD("MSG.DELETE c:v a %s", m1), "INVALID");
+    expect_error(CMD("MSG.DELETE cv a"), "ERR");
+    cr_expect_eq(kv_count(c, "messages:cv:"), 3);
+    /* the last message (unread): counts and the last message follow */
+    expect_int(CMD("MSG.DELETE cv a %s", m3), 1);
+    expect_int(CMD("MSG.DELETE cv a %s", m3), 0);
+    expect_int(CMD("MSG.UNREAD b"), 1);
+    cr_expect_eq(conv_unread("b", "cv"), 1);
+    cr_expect_str_eq(last_id("cv"), m2);
+    expect_docs(CMD("MSG.HISTORY cv"), "id", 2, m2, m1);
+    /* the other side's deletes */
+    expect_int(CMD("MSG.DELETE cv b %s", m2), 1);
+    cr_expect_str_eq(last_id("cv"), m1);
+    expect_int(CMD("MSG.UNREAD a"), 0);
+    expect_int(CMD("MSG.DELETE cv a %s", m1), 1);
+    cr_expect_str_eq(last_id("cv"), "");
+    expect_int(CMD("MSG.UNREAD b"), 0);
+    cr_expect_eq(conv_unread("b", "cv"), 0);
+    cr_expect_eq(kv_count(c, "messages:cv:"), 0);
+    /* the conversation stays, and takes new messages */
+    expect_id(CMD("MSG.SEND cv b a again"), m1);
+    cr_expect_str_eq(last_id("cv"), m1);
+    expect_int(CMD("MSG.UNREAD a"), 1);
+}
+
+/* A read message's delete leaves the counts; the conversation list is
+ * ordered by the new last message. */
+Test(msg, delete_keeps_the_list_order) {
+    char m1[17], m2[17], m3[17];
+    expect_id(CMD("MSG.SEND c1 a b x"), m1);
+    expect_id(CMD("MSG.SEND c2 a c y"), m2);
+    expect_id(CMD("MSG.SEND c1 a b z"), m3);
+    expect_int(CMD("MSG.READ c1 b"), 2);
+    expect_convs(CMD("MSG.CONVERSATIONS a"), 2, "c1", "c2");
+    expect_int(CMD("MSG.DELETE c1 a %s", m3), 1);
+    expect_int(CMD("MSG.UNREAD b"), 0);
+    expect_convs(CMD("MSG.CONVERSATIONS a"), 2, "c2", "c1");
+    expect_convs(CMD("MSG.CONVERSATIONS b"), 1, "c1");
+    expect_convs(CMD("MSG.CONVERSATIONS a AFTER c2"), 1, "c1");
+}
+
+Test(msg, edit_own_message_only) {
+    char m1[17], m2[17];
+    expect_id(CMD("MSG.SEND cv a b hello"), m1);
+    expect_id(CMD("MSG.SEND cv b a hi"), m2);
+    expect_error(CMD("MSG.EDIT cv b %s hacked", m1), "NOTFOUND");
+    expect_error(CMD("MSG.EDIT cv a ffffffffffffffff x"), "NOTFOUND");
+    expect_error(CMD("MSG.EDIT cv a %s %b", m1, "", (size_t)0), "INVALID");
+    expect_error(CMD("MSG.EDIT cv a %s %b", m1, "a\0b", (size_t)3), "INVALID");
+    expect_error(CMD("MSG.EDIT cv a x:y text"), "INVALID");
+    expect_error(CMD("MSG.EDIT cv a %s", m1), "ERR");
+    char *doc = take_bulk(CMD("MSG.EDIT cv a %s %s", m1, "привет \"мир\""));
+    cr_expect_str_eq(jstr(doc, "id"), m1);
+    cr_expect_str_eq(jstr(doc, "text"), "привет \"мир\"");
+    cr_expect(is_iso_ms(jstr(doc, "edited_at")), "%s", doc);
+    cr_expect_eq(jtype(doc, "read"), 'f');
+    free(doc);
+    doc = take_bulk(CMD("KV.GET messages:cv:%s", m1));
+    cr_expect_str_eq(jstr(doc, "text"), "привет \"мир\"");
+    free(doc);
+    expect_int(CMD("MSG.UNREAD b"), 1); /* an edit is not a new message */
+    /* the last message's text follows an edit of the last message only */
+    char *d = take_bulk(CMD("KV.GET conversations:cv:details"));
+    cr_expect_str_eq(jfind(strstr(d, "\"last_message\""), "text"), "hi");
+    free(d);
+    free(take_bulk(CMD("MSG.EDIT cv b %s bye", m2)));
+    d = take_bulk(CMD("KV.GET conversations:cv:details"));
+    cr_expect_str_eq(jfind(strstr(d, "\"last_message\""), "text"), "bye");
+    cr_expect_str_eq(jfind(strstr(d, "\"last_message\""), "id"), m2);
+    free(d);
+}
+
+Test(msg, conversation_in_one_call) {
+    char m[5][17];
+    for (int i = 0; i < 5; i++) expect_id(CMD("MSG.SEND cv %s %s t%d", i % 2 ? "b" : "a", i % 2 ? "a" : "b", i), m[i]);
+    char *doc = take_bulk(CMD("MSG.CONVERSATION cv b"));
+    jval v;
+    cr_assert(jget(doc, "conversation", &v) == 1, "%s", doc);
+    cr_expect_str_eq(jfind(doc, "conv"), "cv");
+    cr_expect_eq(jint(doc, "unread"), 3);
+    cr_expect(strstr(doc, "\"participants\":[\"a\",\"b\"]"), "%s", doc);
+    /* the messages newest first */
+    const char *p = strstr(doc, "\"messages\":[");
+    cr_assert(p, "%s", doc);
+    for (int i = 4; i >= 0; i--) {
+        char want[40];
+        snprintf(want, sizeof want, "\"id\":\"%s\"", m[i]);
+        const char *q = strstr(p, want);
+        cr_expect(q, "message %d in %s", i, doc);
+        if (q) p = q;
+    }
+    free(doc);
+    doc = take_bulk(CMD("MSG.CONVERSATION cv a LIMIT 2"));
+    cr_expect_eq(jint(doc, "unread"), 2);
+    cr_expect(strstr(doc, m[4]) && strstr(doc, m[3]) && !strstr(doc, m[2]) && !strstr(strstr(doc, "\"messages\""), m[1]),
+              "%s", doc);
+    free(doc);
+    expect_nil(CMD("MSG.CONVERSATION nosuch a"));
+    expect_nil(CMD("MSG.CONVERSATION cv z")); /* not a participant */
+    expect_error(CMD("MSG.CONVERSATION cv a LIMIT 0"), "INVALID");
+    expect_error(CMD("MSG.CONVERSATION cv a AFTER %s", m[1]), "ERR syntax error");
+    expect_error(CMD("MSG.CONVERSATION c:v a"), "INVALID");
+    expect_error(CMD("MSG.CONVERSATION cv"), "ERR");
+    expect_int(CMD("MSG.READ cv b"), 3);
+    doc = take_bulk(CMD("MSG.CONVERSATION cv b LIMIT 1"));
+    cr_expect_eq(jint(doc, "unread"), 0);
+    free(doc);
+}
+
+/* USER.DELETE after edits and deletes leaves the other side exact. */
+Test(msg, delete_and_edit_then_user_delete) {
+    char m1[17], m2[17], m3[17];
+    expect_id(CMD("MSG.SEND cv a b one"), m1);
+    expect_id(CMD("MSG.SEND cv b a two"), m2);
+    expect_id(CMD("MSG.SEND cv a b three"), m3);
+    expect_int(CMD("MSG.DELETE cv a %s", m1), 1);
+    free(take_bulk(CMD("MSG.EDIT cv a %s edited", m3)));
+    take_int(CMD("USER.DELETE a"));
+    expect_int(CMD("MSG.UNREAD b"), 0);
+    expect_docs(CMD("MSG.HISTORY cv"), "id", 1, m2);
+    cr_expect_str_eq(last_id("cv"), m2);
+    char *doc = take_bulk(CMD("MSG.CONVERSATION cv b"));
+    cr_expect_eq(jint(doc, "unread"), 0);
+    free(doc);
+}

@@ -546,3 +546,32 @@ Test(notify, concurrent_clients_keep_the_counter_exact, .timeout = 120) {
     expect_int(CMD("NOTIFY.UNREAD cu0"), 0);
     check_unread_invariant(c, "cu0");
 }
+
+/* NOTIFY.DELETE: :1/:0, the unread counter and index stay exact. */
+Test(notify, delete_one) {
+    char a[17], b[17];
+    expect_id(CMD("NOTIFY.CREATE u1 {\"t\":1}"), a);
+    expect_id(CMD("NOTIFY.CREATE u1 {\"t\":2}"), b);
+    expect_int(CMD("NOTIFY.READ u1 %s", b), 1);
+    expect_int(CMD("NOTIFY.UNREAD u1"), 1);
+    expect_int(CMD("NOTIFY.DELETE u2 %s", a), 0); /* another user's */
+    expect_int(CMD("NOTIFY.UNREAD u1"), 1);
+    expect_int(CMD("NOTIFY.DELETE u1 %s", a), 1); /* unread: the counter follows */
+    expect_int(CMD("NOTIFY.UNREAD u1"), 0);
+    expect_len(CMD("NOTIFY.LIST u1 UNREAD"), 0);
+    expect_int(CMD("NOTIFY.DELETE u1 %s", a), 0); /* again: absent */
+    expect_int(CMD("NOTIFY.DELETE u1 %s", b), 1); /* read: the counter stays */
+    expect_int(CMD("NOTIFY.UNREAD u1"), 0);
+    cr_expect_eq(kv_count(c, "notifications:u1:"), 0);
+    expect_int(CMD("NOTIFY.DELETE u1 nosuch"), 0);
+    expect_error(CMD("NOTIFY.DELETE u1 a:b"), "INVALID");
+    expect_error(CMD("NOTIFY.DELETE u:1 %s", a), "INVALID");
+    expect_error(CMD("NOTIFY.DELETE u1"), "ERR");
+    /* READALL after a delete counts only what is left */
+    expect_id(CMD("NOTIFY.CREATE u1 {}"), a);
+    expect_id(CMD("NOTIFY.CREATE u1 {}"), b);
+    expect_int(CMD("NOTIFY.DELETE u1 %s", a), 1);
+    expect_int(CMD("NOTIFY.UNREAD u1"), 1);
+    expect_int(CMD("NOTIFY.READALL u1"), 1);
+    expect_int(CMD("NOTIFY.UNREAD u1"), 0);
+}

@@ -282,3 +282,126 @@ Test(payments, bad_ids) {
     cr_expect(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && strcmp(r->element[0]->str, "u7") == 0);
     freeReplyObject(r);
 }
+
+/* ---- PAYMENT.GET and PAYMENT.STATUS ------------------------------------------ */
+
+Test(payments, get_returns_the_document_or_nil) {
+    char id[17];
+    expect_id(CMD("PAYMENT.RECORD u1 %s CREDIT 40", PAY("ev_g")), id);
+    char *doc = take_bulk(CMD("PAYMENT.GET u1 %s", id));
+    cr_expect_str_eq(jstr(doc, "id"), id);
+    cr_expect_str_eq(jstr(doc, "user_id"), "u1");
+    cr_expect_eq(jint(doc, "credited"), 40);
+    free(doc);
+    /* the credited amount is the server's: a client value is replaced */
+    expect_id(CMD("PAYMENT.RECORD u1 %s", "{\"credited\":1000}"), id);
+    doc = take_bulk(CMD("PAYMENT.GET u1 %s", id));
+    cr_expect_eq(jint(doc, "credited"), 0);
+    free(doc);
+    expect_nil(CMD("PAYMENT.GET u2 %s", id));           /* another user's */
+    expect_nil(CMD("PAYMENT.GET u1 ffffffffffffffff")); /* absent */
+    expect_nil(CMD("PAYMENT.GET u1 not-an-id"));        /* a valid id, never a payment's */
+    expect_error(CMD("PAYMENT.GET u1 a:b"), "INVALID");
+    expect_error(CMD("PAYMENT.GET u:1 %s", id), "INVALID");
+}
+
+Test(payments, status_transitions) {
+    char id[17];
+    expect_id(CMD("PAYMENT.RECORD u1 %s", "{\"status\":\"pending\",\"amount_cents\":5}"), id);
+    char *doc = take_bulk(CMD("PAYMENT.STATUS u1 %s succeeded", id));
+    cr_expect_str_eq(jstr(doc, "status"), "succeeded");
+    cr_expect_eq(jint(doc, "amount_cents"), 5);
+    char upd[32];
+    snprintf(upd, sizeof upd, "%s", jstr(doc, "updated_at"));
+    free(doc);
+    /* the same status again: the document unchanged */
+    doc = take_bulk(CMD("PAYMENT.STATUS u1 %s succeeded", id));
+    cr_expect_str_eq(jstr(doc, "updated_at"), upd);
+    free(doc);
+    expect_error(CMD("PAYMENT.STATUS u1 %s pending", id), "INVALID");
+    expect_error(CMD("PAYMENT.STATUS u1 %s failed", id), "INVALID");
+    expect_error(CMD("PAYMENT.STATUS u1 %s done", id), "INVALID");
+    doc = take_bulk(CMD("PAYMENT.STATUS u1 %s refunded", id));
+    cr_expect_str_eq(jstr(doc, "status"), "refunded");
+    free(doc);
+    expect_error(CMD("PAYMENT.STATUS u1 %s succeeded", id), "INVALID");
+    /* no status counts as pending; failed is final */
+    expect_id(CMD("PAYMENT.RECORD u1 {}"), id);
+    doc = take_bulk(CMD("PAYMENT.STATUS u1 %s failed", id));
+    cr_expect_str_eq(jstr(doc, "status"), "failed");
+    free(doc);
+    expect_error(CMD("PAYMENT.STATUS u1 %s succeeded", id), "INVALID");
+    expect_error(CMD("PAYMENT.STATUS u1 %s refunded", id), "INVALID");
+    /* absent, another user's, bad ids, arity, options */
+    expect_error(CMD("PAYMENT.STATUS u2 %s failed", id), "NOTFOUND");
+    expect_error(CMD("PAYMENT.STATUS u1 ffffffffffffffff failed"), "NOTFOUND");
+    expect_error(CMD("PAYMENT.STATUS u1 x:y failed"), "INVALID");
+    expect_error(CMD("PAYMENT.STATUS u1 %s", id), "ERR");
+    expect_error(CMD("PAYMENT.STATUS u1 %s failed EXTRA", id), "ERR syntax error");
+}
+
+Test(payments, refund_takes_the_credit_back) {
+    char id[17];
+    expect_id(CMD("PAYMENT.RECORD u1 %s CREDIT 300", "{\"status\":\"succeeded\"}"), id);
+    cr_expect_eq(balance("u1"), 300);
+    char *doc = take_bulk(CMD("PAYMENT.STATUS u1 %s refunded", id));
+    cr_expect_str_eq(jstr(doc, "status"), "refunded");
+    free(doc);
+    cr_expect_eq(balance("u1"), 0);
+    size_t n;
+    char **rows = coins_history(c, "u1", &n);
+    cr_assert_eq(n, 2);
+    cr_expect_str_eq(jfind(rows[0], "reason"), "refund");
+    cr_expect_eq(jfind_int(rows[0], "amount"), -300);
+    cr_expect_str_eq(jfind(rows[0], "counterparty"), "_system");
+    free_rows(rows);
+    expect_status(CMD("COINS.VERIFY u1"), "OK");
+    /* refunded again: unchanged, no coin moves */
+    free(take_bulk(CMD("PAYMENT.STATUS u1 %s refunded", id)));
+    cr_expect_eq(balance("u1"), 0);
+    expect_status(CMD("COINS.VERIFY u1"), "OK");
+}
+
+/* A refund never pushes a balance below zero: refused, nothing changes. */
+Test(payments, refund_below_the_credit_is_refused) {
+    char id[17];
+    expect_id(CMD("PAYMENT.RECORD u1 %s CREDIT 100", "{\"status\":\"succeeded\"}"), id);
+    expect_int(CMD("COINS.SPEND u1 60 shop"), 40);
+    expect_error(CMD("PAYMENT.STATUS u1 %s refunded", id), "INSUFFICIENT_FUNDS");
+    cr_expect_eq(balance("u1"), 40);
+    char *doc = take_bulk(CMD("PAYMENT.GET u1 %s", id));
+    cr_expect_str_eq(jstr(doc, "status"), "succeeded");
+    free(doc);
+    expect_status(CMD("COINS.VERIFY u1"), "OK");
+    expect_int(CMD("COINS.ADD u1 60 topup"), 100);
+    free(take_bulk(CMD("PAYMENT.STATUS u1 %s refunded", id)));
+    cr_expect_eq(balance("u1"), 0);
+}
+
+Test(payments, status_idemp) {
+    char id[17];
+    expect_id(CMD("PAYMENT.RECORD u1 %s CREDIT 50", "{\"status\":\"succeeded\"}"), id);
+    char *a = take_bulk(CMD("PAYMENT.STATUS u1 %s refunded IDEMP r1", id));
+    char *b = take_bulk(CMD("PAYMENT.STATUS u1 %s refunded IDEMP r1", id));
+    cr_expect_str_eq(a, b);
+    free(a);
+    free(b);
+    cr_expect_eq(balance("u1"), 0);
+    expect_error(CMD("PAYMENT.STATUS u1 %s failed IDEMP r1", id), "CONFLICT");
+}
+
+/* A refund's coins are on disk before its reply. */
+Test(payments, refund_survives_kill9) {
+    char id[17];
+    expect_id(CMD("PAYMENT.RECORD u1 %s CREDIT 70", "{\"status\":\"succeeded\"}"), id);
+    free(take_bulk(CMD("PAYMENT.STATUS u1 %s refunded", id)));
+    redisFree(c);
+    skv_kill9(&srv);
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    cr_expect_eq(balance("u1"), 0);
+    expect_status(CMD("COINS.VERIFY u1"), "OK");
+    char *doc = take_bulk(CMD("PAYMENT.GET u1 %s", id));
+    cr_expect_str_eq(jstr(doc, "status"), "refunded");
+    free(doc);
+}

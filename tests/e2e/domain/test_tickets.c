@@ -359,3 +359,59 @@ Test(tickets, reply_cap) {
     /* closing still works */
     expect_int(CMD("TICKET.CLOSE %s", t), 1);
 }
+
+/* ---- TICKET.REOPEN and TICKET.OPEN.LIST --------------------------------------------- */
+
+Test(tickets, reopen) {
+    char t[17];
+    expect_id(CMD("TICKET.OPEN u1 {\"subject\":\"help\"}"), t);
+    expect_int(CMD("TICKET.REOPEN %s", t), 0); /* already open */
+    expect_int(CMD("TICKET.CLOSE %s", t), 1);
+    expect_error(CMD("TICKET.REPLY %s staff hi", t), "INVALID");
+    expect_int(CMD("TICKET.REOPEN %s", t), 1);
+    expect_int(CMD("TICKET.REOPEN %s", t), 0);
+    char *d = take_bulk(CMD("TICKET.GET %s", t));
+    cr_expect_str_eq(jstr(d, "status"), "open");
+    cr_expect_eq(jtype(d, "closed_at"), 0, "%s", d);
+    cr_expect(is_iso_ms(jstr(d, "reopened_at")), "%s", d);
+    cr_expect_str_eq(jstr(d, "subject"), "help");
+    free(d);
+    char r[17];
+    expect_id(CMD("TICKET.REPLY %s staff back", t), r); /* an open ticket takes replies again */
+    expect_error(CMD("TICKET.REOPEN nosuch"), "NOTFOUND");
+    expect_error(CMD("TICKET.REOPEN a:b"), "INVALID");
+    expect_error(CMD("TICKET.REOPEN"), "ERR");
+    expect_error(CMD("TICKET.REOPEN %s x", t), "ERR");
+}
+
+Test(tickets, open_list_follows_open_close_reopen_and_purge) {
+    char t1[17], t2[17], t3[17], t4[17];
+    expect_id(CMD("TICKET.OPEN u1 {}"), t1);
+    expect_id(CMD("TICKET.OPEN u2 {}"), t2);
+    expect_id(CMD("TICKET.OPEN u1 {}"), t3);
+    expect_id(CMD("TICKET.OPEN u3 {}"), t4);
+    expect_docs(CMD("TICKET.OPEN.LIST"), "id", 4, t4, t3, t2, t1);
+    expect_docs(CMD("TICKET.OPEN.LIST LIMIT 2"), "id", 2, t4, t3);
+    expect_docs(CMD("TICKET.OPEN.LIST AFTER %s LIMIT 2", t3), "id", 2, t2, t1);
+    expect_int(CMD("TICKET.CLOSE %s", t3), 1);
+    expect_int(CMD("TICKET.CLOSE %s", t1), 1);
+    expect_docs(CMD("TICKET.OPEN.LIST"), "id", 2, t4, t2);
+    expect_int(CMD("TICKET.REOPEN %s", t1), 1);
+    expect_docs(CMD("TICKET.OPEN.LIST"), "id", 3, t4, t2, t1);
+    take_int(CMD("USER.DELETE u1"));
+    expect_docs(CMD("TICKET.OPEN.LIST"), "id", 2, t4, t2);
+    expect_error(CMD("TICKET.OPEN.LIST LIMIT 1001"), "INVALID");
+    expect_error(CMD("TICKET.OPEN.LIST AFTER a:b"), "INVALID");
+    expect_error(CMD("TICKET.OPEN.LIST FOO"), "ERR syntax error");
+    /* the index is not a key */
+    cr_expect_eq(kv_count(c, "tkopen:"), 0);
+    /* an admin command */
+    redisReply *r = CMD("COMMAND INFO ticket.open.list");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->element[0]->type, REDIS_REPLY_ARRAY);
+    int admin = 0;
+    redisReply *fl = r->element[0]->element[2];
+    for (size_t i = 0; i < fl->elements; i++) admin |= !strcmp(fl->element[i]->str, "admin");
+    cr_expect(admin, "TICKET.OPEN.LIST is not flagged admin");
+    freeReplyObject(r);
+}

@@ -341,3 +341,35 @@ Test(users, stale_index_entry_is_ignored) {
     expect_status(create("u2", ANN), "OK");
     expect_bulk(byemail("FOO@x.com"), "u2");
 }
+
+/* ---- USER.LIST --------------------------------------------------------------------- */
+
+Test(users, list_in_uid_byte_order) {
+    const char *uids[] = {"bob", "Zed", "alice", "a.b", "carol-1", "_x"};
+    for (int i = 0; i < 5; i++) {
+        char js[128];
+        snprintf(js, sizeof js, "{\"email\":\"%s@x.io\",\"role\":\"fan\",\"name\":\"%s\"}", uids[i], uids[i]);
+        expect_ok(create(uids[i], js));
+    }
+    /* byte order: upper case before lower, '.' before letters */
+    expect_docs(CMD("USER.LIST"), "id", 5, "Zed", "a.b", "alice", "bob", "carol-1");
+    expect_docs(CMD("USER.LIST LIMIT 2"), "id", 2, "Zed", "a.b");
+    expect_docs(CMD("USER.LIST AFTER a.b LIMIT 2"), "id", 2, "alice", "bob");
+    expect_docs(CMD("USER.LIST AFTER alicf"), "id", 2, "bob", "carol-1"); /* AFTER need not exist */
+    expect_len(CMD("USER.LIST AFTER zzz"), 0);
+    /* the base documents */
+    redisReply *r = ARRAY("USER.LIST LIMIT 1");
+    cr_expect_str_eq(jstr(r->element[0]->str, "email"), "Zed@x.io");
+    cr_expect_str_eq(jstr(r->element[0]->str, "role"), "fan");
+    freeReplyObject(r);
+    /* a refused create is not listed; USER.DELETE takes the entry */
+    expect_error(create("bob", "{\"email\":\"b2@x.io\",\"role\":\"fan\"}"), "CONFLICT");
+    expect_error(create("dave", "{\"email\":\"bob@x.io\",\"role\":\"fan\"}"), "CONFLICT");
+    take_int(CMD("USER.DELETE alice"));
+    take_int(CMD("USER.DELETE nobody"));
+    expect_docs(CMD("USER.LIST"), "id", 4, "Zed", "a.b", "bob", "carol-1");
+    expect_error(CMD("USER.LIST LIMIT 0"), "INVALID");
+    expect_error(CMD("USER.LIST AFTER a:b"), "INVALID");
+    expect_error(CMD("USER.LIST x"), "ERR syntax error");
+    cr_expect_eq(kv_count(c, "ulist:"), 0);
+}
