@@ -12,7 +12,8 @@
 # input is left in build-fuzz/artifacts/<target>/; to keep it as a
 # regression, copy it to tests/fuzz/regressions/<target>/.
 # Environment: FUZZ_BUILD (build dir), FUZZ_MAX_LEN (-max_len, default 4096),
-# FUZZ_ARGS (extra libFuzzer flags).
+# FUZZ_ARGS (extra libFuzzer flags), FUZZ_KEEP=1 (keep and grow the scratch
+# corpus in build-fuzz/work/<target> from one run to the next).
 set -euo pipefail
 
 secs=${1:-20}
@@ -38,7 +39,7 @@ failed=0
 for t in "${targets[@]}"; do
   work=$build/work/$t
   art=$build/artifacts/$t
-  rm -rf "$work"
+  [ "${FUZZ_KEEP:-0}" = 1 ] || rm -rf "$work"
   mkdir -p "$work" "$art"
   # a scratch corpus: the seeds and regressions, grown by this run only
   cp "$root/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null || true

@@ -83,9 +83,18 @@ static void round_trip(const resp_parser *p) {
     resp_buf_free(&b);
 }
 
-/* One resp_parse call on a private copy of s[0..len). */
+static void record(run *r, const resp_parser *p) {
+    if (r->nreqs < MAX_REQS) {
+        r->reqs[r->nreqs].argc = p->argc;
+        r->reqs[r->nreqs].hash = hash_args(p);
+    }
+    r->nreqs++;
+}
+
+/* One resp_parse call on a private copy of s[0..len); a request is
+ * recorded in r while its bytes are still there. */
 static resp_status parse_at(resp_parser *p, const uint8_t *s, size_t len, size_t *consumed,
-                            int check_round_trip) {
+                            int check_round_trip, run *r) {
     char *buf = malloc(len ? len : 1);
     size_t need = 12345;
     resp_status st;
@@ -115,6 +124,7 @@ static resp_status parse_at(resp_parser *p, const uint8_t *s, size_t len, size_t
             }
         }
         if (check_round_trip) round_trip(p);
+        record(r, p);
         break;
     case RESP_AGAIN:
         FUZZ_CHECK(*consumed == 0);
@@ -141,14 +151,6 @@ static resp_status parse_at(resp_parser *p, const uint8_t *s, size_t len, size_t
     return st;
 }
 
-static void record(run *r, const resp_parser *p) {
-    if (r->nreqs < MAX_REQS) {
-        r->reqs[r->nreqs].argc = p->argc;
-        r->reqs[r->nreqs].hash = hash_args(p);
-    }
-    r->nreqs++;
-}
-
 /* Parses s[0..n); chunks of random size arrive when split, all at once otherwise. */
 static void parse_stream(run *r, const uint8_t *s, size_t n, uint8_t la, uint8_t lb,
                          fuzz_rng *rng, int split) {
@@ -161,10 +163,9 @@ static void parse_stream(run *r, const uint8_t *s, size_t n, uint8_t la, uint8_t
     r->nreqs = 0;
     r->err = RESP_ERR_NONE;
     for (;;) {
-        resp_status st = parse_at(&p, s + start, avail - start, &consumed, !split);
+        resp_status st = parse_at(&p, s + start, avail - start, &consumed, !split, r);
         r->last = st;
         if (st == RESP_OK) {
-            record(r, &p);
             start += consumed;
             continue;
         }
