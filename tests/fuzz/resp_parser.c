@@ -3,10 +3,12 @@
  * Input: 2 bytes pick the limits (small or default), 4 bytes seed the
  * split sizes, the rest is the byte stream a client sends. The stream is
  * parsed twice, the way net.c does it (the pending request's bytes from
- * its start, every call, in a fresh buffer of exactly that size so any
- * read past it or any stale pointer is caught):
- *   - one shot: every byte available at once;
- *   - split: bytes arrive in random chunks, so each request is resumed.
+ * its start, every call):
+ *   - one shot: every byte available at once (in the input's own buffer,
+ *     whose end is the stream's end);
+ *   - split: bytes arrive in random chunks, so each request is resumed;
+ *     every call gets a fresh buffer of exactly the bytes received, so any
+ *     read past them, or a pointer kept from an earlier call, is caught.
  * Invariants: consumed in 1..len on RESP_OK and 0 otherwise; argv slices
  * inside the caller's buffer (multibulk) or the parser's inline buffer;
  * a "need" hint beyond the bytes given; an error is sticky until reset and
@@ -91,16 +93,16 @@ static void record(run *r, const resp_parser *p) {
     r->nreqs++;
 }
 
-/* One resp_parse call on a private copy of s[0..len); a request is
+/* One resp_parse call on s[0..len) (on a private copy of it if copy); a request is
  * recorded in r while its bytes are still there. */
 static resp_status parse_at(resp_parser *p, const uint8_t *s, size_t len, size_t *consumed,
-                            int check_round_trip, run *r) {
-    char *buf = malloc(len ? len : 1);
+                            int check_round_trip, int copy, run *r) {
+    char *buf = copy ? malloc(len ? len : 1) : (char *)s;
     size_t need = 12345;
     resp_status st;
 
     FUZZ_CHECK(buf);
-    if (len) memcpy(buf, s, len);
+    if (copy && len) memcpy(buf, s, len);
     st = resp_parse(p, buf, len, consumed, &need);
     switch (st) {
     case RESP_OK:
@@ -147,7 +149,7 @@ static resp_status parse_at(resp_parser *p, const uint8_t *s, size_t len, size_t
     default:
         FUZZ_CHECK(0);
     }
-    free(buf);
+    if (copy) free(buf);
     return st;
 }
 
@@ -163,7 +165,7 @@ static void parse_stream(run *r, const uint8_t *s, size_t n, uint8_t la, uint8_t
     r->nreqs = 0;
     r->err = RESP_ERR_NONE;
     for (;;) {
-        resp_status st = parse_at(&p, s + start, avail - start, &consumed, !split, r);
+        resp_status st = parse_at(&p, s + start, avail - start, &consumed, !split, split, r);
         r->last = st;
         if (st == RESP_OK) {
             start += consumed;
@@ -174,9 +176,9 @@ static void parse_stream(run *r, const uint8_t *s, size_t n, uint8_t la, uint8_t
             break;
         }
         if (avail == n) break;
-        /* mostly small chunks, sometimes a big one */
+        /* small chunks and big ones */
         uint32_t x = fuzz_next(rng);
-        size_t chunk = (x & 3) ? (size_t)(x >> 8) % 8 + 1 : (size_t)(x >> 8) % 512 + 1;
+        size_t chunk = (x & 3) ? (size_t)(x >> 8) % 512 + 1 : (size_t)(x >> 8) % 8 + 1;
         avail = chunk > n - avail ? n : avail + chunk;
         FUZZ_CHECK(++rounds <= (int)n + 1);
     }
