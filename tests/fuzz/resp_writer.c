@@ -162,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static expect ex[MAX_OPS];
     resp_buf b;
     int nex = 0;
-    char cstr[300];
+    char cstr[701];
 
     const uint8_t *all = data;
     size_t all_size = size;
@@ -177,8 +177,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         switch (e->op) {
         case OP_STATUS:
         case OP_ERRORF:
-            /* C strings: up to 255 bytes, cut at a NUL */
-            n = (size_t)fuzz_take(&data, &size, 1);
+            /* C strings: up to 699 bytes (errorf regrows past 256), cut at a NUL */
+            n = (size_t)fuzz_take(&data, &size, 2) % 700;
             if (n > size) n = size;
             memcpy(cstr, data, n);
             cstr[n] = 0;
