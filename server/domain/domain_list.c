@@ -14,9 +14,11 @@
  * -1 = replied an error. */
 typedef int (*walk_fn)(client *c, const char *k, size_t kl, const char *v, size_t vl, void *arg);
 
-/* Walks cf keys in [lo, prefix end) backwards, starting before lo||after
- * (exclusive) when AFTER is given, until limit items were replied. */
-static int walk_back(client *c, int cf, const char *lo, size_t ll, const dom_page *pg, walk_fn fn, void *arg) {
+/* Walks cf keys in [lo, prefix end), backwards (newest first) or forwards,
+ * starting past lo||after (exclusive) when AFTER is given, until limit
+ * items were replied. */
+static int walk(client *c, int cf, const char *lo, size_t ll, const dom_page *pg, int forward, walk_fn fn,
+                void *arg) {
     char hi[DOM_KEY_MAX + 2], at[DOM_KEY_MAX + DOM_ID_MAX + 2];
     size_t hl = enc_prefix_end(hi, lo, ll);
     store_iter *it = store_iter_new(c->srv->ks.tx, cf, lo, ll, hi, hl);
@@ -24,69 +26,24 @@ static int walk_back(client *c, int cf, const char *lo, size_t ll, const dom_pag
         reply_error(c, "ERR out of memory");
         return -1;
     }
+    void (*step)(store_iter *) = forward ? store_iter_next : store_iter_prev;
     if (pg->after) {
         memcpy(at, lo, ll);
         memcpy(at + ll, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
         size_t al = ll + pg->after_len, kl;
-        store_iter_seek_for_prev(it, at, al);
+        if (forward) store_iter_seek(it, at, al);
+        else store_iter_seek_for_prev(it, at, al);
         const char *k;
         if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == al && memcmp(k, at, al) == 0)
-            store_iter_prev(it); /* AFTER is exclusive */
+            step(it); /* AFTER is exclusive */
+    } else if (forward) {
+        store_iter_seek(it, lo, ll);
     } else {
         store_iter_seek_last(it);
     }
     size_t slot = reply_deferred_array(c);
     int64_t n = 0;
-    for (; n < pg->limit && store_iter_valid(it); store_iter_prev(it)) {
-        size_t kl, vl;
-        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
-        size_t before = c->out.len;
-        int r = fn(c, k, kl, v, vl, arg);
-        if (r < 0) { /* keep the error just replied, drop the partial array */
-            size_t el = c->out.len - before;
-            memmove(c->out.data + slot, c->out.data + before, el);
-            c->out.len = slot + el;
-            store_iter_free(it);
-            return -1;
-        }
-        n += r;
-    }
-    char *err = NULL;
-    int bad = store_iter_error(it, &err);
-    store_iter_free(it);
-    if (bad < 0) {
-        c->out.len = slot;
-        reply_storage_error(c, err);
-        return -1;
-    }
-    reply_set_deferred_array(c, slot, n);
-    return 0;
-}
-
-/* Walks cf keys in [lo, prefix end) forwards, starting after lo||after
- * (exclusive) when AFTER is given, until limit items were replied. */
-static int walk_fwd(client *c, int cf, const char *lo, size_t ll, const dom_page *pg, walk_fn fn, void *arg) {
-    char hi[DOM_KEY_MAX + 2], at[DOM_KEY_MAX + DOM_ID_MAX + 2];
-    size_t hl = enc_prefix_end(hi, lo, ll);
-    store_iter *it = store_iter_new(c->srv->ks.tx, cf, lo, ll, hi, hl);
-    if (!it) {
-        reply_error(c, "ERR out of memory");
-        return -1;
-    }
-    if (pg->after) {
-        memcpy(at, lo, ll);
-        memcpy(at + ll, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
-        size_t al = ll + pg->after_len, kl;
-        store_iter_seek(it, at, al);
-        const char *k;
-        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == al && memcmp(k, at, al) == 0)
-            store_iter_next(it); /* AFTER is exclusive */
-    } else {
-        store_iter_seek(it, lo, ll);
-    }
-    size_t slot = reply_deferred_array(c);
-    int64_t n = 0;
-    for (; n < pg->limit && store_iter_valid(it); store_iter_next(it)) {
+    for (; n < pg->limit && store_iter_valid(it); step(it)) {
         size_t kl, vl;
         const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
         size_t before = c->out.len;
@@ -136,7 +93,7 @@ int dom_list_docs(client *c, const dkey *prefix, const dom_page *pg, dom_list_fi
     char lo[DOM_KEY_MAX + 2];
     size_t ll = enc_data_key(lo, db_phys(&c->srv->ks, 0), prefix->buf, prefix->len);
     docs_ctx d = {filter, arg, (int64_t)now_ms()};
-    return walk_back(c, STORE_CF_DATA, lo, ll, pg, visit_doc, &d);
+    return walk(c, STORE_CF_DATA, lo, ll, pg, 0, visit_doc, &d);
 }
 
 /* ---- over a meta index --------------------------------------------------------- */
@@ -161,12 +118,12 @@ static int visit_entry(client *c, const char *k, size_t kl, const char *v, size_
 
 int dom_list_index(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg) {
     index_ctx x = {index_prefix->len, resolve, arg};
-    return walk_back(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, visit_entry, &x);
+    return walk(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, 0, visit_entry, &x);
 }
 
 int dom_list_index_asc(client *c, const dkey *index_prefix, const dom_page *pg, dom_index_resolve resolve, void *arg) {
     index_ctx x = {index_prefix->len, resolve, arg};
-    return walk_fwd(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, visit_entry, &x);
+    return walk(c, STORE_CF_META, index_prefix->buf, index_prefix->len, pg, 1, visit_entry, &x);
 }
 
 int dom_reply_doc(client *c, const json_t *doc) {
