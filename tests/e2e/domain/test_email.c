@@ -188,7 +188,7 @@ Test(email, utf8_list_names) {
     expect_int(CMD("EMAIL.SUBSCRIBE u %s", "_weekly"), 1);
     expect_int(CMD("EMAIL.SUBSCRIBE u %s", "news"), 1);
     /* 32 two-byte letters = 64 bytes: the longest name; 65 bytes is not */
-    char longest[80] = "", over[80];
+    char longest[80] = "", over[96];
     for (int i = 0; i < 32; i++) strcat(longest, "я");
     snprintf(over, sizeof over, "%sx", longest);
     expect_int(CMD("EMAIL.SUBSCRIBE u %s", longest), 1);
