@@ -476,12 +476,32 @@ oom:
 
 /* ---- keys and channels ------------------------------------------------------------ */
 
-/* The pattern ends in a '*' that is not escaped. */
+/* The pattern's last token is a '*' wildcard: not escaped and not inside
+ * a [class] (an unclosed '[' runs to the end). The tokens are glob_match's. */
 static int ends_in_star(const char *p, size_t n) {
-    if (n == 0 || p[n - 1] != '*') return 0;
-    size_t bs = 0;
-    for (size_t i = n - 1; i > 0 && p[i - 1] == '\\'; i--) bs++;
-    return bs % 2 == 0;
+    size_t i = 0;
+    int last_star = 0;
+    while (i < n) {
+        last_star = 0;
+        if (p[i] == '*') {
+            last_star = 1;
+            i++;
+        } else if (p[i] == '[') {
+            size_t j = i + 1;
+            if (j < n && p[j] == '^') j++;
+            while (j < n && p[j] != ']') {
+                if (p[j] == '\\' && j + 1 < n) j += 2;
+                else if (j + 2 < n && p[j + 1] == '-' && p[j + 2] != ']') j += 3;
+                else j++;
+            }
+            i = j < n ? j + 1 : j;
+        } else if (p[i] == '\\' && i + 1 < n) {
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return last_star;
 }
 
 int acl_user_key_ok(const acl_user *u, const char *key, size_t len, int is_prefix, int perm) {

@@ -538,3 +538,66 @@ Test(acl, protected_configs_and_debug, .init = up, .fini = down) {
     cr_expect_str_eq(r->element[1]->str, "local");
     freeReplyObject(r);
 }
+
+/* The service accounts of docs/security.md, loaded from an aclfile. */
+Test(acl, documented_service_accounts) {
+    make_acldir();
+    write_file(aclpath,
+               "user default off resetkeys resetchannels -@all\n"
+               "user web on >webpw ~users:* ~settings:* ~coins:* ~donations:* ~payments:* ~tracks:* ~videos:* "
+               "~concerts:* ~news:* ~banners:* ~promotion:* ~pitching:* ~messages:* ~conversations:* "
+               "~notifications:* ~email:* ~tickets:* ~analytics:* resetchannels -@all +@domain -@admin +ping "
+               "+hello +client|setname\n"
+               "user analytics on >anpw %R~* resetchannels -@all +@analytics -@write +ping\n"
+               "user support on >suppw ~tickets:* %R~users:* resetchannels -@all +@support +user.get +ping\n"
+               "user admin on >adminpw ~* &* +@all\n");
+    const char *extra[] = {"--aclfile", aclpath, NULL};
+    skv_start(&srv, extra);
+    redisContext *anon = skv_connect(&srv);
+    expect_error_eq(skv_cmd(anon, "PING"), "NOAUTH Authentication required.");
+    expect_error(skv_cmd(anon, "AUTH x"), "WRONGPASS"); /* the default user is off */
+    redisFree(anon);
+    c = as("admin", "adminpw");
+    redisContext *web = as("web", "webpw"), *an = as("analytics", "anpw"), *sup = as("support", "suppw");
+    const char *noperm = "NOPERM this user has no permissions to run the '";
+    /* web: the domain commands, no admin, no plain data commands */
+    expect_int(skv_cmd(web, "COINS.ADD u1 10 x"), 10);
+    char id[17], ticket[17];
+    assert_id(skv_cmd(web, "TRACK.CREATE u1 {\"t\":1}"), id);
+    expect_int(skv_cmd(web, "ANALYTICS.INCR tracks %s 2026-01-01 plays", id), 1);
+    assert_id(skv_cmd(web, "TICKET.OPEN u1 {\"subject\":\"s\"}"), ticket);
+    expect_error(skv_cmd(web, "USER.LIST"), noperm);
+    expect_error(skv_cmd(web, "TICKET.OPEN.LIST"), noperm);
+    expect_error(skv_cmd(web, "CONFIG GET port"), noperm);
+    expect_error(skv_cmd(web, "GET users:u1:base"), noperm);
+    expect_error(skv_cmd(web, "KV.GET users:u1:base"), noperm);
+    expect_error(skv_cmd(web, "ACL LIST"), noperm);
+    /* analytics: reads of @analytics only */
+    redisReply *r = skv_cmd(an, "ANALYTICS.RANGE tracks %s 2026-01-01 2026-01-31", id);
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+    freeReplyObject(r);
+    r = skv_cmd(an, "DASHBOARD.GET u1");
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
+    freeReplyObject(r);
+    expect_error(skv_cmd(an, "ANALYTICS.INCR tracks %s 2026-01-01 plays", id), noperm);
+    expect_error(skv_cmd(an, "COINS.BALANCE u1"), noperm);
+    /* support: TICKET.* and reading users */
+    r = skv_cmd(sup, "TICKET.GET %s", ticket);
+    cr_expect_eq(r->type, REDIS_REPLY_STRING, "%s", rstr(r));
+    freeReplyObject(r);
+    assert_id(skv_cmd(sup, "TICKET.REPLY %s staff hello", ticket), id);
+    r = skv_cmd(sup, "TICKET.OPEN.LIST");
+    cr_expect_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+    freeReplyObject(r);
+    expect_nil(skv_cmd(sup, "USER.GET u9"));
+    expect_error(skv_cmd(sup, "USER.UPDATE u1 base {}"), noperm);
+    expect_error(skv_cmd(sup, "COINS.ADD u1 1 x"), noperm);
+    /* admin: everything */
+    r = ARRAY("USER.LIST");
+    freeReplyObject(r);
+    expect_int(CMD("COINS.BALANCE u1"), 10);
+    redisFree(web);
+    redisFree(an);
+    redisFree(sup);
+    down_aclfile();
+}

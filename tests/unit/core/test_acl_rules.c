@@ -355,3 +355,15 @@ Test(acl_rules, usernames) {
     cr_expect_not(acl_valid_username("a\0b", 3));
     cr_expect_not(acl_valid_username("", 0));
 }
+
+/* Fuzz finding: a '*' inside an unclosed [class] is no wildcard, so the
+ * pattern covers no prefix. */
+Test(acl_rules, star_inside_a_class_covers_no_prefix) {
+    acl_user *u = user("~a[b*");
+    cr_expect_not(acl_user_key_ok(u, "ab", 2, 1, ACL_PERM_R));
+    acl_user_free(u);
+    u = user("~a[b]*");
+    cr_expect(acl_user_key_ok(u, "ab", 2, 1, ACL_PERM_R));
+    cr_expect(acl_user_key_ok(u, "abzz", 4, 0, ACL_PERM_R));
+    acl_user_free(u);
+}
