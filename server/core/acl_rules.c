@@ -354,8 +354,8 @@ int acl_user_apply(acl_user *u, const char *tok, size_t len, const acl_resolver 
     assert(u && r);
     if (is(tok, len, "on")) u->on = 1;
     else if (is(tok, len, "off")) u->on = 0;
-    else if (is(tok, len, "skip-sanitize-payload")) u->skip_sanitize = 1;
-    else if (is(tok, len, "sanitize-payload")) u->skip_sanitize = 0;
+    else if (is(tok, len, "skip-sanitize-payload")) u->sanitize = 2;
+    else if (is(tok, len, "sanitize-payload")) u->sanitize = 1;
     else if (is(tok, len, "nopass")) {
         u->nopass = 1;
         free(u->pass);
@@ -383,7 +383,7 @@ int acl_user_apply(acl_user *u, const char *tok, size_t len, const acl_resolver 
         clear_rules(u);
         u->allcmds = 0;
     } else if (is(tok, len, "reset")) {
-        /* resetpass resetkeys resetchannels off -@all sanitize-payload */
+        /* resetpass resetkeys resetchannels off sanitize-payload -@all */
         u->nopass = 0;
         free(u->pass);
         u->pass = NULL;
@@ -391,7 +391,7 @@ int acl_user_apply(acl_user *u, const char *tok, size_t len, const acl_resolver 
         reset_keys(u);
         reset_chans(u);
         u->on = 0;
-        u->skip_sanitize = 0;
+        u->sanitize = 1;
         clear_rules(u);
         u->allcmds = 0;
     } else if (is(tok, len, "clearselectors")) {
@@ -624,15 +624,14 @@ char *acl_user_describe(const acl_user *u) {
     sb_str(&b, u->name);
     sb_word(&b, u->on ? "on" : "off", u->on ? 2 : 3);
     if (u->nopass) sb_word(&b, "nopass", 6);
-    if (u->skip_sanitize) sb_word(&b, "skip-sanitize-payload", 21);
-    else sb_word(&b, "sanitize-payload", 16);
+    if (u->sanitize == 2) sb_word(&b, "skip-sanitize-payload", 21);
+    else if (u->sanitize == 1) sb_word(&b, "sanitize-payload", 16);
     for (int i = 0; i < u->npass; i++) {
         char hex[2 * ACL_HASH_LEN + 1];
         acl_hash_hex(u->pass[i], hex);
         sb_word(&b, "#", 1);
         sb_add(&b, hex, 2 * ACL_HASH_LEN);
     }
-    if (!u->allkeys && u->nkeys == 0) sb_word(&b, "resetkeys", 9);
     describe_keys(&b, u);
     describe_chans(&b, u, 1);
     describe_cmds(&b, u);

@@ -48,7 +48,8 @@ typedef struct acl_cmd_rule {
 
 typedef struct acl_user {
     char *name;
-    int on, nopass, skip_sanitize;
+    int on, nopass;
+    int sanitize;         /* 0 not set, 1 sanitize-payload, 2 skip-sanitize-payload (shown only when set, as Redis 7.0) */
     unsigned char (*pass)[ACL_HASH_LEN];
     int npass;
     int allkeys;

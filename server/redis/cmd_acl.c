@@ -36,11 +36,11 @@ static int acl_getuser_command(client *c) {
     }
     reply_map(c, 6);
     reply_bulkstr(c, "flags");
-    int nf = 2 + (u->nopass ? 1 : 0);
+    int nf = 1 + (u->nopass ? 1 : 0) + (u->sanitize ? 1 : 0);
     reply_array(c, nf);
     reply_bulkstr(c, u->on ? "on" : "off");
     if (u->nopass) reply_bulkstr(c, "nopass");
-    reply_bulkstr(c, u->skip_sanitize ? "skip-sanitize-payload" : "sanitize-payload");
+    if (u->sanitize) reply_bulkstr(c, u->sanitize == 2 ? "skip-sanitize-payload" : "sanitize-payload");
     reply_bulkstr(c, "passwords");
     reply_array(c, u->npass);
     for (int i = 0; i < u->npass; i++) {

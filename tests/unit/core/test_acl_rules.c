@@ -133,7 +133,7 @@ Test(acl_rules, new_user_is_off_and_denied_everything) {
     cr_expect_not(acl_user_channel_ok(u, "ch", 2, 0));
     cr_expect_not(acl_user_pass_ok(u, "", 0), "no password, not nopass");
     char *d = acl_user_describe(u);
-    cr_expect_str_eq(d, "user u off sanitize-payload resetkeys resetchannels -@all");
+    cr_expect_str_eq(d, "user u off resetchannels -@all");
     free(d);
     acl_user_free(u);
 }
@@ -314,7 +314,7 @@ Test(acl_rules, reset_and_keywords) {
     free(d);
     cr_expect_null(apply_err(u, "RESET"));
     d = acl_user_describe(u);
-    cr_expect_str_eq(d, "user u off sanitize-payload resetkeys resetchannels -@all");
+    cr_expect_str_eq(d, "user u off sanitize-payload resetchannels -@all");
     free(d);
     cr_expect_str_eq(apply_err(u, "bogus"), "Syntax error");
     cr_expect_null(apply_err(u, "OFF"));
