@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "acl_keys.h"
 #include "encoding.h"
 #include "idemp.h"
 #include "json.h"
@@ -320,6 +321,7 @@ static int engine_init(server *s, char **err) {
     for (const char *const *p = owned_prefixes; *p; p++) ks_guard_register(&s->ks, *p);
     s->hooks.idemp_before = idemp_before;
     s->hooks.idemp_after = idemp_after;
+    s->hooks.acl_keys = dom_acl_keys;
     return 0;
 }
 
