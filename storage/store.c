@@ -161,6 +161,11 @@ struct store {
     _Atomic uint64_t unflushed;
     store_touch_fn touch_fn;
     void *touch_arg;
+    /* fault injection (store_fault_set): errno to fail with, calls left (-1
+     * = until disarmed, 0 = off) */
+    _Atomic int fault_errno[STORE_FAULT_OPS];
+    _Atomic long fault_left[STORE_FAULT_OPS];
+    _Atomic uint64_t fault_hits;
 
     /* background compaction worker (store_compact_range) */
     pthread_mutex_t mu;
@@ -170,6 +175,42 @@ struct store {
     int stopping;
     compact_job *jobs_head, *jobs_tail;
 };
+
+/* ---- fault injection ------------------------------------------------------ */
+
+void store_fault_set(store *s, int op, int errno_val, long count) {
+    if (op < 0 || op >= STORE_FAULT_OPS) return;
+    if (errno_val == 0 || count == 0) {
+        atomic_store(&s->fault_left[op], 0);
+        atomic_store(&s->fault_errno[op], 0);
+        return;
+    }
+    atomic_store(&s->fault_errno[op], errno_val);
+    atomic_store(&s->fault_left[op], count < 0 ? -1 : count);
+}
+
+uint64_t store_fault_hits(const store *s) { return atomic_load(&((store *)s)->fault_hits); }
+
+/* Whether this call of op is to fail; if so, sets *err like a RocksDB IO
+ * error would. One relaxed load when nothing is armed. */
+static int fault_fires(store *s, int op, const char *ctx, char **err) {
+    long left = atomic_load_explicit(&s->fault_left[op], memory_order_relaxed);
+    for (;;) {
+        if (left == 0) return 0;
+        if (left < 0) break;
+        if (atomic_compare_exchange_weak(&s->fault_left[op], &left, left - 1)) break;
+    }
+    int e = atomic_load(&s->fault_errno[op]);
+    if (!e) return 0;
+    atomic_fetch_add(&s->fault_hits, 1);
+    if (err) {
+        char m[160];
+        snprintf(m, sizeof m, "%s: IO error: injected fault: %s (%s)", ctx, strerror(e),
+                 e == ENOSPC ? "ENOSPC" : e == EIO ? "EIO" : "errno");
+        *err = strdup(m);
+    }
+    return 1;
+}
 
 int store_open(store **out, const store_options *opt, char **err) {
     *out = NULL;
@@ -270,6 +311,8 @@ static void stop_worker(store *s) {
 void store_close(store *s) {
     if (!s) return;
     stop_worker(s);
+    /* a test's armed fault must not cost the WAL its last flush */
+    for (int op = 0; op < STORE_FAULT_OPS; op++) store_fault_set(s, op, 0, 0);
     if (s->db) store_flush_wal(s, 1, NULL);
     for (int i = 0; i < STORE_CF_COUNT; i++)
         if (s->cf[i]) rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -286,6 +329,11 @@ void store_close(store *s) {
 int store_flush_wal(store *s, int sync, char **err) {
     uint64_t n = atomic_exchange_explicit(&s->unflushed, 0, memory_order_relaxed);
     if (!n && !sync) return 0; /* nothing was committed since the last flush */
+    if (fault_fires(s, STORE_FAULT_SYNC, "flush_wal", err)) {
+        /* as after a real failure, the buffered WAL stays for the next try */
+        atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
+        return -1;
+    }
     char *rerr = NULL;
     rocksdb_flush_wal(s->db, sync ? 1 : 0, &rerr);
     if (rerr) {
@@ -610,6 +658,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     v->len = 0;
     v->pin_ = NULL;
     v->own_ = NULL;
+    if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
 
     if (!txn_pending(t)) return get_pinned(s, cf, k, kl, v, err);
 
@@ -663,6 +712,10 @@ int store_commit(store_txn *t, char **err) {
     if (store_txn_count(t) == 0) {
         store_txn_clear(t);
         return 0;
+    }
+    if (fault_fires(s, STORE_FAULT_WRITE, "commit", err)) {
+        store_txn_clear(t); /* as a failed rocksdb_write: nothing written */
+        return -1;
     }
     char *rerr = NULL;
     size_t n;
@@ -887,6 +940,7 @@ const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key
 const char *store_iter_value(store_iter *it, size_t *vl) { return rocksdb_iter_value(it->it, vl); }
 
 int store_iter_error(store_iter *it, char **err) {
+    if (fault_fires(it->t->s, STORE_FAULT_READ, "iterator", err)) return -1;
     char *rerr = NULL;
     rocksdb_iter_get_error(it->it, &rerr);
     if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);
@@ -967,6 +1021,10 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
     if (bytes_cmp(start, sl, end, el) >= 0) {
         free(to_end);
         return 0;
+    }
+    if (fault_fires(s, STORE_FAULT_WRITE, "compact_range", err)) {
+        free(to_end);
+        return -1;
     }
     char *rerr = NULL;
     rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], start, sl, end, el, &rerr);

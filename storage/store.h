@@ -142,4 +142,23 @@ int store_checkpoint(store *s, const char *path, char **err);
 int store_compact_range(store *s, int cf, const char *start, size_t sl,
                         const char *end, size_t el, char **err);
 
+/* ---- fault injection (tests only) -------------------------------------- */
+
+/* What a fault makes fail:
+ *   STORE_FAULT_WRITE  store_commit and store_compact_range's deletion (the
+ *                      batch is not written: nothing of it reaches the DB)
+ *   STORE_FAULT_SYNC   store_flush_wal (the WAL write to the file and its
+ *                      fsync; the buffered WAL is kept for a later flush)
+ *   STORE_FAULT_READ   store_get and store_iter_error
+ * The failing call returns -1 with "<ctx>: IO error: injected fault: <strerror>
+ * (EIO|ENOSPC)", as a real RocksDB IO error would come back. */
+enum { STORE_FAULT_WRITE = 0, STORE_FAULT_SYNC = 1, STORE_FAULT_READ = 2, STORE_FAULT_OPS = 3 };
+/* Arms op: the next count calls (count < 0: every call until disarmed) fail
+ * with errno_val (EIO or ENOSPC); errno_val 0 disarms. Safe from any thread
+ * (the everysec fsync runs on a worker). The server exposes it only when
+ * started with enable-debug-fault yes (DEBUG FAULT). */
+void store_fault_set(store *s, int op, int errno_val, long count);
+/* Injected failures so far, all kinds. */
+uint64_t store_fault_hits(const store *s);
+
 #endif

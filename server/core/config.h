@@ -35,6 +35,8 @@ typedef struct config {
     int slowlog_max_len;
     long long maxmemory; /* always 0: no eviction */
     int batch_commits;   /* group the writes of a loop iteration into one batch */
+    long long query_buffer_limit; /* bytes of one pending request before disconnect */
+    int enable_debug_fault; /* DEBUG FAULT exists (tests only; startup option) */
 } config;
 
 void config_defaults(config *cfg);

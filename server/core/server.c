@@ -17,7 +17,7 @@ static void on_check(uv_check_t *h) { net_end_iteration(h->data); }
 typedef struct sync_job {
     uv_work_t req;
     server *s;
-    int failed;
+    char *err; /* set when the sync failed */
 } sync_job;
 
 static void sync_work(uv_work_t *req) {
@@ -25,19 +25,19 @@ static void sync_work(uv_work_t *req) {
     char *err = NULL;
     /* RocksDB syncs the WAL file without touching its write buffer, so this
      * may run beside the loop's own WAL writes. */
-    if (store_flush_wal(j->s->st, 1, &err) < 0) {
-        j->failed = 1;
-        server_log(LL_WARNING, "background WAL sync failed: %s", err ? err : "?");
-        free(err);
-    }
+    if (store_flush_wal(j->s->st, 1, &err) < 0) j->err = err ? err : strdup("unknown error");
 }
 
 static void sync_done(uv_work_t *req, int status) {
     sync_job *j = req->data;
     (void)status;
-    if (!j->failed) {
+    if (!j->err) {
         j->s->stat_wal_syncs++;
         j->s->last_sync_ms = now_ms();
+    } else { /* writes acknowledged since the last sync may not be on disk */
+        server_log(LL_WARNING, "background WAL sync failed: %s", j->err);
+        net_wal_failed(j->s, j->err);
+        free(j->err);
     }
     j->s->sync_running = 0;
     free(j);
@@ -46,7 +46,18 @@ static void sync_done(uv_work_t *req, int status) {
 static void on_cron(uv_timer_t *t) {
     server *s = t->data;
     uint64_t now = now_ms();
-    if (s->cfg.fsync == FSYNC_EVERYSEC && !s->sync_running && s->stat_wal_flushes) {
+    if (s->wal_error && !s->sync_running) {
+        /* Writes stay refused until the WAL takes a sync again. */
+        char *err = NULL;
+        if (store_flush_wal(s->st, 1, &err) == 0) {
+            s->stat_wal_syncs++;
+            s->last_sync_ms = now;
+            net_wal_recovered(s);
+        } else {
+            snprintf(s->wal_errmsg, sizeof s->wal_errmsg, "%s", err ? err : "unknown error");
+            free(err);
+        }
+    } else if (s->cfg.fsync == FSYNC_EVERYSEC && !s->sync_running && s->stat_wal_flushes) {
         sync_job *j = calloc(1, sizeof *j);
         if (j) {
             j->s = s;
@@ -66,6 +77,7 @@ static void on_cron(uv_timer_t *t) {
 /* Active expiry: bounded work per tick, so the loop never stalls on it. */
 static void on_expire_tick(uv_timer_t *t) {
     server *s = t->data;
+    if (s->wal_error) return; /* no writes while the WAL fails */
     if (!s->active_expire_off && db_expire_sweep(&s->ks, now_ms(), 2000) < 0)
         server_log(LL_WARNING, "expiry sweep failed: %s", s->ks.err.msg);
 }
