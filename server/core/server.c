@@ -177,6 +177,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
     store_options so = {
         .dir = cfg->dir,
         .block_cache_bytes = (size_t)cfg->block_cache_size,
+        .write_buffer_bytes = (size_t)cfg->write_buffer_size,
         .create_if_missing = 1,
     };
     char *err = NULL;
