@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +156,32 @@ static int listen_unix(server *s) {
     return 0;
 }
 
+/* Descriptors the server needs beside its clients: listeners, RocksDB's
+ * files, the log, libuv's own. */
+#define RESERVED_FDS 128
+
+/* As Redis: raise the open-files limit to what maxclients needs; when the
+ * hard limit is lower, serve fewer clients and say so. */
+static void adjust_open_files(server *s) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    rlim_t want = (rlim_t)s->cfg.maxclients + RESERVED_FDS;
+    if (rl.rlim_cur >= want) return;
+    rlim_t cur = rl.rlim_cur;
+    rl.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
+    if (rl.rlim_cur > cur && setrlimit(RLIMIT_NOFILE, &rl) == 0) cur = rl.rlim_cur;
+    if (cur >= want) {
+        server_log(LL_NOTICE, "open files limit raised to %llu for maxclients %d", (unsigned long long)cur,
+                   s->cfg.maxclients);
+        return;
+    }
+    int maxc = cur > RESERVED_FDS + 1 ? (int)(cur - RESERVED_FDS) : 1;
+    server_log(LL_WARNING,
+               "open files limit is %llu (hard %llu): maxclients lowered from %d to %d; raise 'ulimit -n'",
+               (unsigned long long)cur, (unsigned long long)rl.rlim_max, s->cfg.maxclients, maxc);
+    s->cfg.maxclients = maxc;
+}
+
 int server_init(server *s, const config *cfg, const cmd_family *const *families) {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
@@ -167,6 +194,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         return -1;
     }
     if (cmd_stats_init(s) < 0) return -1;
+    adjust_open_files(s);
     if (!is_loopback(cfg->bind) && !cfg->requirepass) {
         server_log(LL_WARNING,
                    "refusing to start: bind %s is not a loopback address and no requirepass "
