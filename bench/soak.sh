@@ -4,7 +4,7 @@
 # ±10 % of its level at the end of the warm-up (the first 20 %).
 #   bench/soak.sh [seconds] [report-file]
 # The driver is the e2e test tests/e2e/domain/test_soak.c (CI runs it for
-# 18 s); this runs it longer on the normal build.
+# 24 s); this runs it longer on the normal build.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-600}
