@@ -142,6 +142,29 @@ int store_checkpoint(store *s, const char *path, char **err);
 int store_compact_range(store *s, int cf, const char *start, size_t sl,
                         const char *end, size_t el, char **err);
 
+/* ---- undoing unflushed commits (a failed WAL write) ---------------------- */
+
+/* A commit is in the memtable (readable) as soon as store_commit returns,
+ * but in the WAL file only after store_flush_wal. When that flush fails,
+ * the server must not leave behind writes it will answer with an error.
+ * With undo on, the store keeps, from the first commit after
+ * store_undo_forget until the next store_undo_forget, a snapshot of the
+ * state before and the batches committed since (store_commit and
+ * store_compact_range; at most STORE_UNDO_MAX_LOG bytes of them).
+ * store_undo_unflushed then writes one batch that puts back, from that
+ * snapshot, every key they wrote or deleted (a range deletion key by key,
+ * at most STORE_UNDO_MAX_KEYS keys): readers see the state before, and
+ * recovery does too, since both batches reach the WAL together or not at
+ * all. 0 done (or nothing to undo); -1 when it could not (log overflow,
+ * a range too big, RocksDB refused): the commits then stay.
+ * Loop thread only; the everysec sync thread never touches it. */
+#define STORE_UNDO_MAX_LOG (64u << 20)
+#define STORE_UNDO_MAX_KEYS 100000
+void store_set_undo(store *s, int on);
+int store_undo_unflushed(store *s, char **err);
+/* The unflushed commits are in the WAL file now: drop the snapshot and log. */
+void store_undo_forget(store *s);
+
 /* ---- fault injection (tests only) -------------------------------------- */
 
 /* What a fault makes fail:

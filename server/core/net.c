@@ -306,17 +306,32 @@ void net_end_iteration(server *s) {
     else if (pending || sync) {
         char *err = NULL;
         if (store_flush_wal(s->st, sync, &err) < 0) {
-            /* Nothing may be acknowledged that is not in the WAL. */
-            char msg[sizeof s->wal_errmsg + 96];
+            /* Nothing may be acknowledged that is not in the WAL, and
+             * nothing answered with an error may stay: put back what the
+             * unflushed commits changed. */
+            char msg[sizeof s->wal_errmsg + 128];
             net_wal_failed(s, err ? err : "unknown error");
             free(err);
-            snprintf(msg, sizeof msg, "ERR WAL write failed, the write is not acknowledged: %s", s->wal_errmsg);
+            char *uerr = NULL;
+            if (store_undo_unflushed(s->st, &uerr) == 0) {
+                if (ks_reload(&s->ks, &uerr) < 0) {
+                    server_log(LL_WARNING, "cannot read the key counts back after the undo: %s", uerr ? uerr : "?");
+                    free(uerr);
+                }
+                snprintf(msg, sizeof msg, "ERR WAL write failed, nothing was written: %s", s->wal_errmsg);
+            } else {
+                server_log(LL_WARNING, "the writes of the failed WAL flush stay applied: %s", uerr ? uerr : "?");
+                free(uerr);
+                snprintf(msg, sizeof msg, "ERR WAL write failed, the write is not acknowledged and may be applied: %s",
+                         s->wal_errmsg);
+            }
             fail_iteration(s, msg);
             s->need_sync = 0;
             write_replies(s);
             goto out;
         }
         s->stat_wal_flushes++;
+        store_undo_forget(s->st); /* the group is in the WAL file */
         if (sync) {
             s->stat_wal_syncs++;
             s->last_sync_ms = now_ms();

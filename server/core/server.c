@@ -51,6 +51,7 @@ static void on_cron(uv_timer_t *t) {
         /* Writes stay refused until the WAL takes a sync again. */
         char *err = NULL;
         if (store_flush_wal(s->st, 1, &err) == 0) {
+            store_undo_forget(s->st);
             s->stat_wal_syncs++;
             s->last_sync_ms = now;
             net_wal_recovered(s);
@@ -214,6 +215,8 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         free(err);
         return -1;
     }
+    /* a failed WAL flush puts back what its group wrote (net.c) */
+    store_set_undo(s->st, 1);
     if (ks_init(&s->ks, s->st, &err) < 0) {
         server_log(LL_WARNING, "cannot read key counts: %s", err ? err : "out of memory");
         free(err);

@@ -4,9 +4,11 @@
  *   - a failed batch write: every reply of the group is an error naming the
  *     errno, nothing of the group is written (keys, DBSIZE, domain counters,
  *     IDEMP records), reads go on, the next write works;
- *   - a failed WAL write/fsync: the group's replies are errors (never +OK),
- *     later writes get -MISCONF until a sync succeeds again, reads go on,
- *     and the server takes writes again once the fault is cleared;
+ *   - a failed WAL write/fsync: the group's replies are errors (never +OK)
+ *     and what the group wrote is put back (readers and a restart see the
+ *     state before it), later writes get -MISCONF until a sync succeeds
+ *     again, reads go on, and the server takes writes again once the fault
+ *     is cleared;
  *   - a failed read: the command errors and writes nothing;
  *   - without the option, DEBUG FAULT does not exist for clients. */
 #include "harness.h"
@@ -160,16 +162,26 @@ Test(faults, failed_read_errors_and_writes_nothing, .init = up_faults, .fini = d
 Test(faults, failed_wal_sync_stops_writes_until_it_recovers, .init = up_faults_always, .fini = down) {
     expect_ok(CMD("SET old v"));
     expect_int(CMD("COINS.ADD u1 50 seed"), 50);
+    expect_ok(CMD("SET n 7"));
     expect_ok(CMD("DEBUG FAULT SYNC EIO"));
-    const char *cmds[] = {"SET a 1", "GET old", "INCR n"};
-    redisReply *r[3];
-    pipeline(c, 3, cmds, r);
-    for (int i = 0; i < 3; i++) {
+    const char *cmds[] = {"SET a 1", "GET old", "INCR n", "DEL old", "COINS.ADD u1 25 more", "TRACK.CREATE u1 {}"};
+    redisReply *r[6];
+    pipeline(c, 6, cmds, r);
+    for (int i = 0; i < 6; i++) {
         cr_expect_eq(r[i]->type, REDIS_REPLY_ERROR, "reply %d: type %d (%s)", i, r[i]->type, rstr(r[i]));
-        cr_expect(strstr(rstr(r[i]), "WAL write failed") && strstr(rstr(r[i]), "EIO"), "reply %d: %s", i,
-                  rstr(r[i]));
+        cr_expect(strstr(rstr(r[i]), "WAL write failed, nothing was written") && strstr(rstr(r[i]), "EIO"),
+                  "reply %d: %s", i, rstr(r[i]));
         freeReplyObject(r[i]);
     }
+    /* the group is gone: keys, counts, ledger, domain counters */
+    expect_nil(CMD("GET a"));
+    expect_bulk(CMD("GET old"), "v");
+    expect_bulk(CMD("GET n"), "7");
+    expect_int(CMD("DBSIZE"), 4); /* old, n, coins:u1:balance, its ledger row */
+    expect_int(CMD("COINS.BALANCE u1"), 50);
+    expect_len(CMD("COINS.HISTORY u1"), 1);
+    expect_int(CMD("TRACK.COUNT u1"), 0);
+    expect_ok(CMD("COINS.VERIFY u1"));
     /* writes are refused, plain and domain, from any client */
     expect_error(CMD("SET b 2"), "MISCONF Errors writing to the WAL");
     expect_error(CMD("COINS.SPEND u1 5 x"), "MISCONF");
@@ -206,8 +218,44 @@ Test(faults, failed_wal_sync_stops_writes_until_it_recovers, .init = up_faults_a
     c = skv_connect(&srv);
     expect_bulk(CMD("GET b"), "2");
     expect_bulk(CMD("GET old"), "v");
+    expect_nil(CMD("GET a"));
+    expect_bulk(CMD("GET n"), "7");
     expect_int(CMD("COINS.BALANCE u1"), 45);
+    expect_int(CMD("TRACK.COUNT u1"), 0);
     expect_ok(CMD("COINS.VERIFY u1"));
+}
+
+/* the undo also holds when the process dies before the WAL recovers:
+ * recovery replays nothing of the failed group */
+Test(faults, failed_group_absent_after_kill9, .init = up_faults_always, .fini = down) {
+    expect_ok(CMD("SET keep 1"));
+    expect_ok(CMD("DEBUG FAULT SYNC ENOSPC"));
+    expect_error(CMD("SET lost 1"), "ERR WAL write failed, nothing was written");
+    expect_nil(CMD("GET lost"));
+    skv_kill9(&srv);
+    skv_restart(&srv);
+    redisFree(c);
+    c = skv_connect(&srv);
+    expect_nil(CMD("GET lost"));
+    expect_bulk(CMD("GET keep"), "1");
+    expect_int(CMD("DBSIZE"), 1);
+}
+
+/* a range deletion (FLUSHDB) in a failed group comes back key by key */
+Test(faults, failed_group_with_range_deletion_is_put_back, .init = up_faults_always, .fini = down) {
+    for (int i = 0; i < 50; i++) expect_ok(CMD("SET k%d v%d", i, i));
+    expect_ok(CMD("DEBUG FAULT SYNC EIO 1"));
+    expect_error(CMD("FLUSHDB"), "ERR WAL write failed, nothing was written");
+    expect_int(CMD("DBSIZE"), 50);
+    expect_bulk(CMD("GET k17"), "v17");
+    expect_len(CMD("KEYS *"), 50);
+    cr_assert(wait_writes_accepted(5000), "writes still refused 5 s after a one-shot fault");
+    cr_expect_eq(skv_stop(&srv), 0);
+    skv_restart(&srv);
+    redisFree(c);
+    c = skv_connect(&srv);
+    expect_int(CMD("DBSIZE"), 51); /* with the probe key */
+    expect_bulk(CMD("GET k49"), "v49");
 }
 
 /* fsync everysec: the background sync fails, so writes acknowledged since
