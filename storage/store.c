@@ -546,6 +546,17 @@ int store_flush_wal(store *s, int sync, char **err) {
     return 0;
 }
 
+int store_sync_wal(store *s, char **err) {
+    if (fault_fires(s, STORE_FAULT_SYNC, "sync_wal", err)) return -1;
+    char *rerr = NULL;
+    rocksdb_flush_wal(s->db, 1, &rerr);
+    if (rerr) {
+        set_err(err, "sync_wal", rerr);
+        return -1;
+    }
+    return 0;
+}
+
 uint64_t store_unflushed(const store *s) {
     return atomic_load_explicit(&((store *)s)->unflushed, memory_order_relaxed);
 }

@@ -45,6 +45,11 @@ void store_close(store *s);
 
 /* Push buffered WAL writes to the file; with sync, fsync it too. */
 int store_flush_wal(store *s, int sync, char **err);
+/* Writes out the WAL buffer and fsyncs the file, leaving the count of
+ * unflushed bytes to the loop: for the everysec thread, beside the loop's
+ * own store_flush_wal (which then still writes, or waits for, every commit
+ * it counted before its replies go out). */
+int store_sync_wal(store *s, char **err);
 /* Bytes committed since the last store_flush_wal (0 = nothing to flush). */
 uint64_t store_unflushed(const store *s);
 

@@ -24,9 +24,10 @@ typedef struct sync_job {
 static void sync_work(uv_work_t *req) {
     sync_job *j = req->data;
     char *err = NULL;
-    /* RocksDB syncs the WAL file without touching its write buffer, so this
-     * may run beside the loop's own WAL writes. */
-    if (store_flush_wal(j->s->st, 1, &err) < 0) j->err = err ? err : strdup("unknown error");
+    /* RocksDB serializes this with the loop's own WAL writes; the loop
+     * keeps its count of what it must flush before replying (taking the
+     * count here would let the loop reply while this write is under way). */
+    if (store_sync_wal(j->s->st, &err) < 0) j->err = err ? err : strdup("unknown error");
 }
 
 static void sync_done(uv_work_t *req, int status) {
