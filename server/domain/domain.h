@@ -103,6 +103,10 @@ void dom_id_time(char out[32], uint64_t id);
 /* The meta key of the high-water mark (dumped: it cannot be rebuilt). */
 struct dkey;
 void dom_key_hwm(struct dkey *k);
+/* An id kept from imported data (stagekv-import): when it is a server id
+ * above the high-water mark, the mark moves up to it (in the command's
+ * batch), so no later id can equal it. */
+void dom_see_id(struct dom_engine *e, const char *id);
 /* Startup: load the high-water mark. */
 int dom_load(struct dom_engine *e, char **err);
 
