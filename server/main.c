@@ -39,8 +39,8 @@ static const cmd_family *const families[] = {
     &conn_family, &client_family, &server_family, &admin_family, &string_family, &bits_family,
     &keys_family, &expire_family, &multi_family, &kv_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
-    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &import_family,
-    &domain_admin_family, &dump_family,
+    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &domain_admin_family,
+    &import_family, &dump_family,
     NULL,
 };
 
