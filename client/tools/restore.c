@@ -252,7 +252,7 @@ static int load(redisContext *c, FILE *f, size_t batch, long long records, long 
 
 /* DOMAIN.REBUILD, then STATUS until it is no longer running. */
 static int rebuild(redisContext *c) {
-    redisReply *r = tool_cmd(c, PROG, "DOMAIN.REBUILD");
+    redisReply *r = tool_cmd(c, PROG, "DOMAIN.REBUILD STEP 256"); /* nobody else is served yet */
     if (!r) return -1;
     freeReplyObject(r);
     for (;;) {

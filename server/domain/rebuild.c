@@ -173,9 +173,12 @@ static json_t *parse_obj(const char *p, size_t n) {
     return j;
 }
 
-/* Visits the documents under prefix (database 0): fn(rest, doc or NULL). */
+/* Visits the documents under prefix (database 0): fn(rest, doc or NULL);
+ * parse 0: doc is always NULL (the caller needs only the keys). */
 typedef int (*doc_fn)(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg);
-static int each_doc(ctx *x, const dkey *prefix, doc_fn fn, void *arg) {
+static int each_doc_p(ctx *x, const dkey *prefix, doc_fn fn, void *arg, int parse);
+#define each_doc(x, prefix, fn, arg) each_doc_p((x), (prefix), (fn), (arg), 1)
+static int each_doc_p(ctx *x, const dkey *prefix, doc_fn fn, void *arg, int parse) {
     db_iter it;
     db_iter_open(&it, x->e->ks, 0, prefix->buf, prefix->len);
     const char *k;
@@ -183,7 +186,7 @@ static int each_doc(ctx *x, const dkey *prefix, doc_fn fn, void *arg) {
     enc_value ev;
     int r, rc = 0;
     while (rc == 0 && (r = db_iter_next(&it, &k, &kl, &ev)) == 1) {
-        json_t *doc = parse_obj(ev.payload, ev.len);
+        json_t *doc = parse ? parse_obj(ev.payload, ev.len) : NULL;
         rc = fn(x, k + prefix->len, kl - prefix->len, doc, arg);
         json_decref(doc);
     }
@@ -341,7 +344,8 @@ static int ent_derive(ctx *x, const void *arg, const char *uid, unit *u) {
     ent_st s = {.ns = arg, .uid = uid, .u = u};
     dkey k;
     entity_key_user(&k, s.ns, uid);
-    if (each_doc(x, &k, ent_doc, &s) < 0) return -1;
+    /* only a feed predicate needs the document's fields */
+    if (each_doc_p(x, &k, ent_doc, &s, s.ns->index != NULL) < 0) return -1;
     entity_key_count(&k, s.ns, uid);
     return want_i64(x, u, &k, s.n);
 }
@@ -502,7 +506,7 @@ static int tk_derive(ctx *x, const void *arg, const char *t, unit *u) {
     if (r < 0) return -1;
     int64_t replies = 0;
     ticket_key_replies(&k, t);
-    if (each_doc(x, &k, tk_reply, &replies) < 0) return -1;
+    if (each_doc_p(x, &k, tk_reply, &replies, 0) < 0) return -1;
     ticket_key_count(&k, t);
     return want_i64(x, u, &k, replies);
 }
