@@ -136,15 +136,6 @@ static int col_int(sqlx *x, long long v) {
     char b[24];
     return col(x, b, (size_t)snprintf(b, sizeof b, "%lld", v));
 }
-/* A JSON value as its compact text (jsonb reads it). */
-static int col_json(sqlx *x, const json_t *j) {
-    char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-    if (!t) return -1;
-    int r = cols(x, t);
-    free(t);
-    return r;
-}
-
 static int row_end(sqlx *x, int table) {
     if (!x->f[table]) return 0;
     if (row_grow(x, 1) < 0) return -1;
@@ -209,7 +200,7 @@ static int seg_is(const char *s, size_t n, const char *w) { return n == strlen(w
 
 /* An entity-like document: (id, user_id, data, created_at, updated_at). */
 static int doc_row(sqlx *x, int t, const char *key, size_t kl, const char *uid, size_t ul, const char *id, size_t il,
-                   json_t *doc) {
+                   json_t *doc, const char *raw, size_t rawl) {
     const char *ca = str(doc, "created_at"), *ua = str(doc, "updated_at");
     if (!is_id(uid, ul) || !is_docid(id, il)) {
         violation(x, key, kl, TABLES[t].name, "the id is not a 16-hex server id or the owner not a valid id");
@@ -220,7 +211,7 @@ static int doc_row(sqlx *x, int t, const char *key, size_t kl, const char *uid, 
         return 0;
     }
     row_start(x);
-    if (col(x, id, il) < 0 || col(x, uid, ul) < 0 || col_json(x, doc) < 0 || cols(x, ca) < 0 ||
+    if (col(x, id, il) < 0 || col(x, uid, ul) < 0 || col(x, raw, rawl) < 0 || cols(x, ca) < 0 ||
         cols(x, is_ts(ua) ? ua : ca) < 0)
         return -1;
     return row_end(x, t);
@@ -256,7 +247,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
             }
             row_start(x);
             if (cols(x, uid) < 0 || cols(x, email) < 0 || cols(x, name) < 0 || cols(x, role) < 0 ||
-                col_json(x, doc) < 0 || cols(x, ca) < 0 || cols(x, is_ts(ua) ? ua : ca) < 0 || row_end(x, T_USERS) < 0)
+                col(x, v, vl) < 0 || cols(x, ca) < 0 || cols(x, is_ts(ua) ? ua : ca) < 0 || row_end(x, T_USERS) < 0)
                 rc = -1;
             snprintf(x->base_uid, sizeof x->base_uid, "%s", uid);
             snprintf(x->base_created, sizeof x->base_created, "%s", ca);
@@ -274,7 +265,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
         }
         const char *when = is_ts(ua) ? ua : is_ts(ca) ? ca : x->base_created;
         row_start(x);
-        if (cols(x, uid) < 0 || col_json(x, doc) < 0 || cols(x, is_ts(ca) ? ca : when) < 0 || cols(x, when) < 0 ||
+        if (cols(x, uid) < 0 || col(x, v, vl) < 0 || cols(x, is_ts(ca) ? ca : when) < 0 || cols(x, when) < 0 ||
             row_end(x, t) < 0)
             rc = -1;
         goto out;
@@ -291,7 +282,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
             goto out;
         }
         row_start(x);
-        if (col(x, seg[1], len[1]) < 0 || col(x, seg[2], len[2]) < 0 || col_json(x, doc) < 0 ||
+        if (col(x, seg[1], len[1]) < 0 || col(x, seg[2], len[2]) < 0 || col(x, v, vl) < 0 ||
             cols(x, is_ts(ca) ? ca : when) < 0 || cols(x, when) < 0 || row_end(x, T_SETTINGS) < 0)
             rc = -1;
         goto out;
@@ -327,7 +318,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
                 goto out;
             }
             DOC();
-            rc = doc_row(x, ENTITIES[i].table, k, kl, seg[1], len[1], seg[2], len[2], doc);
+            rc = doc_row(x, ENTITIES[i].table, k, kl, seg[1], len[1], seg[2], len[2], doc, v, vl);
             goto out;
         }
     if (seg_is(p0, l0, "payments")) {
@@ -345,7 +336,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
             violation(x, k, kl, "payment_transactions", "provider/external_id are not strings of 1-64/1-255 bytes");
             goto out;
         }
-        rc = doc_row(x, t, k, kl, seg[1], len[1], seg[3], len[3], doc);
+        rc = doc_row(x, t, k, kl, seg[1], len[1], seg[3], len[3], doc, v, vl);
         goto out;
     }
     if (seg_is(p0, l0, "donations")) {
@@ -373,7 +364,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
         }
         row_start(x);
         if (col(x, seg[2], len[2]) < 0 || col(x, seg[1], len[1]) < 0 ||
-            cols(x, json_is_true(json_object_get(doc, "read")) ? "t" : "f") < 0 || col_json(x, doc) < 0 ||
+            cols(x, json_is_true(json_object_get(doc, "read")) ? "t" : "f") < 0 || col(x, v, vl) < 0 ||
             cols(x, ca) < 0 || row_end(x, T_NOTIFICATIONS) < 0)
             rc = -1;
         goto out;
@@ -436,7 +427,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
             goto out;
         }
         if (n == 4 && seg_is(seg[2], len[2], "history")) {
-            rc = doc_row(x, T_EMAIL_HISTORY, k, kl, seg[1], len[1], seg[3], len[3], doc);
+            rc = doc_row(x, T_EMAIL_HISTORY, k, kl, seg[1], len[1], seg[3], len[3], doc, v, vl);
             goto out;
         }
         violation(x, k, kl, "email_history", "not an e-mail key");
@@ -458,7 +449,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
                 goto out;
             }
             row_start(x);
-            if (col(x, seg[1], len[1]) < 0 || cols(x, uid) < 0 || cols(x, st) < 0 || col_json(x, doc) < 0 ||
+            if (col(x, seg[1], len[1]) < 0 || cols(x, uid) < 0 || cols(x, st) < 0 || col(x, v, vl) < 0 ||
                 cols(x, ca) < 0 || cols(x, is_ts(ua) ? ua : ca) < 0 || cols(x, closed ? cl : NULL) < 0 ||
                 row_end(x, T_TICKETS) < 0)
                 rc = -1;
@@ -502,7 +493,7 @@ static int kv_record(sqlx *x, const char *k, size_t kl, const char *v, size_t vl
             goto out;
         }
         row_start(x);
-        if (col(x, seg[2], len[2]) < 0 || col(x, seg[3], len[3]) < 0 || col_json(x, doc) < 0 || row_end(x, t) < 0)
+        if (col(x, seg[2], len[2]) < 0 || col(x, seg[3], len[3]) < 0 || col(x, v, vl) < 0 || row_end(x, t) < 0)
             rc = -1;
         goto out;
     }
