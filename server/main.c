@@ -19,6 +19,7 @@
 /* domain/ */
 #include "cmd_analytics.h"
 #include "cmd_coins.h"
+#include "cmd_domain.h"
 #include "cmd_email.h"
 #include "cmd_entity.h"
 #include "cmd_import.h"
@@ -38,7 +39,8 @@ static const cmd_family *const families[] = {
     &conn_family, &client_family, &server_family, &admin_family, &acl_family, &string_family, &bits_family,
     &keys_family, &expire_family, &multi_family, &kv_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
-    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &import_family,
+    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &domain_admin_family,
+    &import_family,
     NULL,
 };
 

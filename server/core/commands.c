@@ -685,14 +685,14 @@ static void md_cell(FILE *f, const char *s) {
 void cmd_write_markdown(FILE *f) {
     static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
                                    "user", "coins", "payment", "messages", "notifications", "email",
-                                   "tickets", "settings", "analytics",
-                                   "import", NULL};
+                                   "tickets", "settings", "analytics", "maintenance", "import", NULL};
     static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
                                    "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
                                    "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
                                    "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
                                    "Analytics and dashboard (SPEC §4.6)",
+                                   "Maintenance: derived data, dump and restore",
                                    "Import of the hosted store (SPEC §6, docs/migration.md)", NULL};
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"

@@ -328,6 +328,7 @@ static int engine_init(server *s, char **err) {
 static void engine_cron(server *s, uint64_t now) { idemp_reclaim(s, now, 1000); }
 
 static void engine_free(server *s) {
+    if (s->dom) free(s->dom->rebuild); /* its loop handle is closed by now (server_free) */
     free(s->dom);
     s->dom = NULL;
 }

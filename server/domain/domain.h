@@ -58,6 +58,7 @@ struct dom_engine {
     int *need_sync;    /* set when coins move: the WAL is fsynced before the reply */
     const long long *max_document_size; /* the live config value (CONFIG SET changes it) */
     dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
+    struct dom_rebuild *rebuild;        /* DOMAIN.REBUILD's job (cmd_domain.c), or NULL; freed with the engine */
 };
 
 /* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
