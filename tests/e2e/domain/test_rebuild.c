@@ -87,6 +87,11 @@ static void rebuild_at(int line, const char *fam) {
 }
 
 #define guard_off() expect_ok(CMD("CONFIG SET domain-write-guard no"))
+/* domain-write-guard is a protected config (docs/security.md) */
+static void up_protected(void) {
+    const char *extra[] = {"--enable-protected-configs", "yes", NULL};
+    up_with(extra);
+}
 
 /* A little of everything through the commands. */
 static void populate(char tr[2][17], char con[17], char ban[17], char don[17], char note[17], char tk[17]) {
@@ -107,7 +112,7 @@ static void populate(char tr[2][17], char con[17], char ban[17], char don[17], c
     assert_id(CMD("TICKET.REPLY %s u1 more", tk), rep);
 }
 
-Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up, .fini = down) {
+Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up_protected, .fini = down) {
     expect_check_ok(NULL); /* empty */
     char tr[2][17], con[17], ban[17], don[17], note[17], tk[17];
     populate(tr, con, ban, don, note, tk);
@@ -133,7 +138,7 @@ Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up, .fini = down) 
     expect_check_ok(NULL);
 }
 
-Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
+Test(rebuild, damage_found_and_fixed_per_family, .init = up_protected, .fini = down) {
     char tr[2][17], con[17], ban[17], don[17], note[17], tk[17];
     populate(tr, con, ban, don, note, tk);
     guard_off();
@@ -227,7 +232,7 @@ Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
 
 /* REBUILD goes a step per loop turn: another client is served while it
  * runs, and its writes during the rebuild stay consistent. */
-Test(rebuild, serves_clients_while_running, .init = up, .fini = down, .timeout = 120) {
+Test(rebuild, serves_clients_while_running, .init = up_protected, .fini = down, .timeout = 120) {
     enum { USERS = 20, PER = 25 };
     for (int u = 0; u < USERS; u++)
         for (int i = 0; i < PER; i++) redisAppendCommand(c, "TRACK.CREATE w%d {\"n\":%d}", u, i);
