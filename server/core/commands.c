@@ -369,7 +369,10 @@ int cmd_call(client *c, const cmd_def *cmd) {
 }
 
 int server_commit(server *s, client *c, size_t mark) {
-    if (ks_commit(&s->ks) == 0) return 0;
+    if (ks_commit(&s->ks) == 0) {
+        s->iter_committed = 1;
+        return 0;
+    }
     if (c) {
         c->out.len = mark;
         reply_fail(c, &s->ks.err);
@@ -436,6 +439,12 @@ void cmd_dispatch(client *c) {
     if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
         guard_refuses(c, cmd))
         goto rejected;
+    if (s->wal_error && (cmd->flags & CMD_WRITE)) {
+        /* as Redis when its AOF cannot be written: no write is accepted
+         * that could not be made durable; reads go on */
+        reply_errorf(c, "MISCONF Errors writing to the WAL: %s", s->wal_errmsg);
+        goto rejected;
+    }
     if (c->in_multi && (cmd->flags & CMD_DENY_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
         goto rejected;
