@@ -272,7 +272,7 @@ Test(rebuild, serves_clients_while_running, .init = up_protected, .fini = down, 
 
 /* Conversations: the engine's own writes (send, read, delete, USER.DELETE
  * of one side) check clean; damage to the messages is found and fixed. */
-Test(rebuild, messages, .init = up, .fini = down) {
+Test(rebuild, messages, .init = up_protected, .fini = down) {
     char m1[17], m2[17], m3[17], m4[17];
     assert_id(CMD("MSG.SEND c1 u1 u2 hi"), m1);
     assert_id(CMD("MSG.SEND c1 u2 u1 yo"), m2);

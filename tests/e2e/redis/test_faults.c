@@ -54,7 +54,13 @@ static int wait_writes_accepted(long ms) {
     return 0;
 }
 
-Test(faults, disabled_without_the_option, .init = up, .fini = down) {
+/* DEBUG allowed (enable-debug-command), the fault hook not (no enable-debug-fault) */
+static void up_debug_only(void) {
+    const char *extra[] = {"--enable-debug-command", "yes", NULL};
+    up_with(extra);
+}
+
+Test(faults, disabled_without_the_option, .init = up_debug_only, .fini = down) {
     expect_error(CMD("DEBUG FAULT WRITE EIO"), "ERR DEBUG FAULT is disabled");
     expect_ok(CMD("SET k v"));
     expect_bulk(CMD("GET k"), "v");
