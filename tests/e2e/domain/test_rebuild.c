@@ -12,6 +12,13 @@
 
 SKV_FIXTURE();
 
+/* the tests damage derived data with CONFIG SET domain-write-guard no, a
+ * protected config */
+static void up_protected(void) {
+    const char *extra[] = {"--enable-protected-configs", "yes", NULL};
+    up_with(extra);
+}
+
 /* The findings of DOMAIN.CHECK [family] as one text (lines), "OK" for +OK. */
 static char *check(const char *family) {
     redisReply *r = family ? CMD("DOMAIN.CHECK %s", family) : CMD("DOMAIN.CHECK");
@@ -200,9 +207,9 @@ Test(rebuild, damage_found_and_fixed_per_family, .init = up_protected, .fini = d
 
     /* donations: a donation deleted around the engine */
     expect_int(CMD("DEL donations:u2:%s", don), 1);
-    char ds[80];
-    snprintf(ds, sizeof ds, "meta key 'dsent:u1:%s': expected absent, found 'u2'", don);
-    expect_findings("donations", "meta key 'donstat:u2': expected absent, found count 1, total 30", ds);
+    /* the donor's dsent entry now dangles, as after USER.DELETE of the
+     * artist: tolerated (readers skip it), so not a finding */
+    expect_findings("donations", "meta key 'donstat:u2': expected absent, found count 1, total 30");
     rebuild("donations");
     expect_check_ok("donations");
     expect_int(CMD("DONATION.TOTAL u2"), 0);

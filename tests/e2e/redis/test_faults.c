@@ -54,7 +54,6 @@ static int wait_writes_accepted(long ms) {
     return 0;
 }
 
-/* DEBUG allowed (enable-debug-command), the fault hook not (no enable-debug-fault) */
 static void up_debug_only(void) {
     const char *extra[] = {"--enable-debug-command", "yes", NULL};
     up_with(extra);
