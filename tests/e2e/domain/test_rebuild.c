@@ -94,11 +94,6 @@ static void rebuild_at(int line, const char *fam) {
 }
 
 #define guard_off() expect_ok(CMD("CONFIG SET domain-write-guard no"))
-/* domain-write-guard is a protected config (docs/security.md) */
-static void up_protected(void) {
-    const char *extra[] = {"--enable-protected-configs", "yes", NULL};
-    up_with(extra);
-}
 
 /* A little of everything through the commands. */
 static void populate(char tr[2][17], char con[17], char ban[17], char don[17], char note[17], char tk[17]) {
