@@ -588,6 +588,7 @@ int acl_check(client *c, const cmd_def *cmd, int in_multi) {
     server *s = c->srv;
     const acl_user *u = c->user;
     assert(u && u->cmd_cache);
+    if (u->allcmds && u->nrules == 0 && u->allkeys) return 0; /* the default user as shipped: no lookup */
     const char *ctx = in_multi ? "multi" : "toplevel";
     const char *uname = u->name;
     c->cmd = cmd; /* named in the entry's client-info */

@@ -439,7 +439,7 @@ int acl_user_apply(acl_user *u, const char *tok, size_t len, const acl_resolver 
             *err = E_KEYS_AFTER_ALL;
             return -1;
         }
-        if (perm == ACL_PERM_RW && len - at == 1 && tok[at] == '*') {
+        if (tok[0] == '~' && len - at == 1 && tok[at] == '*') {
             reset_keys(u);
             u->allkeys = 1;
         } else if (add_pattern(&u->keys, &u->nkeys, tok + at, len - at, perm) < 0) {
@@ -582,8 +582,10 @@ static void describe_keys(sbuf *b, const acl_user *u) {
     }
     for (int i = 0; i < u->nkeys; i++) {
         const acl_pattern *p = &u->keys[i];
-        sb_word(b, p->perm == ACL_PERM_RW ? "~" : p->perm == ACL_PERM_R ? "%R~" : "%W~",
-                p->perm == ACL_PERM_RW ? 1 : 3);
+        /* a "*" pattern made of %R~* and %W~* is not allkeys: "~*" would read back as allkeys */
+        if (p->perm == ACL_PERM_RW && p->len == 1 && p->pat[0] == '*') sb_word(b, "%RW~", 4);
+        else sb_word(b, p->perm == ACL_PERM_RW ? "~" : p->perm == ACL_PERM_R ? "%R~" : "%W~",
+                     p->perm == ACL_PERM_RW ? 1 : 3);
         sb_add(b, p->pat, p->len);
     }
 }

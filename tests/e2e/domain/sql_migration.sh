@@ -159,6 +159,7 @@ check "A does not see them" "0" "$(asA "SELECT count(*) FROM messages m WHERE m.
 check "A sees its own conversation's messages" "t" "$(asA "SELECT count(*) > 0 FROM messages")"
 
 # ---- a document that violates the schema is reported, not dropped silently ------------------
+# a protected config: the server was started with --enable-protected-configs yes
 cli CONFIG SET domain-write-guard no >/dev/null
 cli SET tickets:0000000000000bad:details '{"id":"0000000000000bad","user_id":"u00001","status":"open","created_at":"2026-01-01T00:00:00.000Z"}' >/dev/null
 cli SET coins:u00001:transactions:0000000000000bad '{"id":"0000000000000bad","amount":0,"balance_after":1,"reason":"x","created_at":"2026-01-01T00:00:00.000Z"}' >/dev/null
