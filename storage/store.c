@@ -1067,9 +1067,39 @@ static void iter_settle_back(store_iter *it) {
     }
 }
 
+struct store_snap {
+    store *s;
+    const rocksdb_snapshot_t *snap;
+};
+
+store_snap *store_snapshot_new(store *s) {
+    store_snap *sn = calloc(1, sizeof *sn);
+    if (!sn) return NULL;
+    sn->s = s;
+    sn->snap = rocksdb_create_snapshot(s->db);
+    return sn;
+}
+
+void store_snapshot_free(store_snap *sn) {
+    if (!sn) return;
+    rocksdb_release_snapshot(sn->s->db, sn->snap);
+    free(sn);
+}
+
+static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int cf, const char *lower, size_t ll,
+                             const char *upper, size_t ul);
+
 store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
                            const char *upper, size_t ul) {
-    store *s = t->s;
+    return iter_make(t->s, t, NULL, cf, lower, ll, upper, ul);
+}
+
+store_iter *store_iter_snapshot(store_snap *sn, int cf, const char *lower, size_t ll, const char *upper, size_t ul) {
+    return iter_make(sn->s, NULL, sn, cf, lower, ll, upper, ul);
+}
+
+static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int cf, const char *lower, size_t ll,
+                             const char *upper, size_t ul) {
     store_iter *it = calloc(1, sizeof *it);
     if (!it) return NULL;
     it->t = t;
@@ -1095,8 +1125,9 @@ store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
     it->ro = rocksdb_readoptions_create();
     if (ll) rocksdb_readoptions_set_iterate_lower_bound(it->ro, it->lower, ll);
     if (upper) rocksdb_readoptions_set_iterate_upper_bound(it->ro, it->upper, ul);
+    if (sn) rocksdb_readoptions_set_snapshot(it->ro, sn->snap);
     rocksdb_iterator_t *base = rocksdb_create_iterator_cf(s->db, it->ro, s->cf[cf]);
-    if (txn_pending(t)) {
+    if (t && txn_pending(t)) {
         /* takes ownership of base */
         it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wb, base, s->cf[cf]);
         if (txn_has_ranges(t, cf)) it->delta = delta_iter(t, cf, &it->dro);

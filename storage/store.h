@@ -132,6 +132,19 @@ const char *store_iter_value(store_iter *it, size_t *vl);
 int store_iter_error(store_iter *it, char **err); /* 0 ok, -1 error */
 void store_iter_free(store_iter *it);
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* One point in time of the whole store (both column families): iterators
+ * made on it see the data as it was when it was taken, whatever is
+ * committed afterwards. Free every iterator of a snapshot before it, and
+ * every snapshot before store_close. NULL only when out of memory. */
+typedef struct store_snap store_snap;
+store_snap *store_snapshot_new(store *s);
+void store_snapshot_free(store_snap *sn); /* accepts NULL */
+/* An iterator over [lower, upper) of cf at the snapshot (committed data
+ * only; bounds as store_iter_new). NULL only when out of memory. */
+store_iter *store_iter_snapshot(store_snap *sn, int cf, const char *lower, size_t ll, const char *upper, size_t ul);
+
 /* ---- operations -------------------------------------------------------- */
 
 /* RocksDB property as text (malloc()ed) or NULL. */

@@ -21,12 +21,12 @@
 SKV_FIXTURE();
 
 static void up_faults(void) {
-    const char *extra[] = {"--enable-debug-fault", "yes", NULL};
+    const char *extra[] = {"--enable-debug-fault", "yes", "--enable-debug-command", "yes", NULL};
     up_with(extra);
 }
 
 static void up_faults_always(void) {
-    const char *extra[] = {"--enable-debug-fault", "yes", "--fsync", "always", NULL};
+    const char *extra[] = {"--enable-debug-fault", "yes", "--enable-debug-command", "yes", "--fsync", "always", NULL};
     up_with(extra);
 }
 
