@@ -1187,7 +1187,8 @@ const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key
 const char *store_iter_value(store_iter *it, size_t *vl) { return rocksdb_iter_value(it->it, vl); }
 
 int store_iter_error(store_iter *it, char **err) {
-    if (fault_fires(it->t->s, STORE_FAULT_READ, "iterator", err)) return -1;
+    /* (a snapshot iterator has no txn: no injected faults there) */
+    if (it->t && fault_fires(it->t->s, STORE_FAULT_READ, "iterator", err)) return -1;
     char *rerr = NULL;
     rocksdb_iter_get_error(it->it, &rerr);
     if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);
