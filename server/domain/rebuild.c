@@ -360,14 +360,15 @@ static int ent_entry(ctx *x, const entity_ns *ns, const char *rest, size_t rl, c
     dkey k;
     int failed;
     entity_key_doc(&k, ns, uid, id);
-    json_t *doc = load_doc(x, &k, &failed);
-    if (failed) return -1;
-    if (doc) *valid = !feed || entity_index_matches(ns, doc);
-    else if (!feed) { /* a document that is not a JSON object still counts */
+    if (!feed) { /* any document counts: no need to parse it */
         int r = db_exists(x->e->ks, 0, k.buf, k.len);
         if (r < 0) return -1;
         *valid = r;
+        return 0;
     }
+    json_t *doc = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    *valid = doc && entity_index_matches(ns, doc);
     json_decref(doc);
     return 0;
 }

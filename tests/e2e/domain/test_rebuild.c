@@ -1,7 +1,7 @@
 /* End-to-end tests of DOMAIN.CHECK and DOMAIN.REBUILD: data written by the
  * commands checks clean; derived data is then damaged on purpose, per
- * family, by writing documents around the engine (CONFIG SET
- * domain-write-guard no, then SET/DEL of document keys: the counters,
+ * family, by writing documents around the engine (a server started with
+ * --domain-write-guard no, then SET/DEL of document keys: the counters,
  * indexes, feeds and balances no longer match them); CHECK must name the
  * keys, REBUILD must fix them while other clients are served. */
 #include "e2e_json.h"
@@ -86,7 +86,11 @@ static void rebuild_at(int line, const char *fam) {
     free(st);
 }
 
-#define guard_off() expect_ok(CMD("CONFIG SET domain-write-guard no"))
+/* The damaging tests run with the write guard off from the start
+ * (domain-write-guard is a protected config: not settable at run time). */
+static const char *const GUARD_OFF[] = {"--domain-write-guard", "no", NULL};
+static void up_unguarded(void) { up_with(GUARD_OFF); }
+#define guard_off() ((void)0)
 
 /* A little of everything through the commands. */
 static void populate(char tr[2][17], char con[17], char ban[17], char don[17], char note[17], char tk[17]) {
@@ -133,7 +137,7 @@ Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up, .fini = down) 
     expect_check_ok(NULL);
 }
 
-Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
+Test(rebuild, damage_found_and_fixed_per_family, .init = up_unguarded, .fini = down) {
     char tr[2][17], con[17], ban[17], don[17], note[17], tk[17];
     populate(tr, con, ban, don, note, tk);
     guard_off();
@@ -227,7 +231,7 @@ Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
 
 /* REBUILD goes a step per loop turn: another client is served while it
  * runs, and its writes during the rebuild stay consistent. */
-Test(rebuild, serves_clients_while_running, .init = up, .fini = down, .timeout = 120) {
+Test(rebuild, serves_clients_while_running, .init = up_unguarded, .fini = down, .timeout = 120) {
     enum { USERS = 20, PER = 25 };
     for (int u = 0; u < USERS; u++)
         for (int i = 0; i < PER; i++) redisAppendCommand(c, "TRACK.CREATE w%d {\"n\":%d}", u, i);
@@ -267,7 +271,7 @@ Test(rebuild, serves_clients_while_running, .init = up, .fini = down, .timeout =
 
 /* Conversations: the engine's own writes (send, read, delete, USER.DELETE
  * of one side) check clean; damage to the messages is found and fixed. */
-Test(rebuild, messages, .init = up, .fini = down) {
+Test(rebuild, messages, .init = up_unguarded, .fini = down) {
     char m1[17], m2[17], m3[17], m4[17];
     assert_id(CMD("MSG.SEND c1 u1 u2 hi"), m1);
     assert_id(CMD("MSG.SEND c1 u2 u1 yo"), m2);
