@@ -395,7 +395,24 @@ static int don_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) 
     s->n++;
     s->total += json_integer_value(a); /* 0 when not an integer */
     if (!json_is_string(f) || !id_of(json_string_value(f), json_string_length(f), from)) return 0;
+    /* The sender index is the donor's: USER.DELETE of the donor removes it
+     * and keeps the artist's donation. A donor still has the ledger row of
+     * the donation, a deleted one has no ledger at all. */
     dkey k;
+    ledger_key_rows(&k, from);
+    db_iter it;
+    db_iter_open(&it, x->e->ks, 0, k.buf, k.len);
+    const char *lk;
+    size_t ll;
+    enc_value ev;
+    int r = db_iter_next(&it, &lk, &ll, &ev);
+    /* the donor existed then and was not deleted since: its ledger's first
+     * row is older than the donation (its coins moved first); a donor
+     * deleted and active again has a ledger that starts later */
+    int older = r == 1 && ll - k.len == strlen(id) && memcmp(lk + k.len, id, ll - k.len) < 0;
+    db_iter_close(&it);
+    if (r < 0) return dom_fail(x->e, ST_ERR, "storage error while iterating");
+    if (!older) return 0;
     donation_key_sent(&k, from, id);
     return want_text(x, s->u, &k, s->uid, strlen(s->uid));
 }
@@ -433,7 +450,8 @@ static int don_sent_entry(ctx *x, const void *a, const char *rest, size_t rl, co
     json_t *doc = load_doc(x, &k, &failed);
     if (failed) return -1;
     const json_t *f = json_object_get(doc, "from");
-    *valid = json_is_string(f) && strcmp(json_string_value(f), from) == 0;
+    /* an entry whose artist was deleted since stays (DONATION.SENT skips it) */
+    *valid = !doc || (json_is_string(f) && strcmp(json_string_value(f), from) == 0);
     json_decref(doc);
     return 0;
 }
@@ -643,7 +661,12 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
         dkey_fmt(&k, "%.*s%s:", (int)sk.len, sk.buf, conv);
         own_prefix(u, &k);
         msg_key_pointer(&k, p, conv, cl);
-        if (!h || !s.last[0]) {
+        if (h && !s.last[0]) { /* no message left (USER.DELETE of the other side): the pointer stays as it is */
+            msg_key_count(&k, p, conv);
+            if (want_i64(x, u, &k, 0) < 0) return -1;
+            continue;
+        }
+        if (!h) {
             if (want_absent(x, u, STORE_CF_META, &k) < 0) return -1;
             msg_key_count(&k, p, conv);
             if (want_i64(x, u, &k, 0) < 0) return -1;
