@@ -963,7 +963,7 @@ int store_commit(store_txn *t, char **err) {
 
 struct store_iter {
     store *s;
-    store_txn *t;           /* NULL for an iterator on a snapshot */
+    store_txn *t; /* NULL on a snapshot */
     int cf;
     rocksdb_iterator_t *it; /* DB iterator, or WBWI-over-DB when merged */
     rocksdb_readoptions_t *ro;

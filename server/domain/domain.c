@@ -59,14 +59,17 @@ void dom_key_hwm(dkey *k) {
     dkey_append(k, HWM_KEY, sizeof HWM_KEY - 1);
 }
 
-void dom_see_id(struct dom_engine *e, const char *id) {
-    if (!dom_is_server_id(id, strlen(id))) return;
+int dom_see_id(struct dom_engine *e, const char *id) {
+    if (!dom_is_server_id(id, strlen(id))) return 0;
     uint64_t v = strtoull(id, NULL, 16);
-    if (v <= e->last_id) return;
+    if (dom_id_ms(v) > now_ms() + 24 * 3600 * 1000ULL) /* would push every later id past it */
+        return dom_fail(e, ST_INVALID, "id '%s' is a server id more than a day in the future", id);
+    if (v <= e->last_id) return 0;
     e->last_id = v;
     char b[8];
     enc_put_u64(b, v);
     store_put(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, b, 8);
+    return 0;
 }
 
 int dom_load(struct dom_engine *e, char **err) {

@@ -105,8 +105,9 @@ struct dkey;
 void dom_key_hwm(struct dkey *k);
 /* An id kept from imported data (stagekv-import): when it is a server id
  * above the high-water mark, the mark moves up to it (in the command's
- * batch), so no later id can equal it. */
-void dom_see_id(struct dom_engine *e, const char *id);
+ * batch), so no later id can equal it. 0, or -1 (INVALID) for a server id
+ * more than a day ahead of the clock, which would push every later id. */
+int dom_see_id(struct dom_engine *e, const char *id);
 /* Startup: load the high-water mark. */
 int dom_load(struct dom_engine *e, char **err);
 

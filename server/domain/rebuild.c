@@ -449,8 +449,11 @@ static int don_sent_entry(ctx *x, const void *a, const char *rest, size_t rl, co
     donation_key_doc(&k, to, id);
     json_t *doc = load_doc(x, &k, &failed);
     if (failed) return -1;
+    /* USER.DELETE of the artist leaves the donors' entries behind on purpose
+     * (they cannot be found from the artist's uid; readers skip an entry
+     * whose donation is gone), so only an entry that points at a donation of
+     * someone else disagrees */
     const json_t *f = json_object_get(doc, "from");
-    /* an entry whose artist was deleted since stays (DONATION.SENT skips it) */
     *valid = !doc || (json_is_string(f) && strcmp(json_string_value(f), from) == 0);
     json_decref(doc);
     return 0;

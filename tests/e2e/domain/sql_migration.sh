@@ -53,8 +53,8 @@ for _ in 1 2 3 4 5; do
     PORT=$((20000 + RANDOM % 40000))
     port_in_use "$PORT" && continue
     # the write guard is off (a protected config, fixed at start) so that the
-# last part can write documents the schema refuses, around the engine
-"$SERVER" --port "$PORT" --dir "$WORK/data" --domain-write-guard no >>"$WORK/server.log" 2>&1 &
+    # last part can write documents the schema refuses, around the engine
+    "$SERVER" --port "$PORT" --dir "$WORK/data" --domain-write-guard no >>"$WORK/server.log" 2>&1 &
     PID=$!
     for _ in $(seq 1 200); do
         [[ "$(timeout 2 redis-cli -p "$PORT" ping 2>/dev/null)" == "PONG" ]] && break
