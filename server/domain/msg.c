@@ -544,6 +544,15 @@ int msg_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
     if (meta_collect(e, &k, &sent) < 0) goto out;
     msg_key_pointers(&k, uid);
     if (meta_collect(e, &k, &convs) < 0) goto out;
+    /* the messages to uid that uid has not read: read now (its unread state
+     * goes with it, so no document claims an unread message that no index
+     * counts, should the uid be used again) */
+    for (size_t i = 0; i < convs.n; i++) {
+        int64_t changed;
+        if (dom_valid_id(convs.v[i].rest, strlen(convs.v[i].rest)) &&
+            msg_read(e, convs.v[i].rest, uid, &changed) < 0)
+            goto out;
+    }
     /* uid's own messages, and the recipients' unread entries for them */
     for (size_t i = 0; i < sent.n; i++) {
         char *conv = sent.v[i].rest, *id = strchr(conv, ':'), *to = sent.v[i].val;

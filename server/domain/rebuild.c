@@ -360,14 +360,15 @@ static int ent_entry(ctx *x, const entity_ns *ns, const char *rest, size_t rl, c
     dkey k;
     int failed;
     entity_key_doc(&k, ns, uid, id);
-    json_t *doc = load_doc(x, &k, &failed);
-    if (failed) return -1;
-    if (doc) *valid = !feed || entity_index_matches(ns, doc);
-    else if (!feed) { /* a document that is not a JSON object still counts */
+    if (!feed) { /* any document counts: no need to parse it */
         int r = db_exists(x->e->ks, 0, k.buf, k.len);
         if (r < 0) return -1;
         *valid = r;
+        return 0;
     }
+    json_t *doc = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    *valid = doc && entity_index_matches(ns, doc);
     json_decref(doc);
     return 0;
 }
@@ -394,20 +395,24 @@ static int don_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) 
     s->n++;
     s->total += json_integer_value(a); /* 0 when not an integer */
     if (!json_is_string(f) || !id_of(json_string_value(f), json_string_length(f), from)) return 0;
-    /* USER.DELETE of the donor purges its dsent: entries and leaves the
-     * artist's donations: nothing is wanted for a donor that is gone, or
-     * that was deleted and created again since (its account is younger than
-     * the donation; ISO-8601 UTC stamps of one format compare as text) */
+    /* The sender index is the donor's: USER.DELETE of the donor removes it
+     * and keeps the artist's donation. A donor still has the ledger row of
+     * the donation, a deleted one has no ledger at all. */
     dkey k;
-    int failed;
-    user_key_section(&k, from, "base");
-    json_t *donor = load_doc(x, &k, &failed);
-    if (failed) return -1;
-    const char *born = json_string_value(json_object_get(donor, "created_at"));
-    const char *at = json_string_value(json_object_get(doc, "created_at"));
-    int wanted = donor && (!born || !at || strcmp(at, born) > 0);
-    json_decref(donor);
-    if (!wanted) return 0;
+    ledger_key_rows(&k, from);
+    db_iter it;
+    db_iter_open(&it, x->e->ks, 0, k.buf, k.len);
+    const char *lk;
+    size_t ll;
+    enc_value ev;
+    int r = db_iter_next(&it, &lk, &ll, &ev);
+    /* the donor existed then and was not deleted since: its ledger's first
+     * row is older than the donation (its coins moved first); a donor
+     * deleted and active again has a ledger that starts later */
+    int older = r == 1 && ll - k.len == strlen(id) && memcmp(lk + k.len, id, ll - k.len) < 0;
+    db_iter_close(&it);
+    if (r < 0) return dom_fail(x->e, ST_ERR, "storage error while iterating");
+    if (!older) return 0;
     donation_key_sent(&k, from, id);
     return want_text(x, s->u, &k, s->uid, strlen(s->uid));
 }

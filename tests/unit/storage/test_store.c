@@ -777,6 +777,9 @@ Test(store, snapshot_iterates_one_point_in_time) {
                   (int)kl, k, (int)vl, v);
     }
     cr_expect_eq(n, 2);
+    char *err = NULL;
+    cr_expect_eq(store_iter_error(it, &err), 0, "a snapshot iterator reports no error: %s", err ? err : "");
+    free(err);
     store_iter_seek(it, "a2", 2);
     cr_expect(store_iter_valid(it));
     store_iter_free(it);
