@@ -36,6 +36,8 @@ typedef struct keyspace {
      * engine owns (registered by it at start; the keyspace knows no names) */
     const char *guard[KS_GUARD_MAX];
     int nguard;
+    uint64_t collver;          /* collections' version counter (coll.c) */
+    int collver_loaded;
     status err;                /* why the last failing call failed */
 } keyspace;
 
