@@ -86,6 +86,22 @@ int coll_open(keyspace *ks, int db, const char *k, size_t kl, unsigned type, col
     return set_prefix(ks, c) < 0 ? -1 : 1;
 }
 
+int coll_create(keyspace *ks, int db, const char *k, size_t kl, unsigned type, coll *c) {
+    memset(c, 0, sizeof *c);
+    c->db = db;
+    c->key = k;
+    c->kl = kl;
+    c->type = type;
+    db_value v;
+    int r = db_lookup(ks, db, k, kl, &v);
+    if (r < 0) return -1;
+    c->present = v.present;
+    if (r == 1) db_value_free(&v);
+    coll_reset(ks, c);
+    c->found = 0;
+    return c->kbuf ? 0 : -1;
+}
+
 void coll_free(coll *c) {
     free(c->kbuf);
     c->kbuf = NULL;
@@ -268,6 +284,11 @@ int coll_items_add(coll_items *ci, const char *m, size_t ml, const char *v, size
     return 0;
 }
 
+void coll_items_init(coll_items *ci) {
+    memset(ci, 0, sizeof *ci);
+    resp_buf_init(&ci->buf);
+}
+
 void coll_items_free(coll_items *ci) {
     resp_buf_free(&ci->buf);
     free(ci->it);
@@ -294,4 +315,32 @@ int coll_collect(keyspace *ks, coll *c, char kind, int64_t max, int reverse, col
     int bad = store_iter_error(it, &err);
     store_iter_free(it);
     return bad < 0 ? st_storage(&ks->err, err) : 0;
+}
+
+int coll_random(keyspace *ks, coll *c, char kind, coll_items *out) {
+    if (!c->found || c->size <= 0) return 0;
+    store_iter *it = coll_iter(ks, c, kind);
+    if (!it) return st_fail(&ks->err, ST_NOMEM, "out of memory");
+    if (c->size <= 1024) {
+        /* small: uniform, by walking to a random position */
+        for (int64_t skip = rand() % c->size; skip > 0 && store_iter_valid(it); skip--) store_iter_next(it);
+    } else {
+        char rnd[8];
+        for (int i = 0; i < 8; i++) rnd[i] = (char)(rand() & 0xff);
+        size_t n;
+        const char *k = coll_key(c, kind, rnd, sizeof rnd, &n);
+        if (k) store_iter_seek(it, k, n);
+        if (!store_iter_valid(it)) store_iter_seek(it, c->kbuf, c->pl + 1); /* wrap to the first */
+    }
+    int r = 0;
+    if (store_iter_valid(it)) {
+        size_t ml, vl;
+        const char *m = coll_iter_member(c, it, &ml);
+        const char *v = store_iter_value(it, &vl);
+        r = coll_items_add(out, m, ml, v, vl) < 0 ? st_fail(&ks->err, ST_NOMEM, "out of memory") : 1;
+    }
+    char *err = NULL;
+    if (store_iter_error(it, &err) < 0) r = st_storage(&ks->err, err);
+    store_iter_free(it);
+    return r;
 }

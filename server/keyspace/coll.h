@@ -49,6 +49,9 @@ typedef struct coll {
  * whatever the result. */
 int coll_open(keyspace *ks, int db, const char *k, size_t kl, unsigned type, coll *c);
 void coll_free(coll *c);
+/* Opens k as a new, empty collection of type whatever is stored there
+ * (a destination that commands like SINTERSTORE overwrite). 0 ok, -1 error. */
+int coll_create(keyspace *ks, int db, const char *k, size_t kl, unsigned type, coll *c);
 /* Makes c an empty collection of a new version (the old elements become
  * orphans): for commands that overwrite a destination key. */
 void coll_reset(keyspace *ks, coll *c);
@@ -83,7 +86,12 @@ typedef struct coll_items {
 int coll_collect(keyspace *ks, coll *c, char kind, int64_t max, int reverse, coll_items *out);
 /* Appends one element (a member and a value the caller owns). 0 / -1 OOM. */
 int coll_items_add(coll_items *ci, const char *m, size_t ml, const char *v, size_t vl);
+void coll_items_init(coll_items *ci);
 void coll_items_free(coll_items *ci);
+/* One random element of kind, appended to out: uniform up to 1024
+ * elements (a walk), beyond that a seek to random bytes (O(log n), not
+ * uniform). 1 found, 0 empty, -1 error. */
+int coll_random(keyspace *ks, coll *c, char kind, coll_items *out);
 static inline const char *coll_item_m(const coll_items *ci, size_t i) { return ci->buf.data + ci->it[i].mo; }
 static inline const char *coll_item_v(const coll_items *ci, size_t i) { return ci->buf.data + ci->it[i].vo; }
 

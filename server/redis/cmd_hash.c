@@ -247,6 +247,10 @@ static int hincrbyfloat_command(client *c) {
         reply_error(c, "ERR value is not a valid float");
         return -1;
     }
+    if (by != by || by == 1.0L / 0.0L || by == -1.0L / 0.0L) {
+        reply_error(c, "ERR value is NaN or Infinity");
+        return -1;
+    }
     coll h;
     store_val v;
     int r = hincr_open(c, &h, &v);
