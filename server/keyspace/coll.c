@@ -150,6 +150,23 @@ int coll_del(keyspace *ks, coll *c, char kind, const char *m, size_t ml) {
     return 0;
 }
 
+int coll_del_range(keyspace *ks, coll *c, char kind, const char *lo, size_t ll, const char *hi, size_t hl) {
+    size_t n;
+    const char *k = coll_key(c, kind, lo, ll, &n);
+    char *a = k ? malloc(n) : NULL;
+    if (!a) return st_fail(&ks->err, ST_NOMEM, "out of memory");
+    memcpy(a, k, n);
+    size_t m;
+    k = coll_key(c, kind, hi, hl, &m);
+    if (!k) {
+        free(a);
+        return st_fail(&ks->err, ST_NOMEM, "out of memory");
+    }
+    store_del_range(ks->tx, STORE_CF_ELEM, a, n, k, m);
+    free(a);
+    return 0;
+}
+
 int coll_save(keyspace *ks, coll *c) {
     if (c->size <= 0) {
         if (c->found && db_delete(ks, c->db, c->key, c->kl) < 0) return -1;
@@ -176,6 +193,8 @@ int coll_save(keyspace *ks, coll *c) {
     if (db_put(ks, c->db, c->key, c->kl, c->type, c->expire_ms, meta, ml, c->found ? 1 : c->present) < 0) return -1;
     c->found = 1;
     c->present = 1;
+    if (ks->ready_fn && (c->type == ENC_TYPE_LIST || c->type == ENC_TYPE_ZSET))
+        ks->ready_fn(ks->ready_arg, c->db, c->key, c->kl);
     return 0;
 }
 

@@ -63,6 +63,9 @@ const char *coll_key(coll *c, char kind, const char *m, size_t ml, size_t *len);
 int coll_get(keyspace *ks, coll *c, char kind, const char *m, size_t ml, store_val *v);
 int coll_put(keyspace *ks, coll *c, char kind, const char *m, size_t ml, const char *v, size_t vl);
 int coll_del(keyspace *ks, coll *c, char kind, const char *m, size_t ml);
+/* Deletes the elements of kind with members in [lo, hi) as one range
+ * tombstone. 0 ok, -1 error. */
+int coll_del_range(keyspace *ks, coll *c, char kind, const char *lo, size_t ll, const char *hi, size_t hl);
 /* Writes the metadata (size, head, tail) back; a collection whose size
  * dropped to 0 is deleted, as Redis deletes empty collections. */
 int coll_save(keyspace *ks, coll *c);
