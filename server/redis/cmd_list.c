@@ -118,7 +118,7 @@ static int pop_generic(client *c, int left) {
     int64_t count = 1;
     int with_count = c->argc == 3;
     if (c->argc > 3) {
-        reply_syntax_error(c);
+        reply_arity_error(c, c->cmd->name);
         return -1;
     }
     if (with_count && (resp_parse_ll(c->argv[2].ptr, c->argv[2].len, &count) < 0 || count < 0)) {
