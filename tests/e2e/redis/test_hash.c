@@ -184,7 +184,7 @@ static void compare_model(int step) {
         int j = 0;
         for (int f = 0; f < MFIELDS; f++) {
             if (!model[k][f][0]) continue;
-            char name[8];
+            char name[16];
             snprintf(name, sizeof name, "f%d", f);
             cr_assert_str_eq(r->element[j]->str, name, "step %d", step);
             cr_assert_str_eq(r->element[j + 1]->str, model[k][f], "step %d: mk%d %s", step, k, name);

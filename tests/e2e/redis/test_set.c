@@ -150,7 +150,7 @@ static void compare_model(int step, unsigned seed) {
         size_t j = 0;
         for (int m = 0; m < MMEMB; m++) {
             if (!(model[k] >> m & 1)) continue;
-            char name[8];
+            char name[16];
             snprintf(name, sizeof name, "m%d", m);
             cr_assert(j < r->elements, "step %d (seed %u): mk%d lacks %s", step, seed, k, name);
             cr_assert_str_eq(r->element[j]->str, name, "step %d (seed %u): mk%d", step, seed, k);
