@@ -496,6 +496,8 @@ static int move_one(client *c, int si, int di, int from_left, int to_left) {
     memset(&d, 0, sizeof d);
     int rc = -1;
     int r = coll_open_arg(c, si, ENC_TYPE_LIST, &s);
+    if (r < 0 && !block_allowed(c) && KS(c)->err.code == ST_WRONGTYPE && !(c->flags & CL_IN_EXEC))
+        r = 0; /* a re-run: the source became another type, keep waiting */
     if (r < 0) goto out;
     if (r == 0) {
         rc = 0;
@@ -552,6 +554,8 @@ static int pop_first(client *c, int first, int n, int left, int64_t count, int m
         coll_items ci;
         coll_items_init(&ci);
         int r = coll_open_arg(c, i, ENC_TYPE_LIST, &l);
+        if (r < 0 && !block_allowed(c) && KS(c)->err.code == ST_WRONGTYPE && !(c->flags & CL_IN_EXEC))
+            r = 0; /* a re-run: the key became another type, keep waiting (as Redis) */
         if (r > 0) {
             coll_items_free(&ci);
             if (list_pop(c, &l, left, count, &ci) < 0) r = -1;

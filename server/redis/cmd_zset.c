@@ -11,6 +11,8 @@
  * sorted set (score, then member bytes), so a score range is a seek plus a
  * scan, and a lex range a seek plus a scan of the member records. Ranks
  * are counted by walking the index (O(rank)). */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +64,23 @@ static int zs_rem(client *c, coll *z, const char *m, size_t ml, double score) {
     return zs_index(c, z, score, m, ml, 1);
 }
 
-/* A score argument ("inf", "-inf", "(1.5" is not a score). 0 ok, -1 bad. */
+/* A score argument, read as Redis reads it (strtod: "inf", "-inf", any
+ * length; a long double would round twice). 0 ok, -1 bad. */
 static int parse_score(const resp_slice *a, double *out) {
-    long double v;
-    if (parse_ld(a->ptr, a->len, &v) < 0) return -1;
-    *out = (double)v;
-    return isnan(*out) ? -1 : 0;
+    char stack[128];
+    if (a->len == 0 || isspace((unsigned char)a->ptr[0])) return -1;
+    char *buf = a->len < sizeof stack ? stack : malloc(a->len + 1);
+    if (!buf) return -1;
+    memcpy(buf, a->ptr, a->len);
+    buf[a->len] = 0;
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    int bad = (size_t)(end - buf) != a->len || (errno == ERANGE && !isinf(v) && v != 0) || isnan(v);
+    if (buf != stack) free(buf);
+    if (bad) return -1;
+    *out = v;
+    return 0;
 }
 
 /* ---- ranges ----------------------------------------------------------------- */
@@ -677,7 +690,14 @@ static int zpop_generic(client *c, int max) {
         if (zs_pop(c, &z, max, count, &ci) < 0) goto fail;
     }
     /* RESP3 with a count: pairs; without, and in RESP2: a flat array */
-    reply_scored(c, &ci, 1);
+    if (c->argc == 3) reply_scored(c, &ci, 1);
+    else {
+        reply_array(c, (int64_t)ci.n * 2);
+        for (size_t i = 0; i < ci.n; i++) {
+            reply_bulk(c, coll_item_m(&ci, i), ci.it[i].ml);
+            reply_double(c, item_score(&ci, i));
+        }
+    }
     coll_items_free(&ci);
     coll_free(&z);
     return 0;
@@ -708,6 +728,8 @@ static int zpop_first(client *c, int first, int n, int max, int64_t count, int m
         coll_items ci;
         coll_items_init(&ci);
         int r = coll_open_arg(c, i, ENC_TYPE_ZSET, &z);
+        if (r < 0 && !block_allowed(c) && KS(c)->err.code == ST_WRONGTYPE && !(c->flags & CL_IN_EXEC))
+            r = 0; /* a re-run: the key became another type, keep waiting (as Redis) */
         if (r > 0) {
             coll_items_free(&ci);
             if (zs_pop(c, &z, max, count, &ci) < 0) r = -1;
@@ -983,8 +1005,7 @@ static int zsetop_generic(client *c, int op, int store, int card) {
         return -1;
     }
     if (nk <= 0) {
-        if (card) reply_error(c, "ERR numkeys should be greater than 0");
-        else reply_errorf(c, "ERR at least 1 input key is needed for '%s' command", name);
+        reply_errorf(c, "ERR at least 1 input key is needed for '%s' command", name);
         return -1;
     }
     if (nk > c->argc - at - 1) {
