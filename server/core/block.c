@@ -255,6 +255,27 @@ void block_serve(server *s) {
     st->serving = 0;
 }
 
+void block_signal_db(server *s, int db) {
+    struct block_state *st = s->blk;
+    if (!st) return;
+    for (blocked *b = st->head; b; b = b->next)
+        if (b->db == db)
+            for (int i = 0; i < b->nkeys; i++) on_ready(s, db, b->argv[b->first + i].ptr, b->argv[b->first + i].len);
+}
+
+int block_unblock_id(server *s, uint64_t id, int error) {
+    struct block_state *st = s->blk;
+    for (blocked *b = st ? st->head : NULL; b; b = b->next) {
+        if (b->c->id != id) continue;
+        if (error) reply_error(b->c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else if (b->nil_bulk) reply_null(b->c);
+        else reply_null_array(b->c);
+        unblock(s, b);
+        return 1;
+    }
+    return 0;
+}
+
 void block_client_gone(client *c) {
     blocked *b = c->blk;
     if (!b) return;

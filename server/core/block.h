@@ -48,6 +48,11 @@ int block_ready_key(const client *c, int *db, const char **k, size_t *kl);
 /* Serves the clients blocked on keys that became ready (dispatch calls it
  * after each command, outside MULTI). */
 void block_serve(server *s);
+/* SWAPDB: every key waited on in logical database db may hold data now. */
+void block_signal_db(server *s, int db);
+/* CLIENT UNBLOCK: ends client id's wait with the timeout's nil, or with
+ * error "-UNBLOCKED ...". 1 when it was blocked, 0 otherwise. */
+int block_unblock_id(server *s, uint64_t id, int error);
 /* c is closing. */
 void block_client_gone(client *c);
 /* Blocked clients (INFO). */

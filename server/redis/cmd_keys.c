@@ -468,6 +468,8 @@ static int swapdb_command(client *c) {
     if (a != b) {
         watch_swapdb(c->srv, (int)a, (int)b);
         db_swap(KS(c), (int)a, (int)b);
+        block_signal_db(c->srv, (int)a); /* clients blocked there may be served now */
+        block_signal_db(c->srv, (int)b);
     }
     reply_ok(c);
     return 0;
