@@ -233,6 +233,18 @@ static int zs_range(client *c, coll *z, const zrange *r, coll_items *out) {
     return rc;
 }
 
+/* A score as Redis 7.0 replies it: "%.17g" (1 -> "1", 0.1 ->
+ * "0.10000000000000001"), "inf" / "-inf". */
+static void reply_score(client *c, double d) {
+    if (c->resp == 3) {
+        reply_double(c, d);
+        return;
+    }
+    char buf[64];
+    int n = isinf(d) ? snprintf(buf, sizeof buf, "%s", d > 0 ? "inf" : "-inf") : snprintf(buf, sizeof buf, "%.17g", d);
+    reply_bulk(c, buf, (size_t)n);
+}
+
 static double item_score(const coll_items *ci, size_t i) { return enc_get_double(coll_item_v(ci, i)); }
 
 static void reply_scored(client *c, const coll_items *ci, int withscores) {
@@ -241,7 +253,7 @@ static void reply_scored(client *c, const coll_items *ci, int withscores) {
     for (size_t i = 0; i < ci->n; i++) {
         if (pairs) reply_array(c, 2);
         reply_bulk(c, coll_item_m(ci, i), ci->it[i].ml);
-        if (withscores) reply_double(c, item_score(ci, i));
+        if (withscores) reply_score(c, item_score(ci, i));
     }
 }
 
@@ -326,7 +338,7 @@ static int zadd_command(client *c) {
     free(scores);
     if (fl & INCR) {
         if (result_nil) reply_null(c);
-        else reply_double(c, result);
+        else reply_score(c, result);
     } else {
         reply_int(c, added + (fl & CH ? changed : 0));
     }
@@ -355,7 +367,7 @@ static int zincrby_command(client *c) {
     }
     if (zs_set(c, &z, m->ptr, m->len, had, old, score) < 0 || coll_save(KS(c), &z) < 0) goto fail;
     coll_free(&z);
-    reply_double(c, score);
+    reply_score(c, score);
     return 0;
 fail:
     coll_free(&z);
@@ -408,7 +420,7 @@ static int zscore_generic(client *c, int multi) {
             c->out.len = start;
             goto fail;
         }
-        if (had) reply_double(c, s);
+        if (had) reply_score(c, s);
         else reply_null(c);
     }
     coll_free(&z);
@@ -695,7 +707,7 @@ static int zpop_generic(client *c, int max) {
         reply_array(c, (int64_t)ci.n * 2);
         for (size_t i = 0; i < ci.n; i++) {
             reply_bulk(c, coll_item_m(&ci, i), ci.it[i].ml);
-            reply_double(c, item_score(&ci, i));
+            reply_score(c, item_score(&ci, i));
         }
     }
     coll_items_free(&ci);
@@ -747,13 +759,13 @@ static int zpop_first(client *c, int first, int n, int max, int64_t count, int m
             for (size_t j = 0; j < ci.n; j++) {
                 reply_array(c, 2);
                 reply_bulk(c, coll_item_m(&ci, j), ci.it[j].ml);
-                reply_double(c, item_score(&ci, j));
+                reply_score(c, item_score(&ci, j));
             }
         } else {
             reply_array(c, 3);
             reply_bulk(c, c->argv[i].ptr, c->argv[i].len);
             reply_bulk(c, coll_item_m(&ci, 0), ci.it[0].ml);
-            reply_double(c, item_score(&ci, 0));
+            reply_score(c, item_score(&ci, 0));
         }
         coll_items_free(&ci);
         return 1;
@@ -894,7 +906,7 @@ static int zrandmember_command(client *c) {
         size_t i = idx ? idx[k] : (size_t)rand() % ci.n;
         if (pairs) reply_array(c, 2);
         reply_bulk(c, coll_item_m(&ci, i), ci.it[i].ml);
-        if (withscores) reply_double(c, item_score(&ci, i));
+        if (withscores) reply_score(c, item_score(&ci, i));
     }
     free(idx);
     coll_items_free(&ci);
@@ -1112,7 +1124,7 @@ static int zsetop_generic(client *c, int op, int store, int card) {
             size_t i = idx[k];
             if (pairs) reply_array(c, 2);
             reply_bulk(c, coll_item_m(&acc, i), acc.it[i].ml);
-            if (withscores) reply_double(c, item_score(&acc, i));
+            if (withscores) reply_score(c, item_score(&acc, i));
         }
         free(idx);
     }

@@ -1,4 +1,5 @@
 /* Shared pieces of the collection families. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,9 +76,11 @@ int coll_scan_command(client *c, unsigned type, char kind, int values) {
             reply_bulk(c, v, vl);
             n++;
         } else if (values == COLL_SCAN_SCORE) {
-            char d[8];
-            memcpy(d, v, vl >= 8 ? 8 : 0);
-            resp_add_double(&c->out, vl >= 8 ? enc_get_double(d) : 0);
+            /* Redis 7.0's score format */
+            double d = vl >= 8 ? enc_get_double(v) : 0;
+            char buf[64];
+            int dl = isinf(d) ? snprintf(buf, sizeof buf, "%s", d > 0 ? "inf" : "-inf") : snprintf(buf, sizeof buf, "%.17g", d);
+            reply_bulk(c, buf, (size_t)dl);
             n++;
         }
     }
