@@ -210,6 +210,29 @@ store_iter *coll_iter(keyspace *ks, coll *c, char kind) {
     return it;
 }
 
+store_iter *coll_iter_range(keyspace *ks, coll *c, char kind, const char *lo, size_t ll, const char *hi, size_t hl) {
+    size_t n, m;
+    const char *k = coll_key(c, kind, lo, ll, &n);
+    char *a = k ? malloc(n) : NULL;
+    if (!a) return NULL;
+    memcpy(a, k, n);
+    store_iter *it = NULL;
+    if (hl) {
+        k = coll_key(c, kind, hi, hl, &m);
+        if (k) it = store_iter_new(ks->tx, STORE_CF_ELEM, a, n, k, m);
+    } else {
+        k = coll_key(c, kind, NULL, 0, &m);
+        char *e = k ? malloc(m) : NULL;
+        if (e) {
+            size_t el = enc_prefix_end(e, k, m);
+            it = store_iter_new(ks->tx, STORE_CF_ELEM, a, n, e, el);
+            free(e);
+        }
+    }
+    free(a);
+    return it;
+}
+
 const char *coll_iter_member(const coll *c, store_iter *it, size_t *ml) {
     size_t kl;
     const char *k = store_iter_key(it, &kl);

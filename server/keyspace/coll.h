@@ -74,6 +74,9 @@ int coll_save(keyspace *ks, coll *c);
  * member of the current key is store_iter_key past coll_prefix_len(c). */
 store_iter *coll_iter(keyspace *ks, coll *c, char kind);
 static inline size_t coll_prefix_len(const coll *c) { return c->pl + 1; }
+/* The same over members [lo, hi) only (hl 0: to the end of the kind): the
+ * iterator never walks the deletion marks outside (popped list ends). */
+store_iter *coll_iter_range(keyspace *ks, coll *c, char kind, const char *lo, size_t ll, const char *hi, size_t hl);
 const char *coll_iter_member(const coll *c, store_iter *it, size_t *ml);
 
 /* Elements read into memory, for commands that write what they read

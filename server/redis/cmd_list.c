@@ -36,17 +36,19 @@ static int list_push(client *c, coll *l, int left, const char *v, size_t vl) {
     return list_put(c, l, at, v, vl);
 }
 
-/* Reads count elements from position start (0-based from the head). */
-static int list_read(client *c, coll *l, int64_t start, int64_t count, coll_items *out) {
+/* Reads count elements from position start (0-based from the head); from
+ * the last one backwards with reverse. The iterator is bounded by the
+ * range: the deletion marks of popped elements beyond it are never walked. */
+static int list_read_dir(client *c, coll *l, int64_t start, int64_t count, int reverse, coll_items *out) {
     coll_items_init(out);
     if (count <= 0 || !l->found) return 0;
-    store_iter *it = coll_iter(KS(c), l, ENC_ELEM_LIST);
+    char a[8], b[8];
+    idx_key(a, l->head + (uint64_t)start);
+    idx_key(b, l->head + (uint64_t)(start + count));
+    store_iter *it = coll_iter_range(KS(c), l, ENC_ELEM_LIST, a, 8, b, 8);
     if (!it) return st_fail(&KS(c)->err, ST_NOMEM, "out of memory");
-    char b[8];
-    size_t n;
-    const char *k = coll_key(l, ENC_ELEM_LIST, idx_key(b, l->head + (uint64_t)start), 8, &n);
-    if (k) store_iter_seek(it, k, n);
-    for (; store_iter_valid(it) && (int64_t)out->n < count; store_iter_next(it)) {
+    if (reverse) store_iter_seek_last(it);
+    for (; store_iter_valid(it) && (int64_t)out->n < count; reverse ? store_iter_prev(it) : store_iter_next(it)) {
         size_t vl;
         const char *v = store_iter_value(it, &vl);
         if (coll_items_add(out, "", 0, v, vl) < 0) break;
@@ -59,15 +61,14 @@ static int list_read(client *c, coll *l, int64_t start, int64_t count, coll_item
     return 0;
 }
 
+static int list_read(client *c, coll *l, int64_t start, int64_t count, coll_items *out) {
+    return list_read_dir(c, l, start, count, 0, out);
+}
+
 /* Pops up to count elements from one end into out (in pop order). */
 static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out) {
     if (count > l->size) count = l->size;
-    if (left) {
-        if (list_read(c, l, 0, count, out) < 0) return -1;
-    } else {
-        coll_items_init(out);
-        if (coll_collect(KS(c), l, ENC_ELEM_LIST, count, 1, out) < 0) return -1;
-    }
+    if (list_read_dir(c, l, left ? 0 : l->size - count, count, !left, out) < 0) return -1;
     for (size_t i = 0; i < out->n; i++) {
         char b[8];
         uint64_t at = left ? l->head++ : --l->tail;

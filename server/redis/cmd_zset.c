@@ -148,44 +148,34 @@ static int zs_range(client *c, coll *z, const zrange *r, coll_items *out) {
     coll_items_init(out);
     if (!z->found || r->limit == 0) return 0;
     int lex = r->by == BY_LEX;
-    store_iter *it = coll_iter(KS(c), z, lex ? ENC_ELEM_ZMEMBER : ENC_ELEM_ZSCORE);
-    if (!it) return st_fail(&KS(c)->err, ST_NOMEM, "out of memory");
-    char kb[8];
-    size_t n;
-    const char *k;
-    /* position */
+    store_iter *it = NULL;
+    /* The iterator is bounded by the range itself, so that it never walks
+     * the deletion marks outside it (popped members at the ends). */
     if (r->by == BY_SCORE) {
-        enc_put_double(kb, r->rev ? r->max : r->min);
-        if (!r->rev) {
-            k = coll_key(z, ENC_ELEM_ZSCORE, kb, 8, &n);
-            if (k) store_iter_seek(it, k, n);
-        } else {
-            /* the last entry of score <= max: before the next score up */
-            double up = nextafter(r->max, INFINITY);
-            if (isinf(r->max) && r->max > 0) store_iter_seek_last(it);
-            else {
-                enc_put_double(kb, up);
-                k = coll_key(z, ENC_ELEM_ZSCORE, kb, 8, &n);
-                if (k) store_iter_seek_for_prev(it, k, n);
-            }
-        }
+        char lo[8], hi[8];
+        enc_put_double(lo, r->min);
+        enc_put_double(hi, nextafter(r->max, INFINITY));
+        int to_end = isinf(r->max) && r->max > 0;
+        it = coll_iter_range(KS(c), z, ENC_ELEM_ZSCORE, lo, 8, hi, to_end ? 0 : 8);
     } else if (lex) {
-        if (!r->rev) {
-            if (r->lmink == 0) {
-                k = coll_key(z, ENC_ELEM_ZMEMBER, r->lmin.ptr, r->lmin.len, &n);
-                if (k) store_iter_seek(it, k, n);
-            }
-        } else {
-            if (r->lmaxk == 0) {
-                k = coll_key(z, ENC_ELEM_ZMEMBER, r->lmax.ptr, r->lmax.len, &n);
-                if (k) store_iter_seek_for_prev(it, k, n);
-            } else {
-                store_iter_seek_last(it);
-            }
+        if (r->lmink == 1 || r->lmaxk == -1) return 0; /* nothing above + or below - */
+        char *hi = NULL;
+        size_t hl = 0;
+        if (r->lmaxk == 0) { /* just past lmax: lmax itself is in bounds */
+            hi = malloc(r->lmax.len + 1);
+            if (!hi) return st_fail(&KS(c)->err, ST_NOMEM, "out of memory");
+            memcpy(hi, r->lmax.ptr, r->lmax.len);
+            hi[r->lmax.len] = 0;
+            hl = r->lmax.len + 1;
         }
-    } else if (r->rev) {
-        store_iter_seek_last(it);
+        it = coll_iter_range(KS(c), z, ENC_ELEM_ZMEMBER, r->lmink == 0 ? r->lmin.ptr : NULL,
+                             r->lmink == 0 ? r->lmin.len : 0, hi, hl);
+        free(hi);
+    } else {
+        it = coll_iter(KS(c), z, ENC_ELEM_ZSCORE);
     }
+    if (!it) return st_fail(&KS(c)->err, ST_NOMEM, "out of memory");
+    if (r->rev) store_iter_seek_last(it);
     int64_t pos = 0, skipped = 0;
     int rc = 0;
     for (; store_iter_valid(it); r->rev ? store_iter_prev(it) : store_iter_next(it), pos++) {
