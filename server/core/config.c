@@ -15,7 +15,7 @@
 #include "log.h"
 #include "util.h"
 
-enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST };
+enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST, T_ENABLE };
 
 typedef struct option {
     const char *name;
@@ -45,8 +45,11 @@ static const option options[] = {
     {"domain-write-guard", T_BOOL, F(domain_write_guard), 1, 0, 0, NULL},
     {"max-kv-value-size", T_SIZE, F(max_kv_value_size), 1, 1, 1LL << 40, NULL},
     {"max-document-size", T_SIZE, F(max_document_size), 1, 1, 1LL << 30, NULL},
+    {"client-query-buffer-limit", T_SIZE, F(query_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
+    {"enable-debug-fault", T_BOOL, F(enable_debug_fault), 0, 0, 0, NULL},
     {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
+    {"write-buffer-size", T_SIZE, F(write_buffer_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
     {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
     {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
@@ -73,9 +76,22 @@ static const option options[] = {
     {"list-max-listpack-size", T_CONST, 0, 1, 0, 0, "-2"},
     {"list-max-ziplist-size", T_CONST, 0, 1, 0, 0, "-2"},
     {"list-compress-depth", T_CONST, 0, 1, 0, 0, "0"},
+    {"aclfile", T_STR, F(aclfile), 0, 0, 0, NULL},
+    {"acllog-max-len", T_INT, F(acllog_max_len), 1, 0, 1000000, NULL},
+    {"enable-protected-configs", T_ENABLE, F(enable_protected_configs), 0, 0, 0, NULL},
+    {"enable-debug-command", T_ENABLE, F(enable_debug_command), 0, 0, 0, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 #undef F
+
+/* Options whose change at runtime could undo the server's protections or
+ * its durability (Redis's PROTECTED_CONFIG): CONFIG SET needs
+ * enable-protected-configs. The immutable ones are listed too, in case one
+ * becomes mutable. */
+static const char *const protected_options[] = {
+    "requirepass", "domain-write-guard", "fsync", "appendfsync", "batch-commits", "dir", "aclfile",
+    "unixsocket", "unixsocketperm", "bind", "port", "logfile", NULL,
+};
 
 void config_defaults(config *c) {
     memset(c, 0, sizeof *c);
@@ -92,11 +108,14 @@ void config_defaults(config *c) {
     c->max_kv_value_size = 16LL * 1024 * 1024;
     c->max_document_size = 1024 * 1024;
     c->output_buffer_limit = 512LL * 1024 * 1024;
+    c->query_buffer_limit = 1024LL * 1024 * 1024;
     c->block_cache_size = 256LL * 1024 * 1024;
+    c->write_buffer_size = 64LL * 1024 * 1024;
     c->databases = 16;
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;
     c->batch_commits = 1;
+    c->acllog_max_len = 128;
 }
 
 void config_free(config *c) {
@@ -131,6 +150,15 @@ static const option *find_option(const char *name) {
     for (const option *o = options; o->name; o++)
         if (!strcasecmp(o->name, name)) return o;
     return NULL;
+}
+
+int config_option_flags(const char *name) {
+    const option *o = find_option(name);
+    if (!o) return 0;
+    int f = CONFIG_KNOWN | (o->mutable_ ? CONFIG_MUTABLE : 0);
+    for (const char *const *p = protected_options; *p; p++)
+        if (!strcmp(*p, o->name)) f |= CONFIG_PROTECTED;
+    return f;
 }
 
 int config_set(config *c, const char *name, const char *val, int runtime, char *err, size_t cap) {
@@ -182,6 +210,12 @@ int config_set(config *c, const char *name, const char *val, int runtime, char *
         else if (!strcasecmp(val, "no")) *(int *)p = 0;
         else goto bad;
         return 0;
+    case T_ENABLE:
+        if (!strcasecmp(val, "no")) *(int *)p = 0;
+        else if (!strcasecmp(val, "yes")) *(int *)p = 1;
+        else if (!strcasecmp(val, "local")) *(int *)p = 2;
+        else goto bad;
+        return 0;
     case T_FSYNC:
         if (!strcasecmp(val, "always")) *(int *)p = FSYNC_ALWAYS;
         else if (!strcasecmp(val, "everysec")) *(int *)p = FSYNC_EVERYSEC;
@@ -210,6 +244,11 @@ static void format_value(const config *c, const option *o, char *buf, size_t cap
     case T_SIZE:
     case T_LL: snprintf(buf, cap, "%lld", *(const long long *)p); break;
     case T_BOOL: snprintf(buf, cap, "%s", *(const int *)p ? "yes" : "no"); break;
+    case T_ENABLE: {
+        int v = *(const int *)p;
+        snprintf(buf, cap, "%s", v == 2 ? "local" : v == 1 ? "yes" : "no");
+        break;
+    }
     case T_FSYNC: {
         int v = *(const int *)p;
         snprintf(buf, cap, "%s", v == FSYNC_ALWAYS ? "always" : v == FSYNC_NO ? "no" : "everysec");

@@ -30,12 +30,25 @@ typedef struct config {
     long long max_document_size;
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
     long long block_cache_size;
+    long long write_buffer_size; /* RocksDB memtable size per column family */
     int databases;
     long long slowlog_slower_than; /* µs; negative disables */
     int slowlog_max_len;
     long long maxmemory; /* always 0: no eviction */
     int batch_commits;   /* group the writes of a loop iteration into one batch */
+    char *aclfile;       /* ACL users (ACL SAVE/LOAD), loaded at start */
+    int acllog_max_len;
+    int enable_protected_configs; /* 0 no, 1 yes, 2 local: CONFIG SET of protected options */
+    int enable_debug_command;     /* 0 no, 1 yes, 2 local: DEBUG */
+    long long query_buffer_limit; /* bytes of one pending request before disconnect */
+    int enable_debug_fault; /* DEBUG FAULT exists (tests only; startup option) */
 } config;
+
+enum config_option_flags { CONFIG_KNOWN = 1, CONFIG_MUTABLE = 2, CONFIG_PROTECTED = 4 };
+/* CONFIG_* flags of an option by name (0 unknown). A protected option
+ * (requirepass, domain-write-guard, fsync, ...) may be changed by CONFIG SET
+ * only where enable-protected-configs allows it. */
+int config_option_flags(const char *name);
 
 void config_defaults(config *cfg);
 void config_free(config *cfg);

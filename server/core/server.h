@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "block.h"
+#include "acl.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -47,18 +48,25 @@ struct server {
     const cmd_family *const *families;
     cmd_hooks hooks;           /* installed by families at init */
     struct dom_engine *dom;    /* the domain engine's state: owned by domain/, opaque here */
+    struct acl_state *acl;     /* users, ACL LOG (acl.c) */
     client *clients;           /* list of all */
     client *flush_list;
     uint64_t next_client_id;
     int nclients;
     int need_sync;             /* a CMD_SYNC command ran this iteration */
-    int commit_failed;         /* the iteration's batch failed: no reply may go out */
+    int commit_failed;         /* the iteration's batch failed: its replies become errors */
+    int iter_committed;        /* a command's batch was committed this iteration */
+    int wal_error;             /* the WAL failed: writes refused (MISCONF) until a sync works */
+    char wal_errmsg[256];
     int sync_running;          /* a background WAL fsync is under way */
     int shutting_down;
     /* stats */
     uint64_t start_ms;
     uint64_t stat_commands, stat_connections, stat_rejected, stat_net_in, stat_net_out;
     uint64_t stat_wal_flushes, stat_wal_syncs;
+    uint64_t stat_failed_replies;              /* replies turned into errors by a failed group */
+    uint64_t stat_query_limit, stat_output_limit; /* clients closed by the buffer limits */
+    uint64_t stat_idle_closed;                 /* clients closed by timeout */
     uint64_t last_sync_ms;
     struct cmd_stat *cmdstats; /* INFO commandstats, per command table slot */
     struct slowlog *slowlog;

@@ -58,6 +58,9 @@ struct dom_engine {
     int *need_sync;    /* set when coins move: the WAL is fsynced before the reply */
     const long long *max_document_size; /* the live config value (CONFIG SET changes it) */
     dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
+    struct dom_rebuild *rebuild;        /* DOMAIN.REBUILD's job (cmd_domain.c), or NULL; freed with the engine */
+    struct dom_dump *dumps;             /* open DUMP.BEGIN cursors (cmd_dump.c); released with the engine */
+    uint64_t next_dump;
 };
 
 /* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
@@ -97,6 +100,14 @@ uint64_t dom_id_ms(uint64_t id);
 /* The creation time of a new id for its document: the id's millisecond,
  * or now when the clock is ahead (ids may run ahead after a burst). */
 void dom_id_time(char out[32], uint64_t id);
+/* The meta key of the high-water mark (dumped: it cannot be rebuilt). */
+struct dkey;
+void dom_key_hwm(struct dkey *k);
+/* An id kept from imported data (stagekv-import): when it is a server id
+ * above the high-water mark, the mark moves up to it (in the command's
+ * batch), so no later id can equal it. 0, or -1 (INVALID) for a server id
+ * more than a day ahead of the clock, which would push every later id. */
+int dom_see_id(struct dom_engine *e, const char *id);
 /* Startup: load the high-water mark. */
 int dom_load(struct dom_engine *e, char **err);
 

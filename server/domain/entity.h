@@ -69,6 +69,13 @@ void entity_key_all_index(dkey *k, const entity_ns *ns);              /* meta al
  * delete and purge. A namespace has the feed when the table lists them. */
 extern const entity_hooks entity_all_hooks;
 
+/* The derived data a document of ns has (DOMAIN.CHECK/REBUILD): a feed
+ * entry (the namespace's index predicate holds), an owner entry, an all:
+ * entry. */
+int entity_index_matches(const entity_ns *ns, const json_t *doc);
+int entity_keeps_owner(const entity_ns *ns);
+int entity_keeps_all(const entity_ns *ns);
+
 /* For CONCERT.PROMOTED & co (dom_list_index over entity_key_feed_index,
  * and NS.FEED over entity_key_all_index, which has the same shape; arg:
  * the entity_ns): resolves a feed entry to its document. */
@@ -80,6 +87,12 @@ int entity_feed_resolve(const char *id, size_t il, const char *uid, size_t ul, d
  * ns->cost_reason; INSUFFICIENT_FUNDS creates nothing). id_out: the id. */
 int entity_create(struct dom_engine *e, const entity_ns *ns, const char *uid, json_t *doc, int64_t cost,
                   char id_out[DOM_ID_HEX + 1]);
+
+/* The import's CREATE (stagekv-import): like entity_create, with the id the
+ * old data carried (a valid id) and no cost. CONFLICT when uid already has
+ * that document, or another user's document of the namespace holds the id
+ * in an index keyed by the id alone (owner:, all:, feed:). */
+int entity_import(struct dom_engine *e, const entity_ns *ns, const char *uid, json_t *doc, const char *id);
 
 /* The stored bytes of a document: 1 found (v filled; db_value_free), 0 absent. */
 int entity_get_raw(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, db_value *v);

@@ -103,10 +103,18 @@ static int config_set_command(client *c) {
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 2; i < c->argc; i += 2) {
             resp_sanitize(name, sizeof name, c->argv[i].ptr, c->argv[i].len, 100);
+            int of = config_option_flags(name);
+            if (!pass && (of & CONFIG_MUTABLE) && (of & CONFIG_PROTECTED) &&
+                !acl_protected_allowed(c, s->cfg.enable_protected_configs)) {
+                /* Redis's enable-protected-configs: only where the config file allows it */
+                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected config", name);
+                return -1;
+            }
             val = strndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
             if (!val) { reply_error(c, "ERR out of memory"); return -1; }
             config tmp = s->cfg;
             tmp.bind = NULL; tmp.dir = NULL; tmp.unixsocket = NULL; tmp.requirepass = NULL; tmp.logfile = NULL;
+            tmp.aclfile = NULL;
             int r = config_set(pass ? &s->cfg : &tmp, name, val, 1, err, sizeof err);
             if (!pass) config_free(&tmp);
             free(val);
@@ -121,6 +129,8 @@ static int config_set_command(client *c) {
             }
         }
     }
+    for (int i = 2; i < c->argc; i += 2)
+        if (arg_eq(&c->argv[i], "requirepass")) acl_requirepass_changed(s); /* the default user's password */
     reply_ok(c);
     return 0;
 }
@@ -205,11 +215,13 @@ static int info_command(client *c) {
     if (want(c, "persistence", 1)) {
         ADD("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
             "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\n"
-            "aof_rewrite_in_progress:0\r\naof_last_write_status:ok\r\nstagekv_fsync:%s\r\n"
-            "wal_flushes:%llu\r\nwal_syncs:%llu\r\nwal_last_sync_ms_ago:%lld\r\n\r\n",
-            s->cfg.fsync == FSYNC_ALWAYS ? "always" : s->cfg.fsync == FSYNC_NO ? "no" : "everysec",
+            "aof_rewrite_in_progress:0\r\naof_last_write_status:%s\r\nstagekv_fsync:%s\r\n"
+            "wal_flushes:%llu\r\nwal_syncs:%llu\r\nwal_last_sync_ms_ago:%lld\r\n"
+            "wal_failed_replies:%llu\r\nstorage_faults_injected:%llu\r\n\r\n",
+            s->wal_error ? "err" : "ok", s->cfg.fsync == FSYNC_ALWAYS ? "always" : s->cfg.fsync == FSYNC_NO ? "no" : "everysec",
             (unsigned long long)s->stat_wal_flushes, (unsigned long long)s->stat_wal_syncs,
-            s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL);
+            s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL,
+            (unsigned long long)s->stat_failed_replies, (unsigned long long)store_fault_hits(s->st));
     }
     if (want(c, "cpu", 1)) {
         struct rusage self, kids;
@@ -232,11 +244,15 @@ static int info_command(client *c) {
     if (want(c, "stats", 1)) {
         ADD("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
             "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
-            "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n\r\n",
+            "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+            "client_query_buffer_limit_disconnections:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
+            "client_idle_timeout_disconnections:%llu\r\n\r\n",
             (unsigned long long)s->stat_connections, (unsigned long long)s->stat_commands,
             (unsigned long long)s->stat_net_in, (unsigned long long)s->stat_net_out,
             (unsigned long long)s->stat_rejected, (unsigned long long)s->ks.expired,
-            (unsigned long long)s->ks.hits, (unsigned long long)s->ks.misses);
+            (unsigned long long)s->ks.hits, (unsigned long long)s->ks.misses,
+            (unsigned long long)s->stat_query_limit, (unsigned long long)s->stat_output_limit,
+            (unsigned long long)s->stat_idle_closed);
     }
     if (want(c, "storage", 1)) {
         uint64_t keys = 0, sst = 0, live = 0, pending = 0, l0 = 0;
@@ -296,10 +312,10 @@ static const cmd_def rows[] = {
      .summary = "Returns the number of keys in the database (a maintained count)."},
     {.name = "flushdb", .proc = flushdb_command, .arity = -1, .flags = CMD_WRITE | CMD_RETRY_SAFE,
      .group = "server", .args = "[ASYNC|SYNC]",
-     .summary = "Removes all keys from the current database (one range deletion)."},
+     .acl = "@keyspace @dangerous", .summary = "Removes all keys from the current database (one range deletion)."},
     {.name = "flushall", .proc = flushall_command, .arity = -1, .flags = CMD_WRITE | CMD_RETRY_SAFE,
      .group = "server", .args = "[ASYNC|SYNC]",
-     .summary = "Removes all keys from all databases."},
+     .acl = "@keyspace @dangerous", .summary = "Removes all keys from all databases."},
     {.name = "config", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN,
      .group = "server", .args = "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | HELP",
      .summary = "Reads or changes the configuration at runtime."},
@@ -320,7 +336,7 @@ static const cmd_def rows[] = {
      .summary = "Returns the server time."},
     {.name = "shutdown", .proc = shutdown_command, .arity = -1, .flags = CMD_ADMIN | CMD_DENY_MULTI,
      .group = "server", .args = "[NOSAVE|SAVE] [NOW] [FORCE]",
-     .summary = "Stops the server gracefully (WAL flushed and synced)."},
+     .acl = "@dangerous", .summary = "Stops the server gracefully (WAL flushed and synced)."},
     CMD_TABLE_END,
 };
 
