@@ -76,7 +76,7 @@ static int parse_score(const resp_slice *a, double *out) {
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    int bad = (size_t)(end - buf) != a->len || (errno == ERANGE && !isinf(v) && v != 0) || isnan(v);
+    int bad = (size_t)(end - buf) != a->len || (errno == ERANGE && (isinf(v) || v == 0)) || isnan(v); /* as Redis: subnormals pass */
     if (buf != stack) free(buf);
     if (bad) return -1;
     *out = v;
