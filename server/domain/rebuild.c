@@ -394,7 +394,20 @@ static int don_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) 
     s->n++;
     s->total += json_integer_value(a); /* 0 when not an integer */
     if (!json_is_string(f) || !id_of(json_string_value(f), json_string_length(f), from)) return 0;
+    /* USER.DELETE of the donor purges its dsent: entries and leaves the
+     * artist's donations: nothing is wanted for a donor that is gone, or
+     * that was deleted and created again since (its account is younger than
+     * the donation; ISO-8601 UTC stamps of one format compare as text) */
     dkey k;
+    int failed;
+    user_key_section(&k, from, "base");
+    json_t *donor = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    const char *born = json_string_value(json_object_get(donor, "created_at"));
+    const char *at = json_string_value(json_object_get(doc, "created_at"));
+    int wanted = donor && (!born || !at || strcmp(at, born) > 0);
+    json_decref(donor);
+    if (!wanted) return 0;
     donation_key_sent(&k, from, id);
     return want_text(x, s->u, &k, s->uid, strlen(s->uid));
 }
@@ -431,8 +444,12 @@ static int don_sent_entry(ctx *x, const void *a, const char *rest, size_t rl, co
     donation_key_doc(&k, to, id);
     json_t *doc = load_doc(x, &k, &failed);
     if (failed) return -1;
+    /* USER.DELETE of the artist leaves the donors' entries behind on purpose
+     * (they cannot be found from the artist's uid; readers skip an entry
+     * whose donation is gone), so only an entry that points at a donation of
+     * someone else disagrees */
     const json_t *f = json_object_get(doc, "from");
-    *valid = json_is_string(f) && strcmp(json_string_value(f), from) == 0;
+    *valid = !doc || (json_is_string(f) && strcmp(json_string_value(f), from) == 0);
     json_decref(doc);
     return 0;
 }
