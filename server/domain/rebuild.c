@@ -637,6 +637,7 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
     msg_key_messages(&k, conv);
     if (each_doc(x, &k, msg_doc, &s) < 0) return -1;
     int holds[2] = {0, 0}, anyone = 0;
+    char ptr[2][DOM_ID_BUF] = {"", ""}; /* the pointers' ids, when valid */
     size_t cl = strlen(conv);
     for (int i = 0; i < 2; i++) {
         if (!s.p[i][0]) continue;
@@ -644,7 +645,10 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
         msg_key_pointer(&k, s.p[i], conv, cl);
         int r = meta_get(x->e->ks, &k, &v);
         if (r < 0) return -1;
-        if (r == 1) store_val_free(&v);
+        if (r == 1) {
+            if (!id_of(v.ptr, v.len, ptr[i])) ptr[i][0] = 0;
+            store_val_free(&v);
+        }
         holds[i] = r == 1 || s.sent[i];
         anyone |= holds[i];
     }
@@ -659,14 +663,18 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
         dkey_fmt(&k, "%.*s%s:", (int)sk.len, sk.buf, conv);
         own_prefix(u, &k);
         msg_key_pointer(&k, p, conv, cl);
-        if (!h || !s.last[0]) {
+        /* USER.DELETE of the other side can take every message and leave
+         * this side its conversation (last_message null), listed under the
+         * id its pointer keeps */
+        const char *last = s.last[0] ? s.last : h && anyone && ptr[i][0] ? ptr[i] : "";
+        if (!h || !last[0]) {
             if (want_absent(x, u, STORE_CF_META, &k) < 0) return -1;
             msg_key_count(&k, p, conv);
             if (want_i64(x, u, &k, 0) < 0) return -1;
             continue;
         }
-        if (want_text(x, u, &k, s.last, strlen(s.last)) < 0) return -1;
-        msg_key_list_entry(&k, p, s.last, strlen(s.last), conv, cl);
+        if (want_text(x, u, &k, last, strlen(last)) < 0) return -1;
+        msg_key_list_entry(&k, p, last, strlen(last), conv, cl);
         if (want_text(x, u, &k, "", 0) < 0) return -1;
         msg_key_count(&k, p, conv);
         if (want_i64(x, u, &k, s.unread[i]) < 0) return -1;
