@@ -24,7 +24,7 @@
 #   ROUNDS       rounds (runs per server)       [6]
 #   N_P1         requests per test at -P 1      [100000]
 #   N_P16        requests per test at -P 16     [1000000]
-#   TESTS        redis-benchmark -t list        [set,get,incr,mset]
+#   TESTS        redis-benchmark -t list        [set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100]
 #   CLIENTS      -c                             [50]
 #   DATASIZE     -d                             [100]
 #   KEYSPACE     -r                             [1000000]
@@ -55,7 +55,7 @@ BENCH_BIN=${BENCH_BIN:-redis-benchmark}
 ROUNDS=${ROUNDS:-6}
 N_P1=${N_P1:-100000}
 N_P16=${N_P16:-1000000}
-TESTS=${TESTS:-set,get,incr,mset}
+TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
 CLIENTS=${CLIENTS:-50}
 DATASIZE=${DATASIZE:-100}
 KEYSPACE=${KEYSPACE:-1000000}

@@ -30,6 +30,8 @@ def parse(round_no, server, pipeline):
             rps = float(row[1])
         except ValueError:
             continue
+        if "(needed" in row[0]:
+            continue  # LRANGE's fill-up ("LPUSH (needed to benchmark LRANGE)") is no LPUSH row
         test = row[0].split()[0].lower()
         print(f"{round_no}\t{server}\t{pipeline}\t{test}\t{rps:.2f}")
 

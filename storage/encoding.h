@@ -19,8 +19,31 @@
 
 enum enc_type {
     ENC_TYPE_STRING = 0,
-    /* reserved: hash 1, list 2, set 3, zset 4 */
+    ENC_TYPE_HASH = 1,
+    ENC_TYPE_LIST = 2,
+    ENC_TYPE_SET = 3,
+    ENC_TYPE_ZSET = 4,
 };
+
+/* Collections (hash, list, set, zset; docs/keys.md):
+ *   data CF: db || key -> header || version u64 || size u64 [|| head u64 || tail u64 (lists)]
+ *            the metadata record: the key itself, counted, expired, scanned like a string
+ *   elem CF: db || keylen u32 || key || version u64 || kind byte || rest -> value
+ *            one record per element; kind ENC_ELEM_*.
+ * A key's elements are those of its metadata's version: deleting or expiring
+ * the metadata (O(1)) orphans them, and the elem CF's compaction filter
+ * drops records whose metadata is gone or has another version. */
+#define ENC_COLL_META_LEN 16
+#define ENC_LIST_META_LEN 32
+#define ENC_ELEM_HASH 'h'   /* field -> value */
+#define ENC_ELEM_SET 's'    /* member -> "" */
+#define ENC_ELEM_LIST 'l'   /* index u64 -> value */
+#define ENC_ELEM_ZMEMBER 'm' /* member -> score (8 bytes, enc_put_double) */
+#define ENC_ELEM_ZSCORE 'z' /* score (8 bytes) || member -> "" */
+/* Bytes an element prefix takes beyond the key: db, keylen, version, kind. */
+#define ENC_ELEM_OVERHEAD 14
+
+static inline int enc_is_collection(unsigned type) { return type >= ENC_TYPE_HASH && type <= ENC_TYPE_ZSET; }
 
 #define ENC_HAS_EXPIRE 0x80u
 #define ENC_TYPE_MASK 0x0fu
@@ -45,6 +68,17 @@ static inline uint64_t enc_get_u64(const char *p) {
     for (int i = 0; i < 8; i++) v = (v << 8) | (unsigned char)p[i];
     return v;
 }
+
+/* Writes the element prefix db || keylen || key || version || kind into out
+ * (cap >= kl + ENC_ELEM_OVERHEAD); returns its length. kind 0: the prefix
+ * of every kind (one byte shorter). */
+size_t enc_elem_prefix(char *out, int db, const char *k, size_t kl, uint64_t version, char kind);
+/* Splits an element key: 0 ok (db, user key into ek, version), -1 malformed. */
+int enc_elem_parse(const char *ek, size_t n, int *db, const char **k, size_t *kl, uint64_t *version);
+/* A double as 8 bytes whose byte order is the numeric order (-inf < ... <
+ * -0 = 0 < ... < +inf; NaN never stored). */
+void enc_put_double(char *p, double d);
+double enc_get_double(const char *p);
 
 /* Writes db||key into out (cap >= kl + 1); returns the length. */
 size_t enc_data_key(char *out, int db, const char *k, size_t kl);

@@ -53,6 +53,9 @@
 #include <sys/types.h>
 
 #include <rocksdb/c.h>
+#include <time.h>
+
+#include "encoding.h"
 
 #define STORE_DEFAULT_CACHE (256u << 20)
 #define STORE_DEFAULT_WRITE_BUFFER (64u << 20)
@@ -152,8 +155,12 @@ typedef struct compact_job {
 } compact_job;
 
 struct store {
+    _Atomic(rocksdb_t *) db_ready; /* for the compaction filter: set once open */
     rocksdb_t *db;
     rocksdb_options_t *opts;
+    rocksdb_options_t *elem_opts;  /* opts + the element compaction filter */
+    rocksdb_compactionfilter_t *elem_filter;
+    rocksdb_readoptions_t *filter_ro;
     rocksdb_cache_t *cache;
     rocksdb_column_family_handle_t *cf[STORE_CF_COUNT];
     rocksdb_readoptions_t *ro;  /* shared by all point reads */
@@ -180,6 +187,55 @@ struct store {
     int stopping;
     compact_job *jobs_head, *jobs_tail;
 };
+
+/* The element compaction filter (RocksDB's compaction threads): an element
+ * lives while its key's metadata in the data CF exists, is a collection of
+ * the element's version and has not expired. Anything else is an orphan of
+ * a DEL, an overwrite, an expiry or a flush: dropped here, never by a loop
+ * on the event loop. A committed element is always written in the same
+ * batch as its metadata, so no live element can look orphaned. */
+static unsigned char elem_filter_fn(void *state, int level, const char *key, size_t kl, const char *val,
+                                    size_t vl, char **nv, size_t *nvl, unsigned char *changed) {
+    (void)level; (void)val; (void)vl; (void)nv; (void)nvl;
+    *changed = 0;
+    store *s = state;
+    rocksdb_t *db = atomic_load(&s->db_ready);
+    int edb;
+    const char *uk;
+    size_t ukl;
+    uint64_t ver;
+    if (!db || enc_elem_parse(key, kl, &edb, &uk, &ukl, &ver) < 0) return 0; /* keep what we cannot judge */
+    char stack[256];
+    char *dk = ukl + 1 <= sizeof stack ? stack : malloc(ukl + 1);
+    if (!dk) return 0;
+    size_t dkl = enc_data_key(dk, edb, uk, ukl);
+    char *rerr = NULL;
+    rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(db, s->filter_ro, s->cf[STORE_CF_DATA], dk, dkl, &rerr);
+    if (dk != stack) free(dk);
+    if (rerr) {
+        rocksdb_free(rerr);
+        return 0;
+    }
+    if (!p) return 1; /* metadata gone */
+    size_t ml;
+    const char *m = rocksdb_pinnableslice_value(p, &ml);
+    enc_value ev;
+    int drop = 1;
+    if (enc_value_decode(m, ml, &ev) == 0 && enc_is_collection(ev.type) && ev.len >= 8 &&
+        enc_get_u64(ev.payload) == ver) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        drop = ev.expire_ms && ev.expire_ms <= now;
+    }
+    rocksdb_pinnableslice_destroy(p);
+    return (unsigned char)drop;
+}
+static void elem_filter_destroy(void *state) { (void)state; } /* the store is not the filter's */
+static const char *elem_filter_name(void *state) {
+    (void)state;
+    return "stagekv.elem";
+}
 
 /* ---- fault injection ------------------------------------------------------ */
 
@@ -464,8 +520,12 @@ int store_open(store **out, const store_options *opt, char **err) {
     rocksdb_options_set_block_based_table_factory(s->opts, bbto); /* copies */
     rocksdb_block_based_options_destroy(bbto);
 
-    static const char *const names[STORE_CF_COUNT] = {"default", "meta"};
-    const rocksdb_options_t *cfo[STORE_CF_COUNT] = {s->opts, s->opts};
+    s->elem_opts = rocksdb_options_create_copy(s->opts);
+    s->elem_filter = rocksdb_compactionfilter_create(s, elem_filter_destroy, elem_filter_fn, elem_filter_name);
+    rocksdb_options_set_compaction_filter(s->elem_opts, s->elem_filter);
+    s->filter_ro = rocksdb_readoptions_create();
+    static const char *const names[STORE_CF_COUNT] = {"default", "meta", "elem"};
+    const rocksdb_options_t *cfo[STORE_CF_COUNT] = {s->opts, s->opts, s->elem_opts};
     char *rerr = NULL;
     s->db = rocksdb_open_column_families(s->opts, opt->dir, STORE_CF_COUNT, names, cfo, s->cf, &rerr);
     if (rerr || !s->db) {
@@ -476,6 +536,7 @@ int store_open(store **out, const store_options *opt, char **err) {
         store_close(s);
         return -1;
     }
+    atomic_store(&s->db_ready, s->db);
     for (int i = 0; i < STORE_CF_COUNT; i++) s->cf_id[i] = rocksdb_column_family_handle_get_id(s->cf[i]);
     s->ro = rocksdb_readoptions_create();
     s->wo = rocksdb_writeoptions_create();
@@ -522,6 +583,9 @@ void store_close(store *s) {
     if (s->ro) rocksdb_readoptions_destroy(s->ro);
     if (s->wo) rocksdb_writeoptions_destroy(s->wo);
     if (s->opts) rocksdb_options_destroy(s->opts);
+    if (s->elem_opts) rocksdb_options_destroy(s->elem_opts);
+    if (s->elem_filter) rocksdb_compactionfilter_destroy(s->elem_filter);
+    if (s->filter_ro) rocksdb_readoptions_destroy(s->filter_ro);
     if (s->cache) rocksdb_cache_destroy(s->cache);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
@@ -1324,4 +1388,8 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return 0;
+}
+
+void store_compact_all(store *s, int cf) {
+    rocksdb_compact_range_cf(s->db, s->cf[cf], NULL, 0, NULL, 0);
 }

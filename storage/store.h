@@ -4,6 +4,10 @@
  *   STORE_CF_DATA  user-visible keys (encoding.h: db byte + key -> header + payload)
  *   STORE_CF_META  engine-internal data (counters, indexes, idempotency
  *                  records, id high-water mark), invisible to KV.*, SCAN, DBSIZE.
+ *   STORE_CF_ELEM  elements of collections (encoding.h), under their key's
+ *                  metadata in the data CF. Its compaction filter drops the
+ *                  elements whose metadata is gone or has another version,
+ *                  so deleting a collection is one point delete.
  *
  * Writes go through a store_txn: a write batch with an index, so reads made
  * through the same txn see its own pending writes. One txn is committed as
@@ -30,7 +34,7 @@ typedef struct store store;
 typedef struct store_txn store_txn;
 typedef struct store_iter store_iter;
 
-enum { STORE_CF_DATA = 0, STORE_CF_META = 1, STORE_CF_COUNT = 2 };
+enum { STORE_CF_DATA = 0, STORE_CF_META = 1, STORE_CF_ELEM = 2, STORE_CF_COUNT = 3 };
 
 typedef struct store_options {
     const char *dir;            /* created if missing */
@@ -160,6 +164,9 @@ int store_checkpoint(store *s, const char *path, char **err);
 int store_compact_range(store *s, int cf, const char *start, size_t sl,
                         const char *end, size_t el, char **err);
 
+/* Compacts the whole column family now (the caller waits): runs the
+ * compaction filters over every record. For tests and operators. */
+void store_compact_all(store *s, int cf);
 /* ---- undoing unflushed commits (a failed WAL write) ---------------------- */
 
 /* A commit is in the memtable (readable) as soon as store_commit returns,

@@ -460,6 +460,7 @@ void cmd_dispatch(client *c) {
     st->usec += usec;
     if (rc != 0) st->failed++;
     slowlog_push(c, usec);
+    block_serve(s); /* clients blocked on keys this command (or EXEC) filled */
     return;
 rejected:
     st->rejected++;

@@ -56,10 +56,26 @@ static const option options[] = {
     {"slowlog-max-len", T_INT, F(slowlog_max_len), 1, 0, 1000000, NULL},
     /* Answered for clients and tools that ask (redis-benchmark asks for
      * save and appendonly); stagekv persists through the RocksDB WAL. */
-    {"save", T_CONST, 0, 0, 0, 0, ""},
+    {"save", T_CONST, 0, 1, 0, 0, ""},
     /* stagekv never evicts: only 0 (no limit) is accepted */
     {"maxmemory", T_SIZE, F(maxmemory), 1, 0, 0, NULL},
     {"appendonly", T_CONST, 0, 0, 0, 0, "yes"},
+    /* Redis's in-memory encoding thresholds: collections here are records
+     * in RocksDB (docs/keys.md), so these mean nothing; accepted (CONFIG SET
+     * is a no-op) and answered with Redis's defaults, so that tools and test
+     * suites that tune them run. */
+    {"hash-max-listpack-entries", T_CONST, 0, 1, 0, 0, "128"},
+    {"hash-max-ziplist-entries", T_CONST, 0, 1, 0, 0, "128"},
+    {"hash-max-listpack-value", T_CONST, 0, 1, 0, 0, "64"},
+    {"hash-max-ziplist-value", T_CONST, 0, 1, 0, 0, "64"},
+    {"set-max-intset-entries", T_CONST, 0, 1, 0, 0, "512"},
+    {"zset-max-listpack-entries", T_CONST, 0, 1, 0, 0, "128"},
+    {"zset-max-ziplist-entries", T_CONST, 0, 1, 0, 0, "128"},
+    {"zset-max-listpack-value", T_CONST, 0, 1, 0, 0, "64"},
+    {"zset-max-ziplist-value", T_CONST, 0, 1, 0, 0, "64"},
+    {"list-max-listpack-size", T_CONST, 0, 1, 0, 0, "-2"},
+    {"list-max-ziplist-size", T_CONST, 0, 1, 0, 0, "-2"},
+    {"list-compress-depth", T_CONST, 0, 1, 0, 0, "0"},
     {"aclfile", T_STR, F(aclfile), 0, 0, 0, NULL},
     {"acllog-max-len", T_INT, F(acllog_max_len), 1, 0, 1000000, NULL},
     {"enable-protected-configs", T_ENABLE, F(enable_protected_configs), 0, 0, 0, NULL},

@@ -319,6 +319,7 @@ static int exec_command(client *c) {
     reply_array(c, n);
     int saved_argc = c->argc;
     resp_slice *saved_argv = c->argv;
+    c->flags |= CL_IN_EXEC; /* blocking commands reply at once */
     for (int i = 0; i < n; i++) {
         ks_mark m;
         ks_mark_begin(&s->ks, &m);
@@ -332,6 +333,7 @@ static int exec_command(client *c) {
             sync = 1;
         }
     }
+    c->flags &= ~CL_IN_EXEC;
     c->argc = saved_argc;
     c->argv = saved_argv;
     c->cmd = NULL;

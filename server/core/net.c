@@ -113,7 +113,7 @@ static void resume_reading(client *c) {
 static void process_input(client *c) {
     server *s = c->srv;
     size_t off = 0;
-    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING))) {
+    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING | CL_BLOCKED))) {
         if (backlog(c) > BACKLOG_PAUSE) {
             pause_reading(c);
             break;
@@ -364,6 +364,7 @@ static void client_close(client *c) {
     c->flags |= CL_CLOSING;
     server *s = c->srv;
     multi_client_gone(c);
+    block_client_gone(c);
     if (c->prev) c->prev->next = c->next; else s->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nclients--;
@@ -376,6 +377,14 @@ static void client_close(client *c) {
 }
 
 void client_kill(client *c) { client_close(c); }
+
+void net_client_output(client *c) {
+    if (!(c->flags & CL_CLOSING)) schedule_flush(c);
+}
+
+void net_client_resume(client *c) {
+    if (!(c->flags & (CL_BLOCKED | CL_CLOSING)) && c->inlen) process_input(c);
+}
 
 void net_on_connection(uv_stream_t *listener, int status) {
     server *s = listener->data;

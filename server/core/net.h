@@ -23,6 +23,8 @@ enum client_flags {
     CL_PENDING_FLUSH = 1u << 2,
     CL_READ_PAUSED = 1u << 3,
     CL_UNIX = 1u << 4,
+    CL_BLOCKED = 1u << 5,      /* waiting in a blocking command (block.c): input waits */
+    CL_IN_EXEC = 1u << 6,      /* running EXEC's queue: blocking commands do not block */
 };
 
 struct client {
@@ -71,6 +73,7 @@ struct client {
     char *idemp_key;
     size_t idemp_keylen;
     uint64_t idemp_fp[2];
+    struct blocked *blk;       /* block.c: the blocked command, while blocked or being resumed */
 };
 
 /* Accepts a connection on a listener (uv_listen callback). */
@@ -88,6 +91,11 @@ void net_close_idle(server *s, uint64_t now);
 void net_shutdown_clients(server *s);
 /* Closes a client now (never the one executing: flag CL_CLOSE_AFTER_REPLY). */
 void client_kill(client *c);
+/* A reply was appended outside the client's own input (a blocked client
+ * served or timed out): write it with this iteration's replies. */
+void net_client_output(client *c);
+/* Runs the client's buffered input (after it was unblocked). */
+void net_client_resume(client *c);
 /* Applies the request-size limits that depend on AUTH. */
 void client_auth_changed(client *c);
 

@@ -230,6 +230,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         free(err);
         return -1;
     }
+    block_init(s);
     for (const cmd_family *const *f = families; *f; f++) {
         if (!(*f)->init) continue;
         if ((*f)->init(s, &err) < 0) {
@@ -279,6 +280,7 @@ void server_free(server *s) {
     if (s->ks.tx && !ks_idle(&s->ks)) server_commit(s, NULL, 0);
     for (const cmd_family *const *f = s->families; f && *f; f++)
         if ((*f)->free) (*f)->free(s);
+    block_free(s);
     ks_free(&s->ks);
     store_close(s->st); /* flushes and syncs the WAL */
     slowlog_free(s);

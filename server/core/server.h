@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "block.h"
 #include "acl.h"
 #include "commands.h"
 #include "config.h"
@@ -76,6 +77,7 @@ struct server {
     /* SCAN cursors (redis/cmd_keys.c): cursor -> last key returned */
     struct scan_cursor *cursors;
     uint64_t next_cursor;
+    struct block_state *blk;   /* blocked clients and ready keys (block.c) */
 };
 
 /* Opens the store, builds the table from families (NULL-terminated), runs

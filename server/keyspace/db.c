@@ -201,6 +201,8 @@ int db_flush(keyspace *s, int db) {
     char lo = (char)p, hi = (char)(p + 1);
     if (s->dbsize[p] + s->dbsize_delta[p] == 0 && store_txn_count(s->tx) == 0) return 0;
     store_del_range(s->tx, STORE_CF_DATA, &lo, 1, &hi, 1);
+    /* the database's collection elements (keyed by the same db byte) */
+    store_del_range(s->tx, STORE_CF_ELEM, &lo, 1, &hi, 1);
     note_delta(s, p, -(s->dbsize[p] + s->dbsize_delta[p]));
     return 0;
 }

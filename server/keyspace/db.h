@@ -36,6 +36,12 @@ typedef struct keyspace {
      * engine owns (registered by it at start; the keyspace knows no names) */
     const char *guard[KS_GUARD_MAX];
     int nguard;
+    uint64_t collver;          /* collections' version counter (coll.c) */
+    /* called by coll_save when a list or sorted set holds elements (the
+     * blocking commands' wake-up; installed by core's block.c) */
+    void (*ready_fn)(void *arg, int db, const char *k, size_t kl);
+    void *ready_arg;
+    int collver_loaded;
     status err;                /* why the last failing call failed */
 } keyspace;
 

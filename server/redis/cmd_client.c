@@ -99,6 +99,25 @@ static int client_id_command(client *c) {
     return 0;
 }
 
+/* CLIENT UNBLOCK client-id [TIMEOUT|ERROR] */
+static int client_unblock_command(client *c) {
+    int64_t id;
+    int error = 0;
+    if (arg_ll_or_reply(c, &c->argv[2], &id) < 0) return -1;
+    if (c->argc == 4) {
+        if (arg_eq(&c->argv[3], "error")) error = 1;
+        else if (!arg_eq(&c->argv[3], "timeout")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return -1;
+        }
+    } else if (c->argc > 4) {
+        reply_syntax_error(c);
+        return -1;
+    }
+    reply_int(c, id > 0 && block_unblock_id(c->srv, (uint64_t)id, error));
+    return 0;
+}
+
 /* CLIENT GETNAME */
 static int client_getname_command(client *c) {
     if (c->name) reply_bulkstr(c, c->name);
@@ -250,6 +269,9 @@ static const cmd_def rows[] = {
     {.name = "client|id", .proc = client_id_command, .arity = 2, .flags = CMD_NOAUTH,
      .group = "connection", .args = "",
      .summary = "Returns the connection's id."},
+    {.name = "client|unblock", .proc = client_unblock_command, .arity = -3, .flags = CMD_ADMIN,
+     .group = "connection", .args = "client-id [TIMEOUT|ERROR]",
+     .summary = "Ends a blocked client's wait (a nil, or an UNBLOCKED error)."},
     {.name = "client|getname", .proc = client_getname_command, .arity = 2, .flags = CMD_NOAUTH,
      .group = "connection", .args = "",
      .summary = "Returns the connection's name (nil when none)."},

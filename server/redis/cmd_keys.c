@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coll.h"
 #include "db.h"
 #include "server.h"
 #include "cmd_keys.h"
@@ -33,6 +34,10 @@ static int exists_command(client *c) {
 static const char *type_name(unsigned t) {
     switch (t) {
     case ENC_TYPE_STRING: return "string";
+    case ENC_TYPE_HASH: return "hash";
+    case ENC_TYPE_LIST: return "list";
+    case ENC_TYPE_SET: return "set";
+    case ENC_TYPE_ZSET: return "zset";
     default: return "unknown";
     }
 }
@@ -193,6 +198,15 @@ static int scan_command(client *c) {
     return 0;
 }
 
+/* Writes a copy of value v (read from sdb/src) at ddb/dst: a collection's
+ * elements are copied under a new version (O(elements), as in Redis). */
+static int put_copy(client *c, const db_value *v, int sdb, const resp_slice *src, int ddb,
+                    const resp_slice *dst, int dst_present) {
+    if (enc_is_collection(v->v.type))
+        return coll_clone(KS(c), sdb, src->ptr, src->len, v->v.type, ddb, dst->ptr, dst->len, dst_present);
+    return db_put(KS(c), ddb, dst->ptr, dst->len, v->v.type, v->v.expire_ms, v->v.payload, v->v.len, dst_present);
+}
+
 /* RENAME key newkey / RENAMENX key newkey: the value keeps its TTL. */
 static int rename_generic(client *c, int nx) {
     const resp_slice *src = &c->argv[1], *dst = &c->argv[2];
@@ -217,7 +231,7 @@ static int rename_generic(client *c, int nx) {
         reply_int(c, 0);
         return 0;
     }
-    int rc = db_put(KS(c), c->db, dst->ptr, dst->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    int rc = put_copy(c, &v, c->db, src, c->db, dst, old.present);
     db_value_free(&v);
     if (rc < 0 || db_delete(KS(c), c->db, src->ptr, src->len) < 0) return -1;
     if (nx) reply_int(c, 1); else reply_ok(c);
@@ -263,7 +277,7 @@ static int copy_command(client *c) {
         reply_int(c, 0);
         return 0;
     }
-    int rc = db_put(KS(c), (int)dbn, dst->ptr, dst->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    int rc = put_copy(c, &v, c->db, src, (int)dbn, dst, old.present);
     db_value_free(&v);
     if (rc < 0) return -1;
     reply_int(c, 1);
@@ -295,7 +309,7 @@ static int move_command(client *c) {
         if (e == 1) { db_value_free(&old); reply_int(c, 0); return 0; }
         return -1;
     }
-    int rc = db_put(KS(c), (int)dbn, k->ptr, k->len, v.v.type, v.v.expire_ms, v.v.payload, v.v.len, old.present);
+    int rc = put_copy(c, &v, c->db, k, (int)dbn, k, old.present);
     db_value_free(&v);
     if (rc < 0 || db_delete(KS(c), c->db, k->ptr, k->len) < 0) return -1;
     reply_int(c, 1);
@@ -350,12 +364,46 @@ static int object_lookup(client *c, db_value *v) {
     return r;
 }
 
+/* The name Redis 7.0 would give a collection of this size with its default
+ * thresholds (the storage here is the same records whatever the size). */
+static const char *collection_encoding(client *c, const db_value *v) {
+    int64_t size = (int64_t)enc_get_u64(v->v.payload + 8);
+    switch (v->v.type) {
+    case ENC_TYPE_HASH: return size <= 128 ? "listpack" : "hashtable";
+    case ENC_TYPE_ZSET: return size <= 128 ? "listpack" : "skiplist";
+    case ENC_TYPE_LIST: return "quicklist";
+    default: break;
+    }
+    /* a set of at most 512 integers is an intset */
+    if (size > 512) return "hashtable";
+    coll s;
+    coll_items ci;
+    const char *enc = "hashtable";
+    if (coll_open(KS(c), c->db, c->argv[2].ptr, c->argv[2].len, ENC_TYPE_SET, &s) == 1) {
+        if (coll_collect(KS(c), &s, ENC_ELEM_SET, -1, 0, &ci) == 0) {
+            enc = "intset";
+            for (size_t i = 0; i < ci.n; i++) {
+                int64_t ll;
+                if (ci.it[i].ml > 20 || resp_parse_ll(coll_item_m(&ci, i), ci.it[i].ml, &ll) < 0) enc = "hashtable";
+            }
+        }
+        coll_items_free(&ci);
+    }
+    coll_free(&s);
+    return enc;
+}
+
 /* OBJECT ENCODING key: Redis's encodings for strings: int, embstr (<= 44
  * bytes), raw. */
 static int object_encoding_command(client *c) {
     db_value v;
     int r = object_lookup(c, &v);
     if (r <= 0) return r;
+    if (enc_is_collection(v.v.type)) {
+        reply_bulkstr(c, collection_encoding(c, &v));
+        db_value_free(&v);
+        return 0;
+    }
     int64_t ll;
     if (v.v.len <= 20 && resp_parse_ll(v.v.payload, v.v.len, &ll) == 0) reply_bulkstr(c, "int");
     else reply_bulkstr(c, v.v.len <= 44 ? "embstr" : "raw");
@@ -420,6 +468,8 @@ static int swapdb_command(client *c) {
     if (a != b) {
         watch_swapdb(c->srv, (int)a, (int)b);
         db_swap(KS(c), (int)a, (int)b);
+        block_signal_db(c->srv, (int)a); /* clients blocked there may be served now */
+        block_signal_db(c->srv, (int)b);
     }
     reply_ok(c);
     return 0;

@@ -195,8 +195,8 @@ static int info_command(client *c) {
             (unsigned long long)((now - s->start_ms) / 1000), (unsigned long long)((now - s->start_ms) / 86400000));
     }
     if (want(c, "clients", 1)) {
-        ADD("# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:0\r\n\r\n",
-            s->nclients, s->cfg.maxclients);
+        ADD("# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:%d\r\n\r\n",
+            s->nclients, s->cfg.maxclients, block_count(s));
     }
     if (want(c, "memory", 1)) {
         struct mallinfo2 mi = mallinfo2();

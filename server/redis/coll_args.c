@@ -1,0 +1,97 @@
+/* Shared pieces of the collection families. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll_args.h"
+
+int coll_open_arg(client *c, int ki, unsigned type, coll *co) {
+    return coll_open(KS(c), c->db, c->argv[ki].ptr, c->argv[ki].len, type, co);
+}
+
+int coll_ld_format(char *buf, size_t cap, long double v) {
+    int n = snprintf(buf, cap, "%.17Lf", v);
+    if (n < 0 || (size_t)n >= cap) return snprintf(buf, cap, "%.17Lg", v);
+    if (strchr(buf, '.')) {
+        while (n > 0 && buf[n - 1] == '0') n--;
+        if (n > 0 && buf[n - 1] == '.') n--;
+        buf[n] = 0;
+    }
+    if (n == 2 && buf[0] == '-' && buf[1] == '0') { buf[0] = '0'; buf[1] = 0; n = 1; }
+    return n;
+}
+
+int coll_scan_command(client *c, unsigned type, char kind, int values) {
+    int64_t cur, count = 10;
+    resp_slice pat = {NULL, 0};
+    if (resp_parse_ll(c->argv[2].ptr, c->argv[2].len, &cur) < 0 || cur < 0) {
+        reply_error(c, "ERR invalid cursor");
+        return -1;
+    }
+    opt_cursor o = {c, 3};
+    while (opt_more(&o)) {
+        if (opt_is(&o, "match")) {
+            if (opt_value(&o, &pat) < 0) return -1;
+        } else if (opt_is(&o, "count")) {
+            if (opt_ll(&o, &count) < 0) return -1;
+            if (count < 1) {
+                reply_syntax_error(c);
+                return -1;
+            }
+        } else {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    coll co;
+    int r = coll_open_arg(c, 1, type, &co);
+    if (r <= 0) {
+        coll_free(&co);
+        if (r < 0) return -1;
+        reply_array(c, 2);
+        reply_bulkstr(c, "0");
+        reply_array(c, 0);
+        return 0;
+    }
+    store_iter *it = coll_iter(KS(c), &co, kind);
+    if (!it) {
+        coll_free(&co);
+        reply_error(c, "ERR out of memory");
+        return -1;
+    }
+    size_t start = c->out.len;
+    reply_array(c, 2);
+    reply_bulkstr(c, "0");
+    size_t slot = reply_deferred_array(c);
+    int64_t n = 0;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t ml, vl;
+        const char *m = coll_iter_member(&co, it, &ml);
+        const char *v = store_iter_value(it, &vl);
+        if (pat.ptr && !glob_match(pat.ptr, pat.len, m, ml, 0)) continue;
+        reply_bulk(c, m, ml);
+        n++;
+        if (values == COLL_SCAN_VALUE) {
+            reply_bulk(c, v, vl);
+            n++;
+        } else if (values == COLL_SCAN_SCORE) {
+            /* Redis 7.0's score format */
+            double d = vl >= 8 ? enc_get_double(v) : 0;
+            char buf[64];
+            int dl = isinf(d) ? snprintf(buf, sizeof buf, "%s", d > 0 ? "inf" : "-inf") : snprintf(buf, sizeof buf, "%.17g", d);
+            reply_bulk(c, buf, (size_t)dl);
+            n++;
+        }
+    }
+    int bad = store_iter_error(it, NULL);
+    store_iter_free(it);
+    coll_free(&co);
+    if (bad < 0) {
+        c->out.len = start;
+        reply_error(c, "ERR storage error while scanning");
+        return -1;
+    }
+    reply_set_deferred_array(c, slot, n);
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* Helpers shared by the collection families (cmd_hash.c, cmd_set.c,
+ * cmd_list.c, cmd_zset.c): the xSCAN commands, number formatting, counts. */
+#ifndef STAGEKV_COLL_ARGS_H
+#define STAGEKV_COLL_ARGS_H
+
+#include <stddef.h>
+
+#include "coll.h"
+#include "server.h"
+
+/* What xSCAN replies after each member. */
+enum coll_scan_values { COLL_SCAN_MEMBER = 0, COLL_SCAN_VALUE = 1, COLL_SCAN_SCORE = 2 };
+/* HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count]: argv[2] is
+ * the cursor. The whole collection is returned with cursor 0 (as Redis does
+ * for its small encodings): a scan is always complete. Opens the key itself. */
+int coll_scan_command(client *c, unsigned type, char kind, int values);
+/* Redis's human-friendly long double (HINCRBYFLOAT, INCRBYFLOAT). */
+int coll_ld_format(char *buf, size_t cap, long double v);
+/* Opens argv[ki] as a collection of type: 1 found, 0 absent, -1 failed
+ * (WRONGTYPE left in ks->err). coll_free it in every case. */
+int coll_open_arg(client *c, int ki, unsigned type, coll *co);
+
+#endif
