@@ -13,6 +13,7 @@
 #include "cmd_expire.h"
 #include "cmd_keys.h"
 #include "cmd_kv.h"
+#include "cmd_pubsub.h"
 #include "cmd_server.h"
 #include "cmd_string.h"
 /* domain/ */
@@ -34,7 +35,7 @@
 static const cmd_family *const families[] = {
     &domain_engine_family,
     &conn_family, &client_family, &server_family, &admin_family, &string_family, &bits_family,
-    &keys_family, &expire_family, &multi_family, &kv_family,
+    &keys_family, &expire_family, &multi_family, &kv_family, &pubsub_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
     &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family,
     NULL,

@@ -334,7 +334,19 @@ static int guard_refuses(client *c, const cmd_def *cmd) {
  * owns IDEMP). A handler that fails without replying leaves the lower
  * layer's status in the keyspace: it is replied here. 0 ok, -1 failed (its
  * writes must be dropped by the caller). */
+static int call_handler(client *c, const cmd_def *cmd);
+
 int cmd_call(client *c, const cmd_def *cmd) {
+    server *s = c->srv;
+    /* Events of a failed command never go out: its writes are dropped. */
+    size_t events = pubsub_pending_mark(s);
+    int rc = call_handler(c, cmd);
+    if (rc != 0) pubsub_pending_rollback(s, events);
+    if (s->monitors && !(cmd->flags & CMD_ADMIN)) monitor_feed(c); /* as Redis: admin commands are not shown */
+    return rc;
+}
+
+static int call_handler(client *c, const cmd_def *cmd) {
     server *s = c->srv;
     size_t mark = c->out.len;
     c->cmd = cmd;
@@ -360,6 +372,7 @@ int cmd_call(client *c, const cmd_def *cmd) {
 
 int server_commit(server *s, client *c, size_t mark) {
     if (ks_commit(&s->ks) == 0) return 0;
+    pubsub_drop_pending(s); /* their writes may be lost: so are they (pub/sub is at most once) */
     if (c) {
         c->out.len = mark;
         reply_fail(c, &s->ks.err);
@@ -415,6 +428,13 @@ void cmd_dispatch(client *c) {
     if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
         guard_refuses(c, cmd))
         goto rejected;
+    /* RESP2 subscribed mode: the connection carries messages, only these
+     * commands may share it (RESP3 has pushes and no such rule). */
+    if ((c->flags & CL_PUBSUB) && c->resp == 2 && !(cmd->flags & CMD_PUBSUB_OK)) {
+        reply_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                        "allowed in this context", cmd->name);
+        goto rejected;
+    }
     if (c->in_multi && (cmd->flags & CMD_DENY_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
         goto rejected;
@@ -661,13 +681,13 @@ static void md_cell(FILE *f, const char *s) {
 void cmd_write_markdown(FILE *f) {
     static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
                                    "user", "coins", "payment", "messages", "notifications", "email",
-                                   "tickets", "settings", "analytics", NULL};
+                                   "tickets", "settings", "analytics", "pubsub", NULL};
     static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
                                    "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
                                    "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
                                    "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
-                                   "Analytics and dashboard (SPEC §4.6)", NULL};
+                                   "Analytics and dashboard (SPEC §4.6)", "Pub/sub", NULL};
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"
                "Arity follows Redis: N = exactly N arguments including the name, -N = at least N. "

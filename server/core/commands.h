@@ -35,6 +35,7 @@ enum cmd_flags {
     CMD_IDEMP = 1u << 10,      /* takes [IDEMP key] among its option pairs (SPEC §4.3) */
     CMD_DENY_MULTI = 1u << 11, /* refused inside MULTI */
     CMD_RETRY_SAFE = 1u << 12, /* a write that leaves the same state when repeated: clients may retry it */
+    CMD_PUBSUB_OK = 1u << 13,  /* allowed in RESP2 subscribed mode ((P)(UN)SUBSCRIBE, PING, QUIT, RESET) */
 };
 
 /* Flags of a row's key spec, as COMMAND INFO names them (Redis 7): one of

@@ -43,6 +43,22 @@ static void schedule_flush(client *c) {
 
 static size_t backlog(const client *c) { return c->out.len + c->out_inflight; }
 
+size_t client_backlog(const client *c) { return backlog(c); }
+
+void client_output_added(client *c) {
+    if (!(c->flags & CL_CLOSING)) schedule_flush(c);
+}
+
+void client_close_async(client *c) {
+    if (c->flags & (CL_CLOSING | CL_CLOSE_ASAP)) return;
+    c->flags |= CL_CLOSE_ASAP;
+    if (!(c->flags & CL_READ_PAUSED)) {
+        c->flags |= CL_READ_PAUSED; /* never resumed: it is closed at the iteration's end */
+        uv_read_stop(&c->h.stream);
+    }
+    schedule_flush(c);
+}
+
 static void apply_auth_limits(client *c) {
     /* Before AUTH, a client may not make the server buffer big requests
      * (Redis does the same for unauthenticated clients). */
@@ -102,7 +118,7 @@ static void pause_reading(client *c) {
 }
 
 static void resume_reading(client *c) {
-    if (!(c->flags & CL_READ_PAUSED) || (c->flags & CL_CLOSING)) return;
+    if (!(c->flags & CL_READ_PAUSED) || (c->flags & (CL_CLOSING | CL_CLOSE_ASAP))) return;
     c->flags &= ~CL_READ_PAUSED;
     uv_read_start(&c->h.stream, on_alloc, on_read);
     if (c->inlen) process_input(c);
@@ -111,7 +127,7 @@ static void resume_reading(client *c) {
 static void process_input(client *c) {
     server *s = c->srv;
     size_t off = 0;
-    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING))) {
+    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING | CL_CLOSE_ASAP))) {
         if (backlog(c) > BACKLOG_PAUSE) {
             pause_reading(c);
             break;
@@ -137,11 +153,14 @@ static void process_input(client *c) {
         c->argv = c->parser.argv;
         size_t mark = c->out.len;
         int mode = c->reply_mode;
+        if (mode) c->flags |= CL_REPLY_SUPPRESSED;
         cmd_dispatch(c);
+        c->flags &= ~CL_REPLY_SUPPRESSED;
         /* CLIENT REPLY OFF/SKIP drop replies (SKIP: the next command's only) */
         if (mode == 2 || (mode == 1 && c->reply_mode == 1) || (mode == 0 && c->reply_mode == 2))
             c->out.len = mark;
         if (mode == 2) c->reply_mode = 0;
+        pubsub_release_held(c); /* pushes are never dropped by CLIENT REPLY (as in Redis) */
         if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
             server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
                        (unsigned long long)c->id, s->cfg.output_buffer_limit);
@@ -231,6 +250,7 @@ void net_end_iteration(server *s) {
     if (s->commit_failed) {
         /* Replies of this iteration promised writes that failed. */
         s->commit_failed = 0;
+        pubsub_drop_pending(s);
         for (client *c = s->flush_list, *next; c; c = next) {
             next = c->next_flush;
             c->flags &= ~CL_PENDING_FLUSH;
@@ -240,7 +260,7 @@ void net_end_iteration(server *s) {
         s->need_sync = 0;
         goto out;
     }
-    if (!s->flush_list && !s->need_sync) goto out;
+    if (!s->flush_list && !s->need_sync && !pubsub_has_pending(s)) goto out;
     int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
     if (store_unflushed(s->st) || sync) {
         char *err = NULL;
@@ -249,6 +269,7 @@ void net_end_iteration(server *s) {
              * replies and the connections that were waiting for them. */
             server_log(LL_WARNING, "WAL flush failed: %s", err ? err : "?");
             free(err);
+            pubsub_drop_pending(s);
             for (client *c = s->flush_list; c; c = c->next_flush) {
                 c->flags &= ~CL_PENDING_FLUSH;
                 client_close(c);
@@ -264,12 +285,15 @@ void net_end_iteration(server *s) {
         }
     }
     s->need_sync = 0;
+    /* The iteration's writes are in the WAL: their events may go out now. */
+    pubsub_deliver_pending(s);
     client *c = s->flush_list;
     s->flush_list = NULL;
     while (c) {
         client *next = c->next_flush;
         c->flags &= ~CL_PENDING_FLUSH;
-        client_write(c);
+        if (c->flags & CL_CLOSE_ASAP) client_close(c);
+        else client_write(c);
         c = next;
     }
 out:
@@ -283,6 +307,7 @@ static void on_close(uv_handle_t *h) {
     server *s = c->srv;
     resp_parser_free(&c->parser);
     resp_buf_free(&c->out);
+    resp_buf_free(&c->ps_held);
     free(c->in);
     free(c->name);
     free(c->idemp_key);
@@ -295,6 +320,7 @@ static void client_close(client *c) {
     c->flags |= CL_CLOSING;
     server *s = c->srv;
     multi_client_gone(c);
+    pubsub_client_gone(c);
     if (c->prev) c->prev->next = c->next; else s->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nclients--;
@@ -329,6 +355,7 @@ void net_on_connection(uv_stream_t *listener, int status) {
     c->ctime_ms = c->last_ms = now_ms();
     resp_parser_init(&c->parser);
     resp_buf_init(&c->out);
+    resp_buf_init(&c->ps_held);
     c->authenticated = s->cfg.requirepass == NULL;
     apply_auth_limits(c);
     if (!is_unix) {

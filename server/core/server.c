@@ -154,7 +154,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         server_log(LL_WARNING, "command table: %s", terr);
         return -1;
     }
-    if (cmd_stats_init(s) < 0) return -1;
+    if (cmd_stats_init(s) < 0 || pubsub_init(s) < 0) return -1;
     if (!is_loopback(cfg->bind) && !cfg->requirepass) {
         server_log(LL_WARNING,
                    "refusing to start: bind %s is not a loopback address and no requirepass "
@@ -227,6 +227,7 @@ void server_free(server *s) {
     if (s->ks.tx && !ks_idle(&s->ks)) server_commit(s, NULL, 0);
     for (const cmd_family *const *f = s->families; f && *f; f++)
         if ((*f)->free) (*f)->free(s);
+    pubsub_free(s);
     ks_free(&s->ks);
     store_close(s->st); /* flushes and syncs the WAL */
     slowlog_free(s);

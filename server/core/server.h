@@ -19,6 +19,7 @@
 #include "log.h"
 #include "multi.h"
 #include "net.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "resp.h"
 #include "slowlog.h"
@@ -68,6 +69,8 @@ struct server {
     /* SCAN cursors (redis/cmd_keys.c): cursor -> last key returned */
     struct scan_cursor *cursors;
     uint64_t next_cursor;
+    struct pubsub *ps;         /* channel and pattern registries, pending events (pubsub.c) */
+    client *monitors;          /* MONITOR clients */
 };
 
 /* Opens the store, builds the table from families (NULL-terminated), runs

@@ -233,6 +233,7 @@ static int client_help_command(client *c) {
 /* RESET: back to a fresh connection's state. */
 static int reset_command(client *c) {
     multi_client_gone(c);
+    pubsub_client_gone(c); /* leaves subscribed mode and MONITOR */
     c->db = 0;
     c->resp = 2;
     c->reply_mode = 0;
@@ -280,7 +281,7 @@ static const cmd_def rows[] = {
     {.name = "client|help", .proc = client_help_command, .arity = 2, .flags = CMD_NOAUTH,
      .group = "connection", .args = "",
      .summary = "Shows the CLIENT subcommands."},
-    {.name = "reset", .proc = reset_command, .arity = 1, .flags = CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI,
+    {.name = "reset", .proc = reset_command, .arity = 1, .flags = CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI | CMD_PUBSUB_OK,
      .group = "connection", .args = "",
      .summary = "Resets the connection: discards MULTI, unwatches, SELECT 0, de-authenticates."},
     CMD_TABLE_END,
