@@ -120,8 +120,12 @@ static void table_free(ps_table *t) {
 
 /* ---- life cycle ---------------------------------------------------------------- */
 
+static void keyspace_event(void *ctx, int what, int phys_db, const char *k, size_t kl);
+
 int pubsub_init(server *s) {
     if (!s->ps && !(s->ps = calloc(1, sizeof *s->ps))) return -1;
+    s->ks.on_event = keyspace_event;
+    s->ks.event_ctx = s;
     return 0;
 }
 
@@ -475,6 +479,22 @@ void notify_keyspace_event(server *s, int type, const char *event, int db, const
     size_t el = strlen(event);
     if (f & NOTIFY_KEYSPACE) notify_one(s, "keyspace", db, key, kl, event, el);
     if (f & NOTIFY_KEYEVENT) notify_one(s, "keyevent", db, event, el, key, kl);
+}
+
+/* "new" and "expired", reported by the keyspace with its physical db. */
+static void keyspace_event(void *ctx, int what, int phys_db, const char *k, size_t kl) {
+    server *s = ctx;
+    int type = what == KS_EVENT_NEW ? NOTIFY_NEW : NOTIFY_EXPIRED;
+    if (!(s->cfg.notify_keyspace_events & type)) return;
+    for (int db = 0; db < DB_COUNT; db++)
+        if (s->ks.dbmap[db] == phys_db) {
+            notify_keyspace_event(s, type, what == KS_EVENT_NEW ? "new" : "expired", db, k, kl);
+            return;
+        }
+}
+
+void notify_key(client *c, int type, const char *event, const resp_slice *key) {
+    notify_keyspace_event(c->srv, type, event, c->db, key->ptr, key->len);
 }
 
 /* ---- MONITOR ---------------------------------------------------------------------------- */

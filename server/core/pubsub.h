@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "resp.h"
+
 typedef struct server server;
 typedef struct client client;
 
@@ -73,6 +75,8 @@ int64_t pubsub_numpat(server *s);
  * type: one NOTIFY_* class. Queued with the command's writes. db is the
  * logical (SELECT) number. */
 void notify_keyspace_event(server *s, int type, const char *event, int db, const char *key, size_t kl);
+/* The same for a key argument of c's command, in c's database. */
+void notify_key(client *c, int type, const char *event, const resp_slice *key);
 
 /* ---- MONITOR ---------------------------------------------------------------- */
 void monitor_add(client *c);

@@ -154,7 +154,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         server_log(LL_WARNING, "command table: %s", terr);
         return -1;
     }
-    if (cmd_stats_init(s) < 0 || pubsub_init(s) < 0) return -1;
+    if (cmd_stats_init(s) < 0) return -1;
     if (!is_loopback(cfg->bind) && !cfg->requirepass) {
         server_log(LL_WARNING,
                    "refusing to start: bind %s is not a loopback address and no requirepass "
@@ -178,6 +178,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         free(err);
         return -1;
     }
+    if (pubsub_init(s) < 0) return -1; /* after ks_init: it hooks the keyspace's events */
     for (const cmd_family *const *f = families; *f; f++) {
         if (!(*f)->init) continue;
         if ((*f)->init(s, &err) < 0) {
