@@ -21,6 +21,7 @@
 #include "cmd_coins.h"
 #include "cmd_email.h"
 #include "cmd_entity.h"
+#include "cmd_import.h"
 #include "cmd_msg.h"
 #include "cmd_notify.h"
 #include "cmd_payment.h"
@@ -37,7 +38,7 @@ static const cmd_family *const families[] = {
     &conn_family, &client_family, &server_family, &admin_family, &string_family, &bits_family,
     &keys_family, &expire_family, &multi_family, &kv_family, &pubsub_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
-    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family,
+    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &import_family,
     NULL,
 };
 

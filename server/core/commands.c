@@ -681,13 +681,15 @@ static void md_cell(FILE *f, const char *s) {
 void cmd_write_markdown(FILE *f) {
     static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
                                    "user", "coins", "payment", "messages", "notifications", "email",
-                                   "tickets", "settings", "analytics", "pubsub", NULL};
+                                   "tickets", "settings", "analytics",
+                                   "import", "pubsub", NULL};
     static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
                                    "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
                                    "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
                                    "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
-                                   "Analytics and dashboard (SPEC §4.6)", "Pub/sub", NULL};
+                                   "Analytics and dashboard (SPEC §4.6)",
+                                   "Import of the hosted store (SPEC §6, docs/migration.md)", "Pub/sub", NULL};
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"
                "Arity follows Redis: N = exactly N arguments including the name, -N = at least N. "

@@ -52,6 +52,16 @@ uint64_t dom_new_id(struct dom_engine *e) {
     return id;
 }
 
+void dom_see_id(struct dom_engine *e, const char *id) {
+    if (!dom_is_server_id(id, strlen(id))) return;
+    uint64_t v = strtoull(id, NULL, 16);
+    if (v <= e->last_id) return;
+    e->last_id = v;
+    char b[8];
+    enc_put_u64(b, v);
+    store_put(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, b, 8);
+}
+
 int dom_load(struct dom_engine *e, char **err) {
     store_val v;
     int r = store_get(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, &v, err);

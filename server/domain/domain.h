@@ -108,6 +108,10 @@ uint64_t dom_id_ms(uint64_t id);
 /* The creation time of a new id for its document: the id's millisecond,
  * or now when the clock is ahead (ids may run ahead after a burst). */
 void dom_id_time(char out[32], uint64_t id);
+/* An id kept from imported data (stagekv-import): when it is a server id
+ * above the high-water mark, the mark moves up to it (in the command's
+ * batch), so no later id can equal it. */
+void dom_see_id(struct dom_engine *e, const char *id);
 /* Startup: load the high-water mark. */
 int dom_load(struct dom_engine *e, char **err);
 

@@ -19,6 +19,8 @@
  * written in the batch that writes the record; a record exists iff its
  * coins moved.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "donation.h"
@@ -109,20 +111,25 @@ int donation_purge_user(struct dom_engine *e, const char *uid, int64_t *removed)
 /* The record, the figures and the notification of a donation whose coins
  * have moved. msg: a JSON string or null. */
 static int donation_write(struct dom_engine *e, const char *from, const char *to, int64_t amount, json_t *msg,
-                          int64_t count, int64_t total, char ids[DOM_ID_HEX + 1]) {
-    uint64_t id = dom_new_id(e);
-    dom_format_id(ids, id);
+                          int64_t count, int64_t total, const char *ids, int notify, const char *legacy_id) {
     json_t *doc = json_object(), *note = json_object();
     int rc = -1;
     if (!doc || !note) {
         dom_fail(e, ST_NOMEM, "out of memory");
         goto out;
     }
-    dom_stamp_new(doc, id, to);
-    json_object_del(doc, "updated_at"); /* a donation never changes */
+    char ts[32];
+    uint64_t ms = now_ms();
+    if (dom_is_server_id(ids, strlen(ids)) && dom_id_ms(strtoull(ids, NULL, 16)) > ms)
+        ms = dom_id_ms(strtoull(ids, NULL, 16)); /* as dom_stamp_new */
+    dom_iso_time(ts, ms);
+    json_object_set_new(doc, "id", json_string(ids));
+    json_object_set_new(doc, "user_id", json_string(to));
+    json_object_set_new(doc, "created_at", json_string(ts)); /* a donation never changes: no updated_at */
     json_object_set_new(doc, "from", json_string(from));
     json_object_set_new(doc, "amount", json_integer(amount));
     json_object_set(doc, "message", msg);
+    if (legacy_id) json_object_set_new(doc, "legacy_id", json_string(legacy_id));
     dkey k;
     donation_key_doc(&k, to, ids);
     if (dom_put_doc(e->ks, &k, doc, 0) < 0) goto out;
@@ -133,6 +140,10 @@ static int donation_write(struct dom_engine *e, const char *from, const char *to
     meta_put(e->ks, &k, fig, sizeof fig);
     donation_key_sent(&k, from, ids);
     meta_put(e->ks, &k, to, strlen(to));
+    if (!notify) {
+        rc = 0;
+        goto out;
+    }
     json_object_set_new(note, "type", json_string("donation"));
     json_object_set_new(note, "from", json_string(from));
     json_object_set_new(note, "amount", json_integer(amount));
@@ -145,6 +156,29 @@ out:
     return rc;
 }
 
+int donation_import(struct dom_engine *e, const char *to, const char *from, int64_t amount, json_t *msg,
+                    const char *id) {
+    if (strcmp(from, to) == 0) return dom_fail(e, ST_INVALID, "a donation to oneself ('%s')", from);
+    int64_t count, total;
+    if (donation_stats(e, to, &count, &total) < 0) return -1;
+    if (total > INT64_MAX - amount)
+        return dom_fail(e, ST_INVALID, "donation total of '%s' would pass 9223372036854775807", to);
+    char ids[DOM_ID_BUF];
+    dkey k;
+    if (id && dom_is_server_id(id, strlen(id))) { /* donation keys hold server ids only */
+        snprintf(ids, sizeof ids, "%s", id);
+        donation_key_doc(&k, to, ids);
+        int r = db_exists(e->ks, 0, k.buf, k.len);
+        if (r < 0) return -1;
+        if (r) return dom_fail(e, ST_CONFLICT, "donation '%s' of '%s' exists", ids, to);
+        dom_see_id(e, ids);
+    } else {
+        dom_format_id(ids, dom_new_id(e));
+    }
+    int kept = id && dom_is_server_id(id, strlen(id));
+    return donation_write(e, from, to, amount, msg, count, total, ids, 0, kept ? NULL : id);
+}
+
 int donation_send(struct dom_engine *e, const char *from, const char *to, int64_t amount, const char *message,
                   char id_out[DOM_ID_HEX + 1]) {
     if (strcmp(from, to) == 0) return dom_fail(e, ST_INVALID, "a donation to oneself ('%s')", from);
@@ -155,7 +189,8 @@ int donation_send(struct dom_engine *e, const char *from, const char *to, int64_
     if (ledger_transfer(e, from, to, amount, "donation", NULL, NULL) < 0) return -1;
     json_t *msg = message ? json_string(message) : json_null();
     if (!msg) return dom_fail(e, ST_NOMEM, "out of memory");
-    int rc = donation_write(e, from, to, amount, msg, count, total, id_out);
+    dom_format_id(id_out, dom_new_id(e));
+    int rc = donation_write(e, from, to, amount, msg, count, total, id_out, 1, NULL);
     json_decref(msg);
     return rc;
 }

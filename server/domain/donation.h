@@ -38,6 +38,15 @@ int donation_stats(struct dom_engine *e, const char *uid, int64_t *count, int64_
  * message: text (checked by the caller) or NULL for JSON null. The new
  * donation's id goes to id_out. Refusals: INVALID (to oneself, a total
  * that would pass 2^63-1, the ledger's), INSUFFICIENT_FUNDS. */
+/* The import's record of a donation received (stagekv-import): the
+ * document, the figures and the donor's index as DONATION.SEND writes
+ * them, but no coins move (the imported ledger holds them) and no
+ * notification is made (the imported notifications hold it). id: the old
+ * id or NULL: kept when it is a server id (CONFLICT when it exists), else
+ * the donation gets a new one and keeps it as "legacy_id"; msg: a JSON
+ * string or null. */
+int donation_import(struct dom_engine *e, const char *to, const char *from, int64_t amount, json_t *msg,
+                    const char *id);
 int donation_send(struct dom_engine *e, const char *from, const char *to, int64_t amount, const char *message,
                   char id_out[DOM_ID_HEX + 1]);
 

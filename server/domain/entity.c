@@ -409,6 +409,39 @@ int entity_create(struct dom_engine *e, const entity_ns *ns, const char *uid, js
     return 0;
 }
 
+/* 1 when the meta entry k names another owner than uid */
+static int held_by_other(struct dom_engine *e, const dkey *k, const char *uid) {
+    store_val v;
+    int r = meta_get(e->ks, k, &v);
+    if (r <= 0) return r;
+    return !(v.len == strlen(uid) && memcmp(v.ptr, uid, v.len) == 0);
+}
+
+int entity_import(struct dom_engine *e, const entity_ns *ns, const char *uid, json_t *doc, const char *id) {
+    dkey k, ix;
+    entity_key_doc(&k, ns, uid, id);
+    int r = db_exists(e->ks, 0, k.buf, k.len);
+    if (r < 0) return -1;
+    if (r) return dom_fail(e, ST_CONFLICT, "%s '%s' of '%s' exists", ns->name, id, uid);
+    void (*const keys[])(dkey *, const entity_ns *, const char *) = {entity_key_owner, entity_key_all, entity_key_feed};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        keys[i](&ix, ns, id);
+        if ((r = held_by_other(e, &ix, uid)) < 0) return -1;
+        if (r) return dom_fail(e, ST_CONFLICT, "%s id '%s' belongs to another user", ns->name, id);
+    }
+    dom_see_id(e, id);
+    char ts[32];
+    dom_iso_time(ts, now_ms());
+    json_object_set_new(doc, "id", json_string(id));
+    json_object_set_new(doc, "user_id", json_string(uid));
+    json_object_set_new(doc, "created_at", json_string(ts));
+    json_object_set_new(doc, "updated_at", json_string(ts));
+    if (dom_put_doc(e->ks, &k, doc, 0) < 0 || count_add(e, ns, uid, 1) < 0 ||
+        run_hooks(e, ns, HOOK_CREATE, uid, id, NULL, doc) < 0)
+        return -1;
+    return 0;
+}
+
 int entity_get_raw(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, db_value *v) {
     dkey k;
     entity_key_doc(&k, ns, uid, id);

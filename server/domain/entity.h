@@ -81,6 +81,12 @@ int entity_feed_resolve(const char *id, size_t il, const char *uid, size_t ul, d
 int entity_create(struct dom_engine *e, const entity_ns *ns, const char *uid, json_t *doc, int64_t cost,
                   char id_out[DOM_ID_HEX + 1]);
 
+/* The import's CREATE (stagekv-import): like entity_create, with the id the
+ * old data carried (a valid id) and no cost. CONFLICT when uid already has
+ * that document, or another user's document of the namespace holds the id
+ * in an index keyed by the id alone (owner:, all:, feed:). */
+int entity_import(struct dom_engine *e, const entity_ns *ns, const char *uid, json_t *doc, const char *id);
+
 /* The stored bytes of a document: 1 found (v filled; db_value_free), 0 absent. */
 int entity_get_raw(struct dom_engine *e, const entity_ns *ns, const char *uid, const char *id, db_value *v);
 

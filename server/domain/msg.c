@@ -277,6 +277,27 @@ out:
     return rc;
 }
 
+int msg_read_one(struct dom_engine *e, const char *conv, const char *uid, const char *id) {
+    dkey k;
+    int failed;
+    msg_key_unread(&k, uid, conv, id);
+    store_val v;
+    int r = meta_get(e->ks, &k, &v);
+    if (r <= 0) return r;
+    meta_del(e->ks, &k);
+    if (unread_add(e, uid, conv, -1) < 0) return -1;
+    msg_key_message(&k, conv, id);
+    json_t *m = dom_get_doc(e->ks, &k, &failed);
+    if (failed) return -1;
+    r = 1;
+    if (json_is_object(m)) {
+        json_object_set_new(m, "read", json_true());
+        if (dom_put_doc(e->ks, &k, m, 1) < 0) r = -1;
+    }
+    json_decref(m);
+    return r;
+}
+
 int msg_read(struct dom_engine *e, const char *conv, const char *uid, int64_t *changed) {
     mlist un = {0};
     int rc = -1;

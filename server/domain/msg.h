@@ -38,6 +38,11 @@ void msg_key_sent_user(dkey *k, const char *uid);                 /* meta msent:
 int msg_send(struct dom_engine *e, const char *conv, const char *from, const char *to, json_t *text,
              char id_out[DOM_ID_HEX + 1]);
 
+/* One message id of conv addressed to uid marked read (the import's read
+ * flags, stagekv-import), with its unread entry and counters. 1 changed, 0
+ * not unread for uid, -1. */
+int msg_read_one(struct dom_engine *e, const char *conv, const char *uid, const char *id);
+
 /* MSG.READ's step: marks the messages of conv addressed to uid read
  * (through uid's unread index); *changed gets how many. */
 int msg_read(struct dom_engine *e, const char *conv, const char *uid, int64_t *changed);

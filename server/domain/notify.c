@@ -81,6 +81,39 @@ int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *
     return 0;
 }
 
+int notify_import(struct dom_engine *e, const char *uid, json_t *doc, const char *id, int read) {
+    if (!json_is_object(doc)) return dom_fail(e, ST_INVALID, "document must be a JSON object");
+    char ids[DOM_ID_BUF], ts[32];
+    dkey k;
+    if (id) {
+        snprintf(ids, sizeof ids, "%s", id);
+        notify_key_doc(&k, uid, ids);
+        int r = db_exists(e->ks, 0, k.buf, k.len);
+        if (r < 0) return -1;
+        if (r) return dom_fail(e, ST_CONFLICT, "notification '%s' of '%s' exists", ids, uid);
+        dom_see_id(e, ids);
+    } else {
+        dom_format_id(ids, dom_new_id(e));
+        notify_key_doc(&k, uid, ids);
+    }
+    json_t *n = json_deep_copy(doc);
+    if (!n) return dom_fail(e, ST_NOMEM, "out of memory");
+    dom_strip_owned(n);
+    dom_iso_time(ts, now_ms());
+    json_object_set_new(n, "id", json_string(ids));
+    json_object_set_new(n, "user_id", json_string(uid));
+    json_object_set_new(n, "read", json_boolean(read));
+    json_object_set_new(n, "created_at", json_string(ts));
+    int r = dom_put_doc(e->ks, &k, n, 0);
+    json_decref(n);
+    if (r < 0 || read) return r < 0 ? -1 : 0;
+    dkey u, cnt;
+    notify_key_unread(&u, uid, ids);
+    meta_put(e->ks, &u, "", 0);
+    notify_key_count(&cnt, uid);
+    return meta_add_i64(e->ks, &cnt, 1, NULL) < 0 ? -1 : 0;
+}
+
 int notify_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
     dkey docs, idx, cnt; /* a uid holds no ':', so these are exactly uid's */
     notify_key_user(&docs, uid);

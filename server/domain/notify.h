@@ -35,6 +35,11 @@ void notify_key_count(dkey *k, const char *uid);               /* meta ncount:{u
  * set here; doc is not consumed). 0 ok (id_out may be NULL), -1. */
 int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *id_out);
 
+/* The import's create (stagekv-import): as notify_create, with the id the
+ * old data carried (id: a valid id, or NULL for a new one; CONFLICT when
+ * uid has it already) and its read flag. */
+int notify_import(struct dom_engine *e, const char *uid, json_t *doc, const char *id, int read);
+
 /* Marks notification id of uid read (uid and id: validated ids,
  * NUL-terminated). Returns 1 when the document changed, 0 when it was
  * already read or does not exist under uid (a foreign id is simply absent

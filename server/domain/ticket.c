@@ -114,7 +114,30 @@ static int is_closed(const json_t *d) {
 
 /* ---- the commands' steps ----------------------------------------------------- */
 
+static int open_at(struct dom_engine *e, const char *uid, json_t *fields, const char *t, const char *ts);
+
 int ticket_open(struct dom_engine *e, const char *uid, json_t *fields, char id_out[DOM_ID_HEX + 1]) {
+    uint64_t id = dom_new_id(e);
+    char ts[32];
+    dom_format_id(id_out, id);
+    dom_id_time(ts, id);
+    return open_at(e, uid, fields, id_out, ts);
+}
+
+int ticket_import(struct dom_engine *e, const char *uid, json_t *fields, const char *t) {
+    dkey k;
+    ticket_key_details(&k, t);
+    int r = db_exists(e->ks, 0, k.buf, k.len);
+    if (r < 0) return -1;
+    if (r) return dom_fail(e, ST_CONFLICT, "ticket '%s' exists", t);
+    dom_see_id(e, t);
+    char ts[32];
+    dom_iso_time(ts, now_ms());
+    return open_at(e, uid, fields, t, ts);
+}
+
+/* TICKET.OPEN's step with the ticket's id t and creation time ts. */
+static int open_at(struct dom_engine *e, const char *uid, json_t *fields, const char *t, const char *ts) {
     json_t *d = NULL;
     int rc = -1;
     json_object_del(fields, "status");
@@ -126,12 +149,7 @@ int ticket_open(struct dom_engine *e, const char *uid, json_t *fields, char id_o
                                                     TICKET_SUBJECT_MAX)))
         return dom_fail(e, ST_INVALID, "\"subject\" must be a string of 1 to %d bytes without NUL",
                         TICKET_SUBJECT_MAX);
-    uint64_t id = dom_new_id(e);
-    char *t = id_out;
-    dom_format_id(t, id);
     /* the server's fields first, then the client's, in their order */
-    char ts[32];
-    dom_id_time(ts, id);
     d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", t, "user_id", uid, "status", "open", "created_at", ts,
                   "updated_at", ts);
     if (!d || json_object_update(d, fields) < 0) {
@@ -151,14 +169,29 @@ out:
     return rc;
 }
 
+static int reply_to(struct dom_engine *e, const char *t, const char *author, const char *text, size_t tl,
+                    int closed_ok, char id_out[DOM_ID_HEX + 1]);
+
 int ticket_reply(struct dom_engine *e, const char *t, const char *author, const char *text, size_t tl,
                  char id_out[DOM_ID_HEX + 1]) {
+    return reply_to(e, t, author, text, tl, 0, id_out);
+}
+
+int ticket_import_reply(struct dom_engine *e, const char *t, const char *author, const char *text, size_t tl) {
+    char id[DOM_ID_HEX + 1];
+    return reply_to(e, t, author, text, tl, 1, id);
+}
+
+/* TICKET.REPLY's step; closed_ok: a closed ticket takes it too (the import
+ * of a closed ticket's history). */
+static int reply_to(struct dom_engine *e, const char *t, const char *author, const char *text, size_t tl,
+                    int closed_ok, char id_out[DOM_ID_HEX + 1]) {
     dkey k, rk, mk;
     json_t *d = NULL, *m = NULL;
     int64_t replies;
     int rc = -1;
     if (need_details(e, t, &k, &d) < 0) return -1;
-    if (is_closed(d)) {
+    if (is_closed(d) && !closed_ok) {
         dom_fail(e, ST_INVALID, "ticket '%s' is closed", t);
         goto out;
     }

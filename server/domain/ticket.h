@@ -31,6 +31,12 @@ void ticket_key_open_index(dkey *k);                                  /* meta tk
  * a string of 1..256 bytes, else INVALID). id_out: the ticket id. */
 int ticket_open(struct dom_engine *e, const char *uid, json_t *fields, char id_out[DOM_ID_HEX + 1]);
 
+/* The import's steps (stagekv-import): TICKET.OPEN with the ticket id the
+ * old data carried (t: a valid id; CONFLICT when it exists), and
+ * TICKET.REPLY that a closed ticket takes too. */
+int ticket_import(struct dom_engine *e, const char *uid, json_t *fields, const char *t);
+int ticket_import_reply(struct dom_engine *e, const char *t, const char *author, const char *text, size_t tl);
+
 /* TICKET.REPLY's step: a reply (text: checked UTF-8 of 1..16384 bytes) by
  * author to an open ticket; id_out: its id. NOTFOUND for a missing ticket,
  * INVALID for a closed one or one that has TICKET_REPLIES_MAX replies. */
