@@ -190,13 +190,23 @@ Test(pubsub, introspection) {
     expect_int(CMD("PUBSUB NUMPAT"), 2); /* distinct patterns */
     expect_error(CMD("PUBSUB NOPE"), "ERR unknown subcommand 'NOPE'. Try PUBSUB HELP.");
     expect_error(CMD("PUBSUB NUMPAT extra"), "ERR wrong number of arguments for 'pubsub|numpat' command");
+    /* CLIENT LIST shows the counts and the P flag; TYPE pubsub selects them */
+    char *list_all = take_bulk(CMD("CLIENT LIST TYPE pubsub"));
+    cr_expect(strstr(list_all, "flags=P db=0 sub=3 psub=2 "), "%s", list_all);
+    cr_expect(strstr(list_all, "flags=P db=0 sub=1 psub=1 "), "%s", list_all);
+    size_t lines = 0;
+    for (const char *p = list_all; (p = strchr(p, '\n')); p++) lines++;
+    cr_expect_eq(lines, 2, "%s", list_all);
+    free(list_all);
     /* a closed subscriber leaves everything */
     redisFree(a);
     cr_expect(skv_wait_int(c, 1, SKV_WAIT_MS, "PUBSUB NUMPAT"), "a's patterns still counted");
     channels(NULL, list, sizeof list);
     cr_expect_str_eq(list, "x1");
-    redisFree(b);
+    /* CLIENT KILL TYPE pubsub closes the subscribers only */
+    expect_int(CMD("CLIENT KILL TYPE pubsub"), 1);
     cr_expect(skv_wait_int(c, 0, SKV_WAIT_MS, "PUBSUB NUMPAT"));
+    redisFree(b);
 }
 
 /* Reads from fd until want's length arrived (or timeout) and compares. */
