@@ -399,6 +399,7 @@ void net_close_idle(server *s, uint64_t now) {
     if (s->cfg.timeout <= 0) return;
     for (client *c = s->clients, *next; c; c = next) {
         next = c->next;
+        if (c->flags & (CL_PUBSUB | CL_MONITOR)) continue; /* listeners are quiet by design (as Redis) */
         if (now - c->last_ms > (uint64_t)s->cfg.timeout * 1000u && backlog(c) == 0) client_close(c);
     }
 }

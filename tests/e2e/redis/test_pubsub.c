@@ -438,3 +438,19 @@ Test(pubsub, keyspace_notifications) {
     expect_pmessage(s, "__key*__:*", "__keyevent@3__:marker", "end");
     redisFree(s);
 }
+
+/* `timeout` closes idle clients, never subscribers (as Redis). */
+Test(pubsub, idle_timeout_spares_subscribers) {
+    expect_ok(CMD("CONFIG SET timeout 1"));
+    redisContext *idle = skv_connect(&srv), *s = skv_connect(&srv);
+    freeReplyObject(skv_cmd(idle, "PING"));
+    send_cmd(s, "SUBSCRIBE quiet");
+    freeReplyObject(next_reply(s));
+    long long end = mono_ms() + SKV_WAIT_MS;
+    while (info_field(c, "clients", "connected_clients") > 2 && mono_ms() < end) msleep(100);
+    cr_expect_eq(info_field(c, "clients", "connected_clients"), 2, "the idle plain client was not closed");
+    expect_int(CMD("PUBLISH quiet still-here"), 1);
+    expect_message(s, "quiet", "still-here");
+    redisFree(idle);
+    redisFree(s);
+}
