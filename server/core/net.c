@@ -157,8 +157,9 @@ static void process_input(client *c) {
         cmd_dispatch(c);
         c->flags &= ~CL_REPLY_SUPPRESSED;
         /* CLIENT REPLY OFF/SKIP drop replies (SKIP: the next command's only) */
-        if (mode == 2 || (mode == 1 && c->reply_mode == 1) || (mode == 0 && c->reply_mode == 2))
-            c->out.len = mark;
+        if ((mode == 2 && c->reply_mode != 0) || (mode == 1 && c->reply_mode == 1) ||
+            (mode == 0 && c->reply_mode == 2))
+            c->out.len = mark; /* (CLIENT REPLY ON after SKIP answers, as in Redis) */
         if (mode == 2) c->reply_mode = 0;
         pubsub_release_held(c); /* pushes are never dropped by CLIENT REPLY (as in Redis) */
         if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
