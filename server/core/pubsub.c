@@ -396,7 +396,9 @@ int64_t pubsub_publish(server *s, const char *ch, size_t chl, const char *msg, s
 
 void pubsub_publish_after_commit(server *s, const char *ch, size_t chl, const char *msg, size_t ml) {
     struct pubsub *ps = s->ps;
-    if (!ps) return;
+    /* Nobody subscribed now: nobody could receive it (an import or a bulk
+     * job queues nothing). */
+    if (!ps || (ps->chans.n == 0 && ps->pats.n == 0)) return;
     if (ps->npending == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 16;
         ps_event *p = realloc(ps->pending, cap * sizeof *p);
