@@ -19,7 +19,8 @@ PORT=${PORT:-$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0
 DIR=$(mktemp -d /tmp/stagekv-suite-XXXXXX)
 LOGDIR=${LOGDIR:-$DIR/logs}
 mkdir -p "$LOGDIR"
-"$BIN" --port "$PORT" --dir "$DIR/data" >"$LOGDIR/server.log" 2>&1 &
+# as Redis's own test config does: the suite changes protected configs and may run DEBUG
+"$BIN" --port "$PORT" --dir "$DIR/data" --enable-protected-configs yes --enable-debug-command yes >"$LOGDIR/server.log" 2>&1 &
 SPID=$!
 trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; rm -rf "$DIR/data"' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done

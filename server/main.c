@@ -6,6 +6,7 @@
 
 #include "server.h"
 /* redis/ */
+#include "cmd_acl.h"
 #include "cmd_admin.h"
 #include "cmd_bits.h"
 #include "cmd_client.h"
@@ -19,6 +20,7 @@
 /* domain/ */
 #include "cmd_analytics.h"
 #include "cmd_coins.h"
+#include "cmd_domain.h"
 #include "cmd_email.h"
 #include "cmd_entity.h"
 #include "cmd_import.h"
@@ -35,10 +37,11 @@
  * its init (ids, write guard, IDEMP hooks) runs before any family's. */
 static const cmd_family *const families[] = {
     &domain_engine_family,
-    &conn_family, &client_family, &server_family, &admin_family, &string_family, &bits_family,
+    &conn_family, &client_family, &server_family, &admin_family, &acl_family, &string_family, &bits_family,
     &keys_family, &expire_family, &multi_family, &kv_family, &pubsub_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
-    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &import_family,
+    &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &domain_admin_family,
+    &import_family,
     NULL,
 };
 

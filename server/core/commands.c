@@ -52,6 +52,8 @@ static const char *row_problem(const cmd_def *d) {
     uint32_t how = d->key_flags & (CMD_KEY_RO | CMD_KEY_RW | CMD_KEY_OW | CMD_KEY_RM);
     if (d->key_flags && (how == 0 || (how & (how - 1)))) return "a row's key flags need one of RO, RW, OW, RM";
     if ((d->flags & CMD_WRITE) && (d->flags & CMD_READONLY)) return "a row is both write and readonly";
+    uint64_t cats;
+    if (d->acl && acl_parse_cats(d->acl, &cats) < 0) return "a row's acl field names an unknown category";
     size_t p = parent_len(d->name);
     if (strchr(d->name, '|')) {
         /* "parent|sub": both parts, one level, the names count in arity and keys */
@@ -166,6 +168,14 @@ fail:
 }
 
 size_t cmd_count(void) { return ncmds; }
+
+size_t cmd_index(const cmd_def *d) {
+    uint32_t slot = 0;
+    const cmd_def *found = lookup_slot(d->name, strlen(d->name), &slot);
+    assert(found == d);
+    (void)found;
+    return (size_t)order_of[slot];
+}
 size_t cmd_count_top(void) { return ntop; }
 const cmd_def *cmd_at(size_t i) { return i < ncmds ? order[i] : NULL; }
 
@@ -421,10 +431,21 @@ void cmd_dispatch(client *c) {
         reply_arity_error(c, cmd->name);
         goto rejected;
     }
-    if (s->cfg.requirepass && !c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
+    if ((cmd->flags & CMD_PROTECTED) && !acl_protected_allowed(c, s->cfg.enable_debug_command)) {
+        char up[NAME_MAX_LEN + 1];
+        size_t n = 0;
+        for (; cmd->name[n] && cmd->name[n] != '|' && n < NAME_MAX_LEN; n++) up[n] = (char)toupper((unsigned char)cmd->name[n]);
+        up[n] = 0;
+        reply_errorf(c, "ERR %s command not allowed. If the enable-debug-command option is set to \"local\", you "
+                        "can run it from a local connection, otherwise you need to set this option in the "
+                        "configuration file, and then restart the server.", up);
+        goto rejected;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         goto rejected;
     }
+    if (acl_check(c, cmd, c->in_multi) < 0) goto rejected;
     if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
         guard_refuses(c, cmd))
         goto rejected;
@@ -471,16 +492,19 @@ static void reply_flags(client *c, const cmd_def *d) {
     reply_set_deferred_array(c, slot, n);
 }
 
+/* The ACL categories of the row (acl.c derives them from flags, group and
+ * the row's acl field). */
 static void reply_categories(client *c, const cmd_def *d) {
     char cat[64];
-    int n = 1;
+    int n = 0;
+    uint64_t mask = acl_cmd_cats(d);
     size_t slot = reply_deferred_array(c);
-    snprintf(cat, sizeof cat, "@%s", d->group);
-    reply_status(c, cat);
-    if (d->flags & CMD_WRITE) { reply_status(c, "@write"); n++; }
-    if (d->flags & CMD_READONLY) { reply_status(c, "@read"); n++; }
-    if (d->flags & CMD_ADMIN) { reply_status(c, "@admin"); reply_status(c, "@dangerous"); n += 2; }
-    if (d->flags & CMD_FAST) { reply_status(c, "@fast"); n++; } else { reply_status(c, "@slow"); n++; }
+    for (int i = 0; i < acl_cat_count(); i++)
+        if (mask >> i & 1) {
+            snprintf(cat, sizeof cat, "@%s", acl_cat_name(i));
+            reply_status(c, cat);
+            n++;
+        }
     reply_set_deferred_array(c, slot, n);
 }
 
@@ -681,14 +705,14 @@ static void md_cell(FILE *f, const char *s) {
 void cmd_write_markdown(FILE *f) {
     static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
                                    "user", "coins", "payment", "messages", "notifications", "email",
-                                   "tickets", "settings", "analytics",
-                                   "import", "pubsub", NULL};
+                                   "tickets", "settings", "analytics", "maintenance", "import", "pubsub", NULL};
     static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
                                    "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
                                    "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
                                    "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
                                    "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
                                    "Analytics and dashboard (SPEC §4.6)",
+                                   "Maintenance: derived data, dump and restore",
                                    "Import of the hosted store (SPEC §6, docs/migration.md)", "Pub/sub", NULL};
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"

@@ -35,7 +35,8 @@ enum cmd_flags {
     CMD_IDEMP = 1u << 10,      /* takes [IDEMP key] among its option pairs (SPEC §4.3) */
     CMD_DENY_MULTI = 1u << 11, /* refused inside MULTI */
     CMD_RETRY_SAFE = 1u << 12, /* a write that leaves the same state when repeated: clients may retry it */
-    CMD_PUBSUB_OK = 1u << 13,  /* allowed in RESP2 subscribed mode ((P)(UN)SUBSCRIBE, PING, QUIT, RESET) */
+    CMD_PROTECTED = 1u << 13,  /* refused unless enable-debug-command allows the client (DEBUG) */
+    CMD_PUBSUB_OK = 1u << 14,  /* allowed in RESP2 subscribed mode ((P)(UN)SUBSCRIBE, PING, QUIT, RESET) */
 };
 
 /* Flags of a row's key spec, as COMMAND INFO names them (Redis 7): one of
@@ -63,6 +64,7 @@ typedef struct cmd_def {
     const char *args;     /* syntax after the name */
     const char *summary;
     const void *data;     /* family-specific (the entity engine's namespace) */
+    const char *acl;      /* ACL categories beyond what flags and group give: "@dangerous @blocking" */
 } cmd_def;
 
 #define CMD_TABLE_END {.name = NULL}
@@ -75,12 +77,21 @@ typedef struct cmd_family {
     void (*free)(server *s);             /* at shutdown */
 } cmd_family;
 
+/* The keys a command touches, for ACL: called per key, or per prefix
+ * (every key under it), with the access needed (ACL_PERM_R/W); nonzero
+ * stops the walk. */
+typedef int (*cmd_key_visit)(void *arg, const char *key, size_t len, int is_prefix, int perm);
+
 /* Hooks a family installs from its init: core calls them, knowing no names. */
 typedef struct cmd_hooks {
     /* IDEMP (rows flagged CMD_IDEMP): before returns 1 replayed, -1 refused
      * (replied), 0 run the command; after records the reply since mark. */
     int (*idemp_before)(client *c, const cmd_def *cmd);
     void (*idemp_after)(client *c, size_t mark);
+    /* ACL keys of a domain row (CMD_DOMAIN): 1 when it knows the row (visit
+     * called for each key or prefix it touches), 0 to use the row's key
+     * positions. */
+    int (*acl_keys)(const cmd_def *cmd, const resp_slice *argv, int argc, cmd_key_visit visit, void *arg);
 } cmd_hooks;
 
 /* Builds the table from the families (NULL-terminated). A duplicate name,
@@ -99,6 +110,8 @@ size_t cmd_count(void);
 size_t cmd_count_top(void);
 /* The i-th row in table order, each parent followed by its subcommands. */
 const cmd_def *cmd_at(size_t i);
+/* The index of a row in table order (cmd_at(cmd_index(d)) == d). */
+size_t cmd_index(const cmd_def *d);
 /* Subcommand rows of a parent row (0 for a plain command). */
 int cmd_subcommands(const cmd_def *parent, const cmd_def *const **subs);
 /* Writes docs/commands.md from the table. */

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "util.h"
 
-enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST, T_NOTIFY, T_COBL };
+enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST, T_ENABLE, T_NOTIFY, T_COBL };
 
 typedef struct option {
     const char *name;
@@ -57,6 +57,10 @@ static const option options[] = {
     /* stagekv never evicts: only 0 (no limit) is accepted */
     {"maxmemory", T_SIZE, F(maxmemory), 1, 0, 0, NULL},
     {"appendonly", T_CONST, 0, 0, 0, 0, "yes"},
+    {"aclfile", T_STR, F(aclfile), 0, 0, 0, NULL},
+    {"acllog-max-len", T_INT, F(acllog_max_len), 1, 0, 1000000, NULL},
+    {"enable-protected-configs", T_ENABLE, F(enable_protected_configs), 0, 0, 0, NULL},
+    {"enable-debug-command", T_ENABLE, F(enable_debug_command), 0, 0, 0, NULL},
     {"notify-keyspace-events", T_NOTIFY, F(notify_keyspace_events), 1, 0, 0, NULL},
     /* Redis's classes: normal (its limit is client-output-buffer-limit-bytes,
      * so only "0 0 0" is taken), replica (no replicas here: accepted,
@@ -65,6 +69,15 @@ static const option options[] = {
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 #undef F
+
+/* Options whose change at runtime could undo the server's protections or
+ * its durability (Redis's PROTECTED_CONFIG): CONFIG SET needs
+ * enable-protected-configs. The immutable ones are listed too, in case one
+ * becomes mutable. */
+static const char *const protected_options[] = {
+    "requirepass", "domain-write-guard", "fsync", "appendfsync", "batch-commits", "dir", "aclfile",
+    "unixsocket", "unixsocketperm", "bind", "port", "logfile", NULL,
+};
 
 void config_defaults(config *c) {
     memset(c, 0, sizeof *c);
@@ -86,6 +99,7 @@ void config_defaults(config *c) {
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;
     c->batch_commits = 1;
+    c->acllog_max_len = 128;
     c->pubsub_hard_limit = 32LL * 1024 * 1024; /* Redis's default: pubsub 32mb 8mb 60 */
     c->pubsub_soft_limit = 8LL * 1024 * 1024;
     c->pubsub_soft_seconds = 60;
@@ -205,6 +219,15 @@ static const option *find_option(const char *name) {
     return NULL;
 }
 
+int config_option_flags(const char *name) {
+    const option *o = find_option(name);
+    if (!o) return 0;
+    int f = CONFIG_KNOWN | (o->mutable_ ? CONFIG_MUTABLE : 0);
+    for (const char *const *p = protected_options; *p; p++)
+        if (!strcmp(*p, o->name)) f |= CONFIG_PROTECTED;
+    return f;
+}
+
 int config_set(config *c, const char *name, const char *val, int runtime, char *err, size_t cap) {
     const option *o = find_option(name);
     if (!o) {
@@ -262,6 +285,12 @@ int config_set(config *c, const char *name, const char *val, int runtime, char *
         else if (!strcasecmp(val, "no")) *(int *)p = 0;
         else goto bad;
         return 0;
+    case T_ENABLE:
+        if (!strcasecmp(val, "no")) *(int *)p = 0;
+        else if (!strcasecmp(val, "yes")) *(int *)p = 1;
+        else if (!strcasecmp(val, "local")) *(int *)p = 2;
+        else goto bad;
+        return 0;
     case T_FSYNC:
         if (!strcasecmp(val, "always")) *(int *)p = FSYNC_ALWAYS;
         else if (!strcasecmp(val, "everysec")) *(int *)p = FSYNC_EVERYSEC;
@@ -295,6 +324,11 @@ static void format_value(const config *c, const option *o, char *buf, size_t cap
     case T_SIZE:
     case T_LL: snprintf(buf, cap, "%lld", *(const long long *)p); break;
     case T_BOOL: snprintf(buf, cap, "%s", *(const int *)p ? "yes" : "no"); break;
+    case T_ENABLE: {
+        int v = *(const int *)p;
+        snprintf(buf, cap, "%s", v == 2 ? "local" : v == 1 ? "yes" : "no");
+        break;
+    }
     case T_FSYNC: {
         int v = *(const int *)p;
         snprintf(buf, cap, "%s", v == FSYNC_ALWAYS ? "always" : v == FSYNC_NO ? "no" : "everysec");

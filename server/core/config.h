@@ -35,12 +35,22 @@ typedef struct config {
     int slowlog_max_len;
     long long maxmemory; /* always 0: no eviction */
     int batch_commits;   /* group the writes of a loop iteration into one batch */
+    char *aclfile;       /* ACL users (ACL SAVE/LOAD), loaded at start */
+    int acllog_max_len;
+    int enable_protected_configs; /* 0 no, 1 yes, 2 local: CONFIG SET of protected options */
+    int enable_debug_command;     /* 0 no, 1 yes, 2 local: DEBUG */
     int notify_keyspace_events; /* NOTIFY_* flags (notify-keyspace-events) */
     /* client-output-buffer-limit pubsub <hard> <soft> <soft-seconds>: for
      * subscribers and MONITOR clients (0 = no limit) */
     long long pubsub_hard_limit, pubsub_soft_limit;
     int pubsub_soft_seconds;
 } config;
+
+enum config_option_flags { CONFIG_KNOWN = 1, CONFIG_MUTABLE = 2, CONFIG_PROTECTED = 4 };
+/* CONFIG_* flags of an option by name (0 unknown). A protected option
+ * (requirepass, domain-write-guard, fsync, ...) may be changed by CONFIG SET
+ * only where enable-protected-configs allows it. */
+int config_option_flags(const char *name);
 
 /* notify-keyspace-events classes, Redis's values and letters. */
 enum notify_flags {

@@ -324,6 +324,8 @@ static int exec_command(client *c) {
         ks_mark_begin(&s->ks, &m);
         c->argc = queue[i].argc;
         c->argv = queue[i].argv;
+        /* checked again: the user's rules may have changed since queueing (Redis) */
+        if (acl_check(c, queue[i].cmd, 1) < 0) continue;
         if (cmd_call(c, queue[i].cmd) != 0) {
             ks_mark_rollback(&s->ks, &m); /* as in Redis: a failed command drops only its own writes */
         } else if (queue[i].cmd->flags & CMD_SYNC) {

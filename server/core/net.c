@@ -63,7 +63,8 @@ static void apply_auth_limits(client *c) {
     /* Before AUTH, a client may not make the server buffer big requests
      * (Redis does the same for unauthenticated clients). */
     server *s = c->srv;
-    if (s->cfg.requirepass && !c->authenticated) {
+    (void)s;
+    if (!c->authenticated) {
         c->parser.max_bulk_len = 16384;
         c->parser.max_multibulk_len = 10;
     } else {
@@ -357,7 +358,7 @@ void net_on_connection(uv_stream_t *listener, int status) {
     resp_parser_init(&c->parser);
     resp_buf_init(&c->out);
     resp_buf_init(&c->ps_held);
-    c->authenticated = s->cfg.requirepass == NULL;
+    acl_client_init(c);
     apply_auth_limits(c);
     if (!is_unix) {
         uv_tcp_nodelay(&c->h.tcp, 1);

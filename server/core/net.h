@@ -41,6 +41,7 @@ struct client {
     uint32_t flags;
     int db;
     int authenticated;
+    struct acl_user *user;     /* never NULL after accept; the server owns it (acl.c) */
     int resp;                  /* protocol version: 2, or 3 after HELLO 3 */
     int reply_mode;            /* CLIENT REPLY: 0 on, 1 off, 2 skip next */
     /* input */

@@ -370,12 +370,8 @@ void pubsub_client_gone(client *c) {
 }
 
 int pubsub_channel_allowed(client *c, const char *ch, size_t len, int is_pattern) {
-    /* ACL: the acl branch wires its channel permissions in here. */
-    (void)c;
-    (void)ch;
-    (void)len;
-    (void)is_pattern;
-    return 1;
+    /* The one place pub/sub asks ACL (the user's &channel patterns). */
+    return acl_channel_ok(c, ch, len, is_pattern);
 }
 
 /* ---- publishing ------------------------------------------------------------------ */

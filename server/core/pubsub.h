@@ -47,8 +47,8 @@ void pubsub_punsubscribe_all(client *c);
 void pubsub_client_gone(client *c);
 int pubsub_client_count(const client *c); /* channels + patterns */
 
-/* ACL's channel check, the one call site for it: 1 allowed, 0 denied.
- * Allows everything until the ACL layer is wired in. */
+/* ACL's channel check (the user's &patterns), the one call site for it:
+ * 1 allowed, 0 denied. */
 int pubsub_channel_allowed(client *c, const char *ch, size_t len, int is_pattern);
 
 /* ---- publishing ------------------------------------------------------------ */

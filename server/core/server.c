@@ -155,10 +155,17 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         return -1;
     }
     if (cmd_stats_init(s) < 0) return -1;
-    if (!is_loopback(cfg->bind) && !cfg->requirepass) {
+    char *aerr = NULL;
+    if (acl_init(s, &aerr) < 0) {
+        server_log(LL_WARNING, "ACL: %s", aerr ? aerr : "out of memory");
+        free(aerr);
+        return -1;
+    }
+    if (!is_loopback(cfg->bind) && acl_default_open(s)) {
         server_log(LL_WARNING,
-                   "refusing to start: bind %s is not a loopback address and no requirepass "
-                   "is set (protected mode); set requirepass or bind 127.0.0.1",
+                   "refusing to start: bind %s is not a loopback address and the default user needs no "
+                   "password (protected mode); set requirepass (or the default user's password in the "
+                   "aclfile) or bind 127.0.0.1",
                    cfg->bind);
         return -1;
     }
@@ -232,6 +239,7 @@ void server_free(server *s) {
     ks_free(&s->ks);
     store_close(s->st); /* flushes and syncs the WAL */
     slowlog_free(s);
+    acl_free(s);
     free(s->cmdstats);
     s->cmdstats = NULL;
 }

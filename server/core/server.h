@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -47,6 +48,7 @@ struct server {
     const cmd_family *const *families;
     cmd_hooks hooks;           /* installed by families at init */
     struct dom_engine *dom;    /* the domain engine's state: owned by domain/, opaque here */
+    struct acl_state *acl;     /* users, ACL LOG (acl.c) */
     client *clients;           /* list of all */
     client *flush_list;
     uint64_t next_client_id;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "acl_keys.h"
 #include "encoding.h"
 #include "idemp.h"
 #include "json.h"
@@ -337,12 +338,14 @@ static int engine_init(server *s, char **err) {
     for (const char *const *p = owned_prefixes; *p; p++) ks_guard_register(&s->ks, *p);
     s->hooks.idemp_before = idemp_before;
     s->hooks.idemp_after = idemp_after;
+    s->hooks.acl_keys = dom_acl_keys;
     return 0;
 }
 
 static void engine_cron(server *s, uint64_t now) { idemp_reclaim(s, now, 1000); }
 
 static void engine_free(server *s) {
+    if (s->dom) free(s->dom->rebuild); /* its loop handle is closed by now (server_free) */
     free(s->dom);
     s->dom = NULL;
 }

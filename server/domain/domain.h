@@ -64,6 +64,7 @@ struct dom_engine {
      * server (events then go nowhere). */
     void (*publish)(void *ctx, const char *ch, size_t chl, const char *msg, size_t ml);
     void *publish_ctx;
+    struct dom_rebuild *rebuild;        /* DOMAIN.REBUILD's job (cmd_domain.c), or NULL; freed with the engine */
 };
 
 /* Publishes {"event": event, "data": data} (compact JSON) on the channel

@@ -186,6 +186,19 @@ const entity_ns *entity_ns_find(const char *name) {
     return NULL;
 }
 
+/* What DOMAIN.CHECK/REBUILD (rebuild.c) derive for a document of ns: the
+ * same predicates the hooks above follow. */
+int entity_index_matches(const entity_ns *ns, const json_t *doc) { return ns->index && index_matches(ns->index, doc); }
+
+static int has_hooks(const entity_ns *ns, const entity_hooks *want) {
+    for (const entity_hooks *const *h = ns->hooks; *h; h++)
+        if (*h == want) return 1;
+    return 0;
+}
+
+int entity_keeps_owner(const entity_ns *ns) { return has_hooks(ns, &owner_hooks); }
+int entity_keeps_all(const entity_ns *ns) { return has_hooks(ns, &entity_all_hooks); }
+
 /* ---- keys and shared steps ------------------------------------------------- */
 
 void entity_key_doc(dkey *k, const entity_ns *ns, const char *uid, const char *id) {

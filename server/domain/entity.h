@@ -69,6 +69,13 @@ void entity_key_all_index(dkey *k, const entity_ns *ns);              /* meta al
  * delete and purge. A namespace has the feed when the table lists them. */
 extern const entity_hooks entity_all_hooks;
 
+/* The derived data a document of ns has (DOMAIN.CHECK/REBUILD): a feed
+ * entry (the namespace's index predicate holds), an owner entry, an all:
+ * entry. */
+int entity_index_matches(const entity_ns *ns, const json_t *doc);
+int entity_keeps_owner(const entity_ns *ns);
+int entity_keeps_all(const entity_ns *ns);
+
 /* For CONCERT.PROMOTED & co (dom_list_index over entity_key_feed_index,
  * and NS.FEED over entity_key_all_index, which has the same shape; arg:
  * the entity_ns): resolves a feed entry to its document. */

@@ -198,10 +198,10 @@ out:
 static const cmd_def rows[] = {
     {.name = "setbit", .proc = setbit_command, .arity = 4, .flags = CMD_WRITE, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "string", .args = "key offset value",
-     .summary = "Sets or clears the bit at offset of a string, returning the old bit."},
+     .acl = "@bitmap", .summary = "Sets or clears the bit at offset of a string, returning the old bit."},
     {.name = "getbit", .proc = getbit_command, .arity = 3, .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
      .group = "string", .args = "key offset",
-     .summary = "Returns the bit at offset of a string."},
+     .acl = "@bitmap", .summary = "Returns the bit at offset of a string."},
     {.name = "lcs", .proc = lcs_command, .arity = -3, .flags = CMD_READONLY, .first_key = 1, .last_key = 2, .key_step = 1,
      .group = "string", .args = "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]",
      .summary = "Finds the longest common subsequence of two strings."},

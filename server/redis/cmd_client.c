@@ -246,10 +246,7 @@ static int reset_command(client *c) {
     c->reply_mode = 0;
     free(c->name);
     c->name = NULL;
-    if (c->srv->cfg.requirepass) {
-        c->authenticated = 0;
-        client_auth_changed(c);
-    }
+    acl_client_reset(c); /* the default user, authenticated only if it needs no password */
     reply_status(c, "RESET");
     return 0;
 }

@@ -47,15 +47,10 @@ static int select_command(client *c) {
     return 0;
 }
 
-/* Checks a password against requirepass; replies on failure. */
+/* Authenticates as user ("default" when NULL) through the ACL (hashed
+ * passwords, compared in constant time); replies on failure. */
 static int check_password(client *c, const resp_slice *user, const resp_slice *pass) {
-    const char *want = c->srv->cfg.requirepass;
-    if (user && !arg_eq(user, "default")) goto wrong;
-    if (!want || pass->len != strlen(want) || memcmp(pass->ptr, want, pass->len) != 0) goto wrong;
-    c->authenticated = 1;
-    client_auth_changed(c);
-    return 0;
-wrong:
+    if (acl_authenticate(c, user ? user->ptr : "default", user ? user->len : 7, pass->ptr, pass->len) == 0) return 0;
     reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
     return -1;
 }
@@ -66,7 +61,7 @@ static int auth_command(client *c) {
         reply_syntax_error(c);
         return -1;
     }
-    if (!c->srv->cfg.requirepass && c->argc == 2) {
+    if (c->argc == 2 && acl_find(c->srv, "default", 7)->nopass) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return -1;
@@ -111,7 +106,7 @@ static int hello_command(client *c) {
         reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'", (int)(opt->len > 64 ? 64 : opt->len), opt->ptr);
         return -1;
     }
-    if (c->srv->cfg.requirepass && !c->authenticated) {
+    if (!c->authenticated) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise "
                        "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
                        "client and select the RESP protocol version at the same time");

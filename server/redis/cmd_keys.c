@@ -447,7 +447,7 @@ static const cmd_def rows[] = {
      .summary = "Returns the type of the value stored at a key."},
     {.name = "keys", .proc = keys_command, .arity = 2, .flags = CMD_READONLY,
      .group = "generic", .args = "pattern",
-     .summary = "Returns all key names that match a pattern."},
+     .acl = "@dangerous", .summary = "Returns all key names that match a pattern."},
     {.name = "scan", .proc = scan_command, .arity = -2, .flags = CMD_READONLY,
      .group = "generic", .args = "cursor [MATCH pattern] [COUNT count] [TYPE type]",
      .summary = "Iterates over the key names in the database."},
@@ -494,7 +494,7 @@ static const cmd_def rows[] = {
      .summary = "Shows the OBJECT subcommands."},
     {.name = "swapdb", .proc = swapdb_command, .arity = 3, .flags = CMD_WRITE | CMD_FAST,
      .group = "generic", .args = "index1 index2",
-     .summary = "Swaps two databases (O(1): a persisted map of database numbers)."},
+     .acl = "@dangerous", .summary = "Swaps two databases (O(1): a persisted map of database numbers)."},
     CMD_TABLE_END,
 };
 

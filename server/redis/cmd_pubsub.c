@@ -6,27 +6,26 @@
 #include "server.h"
 #include "cmd_pubsub.h"
 
-/* ACL's channel check over argv[from..]: replies NOPERM (as Redis) and
- * returns -1 when any is denied, before anything changes. */
-static int channels_allowed(client *c, int from, int is_pattern) {
-    for (int i = from; i < c->argc; i++)
-        if (!pubsub_channel_allowed(c, c->argv[i].ptr, c->argv[i].len, is_pattern)) {
-            reply_error(c, "NOPERM this user has no permissions to access one of the channels used as arguments");
-            return -1;
-        }
+/* ACL's channel check over argv[from..to): replies NOPERM (as Redis, with
+ * an ACL LOG entry) and returns -1 when any is denied, before anything
+ * changes. */
+static int channels_allowed(client *c, int from, int to, int is_pattern) {
+    for (int i = from; i < to; i++)
+        if (!pubsub_channel_allowed(c, c->argv[i].ptr, c->argv[i].len, is_pattern))
+            return acl_deny_channel(c, c->argv[i].ptr, c->argv[i].len);
     return 0;
 }
 
 /* SUBSCRIBE channel [channel ...] */
 static int subscribe_command(client *c) {
-    if (channels_allowed(c, 1, 0) < 0) return -1;
+    if (channels_allowed(c, 1, c->argc, 0) < 0) return -1;
     for (int i = 1; i < c->argc; i++) pubsub_subscribe(c, c->argv[i].ptr, c->argv[i].len);
     return 0;
 }
 
 /* PSUBSCRIBE pattern [pattern ...] */
 static int psubscribe_command(client *c) {
-    if (channels_allowed(c, 1, 1) < 0) return -1;
+    if (channels_allowed(c, 1, c->argc, 1) < 0) return -1;
     for (int i = 1; i < c->argc; i++) pubsub_psubscribe(c, c->argv[i].ptr, c->argv[i].len);
     return 0;
 }
@@ -47,7 +46,7 @@ static int punsubscribe_command(client *c) {
 
 /* PUBLISH channel message: the number of clients that received it. */
 static int publish_command(client *c) {
-    if (channels_allowed(c, 1, 0) < 0) return -1;
+    if (channels_allowed(c, 1, 2, 0) < 0) return -1; /* the channel, not the message */
     reply_int(c, pubsub_publish(c->srv, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len));
     return 0;
 }

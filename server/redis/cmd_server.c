@@ -103,10 +103,18 @@ static int config_set_command(client *c) {
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 2; i < c->argc; i += 2) {
             resp_sanitize(name, sizeof name, c->argv[i].ptr, c->argv[i].len, 100);
+            int of = config_option_flags(name);
+            if (!pass && (of & CONFIG_MUTABLE) && (of & CONFIG_PROTECTED) &&
+                !acl_protected_allowed(c, s->cfg.enable_protected_configs)) {
+                /* Redis's enable-protected-configs: only where the config file allows it */
+                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected config", name);
+                return -1;
+            }
             val = strndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
             if (!val) { reply_error(c, "ERR out of memory"); return -1; }
             config tmp = s->cfg;
             tmp.bind = NULL; tmp.dir = NULL; tmp.unixsocket = NULL; tmp.requirepass = NULL; tmp.logfile = NULL;
+            tmp.aclfile = NULL;
             int r = config_set(pass ? &s->cfg : &tmp, name, val, 1, err, sizeof err);
             if (!pass) config_free(&tmp);
             free(val);
@@ -121,6 +129,8 @@ static int config_set_command(client *c) {
             }
         }
     }
+    for (int i = 2; i < c->argc; i += 2)
+        if (arg_eq(&c->argv[i], "requirepass")) acl_requirepass_changed(s); /* the default user's password */
     reply_ok(c);
     return 0;
 }
@@ -296,10 +306,10 @@ static const cmd_def rows[] = {
      .summary = "Returns the number of keys in the database (a maintained count)."},
     {.name = "flushdb", .proc = flushdb_command, .arity = -1, .flags = CMD_WRITE | CMD_RETRY_SAFE,
      .group = "server", .args = "[ASYNC|SYNC]",
-     .summary = "Removes all keys from the current database (one range deletion)."},
+     .acl = "@keyspace @dangerous", .summary = "Removes all keys from the current database (one range deletion)."},
     {.name = "flushall", .proc = flushall_command, .arity = -1, .flags = CMD_WRITE | CMD_RETRY_SAFE,
      .group = "server", .args = "[ASYNC|SYNC]",
-     .summary = "Removes all keys from all databases."},
+     .acl = "@keyspace @dangerous", .summary = "Removes all keys from all databases."},
     {.name = "config", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN,
      .group = "server", .args = "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | HELP",
      .summary = "Reads or changes the configuration at runtime."},
@@ -320,7 +330,7 @@ static const cmd_def rows[] = {
      .summary = "Returns the server time."},
     {.name = "shutdown", .proc = shutdown_command, .arity = -1, .flags = CMD_ADMIN | CMD_DENY_MULTI,
      .group = "server", .args = "[NOSAVE|SAVE] [NOW] [FORCE]",
-     .summary = "Stops the server gracefully (WAL flushed and synced)."},
+     .acl = "@dangerous", .summary = "Stops the server gracefully (WAL flushed and synced)."},
     CMD_TABLE_END,
 };
 

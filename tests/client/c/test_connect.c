@@ -18,7 +18,11 @@ static skv_error e;
 
 static void down(void) { ts_cleanup(&srv); }
 
-static void up(void) { ts_start(&srv, NULL); }
+/* DEBUG SLEEP stands in for a slow command: DEBUG needs enable-debug-command */
+static void up(void) {
+    const char *extra[] = {"--enable-debug-command", "yes", NULL};
+    ts_start(&srv, extra);
+}
 
 TestSuite(connect, .fini = down, .timeout = 60);
 

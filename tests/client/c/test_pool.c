@@ -12,7 +12,11 @@ static skv_error e;
 #define OK(call) ts_ok((call), &e)
 #define FAILS(call, code) ts_expect((call), (code), &e)
 
-static void up(void) { ts_start(&srv, NULL); }
+/* DEBUG SLEEP stands in for a slow command: DEBUG needs enable-debug-command */
+static void up(void) {
+    const char *extra[] = {"--enable-debug-command", "yes", NULL};
+    ts_start(&srv, extra);
+}
 static void down(void) { ts_cleanup(&srv); }
 
 TestSuite(pool, .init = up, .fini = down, .timeout = 90);

@@ -200,7 +200,13 @@ Test(command, subcommand_arity_errors, .init = up, .fini = down) {
                     "ERR unknown subcommand or wrong number of arguments for 'USAGE'. Try MEMORY HELP.");
 }
 
-Test(command, unknown_subcommand_errors, .init = up, .fini = down) {
+/* DEBUG HELP below: DEBUG needs enable-debug-command */
+static void up_debug(void) {
+    const char *extra[] = {"--enable-debug-command", "yes", NULL};
+    up_with(extra);
+}
+
+Test(command, unknown_subcommand_errors, .init = up_debug, .fini = down) {
     const char *parents[] = {"CLIENT", "CONFIG", "COMMAND", "OBJECT", "SLOWLOG", "MEMORY", "LATENCY",
                              "DEBUG", "FUNCTION"};
     for (size_t i = 0; i < sizeof parents / sizeof parents[0]; i++) {

@@ -838,7 +838,13 @@ Test(kv, guard_delbyprefix, .init = up, .fini = down) {
     expect_int(skv_cmd(c, "DBSIZE"), 1);
 }
 
-Test(kv, guard_allows_reads_and_can_be_disabled, .init = up, .fini = down) {
+/* domain-write-guard is a protected config: CONFIG SET needs enable-protected-configs */
+static void up_protected(void) {
+    const char *extra[] = {"--enable-protected-configs", "yes", NULL};
+    up_with(extra);
+}
+
+Test(kv, guard_allows_reads_and_can_be_disabled, .init = up_protected, .fini = down) {
     /* reads of owned keys are allowed */
     expect_nil(skv_cmd(c, "KV.GET users:1:base"));
     expect_nil(skv_cmd(c, "GET users:1:base"));

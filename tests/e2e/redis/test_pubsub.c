@@ -454,3 +454,24 @@ Test(pubsub, idle_timeout_spares_subscribers) {
     redisFree(idle);
     redisFree(s);
 }
+
+/* ACL channel permissions (&pattern) apply to SUBSCRIBE, PSUBSCRIBE and
+ * PUBLISH; a refused command changes nothing. */
+Test(pubsub, acl_channels) {
+    expect_ok(CMD("ACL SETUSER feed on >pw +@all ~* resetchannels &news.*"));
+    redisContext *u = skv_connect(&srv);
+    expect_ok(skv_cmd(u, "AUTH feed pw"));
+    expect_error_eq(skv_cmd(u, "PUBLISH other x"),
+                    "NOPERM this user has no permissions to access one of the channels used as arguments");
+    expect_int(skv_cmd(u, "PUBLISH news.a x"), 0);
+    expect_error(skv_cmd(u, "SUBSCRIBE news.a secret"), "NOPERM");
+    expect_error(skv_cmd(u, "PSUBSCRIBE news.a*"), "NOPERM"); /* a pattern must be one of the user's own */
+    redisReply *r = ARRAY("PUBSUB NUMSUB news.a");
+    cr_expect_eq(r->element[1]->integer, 0, "a refused SUBSCRIBE subscribed");
+    freeReplyObject(r);
+    send_cmd(u, "PSUBSCRIBE news.*");
+    expect_push(u, "psubscribe", "news.*", NULL, 1);
+    expect_int(CMD("PUBLISH news.b hi"), 1);
+    expect_pmessage(u, "news.*", "news.b", "hi");
+    redisFree(u);
+}

@@ -418,7 +418,12 @@ Test(server, sigterm_exits_zero, .init = up, .fini = down) {
 
 /* ---- INFO commandstats, DEBUG SLEEP (from the former test_compat.c) ---- */
 
-Test(server, info_commandstats_debug_sleep, .init = up, .fini = down) {
+static void up_debug(void) {
+    const char *extra[] = {"--enable-debug-command", "yes", NULL};
+    up_with(extra);
+}
+
+Test(server, info_commandstats_debug_sleep, .init = up_debug, .fini = down) {
     expect_nil(CMD("GET x"));
     char *s = take_bulk(CMD("INFO commandstats"));
     cr_expect(s && strstr(s, "cmdstat_get:calls=1,"), "INFO commandstats: %s", s ? s : "");
