@@ -21,7 +21,7 @@ shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
 max_len=${FUZZ_MAX_LEN:-4096}
-all_targets=(resp_parser resp_writer json util encoding config acl_rules)
+all_targets=(resp_parser resp_writer json util encoding config acl_rules import)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

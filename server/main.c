@@ -21,6 +21,7 @@
 #include "cmd_analytics.h"
 #include "cmd_coins.h"
 #include "cmd_domain.h"
+#include "cmd_dump.h"
 #include "cmd_email.h"
 #include "cmd_entity.h"
 #include "cmd_import.h"
@@ -41,7 +42,7 @@ static const cmd_family *const families[] = {
     &keys_family, &expire_family, &multi_family, &kv_family, &pubsub_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
     &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &domain_admin_family,
-    &import_family,
+    &import_family, &dump_family,
     NULL,
 };
 

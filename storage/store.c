@@ -161,6 +161,16 @@ struct store {
     _Atomic uint64_t unflushed;
     store_touch_fn touch_fn;
     void *touch_arg;
+    /* fault injection (store_fault_set): errno to fail with, calls left (-1
+     * = until disarmed, 0 = off) */
+    _Atomic int fault_errno[STORE_FAULT_OPS];
+    _Atomic long fault_left[STORE_FAULT_OPS];
+    _Atomic uint64_t fault_hits;
+    /* undo of unflushed commits (store_undo_unflushed) */
+    int undo_on, undo_overflow;
+    const rocksdb_snapshot_t *undo_snap; /* the state before the first logged commit */
+    buf undo_log;                        /* [u32 length][WriteBatch rep] ... */
+    uint32_t cf_id[STORE_CF_COUNT];
 
     /* background compaction worker (store_compact_range) */
     pthread_mutex_t mu;
@@ -170,6 +180,236 @@ struct store {
     int stopping;
     compact_job *jobs_head, *jobs_tail;
 };
+
+/* ---- fault injection ------------------------------------------------------ */
+
+void store_fault_set(store *s, int op, int errno_val, long count) {
+    if (op < 0 || op >= STORE_FAULT_OPS) return;
+    if (errno_val == 0 || count == 0) {
+        atomic_store(&s->fault_left[op], 0);
+        atomic_store(&s->fault_errno[op], 0);
+        return;
+    }
+    atomic_store(&s->fault_errno[op], errno_val);
+    atomic_store(&s->fault_left[op], count < 0 ? -1 : count);
+}
+
+uint64_t store_fault_hits(const store *s) { return atomic_load(&((store *)s)->fault_hits); }
+
+/* Whether this call of op is to fail; if so, sets *err like a RocksDB IO
+ * error would. One relaxed load when nothing is armed. */
+static int fault_fires(store *s, int op, const char *ctx, char **err) {
+    long left = atomic_load_explicit(&s->fault_left[op], memory_order_relaxed);
+    for (;;) {
+        if (left == 0) return 0;
+        if (left < 0) break;
+        if (atomic_compare_exchange_weak(&s->fault_left[op], &left, left - 1)) break;
+    }
+    int e = atomic_load(&s->fault_errno[op]);
+    if (!e) return 0;
+    atomic_fetch_add(&s->fault_hits, 1);
+    if (err) {
+        char m[160];
+        snprintf(m, sizeof m, "%s: IO error: injected fault: %s (%s)", ctx, strerror(e),
+                 e == ENOSPC ? "ENOSPC" : e == EIO ? "EIO" : "errno");
+        *err = strdup(m);
+    }
+    return 1;
+}
+
+/* ---- undo of unflushed commits ---------------------------------------------- */
+
+void store_set_undo(store *s, int on) {
+    if (!on) store_undo_forget(s);
+    s->undo_on = on;
+}
+
+void store_undo_forget(store *s) {
+    if (s->undo_snap) rocksdb_release_snapshot(s->db, s->undo_snap);
+    s->undo_snap = NULL;
+    s->undo_log.len = 0;
+    s->undo_overflow = 0;
+    if (s->undo_log.cap > (1u << 20)) { /* do not keep a big one around */
+        free(s->undo_log.p);
+        s->undo_log = (buf){0};
+    }
+}
+
+/* Before a write: the first one since the last forget takes the snapshot. */
+static void undo_begin(store *s) {
+    if (s->undo_on && !s->undo_snap) s->undo_snap = rocksdb_create_snapshot(s->db);
+}
+
+static void undo_log_rep(store *s, const char *rep, size_t n) {
+    if (!s->undo_on || s->undo_overflow) return;
+    uint32_t len = (uint32_t)n;
+    if (s->undo_log.len + n + 4 > STORE_UNDO_MAX_LOG || buf_add(&s->undo_log, (const char *)&len, 4) == (size_t)-1 ||
+        buf_add(&s->undo_log, rep, n) == (size_t)-1)
+        s->undo_overflow = 1;
+}
+
+static size_t put_varint32(char *p, uint32_t v) {
+    size_t i = 0;
+    while (v >= 0x80) {
+        p[i++] = (char)(v | 0x80);
+        v >>= 7;
+    }
+    p[i++] = (char)v;
+    return i;
+}
+
+/* A range deletion outside a txn, logged as a one-record WriteBatch rep. */
+static void undo_log_range(store *s, int cf, const char *a, size_t al, const char *b, size_t bl) {
+    if (!s->undo_on || s->undo_overflow) return;
+    char *rep = malloc(12 + 1 + 15 + al + bl);
+    if (!rep) {
+        s->undo_overflow = 1;
+        return;
+    }
+    memset(rep, 0, 12);
+    size_t n = 12;
+    rep[n++] = 0x0E; /* kTypeColumnFamilyRangeDeletion */
+    n += put_varint32(rep + n, s->cf_id[cf]);
+    n += put_varint32(rep + n, (uint32_t)al);
+    memcpy(rep + n, a, al), n += al;
+    n += put_varint32(rep + n, (uint32_t)bl);
+    memcpy(rep + n, b, bl), n += bl;
+    undo_log_rep(s, rep, n);
+    free(rep);
+}
+
+static int get_varint32(const char **p, const char *end, uint32_t *v) {
+    uint32_t r = 0;
+    for (int shift = 0; shift <= 28 && *p < end; shift += 7) {
+        unsigned char c = (unsigned char)*(*p)++;
+        r |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int get_slice(const char **p, const char *end, const char **s, size_t *n) {
+    uint32_t l;
+    if (get_varint32(p, end, &l) || (size_t)(end - *p) < l) return -1;
+    *s = *p;
+    *n = l;
+    *p += l;
+    return 0;
+}
+
+/* Puts key back as the snapshot has it. */
+static int undo_key(store *s, rocksdb_writebatch_t *u, rocksdb_readoptions_t *ro, int cf, const char *k, size_t kl,
+                    char **rerr) {
+    size_t vl;
+    char *v = rocksdb_get_cf(s->db, ro, s->cf[cf], k, kl, &vl, rerr);
+    if (*rerr) return -1;
+    if (v) rocksdb_writebatch_put_cf(u, s->cf[cf], k, kl, v, vl);
+    else rocksdb_writebatch_delete_cf(u, s->cf[cf], k, kl);
+    free(v);
+    return 0;
+}
+
+/* Puts back every key of [a, b) that the snapshot has. */
+static int undo_range(store *s, rocksdb_writebatch_t *u, rocksdb_readoptions_t *ro, int cf, const char *a, size_t al,
+                      const char *b, size_t bl, long *keys, char **rerr) {
+    rocksdb_readoptions_t *rro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_snapshot(rro, s->undo_snap);
+    rocksdb_readoptions_set_iterate_upper_bound(rro, b, bl);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, rro, s->cf[cf]);
+    int rc = 0;
+    for (rocksdb_iter_seek(it, a, al); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        if (++*keys > STORE_UNDO_MAX_KEYS) {
+            rc = -1;
+            break;
+        }
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+        rocksdb_writebatch_put_cf(u, s->cf[cf], k, kl, v, vl);
+    }
+    if (rc == 0) rocksdb_iter_get_error(it, rerr);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(rro);
+    (void)ro;
+    return rc == 0 && !*rerr ? 0 : -1;
+}
+
+int store_undo_unflushed(store *s, char **err) {
+    if (!s->undo_on) {
+        if (err) *err = strdup("undo: not enabled");
+        return -1;
+    }
+    if (s->undo_overflow) {
+        if (err) *err = strdup("undo: too much written since the last WAL flush");
+        return -1;
+    }
+    if (!s->undo_snap || s->undo_log.len == 0) return 0;
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_snapshot(ro, s->undo_snap);
+    rocksdb_writebatch_t *u = rocksdb_writebatch_create();
+    char *rerr = NULL;
+    const char *why = NULL;
+    long keys = 0;
+    const char *p = s->undo_log.p, *end = p + s->undo_log.len;
+    while (p < end && !why && !rerr) {
+        uint32_t n;
+        memcpy(&n, p, 4);
+        const char *r = p + 16, *re = p + 4 + n; /* past the length and the 12-byte header */
+        p = re;
+        while (r < re && !why && !rerr) {
+            unsigned char tag = (unsigned char)*r++;
+            uint32_t cfid = 0;
+            const char *k, *b;
+            size_t kl, bl;
+            if (tag == 0x04 || tag == 0x05 || tag == 0x06 || tag == 0x08 || tag == 0x0E) {
+                if (get_varint32(&r, re, &cfid)) { why = "undo: bad record"; break; }
+            }
+            int cf = -1;
+            for (int i = 0; i < STORE_CF_COUNT; i++)
+                if (s->cf_id[i] == cfid) cf = i;
+            switch (tag) {
+            case 0x0D: continue; /* kTypeNoop (savepoint markers) */
+            case 0x00: case 0x04: case 0x07: case 0x08: /* deletions */
+                if (cf < 0 || get_slice(&r, re, &k, &kl)) { why = "undo: bad record"; break; }
+                if (undo_key(s, u, ro, cf, k, kl, &rerr) == 0) keys++;
+                break;
+            case 0x01: case 0x05: case 0x02: case 0x06: /* puts and merges */
+                if (cf < 0 || get_slice(&r, re, &k, &kl) || get_slice(&r, re, &b, &bl)) { why = "undo: bad record"; break; }
+                if (undo_key(s, u, ro, cf, k, kl, &rerr) == 0) keys++;
+                break;
+            case 0x0E: case 0x0F: /* range deletions */
+                if (cf < 0 || get_slice(&r, re, &k, &kl) || get_slice(&r, re, &b, &bl)) { why = "undo: bad record"; break; }
+                if (undo_range(s, u, ro, cf, k, kl, b, bl, &keys, &rerr) < 0 && !rerr)
+                    why = "undo: a range deletion too big to put back";
+                break;
+            default:
+                why = "undo: a record kind it cannot put back";
+            }
+            if (keys > STORE_UNDO_MAX_KEYS && !why) why = "undo: too many keys";
+        }
+    }
+    if (!why && !rerr) rocksdb_write(s->db, s->wo, u, &rerr);
+    size_t ul = 0;
+    if (!why && !rerr) {
+        rocksdb_writebatch_data(u, &ul);
+        atomic_fetch_add_explicit(&s->unflushed, ul, memory_order_relaxed);
+    }
+    rocksdb_writebatch_destroy(u);
+    rocksdb_readoptions_destroy(ro);
+    if (rerr) {
+        set_err(err, "undo", rerr);
+        return -1;
+    }
+    if (why) {
+        if (err) *err = strdup(why);
+        return -1;
+    }
+    /* every logged key is as in the snapshot again: keep both for a next
+     * failure (the log keeps growing from here) */
+    return 0;
+}
 
 int store_open(store **out, const store_options *opt, char **err) {
     *out = NULL;
@@ -236,6 +476,7 @@ int store_open(store **out, const store_options *opt, char **err) {
         store_close(s);
         return -1;
     }
+    for (int i = 0; i < STORE_CF_COUNT; i++) s->cf_id[i] = rocksdb_column_family_handle_get_id(s->cf[i]);
     s->ro = rocksdb_readoptions_create();
     s->wo = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wo, 0);
@@ -270,6 +511,10 @@ static void stop_worker(store *s) {
 void store_close(store *s) {
     if (!s) return;
     stop_worker(s);
+    store_undo_forget(s); /* a snapshot must go before the DB closes */
+    free(s->undo_log.p);
+    /* a test's armed fault must not cost the WAL its last flush */
+    for (int op = 0; op < STORE_FAULT_OPS; op++) store_fault_set(s, op, 0, 0);
     if (s->db) store_flush_wal(s, 1, NULL);
     for (int i = 0; i < STORE_CF_COUNT; i++)
         if (s->cf[i]) rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -286,11 +531,27 @@ void store_close(store *s) {
 int store_flush_wal(store *s, int sync, char **err) {
     uint64_t n = atomic_exchange_explicit(&s->unflushed, 0, memory_order_relaxed);
     if (!n && !sync) return 0; /* nothing was committed since the last flush */
+    if (fault_fires(s, STORE_FAULT_SYNC, "flush_wal", err)) {
+        /* as after a real failure, the buffered WAL stays for the next try */
+        atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
+        return -1;
+    }
     char *rerr = NULL;
     rocksdb_flush_wal(s->db, sync ? 1 : 0, &rerr);
     if (rerr) {
         atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
         set_err(err, "flush_wal", rerr);
+        return -1;
+    }
+    return 0;
+}
+
+int store_sync_wal(store *s, char **err) {
+    if (fault_fires(s, STORE_FAULT_SYNC, "sync_wal", err)) return -1;
+    char *rerr = NULL;
+    rocksdb_flush_wal(s->db, 1, &rerr);
+    if (rerr) {
+        set_err(err, "sync_wal", rerr);
         return -1;
     }
     return 0;
@@ -610,6 +871,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     v->len = 0;
     v->pin_ = NULL;
     v->own_ = NULL;
+    if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
 
     if (!txn_pending(t)) return get_pinned(s, cf, k, kl, v, err);
 
@@ -664,13 +926,19 @@ int store_commit(store_txn *t, char **err) {
         store_txn_clear(t);
         return 0;
     }
+    if (fault_fires(s, STORE_FAULT_WRITE, "commit", err)) {
+        store_txn_clear(t); /* as a failed rocksdb_write: nothing written */
+        return -1;
+    }
     char *rerr = NULL;
     size_t n;
+    const char *rep;
+    undo_begin(s);
     if (t->out) {
-        rocksdb_writebatch_data(t->out, &n);
+        rep = rocksdb_writebatch_data(t->out, &n);
         rocksdb_write(s->db, s->wo, t->out, &rerr);
     } else {
-        rocksdb_writebatch_wi_data(t->wb, &n);
+        rep = rocksdb_writebatch_wi_data(t->wb, &n);
         rocksdb_write_writebatch_wi(s->db, s->wo, t->wb, &rerr);
     }
     if (rerr) {
@@ -678,6 +946,7 @@ int store_commit(store_txn *t, char **err) {
         set_err(err, "commit", rerr);
         return -1;
     }
+    undo_log_rep(s, rep, n);
     atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
     if (s->touch_fn) {
         for (size_t i = 0; i < t->ntouch; i++) {
@@ -798,9 +1067,39 @@ static void iter_settle_back(store_iter *it) {
     }
 }
 
+struct store_snap {
+    store *s;
+    const rocksdb_snapshot_t *snap;
+};
+
+store_snap *store_snapshot_new(store *s) {
+    store_snap *sn = calloc(1, sizeof *sn);
+    if (!sn) return NULL;
+    sn->s = s;
+    sn->snap = rocksdb_create_snapshot(s->db);
+    return sn;
+}
+
+void store_snapshot_free(store_snap *sn) {
+    if (!sn) return;
+    rocksdb_release_snapshot(sn->s->db, sn->snap);
+    free(sn);
+}
+
+static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int cf, const char *lower, size_t ll,
+                             const char *upper, size_t ul);
+
 store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
                            const char *upper, size_t ul) {
-    store *s = t->s;
+    return iter_make(t->s, t, NULL, cf, lower, ll, upper, ul);
+}
+
+store_iter *store_iter_snapshot(store_snap *sn, int cf, const char *lower, size_t ll, const char *upper, size_t ul) {
+    return iter_make(sn->s, NULL, sn, cf, lower, ll, upper, ul);
+}
+
+static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int cf, const char *lower, size_t ll,
+                             const char *upper, size_t ul) {
     store_iter *it = calloc(1, sizeof *it);
     if (!it) return NULL;
     it->t = t;
@@ -826,8 +1125,9 @@ store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
     it->ro = rocksdb_readoptions_create();
     if (ll) rocksdb_readoptions_set_iterate_lower_bound(it->ro, it->lower, ll);
     if (upper) rocksdb_readoptions_set_iterate_upper_bound(it->ro, it->upper, ul);
+    if (sn) rocksdb_readoptions_set_snapshot(it->ro, sn->snap);
     rocksdb_iterator_t *base = rocksdb_create_iterator_cf(s->db, it->ro, s->cf[cf]);
-    if (txn_pending(t)) {
+    if (t && txn_pending(t)) {
         /* takes ownership of base */
         it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wb, base, s->cf[cf]);
         if (txn_has_ranges(t, cf)) it->delta = delta_iter(t, cf, &it->dro);
@@ -887,6 +1187,7 @@ const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key
 const char *store_iter_value(store_iter *it, size_t *vl) { return rocksdb_iter_value(it->it, vl); }
 
 int store_iter_error(store_iter *it, char **err) {
+    if (fault_fires(it->t->s, STORE_FAULT_READ, "iterator", err)) return -1;
     char *rerr = NULL;
     rocksdb_iter_get_error(it->it, &rerr);
     if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);
@@ -968,13 +1269,19 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         free(to_end);
         return 0;
     }
+    if (fault_fires(s, STORE_FAULT_WRITE, "compact_range", err)) {
+        free(to_end);
+        return -1;
+    }
     char *rerr = NULL;
+    undo_begin(s);
     rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], start, sl, end, el, &rerr);
     if (rerr) {
         free(to_end);
         set_err(err, "compact_range", rerr);
         return -1;
     }
+    undo_log_range(s, cf, start, sl, end, el);
     atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
     if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);
 

@@ -45,6 +45,11 @@ void store_close(store *s);
 
 /* Push buffered WAL writes to the file; with sync, fsync it too. */
 int store_flush_wal(store *s, int sync, char **err);
+/* Writes out the WAL buffer and fsyncs the file, leaving the count of
+ * unflushed bytes to the loop: for the everysec thread, beside the loop's
+ * own store_flush_wal (which then still writes, or waits for, every commit
+ * it counted before its replies go out). */
+int store_sync_wal(store *s, char **err);
 /* Bytes committed since the last store_flush_wal (0 = nothing to flush). */
 uint64_t store_unflushed(const store *s);
 
@@ -127,6 +132,19 @@ const char *store_iter_value(store_iter *it, size_t *vl);
 int store_iter_error(store_iter *it, char **err); /* 0 ok, -1 error */
 void store_iter_free(store_iter *it);
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* One point in time of the whole store (both column families): iterators
+ * made on it see the data as it was when it was taken, whatever is
+ * committed afterwards. Free every iterator of a snapshot before it, and
+ * every snapshot before store_close. NULL only when out of memory. */
+typedef struct store_snap store_snap;
+store_snap *store_snapshot_new(store *s);
+void store_snapshot_free(store_snap *sn); /* accepts NULL */
+/* An iterator over [lower, upper) of cf at the snapshot (committed data
+ * only; bounds as store_iter_new). NULL only when out of memory. */
+store_iter *store_iter_snapshot(store_snap *sn, int cf, const char *lower, size_t ll, const char *upper, size_t ul);
+
 /* ---- operations -------------------------------------------------------- */
 
 /* RocksDB property as text (malloc()ed) or NULL. */
@@ -141,5 +159,47 @@ int store_checkpoint(store *s, const char *path, char **err);
  * compaction runs on a thread owned by the store; store_close stops it. */
 int store_compact_range(store *s, int cf, const char *start, size_t sl,
                         const char *end, size_t el, char **err);
+
+/* ---- undoing unflushed commits (a failed WAL write) ---------------------- */
+
+/* A commit is in the memtable (readable) as soon as store_commit returns,
+ * but in the WAL file only after store_flush_wal. When that flush fails,
+ * the server must not leave behind writes it will answer with an error.
+ * With undo on, the store keeps, from the first commit after
+ * store_undo_forget until the next store_undo_forget, a snapshot of the
+ * state before and the batches committed since (store_commit and
+ * store_compact_range; at most STORE_UNDO_MAX_LOG bytes of them).
+ * store_undo_unflushed then writes one batch that puts back, from that
+ * snapshot, every key they wrote or deleted (a range deletion key by key,
+ * at most STORE_UNDO_MAX_KEYS keys): readers see the state before, and
+ * recovery does too, since both batches reach the WAL together or not at
+ * all. 0 done (or nothing to undo); -1 when it could not (log overflow,
+ * a range too big, RocksDB refused): the commits then stay.
+ * Loop thread only; the everysec sync thread never touches it. */
+#define STORE_UNDO_MAX_LOG (64u << 20)
+#define STORE_UNDO_MAX_KEYS 100000
+void store_set_undo(store *s, int on);
+int store_undo_unflushed(store *s, char **err);
+/* The unflushed commits are in the WAL file now: drop the snapshot and log. */
+void store_undo_forget(store *s);
+
+/* ---- fault injection (tests only) -------------------------------------- */
+
+/* What a fault makes fail:
+ *   STORE_FAULT_WRITE  store_commit and store_compact_range's deletion (the
+ *                      batch is not written: nothing of it reaches the DB)
+ *   STORE_FAULT_SYNC   store_flush_wal (the WAL write to the file and its
+ *                      fsync; the buffered WAL is kept for a later flush)
+ *   STORE_FAULT_READ   store_get and store_iter_error
+ * The failing call returns -1 with "<ctx>: IO error: injected fault: <strerror>
+ * (EIO|ENOSPC)", as a real RocksDB IO error would come back. */
+enum { STORE_FAULT_WRITE = 0, STORE_FAULT_SYNC = 1, STORE_FAULT_READ = 2, STORE_FAULT_OPS = 3 };
+/* Arms op: the next count calls (count < 0: every call until disarmed) fail
+ * with errno_val (EIO or ENOSPC); errno_val 0 disarms. Safe from any thread
+ * (the everysec fsync runs on a worker). The server exposes it only when
+ * started with enable-debug-fault yes (DEBUG FAULT). */
+void store_fault_set(store *s, int op, int errno_val, long count);
+/* Injected failures so far, all kinds. */
+uint64_t store_fault_hits(const store *s);
 
 #endif

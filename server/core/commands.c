@@ -381,7 +381,10 @@ static int call_handler(client *c, const cmd_def *cmd) {
 }
 
 int server_commit(server *s, client *c, size_t mark) {
-    if (ks_commit(&s->ks) == 0) return 0;
+    if (ks_commit(&s->ks) == 0) {
+        s->iter_committed = 1;
+        return 0;
+    }
     pubsub_drop_pending(s); /* their writes may be lost: so are they (pub/sub is at most once) */
     if (c) {
         c->out.len = mark;
@@ -449,6 +452,12 @@ void cmd_dispatch(client *c) {
     if (s->cfg.domain_write_guard && (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_DOMAIN) &&
         guard_refuses(c, cmd))
         goto rejected;
+    if (s->wal_error && (cmd->flags & CMD_WRITE)) {
+        /* as Redis when its AOF cannot be written: no write is accepted
+         * that could not be made durable; reads go on */
+        reply_errorf(c, "MISCONF Errors writing to the WAL: %s", s->wal_errmsg);
+        goto rejected;
+    }
     /* RESP2 subscribed mode: the connection carries messages, only these
      * commands may share it (RESP3 has pushes and no such rule). */
     if ((c->flags & CL_PUBSUB) && c->resp == 2 && !(cmd->flags & CMD_PUBSUB_OK)) {

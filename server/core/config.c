@@ -45,8 +45,11 @@ static const option options[] = {
     {"domain-write-guard", T_BOOL, F(domain_write_guard), 1, 0, 0, NULL},
     {"max-kv-value-size", T_SIZE, F(max_kv_value_size), 1, 1, 1LL << 40, NULL},
     {"max-document-size", T_SIZE, F(max_document_size), 1, 1, 1LL << 30, NULL},
+    {"client-query-buffer-limit", T_SIZE, F(query_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
+    {"enable-debug-fault", T_BOOL, F(enable_debug_fault), 0, 0, 0, NULL},
     {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
+    {"write-buffer-size", T_SIZE, F(write_buffer_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
     {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
     {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
@@ -94,7 +97,9 @@ void config_defaults(config *c) {
     c->max_kv_value_size = 16LL * 1024 * 1024;
     c->max_document_size = 1024 * 1024;
     c->output_buffer_limit = 512LL * 1024 * 1024;
+    c->query_buffer_limit = 1024LL * 1024 * 1024;
     c->block_cache_size = 256LL * 1024 * 1024;
+    c->write_buffer_size = 64LL * 1024 * 1024;
     c->databases = 16;
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;

@@ -30,6 +30,7 @@ typedef struct config {
     long long max_document_size;
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
     long long block_cache_size;
+    long long write_buffer_size; /* RocksDB memtable size per column family */
     int databases;
     long long slowlog_slower_than; /* µs; negative disables */
     int slowlog_max_len;
@@ -39,6 +40,8 @@ typedef struct config {
     int acllog_max_len;
     int enable_protected_configs; /* 0 no, 1 yes, 2 local: CONFIG SET of protected options */
     int enable_debug_command;     /* 0 no, 1 yes, 2 local: DEBUG */
+    long long query_buffer_limit; /* bytes of one pending request before disconnect */
+    int enable_debug_fault; /* DEBUG FAULT exists (tests only; startup option) */
     int notify_keyspace_events; /* NOTIFY_* flags (notify-keyspace-events) */
     /* client-output-buffer-limit pubsub <hard> <soft> <soft-seconds>: for
      * subscribers and MONITOR clients (0 = no limit) */

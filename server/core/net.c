@@ -108,7 +108,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     if (n == 0) return;
     c->inlen += (size_t)n;
     c->srv->stat_net_in += (uint64_t)n;
-    c->last_ms = now_ms();
+    /* not activity for `timeout`: a request trickling in a byte at a time
+     * (slowloris) must not keep its connection forever */
     process_input(c);
 }
 
@@ -137,6 +138,15 @@ static void process_input(client *c) {
         resp_status st = resp_parse(&c->parser, c->in + off, c->inlen - off, &consumed, &need);
         if (st == RESP_AGAIN) {
             c->inneed = need; /* counted from the pending request's start */
+            if ((long long)(c->inlen - off) > s->cfg.query_buffer_limit ||
+                (long long)need > s->cfg.query_buffer_limit) {
+                /* announced or buffered: either would hold that much memory */
+                server_log(LL_WARNING, "client %llu closed: query buffer over %lld bytes (client-query-buffer-limit)",
+                           (unsigned long long)c->id, s->cfg.query_buffer_limit);
+                s->stat_query_limit++;
+                client_close(c);
+                return;
+            }
             break;
         }
         if (st == RESP_ERROR) {
@@ -152,7 +162,9 @@ static void process_input(client *c) {
         if (c->parser.argc == 0) continue;
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
+        c->last_ms = now_ms();
         size_t mark = c->out.len;
+        if (c->iter_replies == 0) c->iter_mark = mark;
         int mode = c->reply_mode;
         if (mode) c->flags |= CL_REPLY_SUPPRESSED;
         cmd_dispatch(c);
@@ -162,10 +174,12 @@ static void process_input(client *c) {
             (mode == 0 && c->reply_mode == 2))
             c->out.len = mark; /* (CLIENT REPLY ON after SKIP answers, as in Redis) */
         if (mode == 2) c->reply_mode = 0;
+        if (c->out.len > mark) c->iter_replies++;
         pubsub_release_held(c); /* pushes are never dropped by CLIENT REPLY (as in Redis) */
         if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
             server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
                        (unsigned long long)c->id, s->cfg.output_buffer_limit);
+            s->stat_output_limit++;
             client_close(c);
             return;
         }
@@ -196,6 +210,7 @@ static void on_write_done(uv_write_t *req, int status) {
         client_close(c);
         return;
     }
+    c->last_ms = now_ms(); /* a reader that drains its replies is not idle */
     if ((c->flags & CL_CLOSE_AFTER_REPLY) && backlog(c) == 0) {
         client_close(c);
         return;
@@ -210,7 +225,7 @@ static void client_write(client *c) {
         if (c->out_inflight == 0) {
             uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
             int n = uv_try_write(&c->h.stream, &b, 1);
-            if (n > 0) done = (size_t)n;
+            if (n > 0) done = (size_t)n, c->last_ms = now_ms();
             else if (n < 0 && n != UV_EAGAIN) {
                 client_close(c);
                 return;
@@ -245,59 +260,112 @@ static void client_write(client *c) {
     if ((c->flags & CL_CLOSE_AFTER_REPLY) && backlog(c) == 0) client_close(c);
 }
 
-/* Once per loop iteration, after all reads of the iteration were handled:
- * one WAL write (and fsync when due) covers every command, then replies. */
-void net_end_iteration(server *s) {
-    if (!ks_idle(&s->ks)) server_commit(s, NULL, 0); /* the iteration's one batch */
-    if (s->commit_failed) {
-        /* Replies of this iteration promised writes that failed. */
-        s->commit_failed = 0;
-        pubsub_drop_pending(s);
-        for (client *c = s->flush_list, *next; c; c = next) {
-            next = c->next_flush;
-            c->flags &= ~CL_PENDING_FLUSH;
-            client_close(c);
+/* A failed group commit: every reply of this iteration is replaced by the
+ * error, one for one, so that pipelines stay in step. Read replies go too:
+ * a read in the group may have seen the group's pending writes. */
+static void fail_iteration(server *s, const char *msg) {
+    for (client *c = s->flush_list, *next; c; c = next) {
+        next = c->next_flush;
+        if (c->iter_replies > 0 && c->iter_mark <= c->out.len) {
+            c->out.len = c->iter_mark;
+            for (int i = 0; i < c->iter_replies; i++) reply_error(c, msg);
         }
-        s->flush_list = NULL;
-        s->need_sync = 0;
-        goto out;
+        s->stat_failed_replies += (uint64_t)c->iter_replies;
     }
-    if (!s->flush_list && !s->need_sync && !pubsub_has_pending(s)) goto out;
-    int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
-    if (store_unflushed(s->st) || sync) {
-        char *err = NULL;
-        if (store_flush_wal(s->st, sync, &err) < 0) {
-            /* Nothing may be acknowledged that is not in the WAL: drop the
-             * replies and the connections that were waiting for them. */
-            server_log(LL_WARNING, "WAL flush failed: %s", err ? err : "?");
-            free(err);
-            pubsub_drop_pending(s);
-            for (client *c = s->flush_list; c; c = c->next_flush) {
-                c->flags &= ~CL_PENDING_FLUSH;
-                client_close(c);
-            }
-            s->flush_list = NULL;
-            s->need_sync = 0;
-            goto out;
-        }
-        s->stat_wal_flushes++;
-        if (sync) {
-            s->stat_wal_syncs++;
-            s->last_sync_ms = now_ms();
-        }
-    }
-    s->need_sync = 0;
-    /* The iteration's writes are in the WAL: their events may go out now. */
-    pubsub_deliver_pending(s);
+}
+
+/* Writes every reply of the iteration and forgets the flush list. */
+static void write_replies(server *s) {
     client *c = s->flush_list;
     s->flush_list = NULL;
     while (c) {
         client *next = c->next_flush;
         c->flags &= ~CL_PENDING_FLUSH;
+        c->iter_replies = 0;
         if (c->flags & CL_CLOSE_ASAP) client_close(c);
         else client_write(c);
         c = next;
     }
+}
+
+void net_wal_failed(server *s, const char *err) {
+    if (!s->wal_error) server_log(LL_WARNING, "WAL write failed, refusing writes until it can be synced: %s", err);
+    s->wal_error = 1;
+    snprintf(s->wal_errmsg, sizeof s->wal_errmsg, "%s", err);
+}
+
+void net_wal_recovered(server *s) {
+    if (!s->wal_error) return;
+    server_log(LL_WARNING, "WAL synced again, accepting writes");
+    s->wal_error = 0;
+    s->wal_errmsg[0] = 0;
+}
+
+/* Once per loop iteration, after all reads of the iteration were handled:
+ * one WAL write (and fsync when due) covers every command, then replies.
+ * A failed commit or WAL write turns every reply of the group into an
+ * error (never +OK for a write that is not in the WAL); a failed WAL write
+ * also stops writes (MISCONF) until the cron's sync succeeds again. */
+void net_end_iteration(server *s) {
+    if (!ks_idle(&s->ks)) server_commit(s, NULL, 0); /* the iteration's one batch */
+    int wrote = s->iter_committed;
+    s->iter_committed = 0;
+    if (s->commit_failed) {
+        /* the batch was not written: nothing of the group happened */
+        s->commit_failed = 0;
+        s->need_sync = 0;
+        pubsub_drop_pending(s);
+        fail_iteration(s, s->ks.err.msg);
+        write_replies(s);
+        goto out;
+    }
+    if (!s->flush_list && !s->need_sync && !pubsub_has_pending(s)) goto out;
+    /* always: a sync for every iteration that wrote (not for reads alone) */
+    int pending = store_unflushed(s->st) > 0;
+    int sync = (s->cfg.fsync == FSYNC_ALWAYS && pending) || s->need_sync;
+    /* While the WAL is failing, writes are refused; an iteration of reads
+     * has nothing to flush (the cron retries the sync). */
+    if (s->wal_error && !wrote) sync = 0;
+    else if (pending || sync) {
+        char *err = NULL;
+        if (store_flush_wal(s->st, sync, &err) < 0) {
+            /* Nothing may be acknowledged that is not in the WAL, and
+             * nothing answered with an error may stay: put back what the
+             * unflushed commits changed. */
+            char msg[sizeof s->wal_errmsg + 128];
+            net_wal_failed(s, err ? err : "unknown error");
+            free(err);
+            char *uerr = NULL;
+            if (store_undo_unflushed(s->st, &uerr) == 0) {
+                if (ks_reload(&s->ks, &uerr) < 0) {
+                    server_log(LL_WARNING, "cannot read the key counts back after the undo: %s", uerr ? uerr : "?");
+                    free(uerr);
+                }
+                snprintf(msg, sizeof msg, "ERR WAL write failed, nothing was written: %s", s->wal_errmsg);
+            } else {
+                server_log(LL_WARNING, "the writes of the failed WAL flush stay applied: %s", uerr ? uerr : "?");
+                free(uerr);
+                snprintf(msg, sizeof msg, "ERR WAL write failed, the write is not acknowledged and may be applied: %s",
+                         s->wal_errmsg);
+            }
+            pubsub_drop_pending(s);
+            fail_iteration(s, msg);
+            s->need_sync = 0;
+            write_replies(s);
+            goto out;
+        }
+        s->stat_wal_flushes++;
+        store_undo_forget(s->st); /* the group is in the WAL file */
+        if (sync) {
+            s->stat_wal_syncs++;
+            s->last_sync_ms = now_ms();
+            net_wal_recovered(s);
+        }
+    }
+    s->need_sync = 0;
+    /* The iteration's writes are in the WAL: their events may go out now. */
+    pubsub_deliver_pending(s);
+    write_replies(s);
 out:
     if (s->shutting_down) server_finish_shutdown(s);
 }
@@ -402,7 +470,12 @@ void net_close_idle(server *s, uint64_t now) {
     for (client *c = s->clients, *next; c; c = next) {
         next = c->next;
         if (c->flags & (CL_PUBSUB | CL_MONITOR)) continue; /* listeners are quiet by design (as Redis) */
-        if (now - c->last_ms > (uint64_t)s->cfg.timeout * 1000u && backlog(c) == 0) client_close(c);
+        /* as Redis: also a client whose replies do not drain (it does not
+         * read) is idle; its backlog goes with it */
+        if (now > c->last_ms && now - c->last_ms > (uint64_t)s->cfg.timeout * 1000u) {
+            s->stat_idle_closed++;
+            client_close(c);
+        }
     }
 }
 

@@ -54,11 +54,16 @@ struct client {
     /* output: replies of this read batch, written after the WAL flush */
     resp_buf out;
     size_t out_inflight;       /* bytes handed to uv_write, not yet done */
+    /* this loop iteration's replies: where they start in out, how many
+     * (a failed group commit replaces each by an error) */
+    size_t iter_mark;
+    int iter_replies;
     client *next_flush;        /* server's flush list */
     client *prev, *next;       /* server's client list */
     char *name;
     char addr[64];
-    uint64_t ctime_ms, last_ms;
+    uint64_t ctime_ms;
+    uint64_t last_ms;          /* last complete command or reply progress (timeout) */
     /* MULTI/EXEC and WATCH (multi.c) */
     int in_multi, multi_error, watch_dirty;
     struct queued_cmd *queue;
@@ -83,6 +88,10 @@ void net_on_connection(uv_stream_t *listener, int status);
 /* End of a loop iteration: commit the iteration's batch, flush (and fsync
  * when due) the WAL, then write the replies. */
 void net_end_iteration(server *s);
+/* The WAL could not be written or synced: writes are refused with MISCONF
+ * (err says why) until net_wal_recovered, after a sync that succeeded. */
+void net_wal_failed(server *s, const char *err);
+void net_wal_recovered(server *s);
 /* Closes clients idle longer than the timeout option (cron). */
 void net_close_idle(server *s, uint64_t now);
 /* Shutdown: stop reading, flush what is queued, then close every client. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,27 +18,28 @@ static void on_check(uv_check_t *h) { net_end_iteration(h->data); }
 typedef struct sync_job {
     uv_work_t req;
     server *s;
-    int failed;
+    char *err; /* set when the sync failed */
 } sync_job;
 
 static void sync_work(uv_work_t *req) {
     sync_job *j = req->data;
     char *err = NULL;
-    /* RocksDB syncs the WAL file without touching its write buffer, so this
-     * may run beside the loop's own WAL writes. */
-    if (store_flush_wal(j->s->st, 1, &err) < 0) {
-        j->failed = 1;
-        server_log(LL_WARNING, "background WAL sync failed: %s", err ? err : "?");
-        free(err);
-    }
+    /* RocksDB serializes this with the loop's own WAL writes; the loop
+     * keeps its count of what it must flush before replying (taking the
+     * count here would let the loop reply while this write is under way). */
+    if (store_sync_wal(j->s->st, &err) < 0) j->err = err ? err : strdup("unknown error");
 }
 
 static void sync_done(uv_work_t *req, int status) {
     sync_job *j = req->data;
     (void)status;
-    if (!j->failed) {
+    if (!j->err) {
         j->s->stat_wal_syncs++;
         j->s->last_sync_ms = now_ms();
+    } else { /* writes acknowledged since the last sync may not be on disk */
+        server_log(LL_WARNING, "background WAL sync failed: %s", j->err);
+        net_wal_failed(j->s, j->err);
+        free(j->err);
     }
     j->s->sync_running = 0;
     free(j);
@@ -46,7 +48,19 @@ static void sync_done(uv_work_t *req, int status) {
 static void on_cron(uv_timer_t *t) {
     server *s = t->data;
     uint64_t now = now_ms();
-    if (s->cfg.fsync == FSYNC_EVERYSEC && !s->sync_running && s->stat_wal_flushes) {
+    if (s->wal_error && !s->sync_running) {
+        /* Writes stay refused until the WAL takes a sync again. */
+        char *err = NULL;
+        if (store_flush_wal(s->st, 1, &err) == 0) {
+            store_undo_forget(s->st);
+            s->stat_wal_syncs++;
+            s->last_sync_ms = now;
+            net_wal_recovered(s);
+        } else {
+            snprintf(s->wal_errmsg, sizeof s->wal_errmsg, "%s", err ? err : "unknown error");
+            free(err);
+        }
+    } else if (s->cfg.fsync == FSYNC_EVERYSEC && !s->sync_running && s->stat_wal_flushes) {
         sync_job *j = calloc(1, sizeof *j);
         if (j) {
             j->s = s;
@@ -66,6 +80,7 @@ static void on_cron(uv_timer_t *t) {
 /* Active expiry: bounded work per tick, so the loop never stalls on it. */
 static void on_expire_tick(uv_timer_t *t) {
     server *s = t->data;
+    if (s->wal_error) return; /* no writes while the WAL fails */
     if (!s->active_expire_off && db_expire_sweep(&s->ks, now_ms(), 2000) < 0)
         server_log(LL_WARNING, "expiry sweep failed: %s", s->ks.err.msg);
 }
@@ -143,6 +158,32 @@ static int listen_unix(server *s) {
     return 0;
 }
 
+/* Descriptors the server needs beside its clients: listeners, RocksDB's
+ * files, the log, libuv's own. */
+#define RESERVED_FDS 128
+
+/* As Redis: raise the open-files limit to what maxclients needs; when the
+ * hard limit is lower, serve fewer clients and say so. */
+static void adjust_open_files(server *s) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    rlim_t want = (rlim_t)s->cfg.maxclients + RESERVED_FDS;
+    if (rl.rlim_cur >= want) return;
+    rlim_t cur = rl.rlim_cur;
+    rl.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
+    if (rl.rlim_cur > cur && setrlimit(RLIMIT_NOFILE, &rl) == 0) cur = rl.rlim_cur;
+    if (cur >= want) {
+        server_log(LL_NOTICE, "open files limit raised to %llu for maxclients %d", (unsigned long long)cur,
+                   s->cfg.maxclients);
+        return;
+    }
+    int maxc = cur > RESERVED_FDS + 1 ? (int)(cur - RESERVED_FDS) : 1;
+    server_log(LL_WARNING,
+               "open files limit is %llu (hard %llu): maxclients lowered from %d to %d; raise 'ulimit -n'",
+               (unsigned long long)cur, (unsigned long long)rl.rlim_max, s->cfg.maxclients, maxc);
+    s->cfg.maxclients = maxc;
+}
+
 int server_init(server *s, const config *cfg, const cmd_family *const *families) {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
@@ -161,6 +202,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         free(aerr);
         return -1;
     }
+    adjust_open_files(s);
     if (!is_loopback(cfg->bind) && acl_default_open(s)) {
         server_log(LL_WARNING,
                    "refusing to start: bind %s is not a loopback address and the default user needs no "
@@ -172,6 +214,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
     store_options so = {
         .dir = cfg->dir,
         .block_cache_bytes = (size_t)cfg->block_cache_size,
+        .write_buffer_bytes = (size_t)cfg->write_buffer_size,
         .create_if_missing = 1,
     };
     char *err = NULL;
@@ -180,6 +223,8 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         free(err);
         return -1;
     }
+    /* a failed WAL flush puts back what its group wrote (net.c) */
+    store_set_undo(s->st, 1);
     if (ks_init(&s->ks, s->st, &err) < 0) {
         server_log(LL_WARNING, "cannot read key counts: %s", err ? err : "out of memory");
         free(err);

@@ -54,13 +54,19 @@ struct server {
     uint64_t next_client_id;
     int nclients;
     int need_sync;             /* a CMD_SYNC command ran this iteration */
-    int commit_failed;         /* the iteration's batch failed: no reply may go out */
+    int commit_failed;         /* the iteration's batch failed: its replies become errors */
+    int iter_committed;        /* a command's batch was committed this iteration */
+    int wal_error;             /* the WAL failed: writes refused (MISCONF) until a sync works */
+    char wal_errmsg[256];
     int sync_running;          /* a background WAL fsync is under way */
     int shutting_down;
     /* stats */
     uint64_t start_ms;
     uint64_t stat_commands, stat_connections, stat_rejected, stat_net_in, stat_net_out;
     uint64_t stat_wal_flushes, stat_wal_syncs;
+    uint64_t stat_failed_replies;              /* replies turned into errors by a failed group */
+    uint64_t stat_query_limit, stat_output_limit; /* clients closed by the buffer limits */
+    uint64_t stat_idle_closed;                 /* clients closed by timeout */
     uint64_t last_sync_ms;
     struct cmd_stat *cmdstats; /* INFO commandstats, per command table slot */
     struct slowlog *slowlog;

@@ -15,6 +15,7 @@
 
 #include "acl_keys.h"
 #include "encoding.h"
+#include "cmd_dump.h"
 #include "idemp.h"
 #include "json.h"
 #include "server.h"
@@ -53,14 +54,22 @@ uint64_t dom_new_id(struct dom_engine *e) {
     return id;
 }
 
-void dom_see_id(struct dom_engine *e, const char *id) {
-    if (!dom_is_server_id(id, strlen(id))) return;
+void dom_key_hwm(dkey *k) {
+    k->len = 0;
+    dkey_append(k, HWM_KEY, sizeof HWM_KEY - 1);
+}
+
+int dom_see_id(struct dom_engine *e, const char *id) {
+    if (!dom_is_server_id(id, strlen(id))) return 0;
     uint64_t v = strtoull(id, NULL, 16);
-    if (v <= e->last_id) return;
+    if (dom_id_ms(v) > now_ms() + 24 * 3600 * 1000ULL) /* would push every later id past it */
+        return dom_fail(e, ST_INVALID, "id '%s' is a server id more than a day in the future", id);
+    if (v <= e->last_id) return 0;
     e->last_id = v;
     char b[8];
     enc_put_u64(b, v);
     store_put(e->ks->tx, STORE_CF_META, HWM_KEY, sizeof HWM_KEY - 1, b, 8);
+    return 0;
 }
 
 int dom_load(struct dom_engine *e, char **err) {
@@ -345,7 +354,10 @@ static int engine_init(server *s, char **err) {
 static void engine_cron(server *s, uint64_t now) { idemp_reclaim(s, now, 1000); }
 
 static void engine_free(server *s) {
-    if (s->dom) free(s->dom->rebuild); /* its loop handle is closed by now (server_free) */
+    if (s->dom) {
+        free(s->dom->rebuild); /* its loop handle is closed by now (server_free) */
+        dump_cursors_free(s->dom); /* snapshots go before the store closes */
+    }
     free(s->dom);
     s->dom = NULL;
 }

@@ -65,6 +65,8 @@ struct dom_engine {
     void (*publish)(void *ctx, const char *ch, size_t chl, const char *msg, size_t ml);
     void *publish_ctx;
     struct dom_rebuild *rebuild;        /* DOMAIN.REBUILD's job (cmd_domain.c), or NULL; freed with the engine */
+    struct dom_dump *dumps;             /* open DUMP.BEGIN cursors (cmd_dump.c); released with the engine */
+    uint64_t next_dump;
 };
 
 /* Publishes {"event": event, "data": data} (compact JSON) on the channel
@@ -109,10 +111,14 @@ uint64_t dom_id_ms(uint64_t id);
 /* The creation time of a new id for its document: the id's millisecond,
  * or now when the clock is ahead (ids may run ahead after a burst). */
 void dom_id_time(char out[32], uint64_t id);
+/* The meta key of the high-water mark (dumped: it cannot be rebuilt). */
+struct dkey;
+void dom_key_hwm(struct dkey *k);
 /* An id kept from imported data (stagekv-import): when it is a server id
  * above the high-water mark, the mark moves up to it (in the command's
- * batch), so no later id can equal it. */
-void dom_see_id(struct dom_engine *e, const char *id);
+ * batch), so no later id can equal it. 0, or -1 (INVALID) for a server id
+ * more than a day ahead of the clock, which would push every later id. */
+int dom_see_id(struct dom_engine *e, const char *id);
 /* Startup: load the high-water mark. */
 int dom_load(struct dom_engine *e, char **err);
 

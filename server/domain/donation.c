@@ -171,7 +171,7 @@ int donation_import(struct dom_engine *e, const char *to, const char *from, int6
         int r = db_exists(e->ks, 0, k.buf, k.len);
         if (r < 0) return -1;
         if (r) return dom_fail(e, ST_CONFLICT, "donation '%s' of '%s' exists", ids, to);
-        dom_see_id(e, ids);
+        if (dom_see_id(e, ids) < 0) return -1;
     } else {
         dom_format_id(ids, dom_new_id(e));
     }

@@ -442,7 +442,7 @@ int entity_import(struct dom_engine *e, const entity_ns *ns, const char *uid, js
         if ((r = held_by_other(e, &ix, uid)) < 0) return -1;
         if (r) return dom_fail(e, ST_CONFLICT, "%s id '%s' belongs to another user", ns->name, id);
     }
-    dom_see_id(e, id);
+    if (dom_see_id(e, id) < 0) return -1;
     char ts[32];
     dom_iso_time(ts, now_ms());
     json_object_set_new(doc, "id", json_string(id));

@@ -63,6 +63,12 @@ void idemp_key_record(dkey *k, const char *owner, size_t ol, const char *key, si
     dkey_append(k, key, kl);
 }
 
+void idemp_key_prefixes(dkey *records, dkey *reclaim) {
+    records->len = reclaim->len = 0;
+    dkey_append(records, IDEMP_PREFIX, IDEMP_PREFIX_LEN);
+    dkey_append(reclaim, IDEMP_RECLAIM_PREFIX, IDEMP_RECLAIM_PREFIX_LEN);
+}
+
 void idemp_key_reclaim(dkey *k, uint64_t created_ms, const dkey *record) {
     assert(record->len > IDEMP_PREFIX_LEN && memcmp(record->buf, IDEMP_PREFIX, IDEMP_PREFIX_LEN) == 0);
     char ms[8];

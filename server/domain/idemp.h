@@ -26,6 +26,9 @@ int idemp_reclaim(server *s, uint64_t now, int max);
 void idemp_fingerprint(const resp_slice *argv, int argc, uint64_t fp[2]);
 /* The IDEMP record of (owner, key) and its reclaim index entry. */
 void idemp_key_record(dkey *k, const char *owner, size_t ol, const char *key, size_t kl);
+/* The prefixes of every record ("idemp:") and every reclaim entry
+ * ("idempt:"): a dump carries both (they cannot be rebuilt). */
+void idemp_key_prefixes(dkey *records, dkey *reclaim);
 void idemp_key_reclaim(dkey *k, uint64_t created_ms, const dkey *record);
 
 /* USER.DELETE's step (registered by the engine as "idemp"): the IDEMP

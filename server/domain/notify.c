@@ -91,7 +91,7 @@ int notify_import(struct dom_engine *e, const char *uid, json_t *doc, const char
         int r = db_exists(e->ks, 0, k.buf, k.len);
         if (r < 0) return -1;
         if (r) return dom_fail(e, ST_CONFLICT, "notification '%s' of '%s' exists", ids, uid);
-        dom_see_id(e, ids);
+        if (dom_see_id(e, ids) < 0) return -1;
     } else {
         dom_format_id(ids, dom_new_id(e));
         notify_key_doc(&k, uid, ids);

@@ -15,6 +15,7 @@
 #include "encoding.h"
 #include "entity.h"
 #include "ledger.h"
+#include "msg.h"
 #include "notify.h"
 #include "rebuild.h"
 #include "ticket.h"
@@ -49,7 +50,7 @@ typedef struct want {
 typedef struct unit {
     want *w;
     size_t n, cap;
-    dkey pre[2];      /* meta prefixes that hold this unit's entries only */
+    dkey pre[6];      /* meta prefixes that hold this unit's entries only */
     int npre;
     int nofix;        /* derived from broken documents: report, do not write */
 } unit;
@@ -111,7 +112,7 @@ static int want_i64(ctx *x, unit *u, const dkey *k, int64_t n) {
 }
 
 static void own_prefix(unit *u, const dkey *k) {
-    assert(u->npre < 2);
+    assert(u->npre < 6);
     u->pre[u->npre++] = *k;
 }
 
@@ -150,9 +151,10 @@ typedef struct pass {
     int cf;
     void (*prefix)(dkey *k, const void *arg);
     entry_fn entry; /* NULL: a unit pass */
+    derive_fn derive; /* a unit pass with units of its own (not the family's) */
 } pass;
 
-#define RB_PASSES 6
+#define RB_PASSES 10
 typedef struct family {
     const char *name;
     const void *arg;
@@ -171,9 +173,12 @@ static json_t *parse_obj(const char *p, size_t n) {
     return j;
 }
 
-/* Visits the documents under prefix (database 0): fn(rest, doc or NULL). */
+/* Visits the documents under prefix (database 0): fn(rest, doc or NULL);
+ * parse 0: doc is always NULL (the caller needs only the keys). */
 typedef int (*doc_fn)(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg);
-static int each_doc(ctx *x, const dkey *prefix, doc_fn fn, void *arg) {
+static int each_doc_p(ctx *x, const dkey *prefix, doc_fn fn, void *arg, int parse);
+#define each_doc(x, prefix, fn, arg) each_doc_p((x), (prefix), (fn), (arg), 1)
+static int each_doc_p(ctx *x, const dkey *prefix, doc_fn fn, void *arg, int parse) {
     db_iter it;
     db_iter_open(&it, x->e->ks, 0, prefix->buf, prefix->len);
     const char *k;
@@ -181,7 +186,7 @@ static int each_doc(ctx *x, const dkey *prefix, doc_fn fn, void *arg) {
     enc_value ev;
     int r, rc = 0;
     while (rc == 0 && (r = db_iter_next(&it, &k, &kl, &ev)) == 1) {
-        json_t *doc = parse_obj(ev.payload, ev.len);
+        json_t *doc = parse ? parse_obj(ev.payload, ev.len) : NULL;
         rc = fn(x, k + prefix->len, kl - prefix->len, doc, arg);
         json_decref(doc);
     }
@@ -339,7 +344,8 @@ static int ent_derive(ctx *x, const void *arg, const char *uid, unit *u) {
     ent_st s = {.ns = arg, .uid = uid, .u = u};
     dkey k;
     entity_key_user(&k, s.ns, uid);
-    if (each_doc(x, &k, ent_doc, &s) < 0) return -1;
+    /* only a feed predicate needs the document's fields */
+    if (each_doc_p(x, &k, ent_doc, &s, s.ns->index != NULL) < 0) return -1;
     entity_key_count(&k, s.ns, uid);
     return want_i64(x, u, &k, s.n);
 }
@@ -500,7 +506,7 @@ static int tk_derive(ctx *x, const void *arg, const char *t, unit *u) {
     if (r < 0) return -1;
     int64_t replies = 0;
     ticket_key_replies(&k, t);
-    if (each_doc(x, &k, tk_reply, &replies) < 0) return -1;
+    if (each_doc_p(x, &k, tk_reply, &replies, 0) < 0) return -1;
     ticket_key_count(&k, t);
     return want_i64(x, u, &k, replies);
 }
@@ -526,6 +532,231 @@ static int tk_index_entry(ctx *x, const void *a, const char *rest, size_t rl, co
     return 0;
 }
 
+/* -- conversations (unit: conv): msent:, munread:, mucount:, mconvp:, mconv:;
+ *    then per user (unit: uid): mutotal:{uid} = the entries of munread:{uid}: --
+ * Who holds a conversation (has a pointer and a list entry) is not in the
+ * documents once USER.DELETE removed one side: a participant holds it when
+ * it holds a pointer now or sent a message in it, and both do when neither
+ * does (a restored server). */
+
+static void msg_docs(dkey *k, const void *a) { (void)a; msg_key_messages(k, PH); cut_at_ph(k); }
+static void msg_details_pfx(dkey *k, const void *a) { (void)a; msg_key_details(k, PH); cut_at_ph(k); }
+static void msg_pointers(dkey *k, const void *a) { (void)a; msg_key_pointers(k, PH); cut_at_ph(k); }
+static void msg_lists(dkey *k, const void *a) { (void)a; msg_key_list(k, PH); cut_at_ph(k); }
+static void msg_counts(dkey *k, const void *a) { (void)a; msg_key_counts(k, PH); cut_at_ph(k); }
+static void msg_unread_pfx(dkey *k, const void *a) { (void)a; msg_key_unread_user(k, PH); cut_at_ph(k); }
+static void msg_sent_pfx(dkey *k, const void *a) { (void)a; msg_key_sent_user(k, PH); cut_at_ph(k); }
+static void msg_totals(dkey *k, const void *a) { (void)a; msg_key_total(k, PH); cut_at_ph(k); }
+
+typedef struct msg_st {
+    const char *conv;
+    unit *u;
+    char p[2][DOM_ID_BUF]; /* participants ("" unknown) */
+    int sent[2];
+    int64_t unread[2];
+    char last[DOM_ID_BUF];
+} msg_st;
+
+static int part_of(msg_st *s, const char *uid) {
+    for (int i = 0; i < 2; i++)
+        if (s->p[i][0] && strcmp(s->p[i], uid) == 0) return i;
+    for (int i = 0; i < 2; i++)
+        if (!s->p[i][0]) {
+            snprintf(s->p[i], sizeof s->p[i], "%s", uid);
+            return i;
+        }
+    return -1;
+}
+
+static int msg_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) {
+    msg_st *s = arg;
+    char id[DOM_ID_BUF], from[DOM_ID_BUF], to[DOM_ID_BUF];
+    if (!id_of(rest, rl, id)) return 0;
+    const json_t *f = json_object_get(doc, "from"), *t = json_object_get(doc, "to");
+    if (!json_is_string(f) || !json_is_string(t) || !id_of(json_string_value(f), json_string_length(f), from) ||
+        !id_of(json_string_value(t), json_string_length(t), to))
+        return 0;
+    int pf = part_of(s, from), pt = part_of(s, to);
+    if (pf < 0 || pt < 0) return 0; /* a third party: written around the engine */
+    memcpy(s->last, id, sizeof id);
+    s->sent[pf] = 1;
+    dkey k;
+    msg_key_sent(&k, from, s->conv, id);
+    if (want_text(x, s->u, &k, to, strlen(to)) < 0) return -1;
+    if (json_is_true(json_object_get(doc, "read"))) return 0;
+    s->unread[pt]++;
+    return 0;
+}
+
+/* The unread entries of the messages to uid (a second walk: only holders get them). */
+typedef struct unread_st { msg_st *m; const char *uid; } unread_st;
+static int msg_unread_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) {
+    unread_st *s = arg;
+    char id[DOM_ID_BUF];
+    const json_t *t = json_object_get(doc, "to");
+    if (!id_of(rest, rl, id) || !json_is_string(t) || strcmp(json_string_value(t), s->uid) != 0 ||
+        json_is_true(json_object_get(doc, "read")))
+        return 0;
+    dkey k;
+    msg_key_unread(&k, s->uid, s->m->conv, id);
+    return want_text(x, s->m->u, &k, "", 0);
+}
+
+static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
+    (void)arg;
+    msg_st s = {.conv = conv, .u = u};
+    dkey k;
+    int failed;
+    msg_key_details(&k, conv);
+    json_t *det = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    const json_t *ps = json_object_get(det, "participants");
+    for (size_t i = 0; i < 2 && json_array_size(ps) == 2; i++) {
+        const json_t *p = json_array_get(ps, i);
+        if (json_is_string(p) && dom_valid_id(json_string_value(p), json_string_length(p)))
+            snprintf(s.p[i], sizeof s.p[i], "%s", json_string_value(p));
+    }
+    json_decref(det);
+    msg_key_messages(&k, conv);
+    if (each_doc(x, &k, msg_doc, &s) < 0) return -1;
+    int holds[2] = {0, 0}, anyone = 0;
+    size_t cl = strlen(conv);
+    for (int i = 0; i < 2; i++) {
+        if (!s.p[i][0]) continue;
+        store_val v;
+        msg_key_pointer(&k, s.p[i], conv, cl);
+        int r = meta_get(x->e->ks, &k, &v);
+        if (r < 0) return -1;
+        if (r == 1) store_val_free(&v);
+        holds[i] = r == 1 || s.sent[i];
+        anyone |= holds[i];
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *p = s.p[i];
+        if (!p[0]) continue;
+        int h = anyone ? holds[i] : 1;
+        msg_key_unread_conv(&k, p, conv);
+        own_prefix(u, &k);
+        dkey sk;
+        msg_key_sent_user(&sk, p);
+        dkey_fmt(&k, "%.*s%s:", (int)sk.len, sk.buf, conv);
+        own_prefix(u, &k);
+        msg_key_pointer(&k, p, conv, cl);
+        if (!h || !s.last[0]) {
+            if (want_absent(x, u, STORE_CF_META, &k) < 0) return -1;
+            msg_key_count(&k, p, conv);
+            if (want_i64(x, u, &k, 0) < 0) return -1;
+            continue;
+        }
+        if (want_text(x, u, &k, s.last, strlen(s.last)) < 0) return -1;
+        msg_key_list_entry(&k, p, s.last, strlen(s.last), conv, cl);
+        if (want_text(x, u, &k, "", 0) < 0) return -1;
+        msg_key_count(&k, p, conv);
+        if (want_i64(x, u, &k, s.unread[i]) < 0) return -1;
+        unread_st us = {.m = &s, .uid = p};
+        msg_key_messages(&k, conv);
+        if (each_doc(x, &k, msg_unread_doc, &us) < 0) return -1;
+    }
+    return 0;
+}
+
+/* rest = "{uid}:{conv}" or "{uid}:{conv}:{id}" (tail: id or NULL) */
+static int split_uid_conv(const char *rest, size_t rl, char uid[DOM_ID_BUF], char conv[DOM_ID_BUF],
+                          char *id /* DOM_ID_BUF or NULL */) {
+    const char *c1 = memchr(rest, ':', rl);
+    if (!c1 || !id_of(rest, (size_t)(c1 - rest), uid)) return 0;
+    const char *p = c1 + 1, *end = rest + rl;
+    const char *c2 = memchr(p, ':', (size_t)(end - p));
+    if (!id) return !c2 && id_of(p, (size_t)(end - p), conv);
+    return c2 && id_of(p, (size_t)(c2 - p), conv) && id_of(c2 + 1, (size_t)(end - c2 - 1), id);
+}
+
+/* mconvp:{uid}:{conv}, mucount:{uid}:{conv}: uid is a participant of an existing conversation. */
+static int msg_member_entry(ctx *x, const void *a, const char *rest, size_t rl, const char *v, size_t vl,
+                            int *valid) {
+    (void)a;
+    (void)v;
+    (void)vl;
+    char uid[DOM_ID_BUF], conv[DOM_ID_BUF];
+    *valid = 0;
+    if (!split_uid_conv(rest, rl, uid, conv, NULL)) return 0;
+    dkey k;
+    int failed;
+    msg_key_details(&k, conv);
+    json_t *det = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    const json_t *ps = json_object_get(det, "participants");
+    for (size_t i = 0; i < json_array_size(ps); i++)
+        if (json_is_string(json_array_get(ps, i)) && strcmp(json_string_value(json_array_get(ps, i)), uid) == 0)
+            *valid = 1;
+    json_decref(det);
+    return 0;
+}
+
+/* mconv:{uid}:{lastid}:{conv}: the entry uid's pointer names. */
+static int msg_list_entry(ctx *x, const void *a, const char *rest, size_t rl, const char *v, size_t vl, int *valid) {
+    (void)a;
+    (void)v;
+    (void)vl;
+    char uid[DOM_ID_BUF], last[DOM_ID_BUF], conv[DOM_ID_BUF];
+    *valid = 0;
+    if (!split_uid_conv(rest, rl, uid, last, conv)) return 0;
+    dkey k;
+    store_val pv;
+    msg_key_pointer(&k, uid, conv, strlen(conv));
+    int r = meta_get(x->e->ks, &k, &pv);
+    if (r < 0) return -1;
+    if (r == 1) {
+        *valid = pv.len == strlen(last) && memcmp(pv.ptr, last, pv.len) == 0;
+        store_val_free(&pv);
+    }
+    return 0;
+}
+
+/* munread:{uid}:{conv}:{id} (to uid, unread) and msent:{uid}:{conv}:{id} (from uid, value to). */
+static int msg_msg_entry(ctx *x, const char *rest, size_t rl, const char *v, size_t vl, int *valid, int sent) {
+    char uid[DOM_ID_BUF], conv[DOM_ID_BUF], id[DOM_ID_BUF];
+    *valid = 0;
+    if (!split_uid_conv(rest, rl, uid, conv, id)) return 0;
+    dkey k;
+    int failed;
+    msg_key_message(&k, conv, id);
+    json_t *m = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    const char *from = json_string_value(json_object_get(m, "from")), *to = json_string_value(json_object_get(m, "to"));
+    if (sent) *valid = from && to && !strcmp(from, uid) && strlen(to) == vl && !memcmp(to, v, vl);
+    else *valid = to && !strcmp(to, uid) && !json_is_true(json_object_get(m, "read"));
+    json_decref(m);
+    return 0;
+}
+static int msg_unread_entry(ctx *x, const void *a, const char *r, size_t rl, const char *v, size_t vl, int *ok) {
+    (void)a;
+    return msg_msg_entry(x, r, rl, v, vl, ok, 0);
+}
+static int msg_sent_entry(ctx *x, const void *a, const char *r, size_t rl, const char *v, size_t vl, int *ok) {
+    (void)a;
+    return msg_msg_entry(x, r, rl, v, vl, ok, 1);
+}
+
+static int count_one(const char *rest, size_t rl, const char *val, size_t vl, void *arg) {
+    (void)rest;
+    (void)rl;
+    (void)val;
+    (void)vl;
+    ++*(int64_t *)arg;
+    return 0;
+}
+
+static int msg_total_derive(ctx *x, const void *arg, const char *uid, unit *u) {
+    (void)arg;
+    dkey k;
+    int64_t n = 0;
+    msg_key_unread_user(&k, uid);
+    if (meta_scan(x->e->ks, &k, count_one, &n) < 0) return -1;
+    msg_key_total(&k, uid);
+    return want_i64(x, u, &k, n);
+}
+
 #define M STORE_CF_META
 #define D STORE_CF_DATA
 #define ENTITY_FAMILY(nsv)                                                                                       \
@@ -545,6 +776,11 @@ static const family families[] = {
      .passes = {{D, don_docs, NULL}, {M, don_stats, NULL}, {M, don_sent, don_sent_entry}}},
     {.name = "notifications", .unit_ok = dom_valid_id, .derive = not_derive,
      .passes = {{D, not_docs, NULL}, {M, not_unread, NULL}, {M, not_count, NULL}}},
+    {.name = "messages", .unit_ok = dom_valid_id, .derive = msg_derive,
+     .passes = {{D, msg_docs, NULL, NULL}, {D, msg_details_pfx, NULL, NULL}, {M, msg_pointers, msg_member_entry, NULL},
+                {M, msg_lists, msg_list_entry, NULL}, {M, msg_counts, msg_member_entry, NULL},
+                {M, msg_unread_pfx, msg_unread_entry, NULL}, {M, msg_sent_pfx, msg_sent_entry, NULL},
+                {M, msg_unread_pfx, NULL, msg_total_derive}, {M, msg_totals, NULL, msg_total_derive}}},
     {.name = "tickets", .unit_ok = dom_valid_id, .derive = tk_derive,
      .passes = {{D, tk_docs, NULL}, {M, tk_open, NULL}, {M, tk_count, NULL}, {M, tk_index, tk_index_entry}}},
 };
@@ -685,7 +921,7 @@ static int unit_has_docs(ctx *x, const char *uid) {
     return r;
 }
 
-static int do_unit(ctx *x, const char *uid, int docs_pass) {
+static int do_unit(ctx *x, const char *uid, int docs_pass, derive_fn derive) {
     unit u = {0};
     int rc = -1;
     kvlist l = {0};
@@ -693,7 +929,7 @@ static int do_unit(ctx *x, const char *uid, int docs_pass) {
         int r = unit_has_docs(x, uid);
         if (r != 0) return r < 0 ? -1 : 0;
     }
-    if (x->f->derive(x, x->f->arg, uid, &u) < 0) goto out;
+    if ((derive ? derive : x->f->derive)(x, x->f->arg, uid, &u) < 0) goto out;
     qsort(u.w, u.n, sizeof *u.w, want_cmp);
     for (size_t i = 0; i < u.n; i++)
         if (check_want(x, &u, &u.w[i]) < 0) goto out;
@@ -827,7 +1063,7 @@ int rb_walk_step(struct dom_engine *e, rb_walk *w, int fix, int budget, rb_findi
     for (int i = 0; i < n; i++) {
         if (!ps->entry) {
             w->units++;
-            if (do_unit(&x, items[i].id, w->pass == 0) < 0) goto out;
+            if (do_unit(&x, items[i].id, w->pass == 0 || ps->derive, ps->derive) < 0) goto out;
             continue;
         }
         w->entries++;

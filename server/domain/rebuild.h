@@ -25,8 +25,8 @@
  * set). With fix, a step writes the corrections into the command context
  * (e->ks->tx); without, it only reports them.
  *
- * Not covered (see docs/operations.md): the conversation indexes (mconv:,
- * mconvp:, munread:, mucount:, mutotal:, msent:).
+ * Conversations: who holds one after USER.DELETE of a side is not in the
+ * documents; see msg_derive in rebuild.c and docs/operations.md.
  */
 #ifndef STAGEKV_REBUILD_H
 #define STAGEKV_REBUILD_H

@@ -130,7 +130,7 @@ int ticket_import(struct dom_engine *e, const char *uid, json_t *fields, const c
     int r = db_exists(e->ks, 0, k.buf, k.len);
     if (r < 0) return -1;
     if (r) return dom_fail(e, ST_CONFLICT, "ticket '%s' exists", t);
-    dom_see_id(e, t);
+    if (dom_see_id(e, t) < 0) return -1;
     char ts[32];
     dom_iso_time(ts, now_ms());
     return open_at(e, uid, fields, t, ts);

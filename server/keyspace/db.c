@@ -331,6 +331,11 @@ int ks_init(keyspace *s, store *st, char **err) {
         *err = strdup("cannot create the command context");
         return -1;
     }
+    return ks_reload(s, err);
+}
+
+int ks_reload(keyspace *s, char **err) {
+    assert(ks_idle(s));
     store_txn *t = s->tx;
     for (int db = 0; db < DB_COUNT; db++) s->dbmap[db] = (uint8_t)db;
     store_val m;

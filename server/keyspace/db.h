@@ -50,6 +50,9 @@ enum ks_event { KS_EVENT_NEW = 1, KS_EVENT_EXPIRED = 2 };
 uint64_t now_ms(void);
 
 int ks_init(keyspace *ks, store *st, char **err);
+/* Reads the key counts and the database map again from the store (after
+ * the store undid commits: store_undo_unflushed). Idle context only. */
+int ks_reload(keyspace *ks, char **err);
 void ks_free(keyspace *ks);
 
 /* ---- the command context's commit protocol ---------------------------------

@@ -1,5 +1,6 @@
 /* Administration: BGSAVE LASTSAVE SLOWLOG LATENCY MEMORY DEBUG FUNCTION; the
  * containers' subcommands are rows of their own ("memory|usage"). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,12 +106,58 @@ static int debug_set_active_expire_command(client *c) {
     return 0;
 }
 
+/* DEBUG FAULT WRITE|SYNC|READ|ALL EIO|ENOSPC|OFF [count]
+ * Tests only (enable-debug-fault yes at start): makes the next count
+ * storage writes, WAL writes/fsyncs or reads fail (default: all of them
+ * until OFF). See docs/operations.md. */
+static int debug_fault_command(client *c) {
+    if (!c->srv->cfg.enable_debug_fault) {
+        reply_error(c, "ERR DEBUG FAULT is disabled; start the server with 'enable-debug-fault yes' (tests only)");
+        return -1;
+    }
+    static const char *const ops[] = {"write", "sync", "read"};
+    const resp_slice *a = c->argv;
+    int op = -1; /* -1: all */
+    if (!arg_eq(&a[2], "all")) {
+        for (int i = 0; i < STORE_FAULT_OPS; i++)
+            if (arg_eq(&a[2], ops[i])) op = i;
+        if (op < 0) {
+            reply_error(c, "ERR DEBUG FAULT: the operation must be WRITE, SYNC, READ or ALL");
+            return -1;
+        }
+    }
+    int e;
+    if (arg_eq(&a[3], "eio")) e = EIO;
+    else if (arg_eq(&a[3], "enospc")) e = ENOSPC;
+    else if (arg_eq(&a[3], "off")) e = 0;
+    else {
+        reply_error(c, "ERR DEBUG FAULT: the error must be EIO, ENOSPC or OFF");
+        return -1;
+    }
+    int64_t count = -1;
+    if (c->argc == 5 && (resp_parse_ll(a[4].ptr, a[4].len, &count) < 0 || count < 1)) {
+        reply_error(c, "ERR DEBUG FAULT: count must be a positive integer");
+        return -1;
+    }
+    if (c->argc > 5) {
+        reply_error(c, "ERR syntax error");
+        return -1;
+    }
+    for (int i = 0; i < STORE_FAULT_OPS; i++)
+        if (op < 0 || op == i) store_fault_set(c->srv->st, i, e, (long)count);
+    server_log(LL_WARNING, "DEBUG FAULT %.*s %.*s: storage fault injection %s", (int)a[2].len, a[2].ptr,
+               (int)a[3].len, a[3].ptr, e ? "armed" : "off");
+    reply_ok(c);
+    return 0;
+}
+
 /* DEBUG HELP */
 static int debug_help_command(client *c) {
-    reply_array(c, 3);
+    reply_array(c, 4);
     reply_status(c, "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     reply_status(c, "SLEEP <seconds>");
     reply_status(c, "SET-ACTIVE-EXPIRE <0|1>");
+    reply_status(c, "FAULT <WRITE|SYNC|READ|ALL> <EIO|ENOSPC|OFF> [<count>] (enable-debug-fault only)");
     return 0;
 }
 
@@ -293,7 +340,7 @@ static const cmd_def rows[] = {
      .group = "server", .args = "",
      .summary = "Shows the MEMORY subcommands."},
     {.name = "debug", .proc = cmd_subcommand, .arity = -2, .flags = CMD_ADMIN | CMD_PROTECTED,
-     .group = "server", .args = "SLEEP seconds|SET-ACTIVE-EXPIRE 0|1|HELP",
+     .group = "server", .args = "SLEEP seconds|SET-ACTIVE-EXPIRE 0|1|FAULT op err [count]|HELP",
      .summary = "Test-suite helpers."},
     {.name = "debug|sleep", .proc = debug_sleep_command, .arity = 3, .flags = CMD_ADMIN | CMD_PROTECTED,
      .group = "server", .args = "seconds",
@@ -301,6 +348,9 @@ static const cmd_def rows[] = {
     {.name = "debug|set-active-expire", .proc = debug_set_active_expire_command, .arity = 3, .flags = CMD_ADMIN | CMD_PROTECTED,
      .group = "server", .args = "0|1",
      .summary = "Turns the active expiry cycle off (0) or on."},
+    {.name = "debug|fault", .proc = debug_fault_command, .arity = -4, .flags = CMD_ADMIN | CMD_PROTECTED,
+     .group = "server", .args = "WRITE|SYNC|READ|ALL EIO|ENOSPC|OFF [count]",
+     .summary = "Makes storage writes, WAL syncs or reads fail (tests only: enable-debug-fault)."},
     {.name = "debug|help", .proc = debug_help_command, .arity = 2, .flags = CMD_ADMIN | CMD_PROTECTED,
      .group = "server", .args = "",
      .summary = "Shows the DEBUG subcommands."},

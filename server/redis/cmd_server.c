@@ -215,11 +215,13 @@ static int info_command(client *c) {
     if (want(c, "persistence", 1)) {
         ADD("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
             "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\n"
-            "aof_rewrite_in_progress:0\r\naof_last_write_status:ok\r\nstagekv_fsync:%s\r\n"
-            "wal_flushes:%llu\r\nwal_syncs:%llu\r\nwal_last_sync_ms_ago:%lld\r\n\r\n",
-            s->cfg.fsync == FSYNC_ALWAYS ? "always" : s->cfg.fsync == FSYNC_NO ? "no" : "everysec",
+            "aof_rewrite_in_progress:0\r\naof_last_write_status:%s\r\nstagekv_fsync:%s\r\n"
+            "wal_flushes:%llu\r\nwal_syncs:%llu\r\nwal_last_sync_ms_ago:%lld\r\n"
+            "wal_failed_replies:%llu\r\nstorage_faults_injected:%llu\r\n\r\n",
+            s->wal_error ? "err" : "ok", s->cfg.fsync == FSYNC_ALWAYS ? "always" : s->cfg.fsync == FSYNC_NO ? "no" : "everysec",
             (unsigned long long)s->stat_wal_flushes, (unsigned long long)s->stat_wal_syncs,
-            s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL);
+            s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL,
+            (unsigned long long)s->stat_failed_replies, (unsigned long long)store_fault_hits(s->st));
     }
     if (want(c, "cpu", 1)) {
         struct rusage self, kids;
@@ -242,11 +244,15 @@ static int info_command(client *c) {
     if (want(c, "stats", 1)) {
         ADD("# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
             "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
-            "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n\r\n",
+            "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+            "client_query_buffer_limit_disconnections:%llu\r\nclient_output_buffer_limit_disconnections:%llu\r\n"
+            "client_idle_timeout_disconnections:%llu\r\n\r\n",
             (unsigned long long)s->stat_connections, (unsigned long long)s->stat_commands,
             (unsigned long long)s->stat_net_in, (unsigned long long)s->stat_net_out,
             (unsigned long long)s->stat_rejected, (unsigned long long)s->ks.expired,
-            (unsigned long long)s->ks.hits, (unsigned long long)s->ks.misses);
+            (unsigned long long)s->ks.hits, (unsigned long long)s->ks.misses,
+            (unsigned long long)s->stat_query_limit, (unsigned long long)s->stat_output_limit,
+            (unsigned long long)s->stat_idle_closed);
     }
     if (want(c, "storage", 1)) {
         uint64_t keys = 0, sst = 0, live = 0, pending = 0, l0 = 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2e_json.h"
@@ -318,4 +319,23 @@ Test(import, json_lines_from_stdin_in_any_order) {
     free(out);
     expect_int(CMD("VIDEO.COUNT yan"), 1);
     unlink(path);
+}
+
+/* A kept server id moves the id high-water mark: no later id can equal it
+ * or sort before it; one far in the future is refused. */
+Test(import, kept_server_ids_raise_the_high_water_mark) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    char kept[17], rec[64], fresh[17];
+    snprintf(kept, sizeof kept, "%016llx", (ms + 3600 * 1000ULL) << 16); /* an hour ahead */
+    snprintf(rec, sizeof rec, "[{\"id\":\"%s\"}]", kept);
+    redisReply *r = CMD("IMPORT.RECORD videos:w1:list %s", rec);
+    cr_assert_eq(r->type, REDIS_REPLY_STATUS, "%s", rstr(r));
+    freeReplyObject(r);
+    assert_id(CMD("VIDEO.CREATE w1 {}"), fresh);
+    cr_expect_gt(strcmp(fresh, kept), 0, "new id %s after the kept %s", fresh, kept);
+    expect_error(CMD("IMPORT.RECORD videos:w2:list [{\"id\":\"ffffffffffffffff\"}]"),
+                 "INVALID element 0: id 'ffffffffffffffff' is a server id more than a day in the future");
+    expect_int(CMD("VIDEO.COUNT w2"), 0);
 }

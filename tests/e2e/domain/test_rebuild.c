@@ -264,3 +264,34 @@ Test(rebuild, serves_clients_while_running, .init = up, .fini = down, .timeout =
     expect_int(skv_cmd(c2, "TRACK.COUNT w0"), 0);
     redisFree(c2);
 }
+
+/* Conversations: the engine's own writes (send, read, delete, USER.DELETE
+ * of one side) check clean; damage to the messages is found and fixed. */
+Test(rebuild, messages, .init = up, .fini = down) {
+    char m1[17], m2[17], m3[17], m4[17];
+    assert_id(CMD("MSG.SEND c1 u1 u2 hi"), m1);
+    assert_id(CMD("MSG.SEND c1 u2 u1 yo"), m2);
+    assert_id(CMD("MSG.SEND c2 u1 u3 hey"), m3);
+    assert_id(CMD("MSG.SEND c3 u4 u1 unread"), m4);
+    take_int(CMD("MSG.READ c1 u2"));
+    expect_check_ok("messages");
+    expect_int(CMD("USER.DELETE u3"), 0);
+    expect_check_ok("messages"); /* u3 holds c2 no more, its unread entry went with it */
+    expect_int(CMD("MSG.UNREAD u1"), 2);
+
+    guard_off();
+    /* u1 reads m4 around the engine; m2 (the last of c1) is deleted around it */
+    expect_ok(CMD("SET messages:c3:%s {\"id\":\"%s\",\"conv\":\"c3\",\"from\":\"u4\",\"to\":\"u1\",\"text\":\"unread\",\"read\":true}",
+                  m4, m4));
+    expect_int(CMD("DEL messages:c1:%s", m2), 1);
+    char f1[96], f2[96], f3[96];
+    snprintf(f1, sizeof f1, "meta key 'munread:u1:c3:%s': expected absent", m4);
+    snprintf(f2, sizeof f2, "meta key 'mconvp:u2:c1': expected '%s', found '%s'", m1, m2);
+    snprintf(f3, sizeof f3, "meta key 'msent:u2:c1:%s': expected absent, found 'u1'", m2);
+    expect_findings("messages", f1, f2, f3, "meta key 'mucount:u1:c3': expected absent, found 1");
+    rebuild("messages");
+    expect_check_ok("messages");
+    expect_int(CMD("MSG.UNREAD u1"), 0); /* m2 is gone, m4 read */
+    expect_len(CMD("MSG.CONVERSATIONS u2"), 1);
+    expect_check_ok(NULL);
+}

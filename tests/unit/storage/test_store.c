@@ -746,3 +746,49 @@ Test(store, perf_100k_put_commit, .timeout = 120) {
             t1 - t0, (t1 - t0) * 1e6 / N, t3 - t2, (t3 - t2) * 1e6 / N);
     store_txn_free(t);
 }
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* An iterator on a snapshot sees the store as it was when the snapshot was
+ * taken: later puts, deletes and range deletions are invisible to it. */
+Test(store, snapshot_iterates_one_point_in_time) {
+    store_txn *t = store_txn_new(S);
+    put_s(t, STORE_CF_DATA, "a1", "x");
+    put_s(t, STORE_CF_DATA, "a2", "y");
+    put_s(t, STORE_CF_META, "m1", "z");
+    commit_ok(t);
+    store_snap *sn = store_snapshot_new(S);
+    cr_assert_not_null(sn);
+    put_s(t, STORE_CF_DATA, "a3", "new");
+    put_s(t, STORE_CF_DATA, "a1", "changed");
+    store_del(t, STORE_CF_DATA, "a2", 2);
+    store_del_range(t, STORE_CF_META, "m", 1, "n", 1);
+    commit_ok(t);
+    store_iter *it = store_iter_snapshot(sn, STORE_CF_DATA, "a", 1, "b", 1);
+    cr_assert_not_null(it);
+    const char *want[][2] = {{"a1", "x"}, {"a2", "y"}};
+    int n = 0;
+    for (; store_iter_valid(it); store_iter_next(it), n++) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        cr_assert_lt(n, 2, "more keys than at the snapshot");
+        cr_expect_eq(kl, 2);
+        cr_expect(memcmp(k, want[n][0], 2) == 0 && vl == 1 && memcmp(v, want[n][1], 1) == 0, "key %d: %.*s=%.*s", n,
+                  (int)kl, k, (int)vl, v);
+    }
+    cr_expect_eq(n, 2);
+    store_iter_seek(it, "a2", 2);
+    cr_expect(store_iter_valid(it));
+    store_iter_free(it);
+    it = store_iter_snapshot(sn, STORE_CF_META, "m", 1, NULL, 0);
+    cr_expect(store_iter_valid(it), "the range deletion came after the snapshot");
+    store_iter_free(it);
+    store_snapshot_free(sn);
+    /* the live view has the later writes */
+    it = store_iter_new(t, STORE_CF_DATA, "a", 1, "b", 1);
+    n = 0;
+    for (; store_iter_valid(it); store_iter_next(it)) n++;
+    cr_expect_eq(n, 2, "a1 and a3 now");
+    store_iter_free(it);
+    store_txn_free(t);
+}
