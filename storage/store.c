@@ -962,7 +962,8 @@ int store_commit(store_txn *t, char **err) {
 /* ---- iterators ---------------------------------------------------------- */
 
 struct store_iter {
-    store_txn *t;
+    store *s;
+    store_txn *t; /* NULL on a snapshot */
     int cf;
     rocksdb_iterator_t *it; /* DB iterator, or WBWI-over-DB when merged */
     rocksdb_readoptions_t *ro;
@@ -1102,6 +1103,7 @@ static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int c
                              const char *upper, size_t ul) {
     store_iter *it = calloc(1, sizeof *it);
     if (!it) return NULL;
+    it->s = s;
     it->t = t;
     it->cf = cf;
     if (!lower) ll = 0;
@@ -1187,7 +1189,7 @@ const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key
 const char *store_iter_value(store_iter *it, size_t *vl) { return rocksdb_iter_value(it->it, vl); }
 
 int store_iter_error(store_iter *it, char **err) {
-    if (fault_fires(it->t->s, STORE_FAULT_READ, "iterator", err)) return -1;
+    if (fault_fires(it->s, STORE_FAULT_READ, "iterator", err)) return -1;
     char *rerr = NULL;
     rocksdb_iter_get_error(it->it, &rerr);
     if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);

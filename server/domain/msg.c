@@ -570,6 +570,25 @@ int msg_purge_user(struct dom_engine *e, const char *uid, int64_t *removed) {
             if (unread_add(e, to, conv, -1) < 0) goto out;
         }
     }
+    /* the messages uid has not read become read: the documents then agree
+     * with the unread index, which goes, even if uid is created again and
+     * the conversation goes on (DOMAIN.CHECK derives unread from "read") */
+    {
+        mlist un = {0};
+        msg_key_unread_user(&k, uid);
+        if (meta_collect(e, &k, &un) < 0) goto out;
+        for (size_t i = 0; i < un.n; i++) {
+            char *conv = un.v[i].rest, *id = strchr(conv, ':');
+            if (!id) continue;
+            *id++ = 0;
+            if (dom_valid_id(conv, strlen(conv)) && dom_is_server_id(id, strlen(id)) &&
+                msg_read_one(e, conv, uid, id) < 0) {
+                free(un.v);
+                goto out;
+            }
+        }
+        free(un.v);
+    }
     for (size_t i = 0; i < convs.n; i++)
         if (dom_valid_id(convs.v[i].rest, strlen(convs.v[i].rest)) &&
             purge_conversation(e, uid, convs.v[i].rest, &n) < 0)

@@ -394,7 +394,20 @@ static int don_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) 
     s->n++;
     s->total += json_integer_value(a); /* 0 when not an integer */
     if (!json_is_string(f) || !id_of(json_string_value(f), json_string_length(f), from)) return 0;
+    /* USER.DELETE of the donor purges its dsent: entries and leaves the
+     * artist's donations: nothing is wanted for a donor that is gone, or
+     * that was deleted and created again since (its account is younger than
+     * the donation; ISO-8601 UTC stamps of one format compare as text) */
     dkey k;
+    int failed;
+    user_key_section(&k, from, "base");
+    json_t *donor = load_doc(x, &k, &failed);
+    if (failed) return -1;
+    const char *born = json_string_value(json_object_get(donor, "created_at"));
+    const char *at = json_string_value(json_object_get(doc, "created_at"));
+    int wanted = donor && (!born || !at || strcmp(at, born) > 0);
+    json_decref(donor);
+    if (!wanted) return 0;
     donation_key_sent(&k, from, id);
     return want_text(x, s->u, &k, s->uid, strlen(s->uid));
 }
@@ -431,8 +444,12 @@ static int don_sent_entry(ctx *x, const void *a, const char *rest, size_t rl, co
     donation_key_doc(&k, to, id);
     json_t *doc = load_doc(x, &k, &failed);
     if (failed) return -1;
+    /* USER.DELETE of the artist leaves the donors' entries behind on purpose
+     * (they cannot be found from the artist's uid; readers skip an entry
+     * whose donation is gone), so only an entry that points at a donation of
+     * someone else disagrees */
     const json_t *f = json_object_get(doc, "from");
-    *valid = json_is_string(f) && strcmp(json_string_value(f), from) == 0;
+    *valid = !doc || (json_is_string(f) && strcmp(json_string_value(f), from) == 0);
     json_decref(doc);
     return 0;
 }
@@ -620,6 +637,7 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
     msg_key_messages(&k, conv);
     if (each_doc(x, &k, msg_doc, &s) < 0) return -1;
     int holds[2] = {0, 0}, anyone = 0;
+    char ptr[2][DOM_ID_BUF] = {"", ""}; /* the pointers' ids, when valid */
     size_t cl = strlen(conv);
     for (int i = 0; i < 2; i++) {
         if (!s.p[i][0]) continue;
@@ -627,7 +645,10 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
         msg_key_pointer(&k, s.p[i], conv, cl);
         int r = meta_get(x->e->ks, &k, &v);
         if (r < 0) return -1;
-        if (r == 1) store_val_free(&v);
+        if (r == 1) {
+            if (!id_of(v.ptr, v.len, ptr[i])) ptr[i][0] = 0;
+            store_val_free(&v);
+        }
         holds[i] = r == 1 || s.sent[i];
         anyone |= holds[i];
     }
@@ -642,14 +663,18 @@ static int msg_derive(ctx *x, const void *arg, const char *conv, unit *u) {
         dkey_fmt(&k, "%.*s%s:", (int)sk.len, sk.buf, conv);
         own_prefix(u, &k);
         msg_key_pointer(&k, p, conv, cl);
-        if (!h || !s.last[0]) {
+        /* USER.DELETE of the other side can take every message and leave
+         * this side its conversation (last_message null), listed under the
+         * id its pointer keeps */
+        const char *last = s.last[0] ? s.last : h && anyone && ptr[i][0] ? ptr[i] : "";
+        if (!h || !last[0]) {
             if (want_absent(x, u, STORE_CF_META, &k) < 0) return -1;
             msg_key_count(&k, p, conv);
             if (want_i64(x, u, &k, 0) < 0) return -1;
             continue;
         }
-        if (want_text(x, u, &k, s.last, strlen(s.last)) < 0) return -1;
-        msg_key_list_entry(&k, p, s.last, strlen(s.last), conv, cl);
+        if (want_text(x, u, &k, last, strlen(last)) < 0) return -1;
+        msg_key_list_entry(&k, p, last, strlen(last), conv, cl);
         if (want_text(x, u, &k, "", 0) < 0) return -1;
         msg_key_count(&k, p, conv);
         if (want_i64(x, u, &k, s.unread[i]) < 0) return -1;

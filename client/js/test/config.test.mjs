@@ -141,7 +141,7 @@ describe("connection config", () => {
   });
 
   it("a closed client refuses further commands with a TransportError", async () => {
-    const c = createClient({ host: HOST, port: srv.port, password: PASSWORD, connectTimeout: 300,
+    const c = createClient({ host: HOST, port: srv.port, password: PASSWORD, connectTimeout: 5000,
       retry: { attempts: 1 } });
     await c.connect();
     await c.close();

@@ -52,7 +52,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in 1 2 3 4 5; do
     PORT=$((20000 + RANDOM % 40000))
     port_in_use "$PORT" && continue
-    "$SERVER" --port "$PORT" --dir "$WORK/data" >>"$WORK/server.log" 2>&1 &
+    "$SERVER" --port "$PORT" --dir "$WORK/data" --enable-protected-configs yes >>"$WORK/server.log" 2>&1 &
     PID=$!
     for _ in $(seq 1 200); do
         [[ "$(timeout 2 redis-cli -p "$PORT" ping 2>/dev/null)" == "PONG" ]] && break

@@ -233,6 +233,8 @@ Test(import, fixture_maps_every_pattern_through_the_engine) {
     cr_expect_eq(jint(r->element[0]->str, "plays"), 12);
     cr_expect_eq(jint(r->element[0]->str, "likes"), 3);
     freeReplyObject(r);
+    /* every counter, index and feed agrees with the documents (DOMAIN.CHECK) */
+    expect_ok(CMD("DOMAIN.CHECK"));
     /* the dedup of payments holds for what was imported */
     expect_error(CMD("PAYMENT.RECORD bob {\"provider\":\"stripe\",\"external_id\":\"ch_1\"}"), "CONFLICT");
 }

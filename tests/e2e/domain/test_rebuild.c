@@ -12,6 +12,13 @@
 
 SKV_FIXTURE();
 
+/* the tests damage derived data with CONFIG SET domain-write-guard no, a
+ * protected config */
+static void up_protected(void) {
+    const char *extra[] = {"--enable-protected-configs", "yes", NULL};
+    up_with(extra);
+}
+
 /* The findings of DOMAIN.CHECK [family] as one text (lines), "OK" for +OK. */
 static char *check(const char *family) {
     redisReply *r = family ? CMD("DOMAIN.CHECK %s", family) : CMD("DOMAIN.CHECK");
@@ -107,7 +114,7 @@ static void populate(char tr[2][17], char con[17], char ban[17], char don[17], c
     assert_id(CMD("TICKET.REPLY %s u1 more", tk), rep);
 }
 
-Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up, .fini = down) {
+Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up_protected, .fini = down) {
     expect_check_ok(NULL); /* empty */
     char tr[2][17], con[17], ban[17], don[17], note[17], tk[17];
     populate(tr, con, ban, don, note, tk);
@@ -133,7 +140,7 @@ Test(rebuild, clean_data_checks_ok_and_bad_arguments, .init = up, .fini = down) 
     expect_check_ok(NULL);
 }
 
-Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
+Test(rebuild, damage_found_and_fixed_per_family, .init = up_protected, .fini = down) {
     char tr[2][17], con[17], ban[17], don[17], note[17], tk[17];
     populate(tr, con, ban, don, note, tk);
     guard_off();
@@ -195,9 +202,9 @@ Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
 
     /* donations: a donation deleted around the engine */
     expect_int(CMD("DEL donations:u2:%s", don), 1);
-    char ds[80];
-    snprintf(ds, sizeof ds, "meta key 'dsent:u1:%s': expected absent, found 'u2'", don);
-    expect_findings("donations", "meta key 'donstat:u2': expected absent, found count 1, total 30", ds);
+    /* the donor's dsent entry now dangles, as after USER.DELETE of the
+     * artist: tolerated (readers skip it), so not a finding */
+    expect_findings("donations", "meta key 'donstat:u2': expected absent, found count 1, total 30");
     rebuild("donations");
     expect_check_ok("donations");
     expect_int(CMD("DONATION.TOTAL u2"), 0);
@@ -227,7 +234,7 @@ Test(rebuild, damage_found_and_fixed_per_family, .init = up, .fini = down) {
 
 /* REBUILD goes a step per loop turn: another client is served while it
  * runs, and its writes during the rebuild stay consistent. */
-Test(rebuild, serves_clients_while_running, .init = up, .fini = down, .timeout = 120) {
+Test(rebuild, serves_clients_while_running, .init = up_protected, .fini = down, .timeout = 120) {
     enum { USERS = 20, PER = 25 };
     for (int u = 0; u < USERS; u++)
         for (int i = 0; i < PER; i++) redisAppendCommand(c, "TRACK.CREATE w%d {\"n\":%d}", u, i);
@@ -267,7 +274,7 @@ Test(rebuild, serves_clients_while_running, .init = up, .fini = down, .timeout =
 
 /* Conversations: the engine's own writes (send, read, delete, USER.DELETE
  * of one side) check clean; damage to the messages is found and fixed. */
-Test(rebuild, messages, .init = up, .fini = down) {
+Test(rebuild, messages, .init = up_protected, .fini = down) {
     char m1[17], m2[17], m3[17], m4[17];
     assert_id(CMD("MSG.SEND c1 u1 u2 hi"), m1);
     assert_id(CMD("MSG.SEND c1 u2 u1 yo"), m2);

@@ -54,7 +54,12 @@ static int wait_writes_accepted(long ms) {
     return 0;
 }
 
-Test(faults, disabled_without_the_option, .init = up, .fini = down) {
+static void up_debug_only(void) {
+    const char *extra[] = {"--enable-debug-command", "yes", NULL};
+    up_with(extra);
+}
+
+Test(faults, disabled_without_the_option, .init = up_debug_only, .fini = down) {
     expect_error(CMD("DEBUG FAULT WRITE EIO"), "ERR DEBUG FAULT is disabled");
     expect_ok(CMD("SET k v"));
     expect_bulk(CMD("GET k"), "v");
