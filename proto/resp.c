@@ -552,6 +552,7 @@ static int add_prefixed_int(resp_buf *b, char prefix, int64_t v) {
 int resp_add_int(resp_buf *b, int64_t v) { return add_prefixed_int(b, ':', v); }
 
 int resp_add_array(resp_buf *b, int64_t n) { return add_prefixed_int(b, '*', n); }
+int resp_add_push(resp_buf *b, int64_t n) { return add_prefixed_int(b, '>', n); }
 
 int resp_add_bulk(resp_buf *b, const void *p, size_t n) {
     char *w;

@@ -115,6 +115,8 @@ int resp_parse_ll(const char *p, size_t n, int64_t *out);
 int resp_add_null(resp_buf *b);                             /* $-1 */
 int resp_add_null_array(resp_buf *b);                       /* *-1 */
 int resp_add_array(resp_buf *b, int64_t n);                 /* *n */
+/* RESP3 push header (>n): out-of-band data such as pub/sub messages. */
+int resp_add_push(resp_buf *b, int64_t n);                  /* >n */
 int resp_add_double(resp_buf *b, double d);                 /* bulk, Redis %.17g style */
 
 /* Writes at most cap-1 bytes of s into out, CR/LF replaced by spaces and

@@ -18,6 +18,7 @@
 #include "cmd_zset.h"
 #include "cmd_keys.h"
 #include "cmd_kv.h"
+#include "cmd_pubsub.h"
 #include "cmd_server.h"
 #include "cmd_string.h"
 /* domain/ */
@@ -42,7 +43,7 @@
 static const cmd_family *const families[] = {
     &domain_engine_family,
     &conn_family, &client_family, &server_family, &admin_family, &acl_family, &string_family, &bits_family,
-    &keys_family, &expire_family, &multi_family, &kv_family,
+    &keys_family, &expire_family, &multi_family, &kv_family, &pubsub_family,
     &hash_family, &list_family, &set_family, &zset_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
     &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &domain_admin_family,

@@ -133,7 +133,7 @@ static void unblock(server *s, blocked *b) {
     unlink_waiter(s, b);
     uv_timer_stop(&b->timer);
     uv_timer_start(&b->timer, on_resume, 0, 0);
-    net_client_output(b->c);
+    client_output_added(b->c);
 }
 
 static void on_timeout(uv_timer_t *t) {

@@ -35,6 +35,28 @@ static size_t parent_len(const char *name) {
     return bar ? (size_t)(bar - name) : 0;
 }
 
+/* The reference's sections, in order (cmd_write_markdown); a row's group
+ * must be one of them, so that no command is left out of docs/commands.md. */
+static const char *const groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "hash",
+                                     "list", "set", "sortedset", "pubsub", "entity", "user", "coins", "payment",
+                                     "messages", "notifications", "email", "tickets", "settings", "analytics",
+                                     "maintenance", "import", NULL};
+static const char *const titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
+                                     "Hashes", "Lists", "Sets", "Sorted sets", "Pub/sub",
+                                     "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
+                                     "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
+                                     "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
+                                     "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
+                                     "Analytics and dashboard (SPEC §4.6)",
+                                     "Maintenance: derived data, dump and restore",
+                                     "Import of the hosted store (SPEC §6, docs/migration.md)", NULL};
+
+static int known_group(const char *g) {
+    for (int i = 0; groups[i]; i++)
+        if (strcmp(groups[i], g) == 0) return 1;
+    return 0;
+}
+
 /* A row is well formed when its name is lower case and its key positions
  * and flags agree; anything else is a programming error found at start. */
 static const char *row_problem(const cmd_def *d) {
@@ -43,6 +65,7 @@ static const char *row_problem(const cmd_def *d) {
     for (size_t i = 0; i < n; i++)
         if (isupper((unsigned char)d->name[i]) || d->name[i] == ' ') return "a name is not lower case or has a space";
     if (!d->proc || !d->group || !d->summary) return "a row lacks its handler, group or summary";
+    if (!known_group(d->group)) return "a row's group is not a section of the command reference";
     if (d->arity == 0) return "a row has arity 0";
     if (d->first_key < 0 || (d->first_key == 0 && (d->last_key != 0 || d->key_step != 0)))
         return "a row has key positions without a first key";
@@ -344,7 +367,19 @@ static int guard_refuses(client *c, const cmd_def *cmd) {
  * owns IDEMP). A handler that fails without replying leaves the lower
  * layer's status in the keyspace: it is replied here. 0 ok, -1 failed (its
  * writes must be dropped by the caller). */
+static int call_handler(client *c, const cmd_def *cmd);
+
 int cmd_call(client *c, const cmd_def *cmd) {
+    server *s = c->srv;
+    /* Events of a failed command never go out: its writes are dropped. */
+    size_t events = pubsub_pending_mark(s);
+    int rc = call_handler(c, cmd);
+    if (rc != 0) pubsub_pending_rollback(s, events);
+    if (s->monitors && !(cmd->flags & CMD_ADMIN)) monitor_feed(c); /* as Redis: admin commands are not shown */
+    return rc;
+}
+
+static int call_handler(client *c, const cmd_def *cmd) {
     server *s = c->srv;
     size_t mark = c->out.len;
     c->cmd = cmd;
@@ -373,6 +408,7 @@ int server_commit(server *s, client *c, size_t mark) {
         s->iter_committed = 1;
         return 0;
     }
+    pubsub_drop_pending(s); /* their writes may be lost: so are they (pub/sub is at most once) */
     if (c) {
         c->out.len = mark;
         reply_fail(c, &s->ks.err);
@@ -443,6 +479,13 @@ void cmd_dispatch(client *c) {
         /* as Redis when its AOF cannot be written: no write is accepted
          * that could not be made durable; reads go on */
         reply_errorf(c, "MISCONF Errors writing to the WAL: %s", s->wal_errmsg);
+        goto rejected;
+    }
+    /* RESP2 subscribed mode: the connection carries messages, only these
+     * commands may share it (RESP3 has pushes and no such rule). */
+    if ((c->flags & CL_PUBSUB) && c->resp == 2 && !(cmd->flags & CMD_PUBSUB_OK)) {
+        reply_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                        "allowed in this context", cmd->name);
         goto rejected;
     }
     if (c->in_multi && (cmd->flags & CMD_DENY_MULTI)) {
@@ -693,17 +736,6 @@ static void md_cell(FILE *f, const char *s) {
 /* docs/commands.md is generated from the table, so the docs cannot drift
  * from what dispatch does. */
 void cmd_write_markdown(FILE *f) {
-    static const char *groups[] = {"connection", "server", "string", "generic", "transactions", "kv", "entity",
-                                   "user", "coins", "payment", "messages", "notifications", "email",
-                                   "tickets", "settings", "analytics", "maintenance", "import", NULL};
-    static const char *titles[] = {"Connection", "Server", "Strings", "Keys", "Transactions", "KV.* (SPEC §3)",
-                                   "Entities (SPEC §4.1)", "Users (SPEC §4.2)",
-                                   "Coins and donations (SPEC §4.3-4.4)", "Payments (SPEC §4.4)",
-                                   "Conversations (SPEC §4.5)", "Notifications (SPEC §4.5)", "E-mail (SPEC §4.5)",
-                                   "Support tickets (SPEC §4.5)", "Settings (SPEC §4.6)",
-                                   "Analytics and dashboard (SPEC §4.6)",
-                                   "Maintenance: derived data, dump and restore",
-                                   "Import of the hosted store (SPEC §6, docs/migration.md)", NULL};
     fprintf(f, "# Command reference\n\nGenerated from the command table by `stagekv-server "
                "--commands-md` (`make docs`); do not edit by hand.\n\n"
                "Arity follows Redis: N = exactly N arguments including the name, -N = at least N. "

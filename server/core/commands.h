@@ -36,6 +36,7 @@ enum cmd_flags {
     CMD_DENY_MULTI = 1u << 11, /* refused inside MULTI */
     CMD_RETRY_SAFE = 1u << 12, /* a write that leaves the same state when repeated: clients may retry it */
     CMD_PROTECTED = 1u << 13,  /* refused unless enable-debug-command allows the client (DEBUG) */
+    CMD_PUBSUB_OK = 1u << 14,  /* allowed in RESP2 subscribed mode ((P)(UN)SUBSCRIBE, PING, QUIT, RESET) */
 };
 
 /* Flags of a row's key spec, as COMMAND INFO names them (Redis 7): one of

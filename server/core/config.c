@@ -15,7 +15,7 @@
 #include "log.h"
 #include "util.h"
 
-enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST, T_ENABLE };
+enum opt_type { T_INT, T_LL, T_SIZE, T_STR, T_BOOL, T_FSYNC, T_LOGLEVEL, T_OCTAL, T_CONST, T_ENABLE, T_NOTIFY, T_COBL };
 
 typedef struct option {
     const char *name;
@@ -80,6 +80,11 @@ static const option options[] = {
     {"acllog-max-len", T_INT, F(acllog_max_len), 1, 0, 1000000, NULL},
     {"enable-protected-configs", T_ENABLE, F(enable_protected_configs), 0, 0, 0, NULL},
     {"enable-debug-command", T_ENABLE, F(enable_debug_command), 0, 0, 0, NULL},
+    {"notify-keyspace-events", T_NOTIFY, F(notify_keyspace_events), 1, 0, 0, NULL},
+    /* Redis's classes: normal (its limit is client-output-buffer-limit-bytes,
+     * so only "0 0 0" is taken), replica (no replicas here: accepted,
+     * ignored) and pubsub (subscribers and MONITOR clients) */
+    {"client-output-buffer-limit", T_COBL, 0, 1, 0, 0, NULL},
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 #undef F
@@ -116,6 +121,9 @@ void config_defaults(config *c) {
     c->slowlog_max_len = 128;
     c->batch_commits = 1;
     c->acllog_max_len = 128;
+    c->pubsub_hard_limit = 32LL * 1024 * 1024; /* Redis's default: pubsub 32mb 8mb 60 */
+    c->pubsub_soft_limit = 8LL * 1024 * 1024;
+    c->pubsub_soft_seconds = 60;
 }
 
 void config_free(config *c) {
@@ -144,6 +152,86 @@ int config_parse_size(const char *s, long long *out) {
     if (v > (long long)(9e18 / (double)mul)) return -1;
     *out = v * mul;
     return 0;
+}
+
+/* notify-keyspace-events: Redis's letters; -1 for an unknown one. */
+static int notify_parse(const char *s) {
+    static const char letters[] = "g$lshzxetKEmdnA";
+    static const int flags[] = {NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH,
+                                NOTIFY_ZSET, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_STREAM, NOTIFY_KEYSPACE,
+                                NOTIFY_KEYEVENT, NOTIFY_KEY_MISS, NOTIFY_MODULE, NOTIFY_NEW, NOTIFY_ALL};
+    int f = 0;
+    for (; *s; s++) {
+        const char *at = strchr(letters, *s);
+        if (!at) return -1;
+        f |= flags[at - letters];
+    }
+    return f;
+}
+
+/* As Redis prints them: "A" for every class, then K, E, m, n. */
+static void notify_format(int f, char *buf, size_t cap) {
+    static const char letters[] = "g$lshzxetd";
+    static const int flags[] = {NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH,
+                                NOTIFY_ZSET, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_STREAM, NOTIFY_MODULE};
+    size_t n = 0;
+    char out[32];
+    if ((f & NOTIFY_ALL) == NOTIFY_ALL) out[n++] = 'A';
+    else
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+            if (f & flags[i]) out[n++] = letters[i];
+    if (f & NOTIFY_KEYSPACE) out[n++] = 'K';
+    if (f & NOTIFY_KEYEVENT) out[n++] = 'E';
+    if (f & NOTIFY_KEY_MISS) out[n++] = 'm';
+    if (f & NOTIFY_NEW) out[n++] = 'n';
+    out[n] = 0;
+    snprintf(buf, cap, "%s", out);
+}
+
+/* client-output-buffer-limit "<class> <hard> <soft> <seconds> ...": all
+ * triples are checked before any is applied. */
+static int cobl_parse(config *c, const char *val, char *err, size_t cap) {
+    char words[12][64];
+    int n = 0;
+    for (const char *p = val; *p;) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        size_t l = 0;
+        while (p[l] && !isspace((unsigned char)p[l])) l++;
+        if (n == 12 || l >= sizeof words[0]) goto bad;
+        memcpy(words[n], p, l);
+        words[n++][l] = 0;
+        p += l;
+    }
+    if (n == 0 || n % 4) goto bad;
+    long long hard[3], soft[3], secs[3];
+    for (int i = 0; i < n; i += 4) {
+        long long secv;
+        char *end;
+        if (strcasecmp(words[i], "normal") && strcasecmp(words[i], "replica") && strcasecmp(words[i], "slave") &&
+            strcasecmp(words[i], "pubsub"))
+            goto bad;
+        errno = 0;
+        secv = strtoll(words[i + 3], &end, 10);
+        if (config_parse_size(words[i + 1], &hard[i / 4]) < 0 || config_parse_size(words[i + 2], &soft[i / 4]) < 0 ||
+            *end || end == words[i + 3] || errno || secv < 0 || secv > 100000000)
+            goto bad;
+        secs[i / 4] = secv;
+        if (!strcasecmp(words[i], "normal") && (hard[i / 4] || soft[i / 4] || secv)) {
+            snprintf(err, cap, "the normal class is set by client-output-buffer-limit-bytes (only '0 0 0' here)");
+            return -1;
+        }
+    }
+    for (int i = 0; i < n; i += 4)
+        if (!strcasecmp(words[i], "pubsub")) {
+            c->pubsub_hard_limit = hard[i / 4];
+            c->pubsub_soft_limit = soft[i / 4];
+            c->pubsub_soft_seconds = (int)secs[i / 4];
+        }
+    return 0;
+bad:
+    snprintf(err, cap, "Invalid argument '%s' for CONFIG SET 'client-output-buffer-limit'", val);
+    return -1;
 }
 
 static const option *find_option(const char *name) {
@@ -177,6 +265,14 @@ int config_set(config *c, const char *name, const char *val, int runtime, char *
     switch (o->type) {
     case T_CONST:
         return 0; /* accepted and ignored: compatibility only */
+    case T_NOTIFY: {
+        int f = notify_parse(val);
+        if (f < 0) goto bad;
+        *(int *)p = f;
+        return 0;
+    }
+    case T_COBL:
+        return cobl_parse(c, val, err, cap);
     case T_STR: {
         if (!val[0] && (!strcmp(o->name, "bind") || !strcmp(o->name, "dir"))) {
             snprintf(err, cap, "'%s' must not be empty", o->name); /* the old value stays */
@@ -238,6 +334,11 @@ static void format_value(const config *c, const option *o, char *buf, size_t cap
     const void *p = (const char *)c + o->off;
     switch (o->type) {
     case T_CONST: snprintf(buf, cap, "%s", o->constval); break;
+    case T_NOTIFY: notify_format(*(const int *)p, buf, cap); break;
+    case T_COBL:
+        snprintf(buf, cap, "normal 0 0 0 slave 268435456 67108864 60 pubsub %lld %lld %d", c->pubsub_hard_limit,
+                 c->pubsub_soft_limit, c->pubsub_soft_seconds);
+        break;
     case T_STR: snprintf(buf, cap, "%s", *(char *const *)p ? *(char *const *)p : ""); break;
     case T_INT: snprintf(buf, cap, "%d", *(const int *)p); break;
     case T_OCTAL: snprintf(buf, cap, "%o", *(const int *)p); break;

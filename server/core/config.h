@@ -42,6 +42,11 @@ typedef struct config {
     int enable_debug_command;     /* 0 no, 1 yes, 2 local: DEBUG */
     long long query_buffer_limit; /* bytes of one pending request before disconnect */
     int enable_debug_fault; /* DEBUG FAULT exists (tests only; startup option) */
+    int notify_keyspace_events; /* NOTIFY_* flags (notify-keyspace-events) */
+    /* client-output-buffer-limit pubsub <hard> <soft> <soft-seconds>: for
+     * subscribers and MONITOR clients (0 = no limit) */
+    long long pubsub_hard_limit, pubsub_soft_limit;
+    int pubsub_soft_seconds;
 } config;
 
 enum config_option_flags { CONFIG_KNOWN = 1, CONFIG_MUTABLE = 2, CONFIG_PROTECTED = 4 };
@@ -49,6 +54,26 @@ enum config_option_flags { CONFIG_KNOWN = 1, CONFIG_MUTABLE = 2, CONFIG_PROTECTE
  * (requirepass, domain-write-guard, fsync, ...) may be changed by CONFIG SET
  * only where enable-protected-configs allows it. */
 int config_option_flags(const char *name);
+
+/* notify-keyspace-events classes, Redis's values and letters. */
+enum notify_flags {
+    NOTIFY_KEYSPACE = 1 << 0, /* K */
+    NOTIFY_KEYEVENT = 1 << 1, /* E */
+    NOTIFY_GENERIC = 1 << 2,  /* g */
+    NOTIFY_STRING = 1 << 3,   /* $ */
+    NOTIFY_LIST = 1 << 4,     /* l */
+    NOTIFY_SET = 1 << 5,      /* s */
+    NOTIFY_HASH = 1 << 6,     /* h */
+    NOTIFY_ZSET = 1 << 7,     /* z */
+    NOTIFY_EXPIRED = 1 << 8,  /* x */
+    NOTIFY_EVICTED = 1 << 9,  /* e */
+    NOTIFY_STREAM = 1 << 10,  /* t */
+    NOTIFY_KEY_MISS = 1 << 11, /* m */
+    NOTIFY_MODULE = 1 << 13,  /* d */
+    NOTIFY_NEW = 1 << 14,     /* n */
+    NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |
+                 NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE, /* A */
+};
 
 void config_defaults(config *cfg);
 void config_free(config *cfg);

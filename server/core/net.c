@@ -43,6 +43,22 @@ static void schedule_flush(client *c) {
 
 static size_t backlog(const client *c) { return c->out.len + c->out_inflight; }
 
+size_t client_backlog(const client *c) { return backlog(c); }
+
+void client_output_added(client *c) {
+    if (!(c->flags & CL_CLOSING)) schedule_flush(c);
+}
+
+void client_close_async(client *c) {
+    if (c->flags & (CL_CLOSING | CL_CLOSE_ASAP)) return;
+    c->flags |= CL_CLOSE_ASAP;
+    if (!(c->flags & CL_READ_PAUSED)) {
+        c->flags |= CL_READ_PAUSED; /* never resumed: it is closed at the iteration's end */
+        uv_read_stop(&c->h.stream);
+    }
+    schedule_flush(c);
+}
+
 static void apply_auth_limits(client *c) {
     /* Before AUTH, a client may not make the server buffer big requests
      * (Redis does the same for unauthenticated clients). */
@@ -104,7 +120,7 @@ static void pause_reading(client *c) {
 }
 
 static void resume_reading(client *c) {
-    if (!(c->flags & CL_READ_PAUSED) || (c->flags & CL_CLOSING)) return;
+    if (!(c->flags & CL_READ_PAUSED) || (c->flags & (CL_CLOSING | CL_CLOSE_ASAP))) return;
     c->flags &= ~CL_READ_PAUSED;
     uv_read_start(&c->h.stream, on_alloc, on_read);
     if (c->inlen) process_input(c);
@@ -113,7 +129,7 @@ static void resume_reading(client *c) {
 static void process_input(client *c) {
     server *s = c->srv;
     size_t off = 0;
-    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING | CL_BLOCKED))) {
+    while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING | CL_BLOCKED | CL_CLOSE_ASAP))) {
         if (backlog(c) > BACKLOG_PAUSE) {
             pause_reading(c);
             break;
@@ -150,12 +166,16 @@ static void process_input(client *c) {
         size_t mark = c->out.len;
         if (c->iter_replies == 0) c->iter_mark = mark;
         int mode = c->reply_mode;
+        if (mode) c->flags |= CL_REPLY_SUPPRESSED;
         cmd_dispatch(c);
+        c->flags &= ~CL_REPLY_SUPPRESSED;
         /* CLIENT REPLY OFF/SKIP drop replies (SKIP: the next command's only) */
-        if (mode == 2 || (mode == 1 && c->reply_mode == 1) || (mode == 0 && c->reply_mode == 2))
-            c->out.len = mark;
+        if ((mode == 2 && c->reply_mode != 0) || (mode == 1 && c->reply_mode == 1) ||
+            (mode == 0 && c->reply_mode == 2))
+            c->out.len = mark; /* (CLIENT REPLY ON after SKIP answers, as in Redis) */
         if (mode == 2) c->reply_mode = 0;
         if (c->out.len > mark) c->iter_replies++;
+        pubsub_release_held(c); /* pushes are never dropped by CLIENT REPLY (as in Redis) */
         if ((long long)backlog(c) > s->cfg.output_buffer_limit) {
             server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
                        (unsigned long long)c->id, s->cfg.output_buffer_limit);
@@ -262,7 +282,8 @@ static void write_replies(server *s) {
         client *next = c->next_flush;
         c->flags &= ~CL_PENDING_FLUSH;
         c->iter_replies = 0;
-        client_write(c);
+        if (c->flags & CL_CLOSE_ASAP) client_close(c);
+        else client_write(c);
         c = next;
     }
 }
@@ -293,11 +314,12 @@ void net_end_iteration(server *s) {
         /* the batch was not written: nothing of the group happened */
         s->commit_failed = 0;
         s->need_sync = 0;
+        pubsub_drop_pending(s);
         fail_iteration(s, s->ks.err.msg);
         write_replies(s);
         goto out;
     }
-    if (!s->flush_list && !s->need_sync) goto out;
+    if (!s->flush_list && !s->need_sync && !pubsub_has_pending(s)) goto out;
     /* always: a sync for every iteration that wrote (not for reads alone) */
     int pending = store_unflushed(s->st) > 0;
     int sync = (s->cfg.fsync == FSYNC_ALWAYS && pending) || s->need_sync;
@@ -326,6 +348,7 @@ void net_end_iteration(server *s) {
                 snprintf(msg, sizeof msg, "ERR WAL write failed, the write is not acknowledged and may be applied: %s",
                          s->wal_errmsg);
             }
+            pubsub_drop_pending(s);
             fail_iteration(s, msg);
             s->need_sync = 0;
             write_replies(s);
@@ -340,6 +363,8 @@ void net_end_iteration(server *s) {
         }
     }
     s->need_sync = 0;
+    /* The iteration's writes are in the WAL: their events may go out now. */
+    pubsub_deliver_pending(s);
     write_replies(s);
 out:
     if (s->shutting_down) server_finish_shutdown(s);
@@ -352,6 +377,7 @@ static void on_close(uv_handle_t *h) {
     server *s = c->srv;
     resp_parser_free(&c->parser);
     resp_buf_free(&c->out);
+    resp_buf_free(&c->ps_held);
     free(c->in);
     free(c->name);
     free(c->idemp_key);
@@ -365,6 +391,7 @@ static void client_close(client *c) {
     server *s = c->srv;
     multi_client_gone(c);
     block_client_gone(c);
+    pubsub_client_gone(c);
     if (c->prev) c->prev->next = c->next; else s->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nclients--;
@@ -377,10 +404,6 @@ static void client_close(client *c) {
 }
 
 void client_kill(client *c) { client_close(c); }
-
-void net_client_output(client *c) {
-    if (!(c->flags & CL_CLOSING)) schedule_flush(c);
-}
 
 void net_client_resume(client *c) {
     if (!(c->flags & (CL_BLOCKED | CL_CLOSING)) && c->inlen) process_input(c);
@@ -407,6 +430,7 @@ void net_on_connection(uv_stream_t *listener, int status) {
     c->ctime_ms = c->last_ms = now_ms();
     resp_parser_init(&c->parser);
     resp_buf_init(&c->out);
+    resp_buf_init(&c->ps_held);
     acl_client_init(c);
     apply_auth_limits(c);
     if (!is_unix) {
@@ -450,6 +474,9 @@ void net_close_idle(server *s, uint64_t now) {
     if (s->cfg.timeout <= 0) return;
     for (client *c = s->clients, *next; c; c = next) {
         next = c->next;
+        /* listeners are quiet by design, a blocked client waits for its own
+         * timeout (as Redis) */
+        if (c->flags & (CL_PUBSUB | CL_MONITOR | CL_BLOCKED)) continue;
         /* as Redis: also a client whose replies do not drain (it does not
          * read) is idle; its backlog goes with it */
         if (now > c->last_ms && now - c->last_ms > (uint64_t)s->cfg.timeout * 1000u) {

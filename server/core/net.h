@@ -23,8 +23,12 @@ enum client_flags {
     CL_PENDING_FLUSH = 1u << 2,
     CL_READ_PAUSED = 1u << 3,
     CL_UNIX = 1u << 4,
-    CL_BLOCKED = 1u << 5,      /* waiting in a blocking command (block.c): input waits */
-    CL_IN_EXEC = 1u << 6,      /* running EXEC's queue: blocking commands do not block */
+    CL_BLOCKED = 1u << 5,          /* waiting in a blocking command (block.c): input waits */
+    CL_IN_EXEC = 1u << 6,          /* running EXEC's queue: blocking commands do not block */
+    CL_PUBSUB = 1u << 7,           /* subscribed to a channel or pattern (pubsub.c) */
+    CL_MONITOR = 1u << 8,          /* receives every command (MONITOR) */
+    CL_CLOSE_ASAP = 1u << 9,       /* over an output limit: closed at the iteration's end, sent nothing more */
+    CL_REPLY_SUPPRESSED = 1u << 10, /* running a command whose replies CLIENT REPLY drops */
 };
 
 struct client {
@@ -74,6 +78,12 @@ struct client {
     size_t idemp_keylen;
     uint64_t idemp_fp[2];
     struct blocked *blk;       /* block.c: the blocked command, while blocked or being resumed */
+    /* pub/sub (pubsub.c): the channels and patterns subscribed to */
+    struct ps_entry **ps_chans, **ps_pats;
+    int ps_nchans, ps_npats, ps_chcap, ps_patcap;
+    resp_buf ps_held;          /* pushes to this client while CLIENT REPLY drops its replies */
+    uint64_t obuf_soft_since;  /* ms since the backlog is over the soft pubsub limit (0: under) */
+    client *next_monitor, *prev_monitor; /* the server's MONITOR list */
 };
 
 /* Accepts a connection on a listener (uv_listen callback). */
@@ -91,12 +101,18 @@ void net_close_idle(server *s, uint64_t now);
 void net_shutdown_clients(server *s);
 /* Closes a client now (never the one executing: flag CL_CLOSE_AFTER_REPLY). */
 void client_kill(client *c);
-/* A reply was appended outside the client's own input (a blocked client
- * served or timed out): write it with this iteration's replies. */
-void net_client_output(client *c);
 /* Runs the client's buffered input (after it was unblocked). */
 void net_client_resume(client *c);
 /* Applies the request-size limits that depend on AUTH. */
 void client_auth_changed(client *c);
+/* Bytes of c's replies not yet written (queued + handed to the socket). */
+size_t client_backlog(const client *c);
+/* Output was appended to c outside its own command (pub/sub messages,
+ * MONITOR lines, a blocked client served or timed out): it is written at
+ * the end of this loop iteration. */
+void client_output_added(client *c);
+/* Closes c at the end of the loop iteration, sending nothing more (an
+ * output limit was passed); safe while c's lists are being walked. */
+void client_close_async(client *c);
 
 #endif

@@ -231,6 +231,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         return -1;
     }
     block_init(s);
+    if (pubsub_init(s) < 0) return -1; /* after ks_init: it hooks the keyspace's events */
     for (const cmd_family *const *f = families; *f; f++) {
         if (!(*f)->init) continue;
         if ((*f)->init(s, &err) < 0) {
@@ -281,6 +282,7 @@ void server_free(server *s) {
     for (const cmd_family *const *f = s->families; f && *f; f++)
         if ((*f)->free) (*f)->free(s);
     block_free(s);
+    pubsub_free(s);
     ks_free(&s->ks);
     store_close(s->st); /* flushes and syncs the WAL */
     slowlog_free(s);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "multi.h"
 #include "net.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "resp.h"
 #include "slowlog.h"
@@ -78,6 +79,8 @@ struct server {
     struct scan_cursor *cursors;
     uint64_t next_cursor;
     struct block_state *blk;   /* blocked clients and ready keys (block.c) */
+    struct pubsub *ps;         /* channel and pattern registries, pending events (pubsub.c) */
+    client *monitors;          /* MONITOR clients */
 };
 
 /* Opens the store, builds the table from families (NULL-terminated), runs

@@ -54,7 +54,11 @@ static int import_record_cmd(client *c) {
     } else {
         char note[300] = "", line[320];
         const resp_slice *k = &c->argv[1], *v = &c->argv[2];
+        /* history replayed into the models is no live event: nothing is published */
+        void (*publish)(void *, const char *, size_t, const char *, size_t) = DOM(c)->publish;
+        DOM(c)->publish = NULL;
         int r = import_apply(DOM(c), k->ptr, k->len, v->ptr, v->len, &p, note, sizeof note);
+        DOM(c)->publish = publish;
         if (r < 0) {
             rc = -1;
         } else {

@@ -317,6 +317,21 @@ static const char *const owned_prefixes[] = {
     "analytics:", NULL,
 };
 
+static void engine_publish(void *ctx, const char *ch, size_t chl, const char *msg, size_t ml) {
+    pubsub_publish_after_commit(ctx, ch, chl, msg, ml);
+}
+
+void dom_publish(struct dom_engine *e, const char *channel, const char *event, json_t *data) {
+    if (!e->publish) return;
+    json_t *env = json_pack("{s:s, s:O}", "event", event, "data", data);
+    size_t n = 0;
+    char *text = env ? json_encode(env, &n) : NULL;
+    if (text) e->publish(e->publish_ctx, channel, strlen(channel), text, n);
+    else server_log(LL_WARNING, "event '%s' on '%s' dropped: out of memory", event, channel);
+    free(text);
+    json_decref(env);
+}
+
 static int engine_init(server *s, char **err) {
     if (!s->dom && !(s->dom = calloc(1, sizeof *s->dom))) {
         *err = strdup("out of memory");
@@ -325,6 +340,8 @@ static int engine_init(server *s, char **err) {
     s->dom->ks = &s->ks;
     s->dom->need_sync = &s->need_sync;
     s->dom->max_document_size = &s->cfg.max_document_size;
+    s->dom->publish = engine_publish;
+    s->dom->publish_ctx = s;
     if (dom_load(s->dom, err) < 0) return -1;
     dom_register_purge(s->dom, "idemp", idemp_purge_user);
     for (const char *const *p = owned_prefixes; *p; p++) ks_guard_register(&s->ks, *p);

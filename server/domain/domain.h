@@ -58,10 +58,21 @@ struct dom_engine {
     int *need_sync;    /* set when coins move: the WAL is fsynced before the reply */
     const long long *max_document_size; /* the live config value (CONFIG SET changes it) */
     dom_purge_fn purge[DOM_PURGE_MAX];  /* by slot of the fixed order */
+    /* Live events (docs/pubsub.md): queued with the command's writes and
+     * published by core once they are durable, dropped if the command
+     * fails. Installed by the engine's init; NULL in a test without a
+     * server (events then go nowhere). */
+    void (*publish)(void *ctx, const char *ch, size_t chl, const char *msg, size_t ml);
+    void *publish_ctx;
     struct dom_rebuild *rebuild;        /* DOMAIN.REBUILD's job (cmd_domain.c), or NULL; freed with the engine */
     struct dom_dump *dumps;             /* open DUMP.BEGIN cursors (cmd_dump.c); released with the engine */
     uint64_t next_dump;
 };
+
+/* Publishes {"event": event, "data": data} (compact JSON) on the channel
+ * after the running command commits; data is borrowed. An event that
+ * cannot be built is dropped (pub/sub is at most once), the write stands. */
+void dom_publish(struct dom_engine *e, const char *channel, const char *event, json_t *data);
 
 /* Fails with a code word: `return dom_fail(e, ST_INVALID, "amount ...")`. */
 #define dom_fail(e, code, ...) st_fail(&(e)->ks->err, (code), __VA_ARGS__)

@@ -135,6 +135,13 @@ static int account_write(struct dom_engine *e, account *a, int64_t delta, json_t
     dkey rk;
     ledger_key_row(&rk, a->uid, ids);
     int r = dom_put_doc(e->ks, &rk, row, 0);
+    if (r == 0) {
+        /* coins:{uid} carries the row as COINS.HISTORY shows it, with its owner */
+        char ch[DOM_KEY_MAX];
+        snprintf(ch, sizeof ch, "coins:%s", a->uid);
+        json_object_set_new(row, "user_id", json_string(a->uid));
+        dom_publish(e, ch, "coins.moved", row);
+    }
     json_decref(row);
     if (r < 0) return -1;
     char text[24];

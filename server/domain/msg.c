@@ -41,6 +41,7 @@
  * "edited_at" and keeps last_message's text in step. The list order stays
  * by the last message's id (an edit is not new activity).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,6 +264,11 @@ int msg_send(struct dom_engine *e, const char *conv, const char *from, const cha
     if (unread_add(e, to, conv, 1) < 0) goto out;
     msg_key_sent(&k, from, conv, ids);
     meta_put(e->ks, &k, to, strlen(to));
+    char ch[DOM_KEY_MAX];
+    snprintf(ch, sizeof ch, "messages:%s", conv);
+    dom_publish(e, ch, "message.sent", msg);
+    snprintf(ch, sizeof ch, "conversations:%s", to);
+    dom_publish(e, ch, "message.sent", msg);
     rc = 0;
 out:
     json_decref(msg);

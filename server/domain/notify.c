@@ -65,6 +65,11 @@ int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *
     dkey k;
     notify_key_doc(&k, uid, ids);
     int r = dom_put_doc(e->ks, &k, n, 0);
+    if (r == 0) {
+        char ch[DOM_KEY_MAX];
+        snprintf(ch, sizeof ch, "notifications:%s", uid);
+        dom_publish(e, ch, "notification.created", n);
+    }
     json_decref(n);
     if (r < 0) return -1;
     dkey u, cnt;

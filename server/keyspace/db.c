@@ -144,6 +144,7 @@ int db_put(keyspace *s, int db, const char *k, size_t kl, unsigned type,
     }
     kb_free(&kb);
     if (!existed) note_delta(s, s->dbmap[db], 1);
+    if (!existed && s->on_event) s->on_event(s->event_ctx, KS_EVENT_NEW, s->dbmap[db], k, kl);
     return 0;
 }
 
@@ -304,6 +305,7 @@ int64_t db_expire_sweep(keyspace *s, uint64_t now, int64_t max) {
                 if (enc_value_decode(v.ptr, v.len, &ev) == 0 && ev.expire_ms == when) {
                     store_del(s->tx, STORE_CF_DATA, dk, dkl);
                     note_delta(s, db, -1);
+                    if (s->on_event) s->on_event(s->event_ctx, KS_EVENT_EXPIRED, db, dk + 1, dkl - 1);
                     done++;
                 }
                 store_val_free(&v);

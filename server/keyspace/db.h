@@ -43,7 +43,14 @@ typedef struct keyspace {
     void *ready_arg;
     int collver_loaded;
     status err;                /* why the last failing call failed */
+    /* Keyspace events for the layer above (notify-keyspace-events): a key
+     * created (db_put of an absent key) or removed by expiry; phys_db is
+     * the physical db byte. NULL: nobody listens. */
+    void (*on_event)(void *ctx, int what, int phys_db, const char *k, size_t kl);
+    void *event_ctx;
 } keyspace;
+
+enum ks_event { KS_EVENT_NEW = 1, KS_EVENT_EXPIRED = 2 };
 
 /* Milliseconds since 1970: the clock of expiry and of domain ids. */
 uint64_t now_ms(void);

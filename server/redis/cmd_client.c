@@ -12,6 +12,10 @@ static int valid_name(const resp_slice *n) {
     return 1;
 }
 
+/* Redis's client classes here: "pubsub" while subscribed, else "normal"
+ * (a MONITOR client too, as Redis shows it). */
+static const char *client_type(const client *t) { return (t->flags & CL_PUBSUB) ? "pubsub" : "normal"; }
+
 /* One CLIENT LIST line, in Redis 7.0's field order. */
 static void format_client(const client *c, const client *self, resp_buf *b) {
     char line[1024];
@@ -19,20 +23,24 @@ static void format_client(const client *c, const client *self, resp_buf *b) {
     /* the row's full name: "client|list", as Redis names subcommands */
     const char *cmd = c->lastcmd ? c->lastcmd->name : "NULL";
     if (c == self && self->cmd) cmd = self->cmd->name;
-    char flags[8];
+    char flags[16];
     int f = 0;
+    if (c->flags & CL_MONITOR) flags[f++] = 'O';
+    if (c->flags & CL_BLOCKED) flags[f++] = 'b';
+    if (c->flags & CL_PUBSUB) flags[f++] = 'P';
     if (c->in_multi) flags[f++] = 'x';
     if (c->flags & CL_CLOSE_AFTER_REPLY) flags[f++] = 'c';
+    if (c->flags & CL_CLOSE_ASAP) flags[f++] = 'A';
     if (c->flags & CL_UNIX) flags[f++] = 'U';
     if (!f) flags[f++] = 'N';
     flags[f] = 0;
     int n = snprintf(line, sizeof line,
-                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=0 psub=0 "
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=%d psub=%d "
                      "ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=0 obl=0 "
                      "oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d\n",
                      (unsigned long long)c->id, c->addr, c->srv->cfg.bind, (int)(c->id + 7),
                      c->name ? c->name : "", (unsigned long long)((now - c->ctime_ms) / 1000),
-                     (unsigned long long)((now - c->last_ms) / 1000), flags, c->db,
+                     (unsigned long long)((now - c->last_ms) / 1000), flags, c->db, c->ps_nchans, c->ps_npats,
                      c->in_multi ? c->nqueued : -1, c->inlen, c->incap - c->inlen, c->inlen, c->incap,
                      c->out.len + c->out_inflight, c->incap + c->out.cap + sizeof *c, cmd, c->resp);
     if (n > 0) resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
@@ -81,7 +89,7 @@ static int kill_matching(client *c, opt_cursor *o) {
         next = t->next;
         if (id > 0 && t->id != (uint64_t)id) continue;
         if (addr.ptr && (strlen(t->addr) != addr.len || memcmp(t->addr, addr.ptr, addr.len) != 0)) continue;
-        if (type.ptr && !arg_eq(&type, "normal")) continue;
+        if (type.ptr && !arg_eq(&type, client_type(t))) continue;
         if (user.ptr && !arg_eq(&user, "default")) continue;
         if (laddr.ptr) continue; /* local addresses are not tracked per client */
         if (t == c && skipme) continue;
@@ -137,7 +145,7 @@ static int client_setname_command(client *c) {
     return 0;
 }
 
-/* CLIENT LIST [TYPE normal] [ID id ...] */
+/* CLIENT LIST [TYPE normal|pubsub] [ID id ...] */
 static int client_list_command(client *c) {
     resp_buf b;
     resp_buf_init(&b);
@@ -153,8 +161,8 @@ static int client_list_command(client *c) {
                 if (t->id == (uint64_t)id) format_client(t, c, &b);
         }
     } else if (c->argc == 4 && arg_eq(&c->argv[2], "type")) {
-        if (arg_eq(&c->argv[3], "normal"))
-            for (client *t = c->srv->clients; t; t = t->next) format_client(t, c, &b);
+        for (client *t = c->srv->clients; t; t = t->next)
+            if (arg_eq(&c->argv[3], client_type(t))) format_client(t, c, &b);
     } else if (c->argc == 2) {
         for (client *t = c->srv->clients; t; t = t->next) format_client(t, c, &b);
     } else {
@@ -241,7 +249,7 @@ static int client_no_evict_command(client *c) {
 static int client_help_command(client *c) {
     static const char *lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ID", "GETNAME", "SETNAME <name>", "LIST [TYPE normal] [ID id ...]", "INFO",
+        "ID", "GETNAME", "SETNAME <name>", "LIST [TYPE normal|pubsub] [ID id ...]", "INFO",
         "KILL <ip:port> | KILL <option> <value> [...] (ID, ADDR, TYPE, USER, SKIPME)",
         "REPLY (ON|OFF|SKIP)", "NO-EVICT (ON|OFF)"};
     reply_array(c, sizeof lines / sizeof lines[0]);
@@ -252,6 +260,7 @@ static int client_help_command(client *c) {
 /* RESET: back to a fresh connection's state. */
 static int reset_command(client *c) {
     multi_client_gone(c);
+    pubsub_client_gone(c); /* leaves subscribed mode and MONITOR */
     c->db = 0;
     c->resp = 2;
     c->reply_mode = 0;
@@ -264,7 +273,7 @@ static int reset_command(client *c) {
 
 static const cmd_def rows[] = {
     {.name = "client", .proc = cmd_subcommand, .arity = -2, .flags = CMD_NOAUTH,
-     .group = "connection", .args = "ID|GETNAME|SETNAME name|LIST [TYPE normal] [ID id ...]|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off|HELP",
+     .group = "connection", .args = "ID|GETNAME|SETNAME name|LIST [TYPE normal|pubsub] [ID id ...]|INFO|KILL ...|REPLY ON|OFF|SKIP|NO-EVICT on|off|HELP",
      .summary = "Manages client connections."},
     {.name = "client|id", .proc = client_id_command, .arity = 2, .flags = CMD_NOAUTH,
      .group = "connection", .args = "",
@@ -279,7 +288,7 @@ static const cmd_def rows[] = {
      .group = "connection", .args = "name",
      .summary = "Names the connection (\"\" removes the name)."},
     {.name = "client|list", .proc = client_list_command, .arity = -2, .flags = CMD_NOAUTH,
-     .group = "connection", .args = "[TYPE normal] [ID id ...]",
+     .group = "connection", .args = "[TYPE normal|pubsub] [ID id ...]",
      .summary = "Lists the connections, one line each in Redis 7's format."},
     {.name = "client|info", .proc = client_info_command, .arity = 2, .flags = CMD_NOAUTH,
      .group = "connection", .args = "",
@@ -299,7 +308,7 @@ static const cmd_def rows[] = {
     {.name = "client|help", .proc = client_help_command, .arity = 2, .flags = CMD_NOAUTH,
      .group = "connection", .args = "",
      .summary = "Shows the CLIENT subcommands."},
-    {.name = "reset", .proc = reset_command, .arity = 1, .flags = CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI,
+    {.name = "reset", .proc = reset_command, .arity = 1, .flags = CMD_FAST | CMD_NOAUTH | CMD_NO_MULTI | CMD_PUBSUB_OK,
      .group = "connection", .args = "",
      .summary = "Resets the connection: discards MULTI, unwatches, SELECT 0, de-authenticates."},
     CMD_TABLE_END,

@@ -11,7 +11,12 @@ static int ping_command(client *c) {
         reply_arity_error(c, "ping");
         return -1;
     }
-    if (c->argc == 2) reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
+    if ((c->flags & CL_PUBSUB) && c->resp == 2) {
+        /* RESP2 subscribed mode: a message-shaped reply, as Redis */
+        reply_array(c, 2);
+        reply_bulkstr(c, "pong");
+        reply_bulk(c, c->argc == 2 ? c->argv[1].ptr : "", c->argc == 2 ? c->argv[1].len : 0);
+    } else if (c->argc == 2) reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
     else reply_status(c, "PONG");
     return 0;
 }
@@ -136,13 +141,13 @@ static int hello_command(client *c) {
 }
 
 static const cmd_def rows[] = {
-    {.name = "ping", .proc = ping_command, .arity = -1, .flags = CMD_FAST,
+    {.name = "ping", .proc = ping_command, .arity = -1, .flags = CMD_FAST | CMD_PUBSUB_OK,
      .group = "connection", .args = "[message]",
      .summary = "Returns the server's liveliness response."},
     {.name = "echo", .proc = echo_command, .arity = 2, .flags = CMD_FAST,
      .group = "connection", .args = "message",
      .summary = "Returns the given string."},
-    {.name = "quit", .proc = quit_command, .arity = -1, .flags = CMD_FAST | CMD_NOAUTH,
+    {.name = "quit", .proc = quit_command, .arity = -1, .flags = CMD_FAST | CMD_NOAUTH | CMD_PUBSUB_OK,
      .group = "connection", .args = "",
      .summary = "Closes the connection."},
     {.name = "select", .proc = select_command, .arity = 2, .flags = CMD_FAST,

@@ -66,10 +66,12 @@ static int expire_generic(client *c, int unit_ms, int absolute) {
     if (when <= now) {
         db_value_free(&v);
         if (db_delete(KS(c), c->db, k->ptr, k->len) < 0) return -1;
+        notify_key(c, NOTIFY_GENERIC, "del", k); /* a time in the past deletes, as Redis */
     } else {
         int rc = set_expiry(c, k, &v, when);
         db_value_free(&v);
         if (rc < 0) return -1;
+        notify_key(c, NOTIFY_GENERIC, "expire", k);
     }
     reply_int(c, 1);
     return 0;
@@ -125,6 +127,7 @@ static int persist_command(client *c) {
     int rc = set_expiry(c, &c->argv[1], &v, 0);
     db_value_free(&v);
     if (rc < 0) return -1;
+    notify_key(c, NOTIFY_GENERIC, "persist", &c->argv[1]);
     reply_int(c, 1);
     return 0;
 }

@@ -13,6 +13,7 @@ static int del_command(client *c) {
     for (int i = 1; i < c->argc; i++) {
         int r = db_delete(KS(c), c->db, c->argv[i].ptr, c->argv[i].len);
         if (r < 0) return -1;
+        if (r) notify_key(c, NOTIFY_GENERIC, "del", &c->argv[i]);
         n += r;
     }
     reply_int(c, n);
@@ -234,6 +235,8 @@ static int rename_generic(client *c, int nx) {
     int rc = put_copy(c, &v, c->db, src, c->db, dst, old.present);
     db_value_free(&v);
     if (rc < 0 || db_delete(KS(c), c->db, src->ptr, src->len) < 0) return -1;
+    notify_key(c, NOTIFY_GENERIC, "rename_from", src);
+    notify_key(c, NOTIFY_GENERIC, "rename_to", dst);
     if (nx) reply_int(c, 1); else reply_ok(c);
     return 0;
 }

@@ -92,6 +92,8 @@ static int set_command(client *c) {
         if (r == 1) db_value_free(&old);
     }
     if (db_put(KS(c), c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, val->ptr, val->len, existed) < 0) return -1;
+    notify_key(c, NOTIFY_STRING, "set", k);
+    if (expire && !(fl & KEEPTTL)) notify_key(c, NOTIFY_GENERIC, "expire", k);
     if (!(fl & GET)) reply_ok(c);
     return 0;
 }
@@ -109,6 +111,7 @@ static int setnx_command(client *c) {
     if (db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, 0, c->argv[2].ptr,
                c->argv[2].len, old.present) < 0)
         return -1;
+    notify_key(c, NOTIFY_STRING, "set", &c->argv[1]);
     reply_int(c, 1);
     return 0;
 }
@@ -133,10 +136,12 @@ static int mset_command(client *c) {
         reply_arity_error(c, "mset");
         return -1;
     }
-    for (int i = 1; i < c->argc; i += 2)
+    for (int i = 1; i < c->argc; i += 2) {
         if (db_put(KS(c), c->db, c->argv[i].ptr, c->argv[i].len, ENC_TYPE_STRING, 0, c->argv[i + 1].ptr,
                    c->argv[i + 1].len, -1) < 0)
             return -1;
+        notify_key(c, NOTIFY_STRING, "set", &c->argv[i]);
+    }
     reply_ok(c);
     return 0;
 }
@@ -165,6 +170,7 @@ static int incr_generic(client *c, int64_t by) {
     char buf[24];
     int n = ll_to_str(buf, cur);
     if (db_put(KS(c), c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, buf, (size_t)n, v.present) < 0) return -1;
+    notify_key(c, NOTIFY_STRING, "incrby", k);
     reply_int(c, cur);
     return 0;
 }
@@ -217,6 +223,7 @@ static int append_command(client *c) {
     int rc = db_put(KS(c), c->db, k->ptr, k->len, ENC_TYPE_STRING, expire, buf, oldlen + add->len, v.present);
     free(buf);
     if (rc < 0) return -1;
+    notify_key(c, NOTIFY_STRING, "append", k);
     reply_int(c, (int64_t)(oldlen + add->len));
     return 0;
 }
@@ -228,6 +235,8 @@ static int setex_generic(client *c, int unit) {
     if (db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, expire, c->argv[3].ptr,
                c->argv[3].len, -1) < 0)
         return -1;
+    notify_key(c, NOTIFY_STRING, "set", &c->argv[1]);
+    notify_key(c, NOTIFY_GENERIC, "expire", &c->argv[1]);
     reply_ok(c);
     return 0;
 }
@@ -242,8 +251,11 @@ static int getset_command(client *c) {
     if (r == 1) reply_bulk(c, v.v.payload, v.v.len);
     else reply_null(c);
     if (r == 1) db_value_free(&v);
-    return db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, 0, c->argv[2].ptr,
-                  c->argv[2].len, v.present);
+    if (db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, 0, c->argv[2].ptr, c->argv[2].len,
+               v.present) < 0)
+        return -1;
+    notify_key(c, NOTIFY_STRING, "set", &c->argv[1]);
+    return 0;
 }
 
 /* GETDEL key */
@@ -257,7 +269,9 @@ static int getdel_command(client *c) {
     }
     reply_bulk(c, v.v.payload, v.v.len);
     db_value_free(&v);
-    return db_delete(KS(c), c->db, c->argv[1].ptr, c->argv[1].len) < 0 ? -1 : 0;
+    if (db_delete(KS(c), c->db, c->argv[1].ptr, c->argv[1].len) < 0) return -1;
+    notify_key(c, NOTIFY_GENERIC, "del", &c->argv[1]);
+    return 0;
 }
 
 /* GETEX key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST] */
@@ -296,6 +310,8 @@ static int getex_command(client *c) {
     if (change || (persist && v.v.expire_ms))
         rc = db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, persist ? 0 : expire,
                     v.v.payload, v.v.len, 1);
+    if (rc == 0 && (change || (persist && v.v.expire_ms)))
+        notify_key(c, NOTIFY_GENERIC, persist ? "persist" : "expire", &c->argv[1]);
     db_value_free(&v);
     return rc;
 }
@@ -314,10 +330,12 @@ static int msetnx_command(client *c) {
             return 0;
         }
     }
-    for (int i = 1; i < c->argc; i += 2)
+    for (int i = 1; i < c->argc; i += 2) {
         if (db_put(KS(c), c->db, c->argv[i].ptr, c->argv[i].len, ENC_TYPE_STRING, 0, c->argv[i + 1].ptr,
                    c->argv[i + 1].len, -1) < 0)
             return -1;
+        notify_key(c, NOTIFY_STRING, "set", &c->argv[i]);
+    }
     reply_int(c, 1);
     return 0;
 }
@@ -376,6 +394,7 @@ static int setrange_command(client *c) {
     int rc = db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, expire, buf, nl, v.present);
     free(buf);
     if (rc < 0) return -1;
+    notify_key(c, NOTIFY_STRING, "setrange", &c->argv[1]);
     reply_int(c, (int64_t)nl);
     return 0;
 }
@@ -422,6 +441,7 @@ static int incrbyfloat_command(client *c) {
     int n = ld_to_str(buf, sizeof buf, cur);
     if (db_put(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_STRING, expire, buf, (size_t)n, v.present) < 0)
         return -1;
+    notify_key(c, NOTIFY_STRING, "incrbyfloat", &c->argv[1]);
     reply_bulk(c, buf, (size_t)n);
     return 0;
 }

@@ -50,6 +50,11 @@ Test(client, client_reply_off, .init = up, .fini = down) {
     cr_expect_str_eq(out, "+OK\r\n$1\r\n1\r\n");
     cr_expect(!closed);
     free(out);
+    /* SKIP then ON: ON answers, and so does what follows (Redis's "unset SKIP flag") */
+    req = "CLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nPING\r\nCLIENT REPLY SKIP\r\nPING a\r\nPING b\r\n";
+    out = raw_roundtrip(fd, req, strlen(req), 1000, &n, &closed);
+    cr_expect_str_eq(out, "+OK\r\n+PONG\r\n$1\r\nb\r\n");
+    free(out);
     close(fd);
 }
 

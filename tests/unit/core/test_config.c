@@ -329,3 +329,48 @@ Test(config_from_args, help_and_version) {
     const char *version[] = {"stagekv-server", "-v"};
     cr_expect_eq(from_args(2, version), 1);
 }
+
+/* notify-keyspace-events: Redis's letters in, Redis's spelling out. */
+Test(config_each, notify_keyspace_events) {
+    seen s = {0};
+    config_each(&cfg, "notify-keyspace-events", 22, collect, &s);
+    cr_expect_str_eq(value_of(&s, "notify-keyspace-events"), "", "off by default");
+    static const struct { const char *in, *out; int flags; } cases[] = {
+        {"KA", "AK", NOTIFY_ALL | NOTIFY_KEYSPACE},
+        {"EA", "AE", NOTIFY_ALL | NOTIFY_KEYEVENT},
+        {"gKE", "gKE", NOTIFY_GENERIC | NOTIFY_KEYSPACE | NOTIFY_KEYEVENT},
+        {"$lshzxeKE", "$lshzxeKE", 0},
+        {"Exn", "xEn", NOTIFY_KEYEVENT | NOTIFY_EXPIRED | NOTIFY_NEW},
+        {"", "", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(set("notify-keyspace-events", cases[i].in, 1), 0, "'%s': %s", cases[i].in, err);
+        if (cases[i].flags) cr_expect_eq(cfg.notify_keyspace_events, cases[i].flags, "'%s'", cases[i].in);
+        memset(&s, 0, sizeof s);
+        config_each(&cfg, "notify-keyspace-events", 22, collect, &s);
+        cr_expect_str_eq(value_of(&s, "notify-keyspace-events"), cases[i].out, "'%s'", cases[i].in);
+    }
+    int before = cfg.notify_keyspace_events;
+    cr_expect_eq(set("notify-keyspace-events", "KQ", 1), -1, "an unknown letter is refused");
+    cr_expect_eq(cfg.notify_keyspace_events, before, "a refused value changes nothing");
+}
+
+/* client-output-buffer-limit: the pubsub class is kept, normal must be 0 0 0. */
+Test(config_set, client_output_buffer_limit) {
+    cr_expect_eq(cfg.pubsub_hard_limit, 32LL << 20);
+    cr_expect_eq(cfg.pubsub_soft_limit, 8LL << 20);
+    cr_expect_eq(cfg.pubsub_soft_seconds, 60);
+    cr_assert_eq(set("client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 1mb 256kb 5", 1), 0,
+                 "%s", err);
+    cr_expect_eq(cfg.pubsub_hard_limit, 1LL << 20);
+    cr_expect_eq(cfg.pubsub_soft_limit, 256LL << 10);
+    cr_expect_eq(cfg.pubsub_soft_seconds, 5);
+    static const char *bad[] = {"pubsub 1mb 1mb", "pubsub x 0 0", "pubsub 1mb 0 -1", "other 0 0 0", "normal 1mb 0 0",
+                                "pubsub 0 0 0 pubsub", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(set("client-output-buffer-limit", bad[i], 1), -1, "'%s' accepted", bad[i]);
+        cr_expect_eq(cfg.pubsub_hard_limit, 1LL << 20, "'%s' changed the limit", bad[i]);
+    }
+    cr_assert_eq(set("client-output-buffer-limit", "pubsub 0 0 0", 1), 0, "%s", err);
+    cr_expect_eq(cfg.pubsub_hard_limit, 0);
+}

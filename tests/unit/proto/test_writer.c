@@ -180,6 +180,8 @@ Test(writer, nulls_and_arrays) {
     EXPECT_BUF("*3\r\n");
     cr_assert_eq(resp_add_array(&B, 1000000), 0);
     EXPECT_BUF("*1000000\r\n");
+    cr_assert_eq(resp_add_push(&B, 3), 0);
+    EXPECT_BUF(">3\r\n");
 }
 
 Test(writer, composite_reply) {
