@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
         return r > 0 ? 0 : 1;
     }
     server_log_open(&cfg);
+    server_log_crashes();
     /* the data dir (and its parents) is created by store_open */
     static server srv; /* large; lives for the whole process */
     if (server_init(&srv, &cfg, families) < 0) {

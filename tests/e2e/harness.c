@@ -115,13 +115,27 @@ void skv_restart(skv_server *s) {
     spawn(s);
 }
 
+/* The end of the server's log on stderr: why it exited badly. */
+static void log_tail(const skv_server *s, int code) {
+    fprintf(stderr, "stagekv-server exited with status %d; the end of %s:\n", code, s->log);
+    FILE *f = fopen(s->log, "r");
+    if (!f) return;
+    static char ring[40][512];
+    int n = 0;
+    while (fgets(ring[n % 40], sizeof ring[0], f)) n++;
+    fclose(f);
+    for (int i = n > 40 ? n - 40 : 0; i < n; i++) fprintf(stderr, "  %s", ring[i % 40]);
+}
+
 int skv_stop(skv_server *s) {
     if (!s->pid) return -1;
     kill(s->pid, SIGTERM);
     int st = 0;
     waitpid(s->pid, &st, 0);
     s->pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (code != 0) log_tail(s, code); /* CI keeps only the test's output */
+    return code;
 }
 
 void skv_kill9(skv_server *s) {
