@@ -1,5 +1,6 @@
 # Quick start: `make run` (server on ./data) and `make test` (whole suite).
 BUILD ?= build
+FUZZ_SECONDS ?= 10
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
@@ -19,10 +20,12 @@ asan:
 run: setup build
 	./$(BUILD)/stagekv-server --dir ./data
 
-# The whole suite on the normal build, then again under ASan+UBSan.
+# The whole suite on the normal build, then again under ASan+UBSan, then
+# every libFuzzer target for FUZZ_SECONDS (clang; docs/fuzzing.md).
 test: setup build asan
 	cd $(BUILD) && ctest --output-on-failure
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure
@@ -34,4 +37,4 @@ docs: build
 	./$(BUILD)/stagekv-server --commands-md > docs/commands.md
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

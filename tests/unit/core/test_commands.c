@@ -96,7 +96,7 @@ Test(table, lookup_is_case_insensitive) {
 }
 
 Test(table, duplicate_name_refused) {
-    const char *err = refusal(ROW(.name = "alpha", .proc = ok_proc, .arity = 1, .group = "g", .summary = "s"));
+    const char *err = refusal(ROW(.name = "alpha", .proc = ok_proc, .arity = 1, .group = "server", .summary = "s"));
     cr_assert(err);
     cr_expect(strstr(err, "twice"), "%s", err);
     /* the same name in another case is the same name */
@@ -110,7 +110,7 @@ Test(table, overflow_refused) {
     static cmd_def rows[N + 1];
     for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "c%d", i);
-        rows[i] = (cmd_def){.name = names[i], .proc = ok_proc, .arity = 1, .group = "g", .summary = "s"};
+        rows[i] = (cmd_def){.name = names[i], .proc = ok_proc, .arity = 1, .group = "server", .summary = "s"};
     }
     rows[N] = (cmd_def)CMD_TABLE_END;
     const char *err = refusal(rows);
@@ -120,25 +120,26 @@ Test(table, overflow_refused) {
 
 Test(table, malformed_rows_refused) {
     struct { const cmd_def *rows; const char *why; } bad[] = {
-        {ROW(.name = "Upper", .proc = ok_proc, .arity = 1, .group = "g", .summary = "s"), "upper case"},
-        {ROW(.name = "", .proc = ok_proc, .arity = 1, .group = "g", .summary = "s"), "empty name"},
-        {ROW(.name = "noproc", .arity = 1, .group = "g", .summary = "s"), "no handler"},
+        {ROW(.name = "Upper", .proc = ok_proc, .arity = 1, .group = "server", .summary = "s"), "upper case"},
+        {ROW(.name = "", .proc = ok_proc, .arity = 1, .group = "server", .summary = "s"), "empty name"},
+        {ROW(.name = "noproc", .arity = 1, .group = "server", .summary = "s"), "no handler"},
+        {ROW(.name = "nosection", .proc = ok_proc, .arity = 1, .group = "g", .summary = "s"), "group not documented"},
         {ROW(.name = "nogroup", .proc = ok_proc, .arity = 1, .summary = "s"), "no group"},
-        {ROW(.name = "nosum", .proc = ok_proc, .arity = 1, .group = "g"), "no summary"},
-        {ROW(.name = "zero", .proc = ok_proc, .arity = 0, .group = "g", .summary = "s"), "arity 0"},
-        {ROW(.name = "k", .proc = ok_proc, .arity = 2, .last_key = 1, .group = "g", .summary = "s"),
+        {ROW(.name = "nosum", .proc = ok_proc, .arity = 1, .group = "server"), "no summary"},
+        {ROW(.name = "zero", .proc = ok_proc, .arity = 0, .group = "server", .summary = "s"), "arity 0"},
+        {ROW(.name = "k", .proc = ok_proc, .arity = 2, .last_key = 1, .group = "server", .summary = "s"),
          "keys without a first key"},
-        {ROW(.name = "k", .proc = ok_proc, .arity = 3, .first_key = 2, .last_key = 1, .key_step = 1, .group = "g",
+        {ROW(.name = "k", .proc = ok_proc, .arity = 3, .first_key = 2, .last_key = 1, .key_step = 1, .group = "server",
              .summary = "s"), "last key before the first"},
-        {ROW(.name = "rw", .proc = ok_proc, .arity = 1, .flags = CMD_WRITE | CMD_READONLY, .group = "g",
+        {ROW(.name = "rw", .proc = ok_proc, .arity = 1, .flags = CMD_WRITE | CMD_READONLY, .group = "server",
              .summary = "s"), "write and readonly"},
-        {ROW(.name = "kf", .proc = ok_proc, .arity = 1, .key_flags = CMD_KEY_RO, .group = "g", .summary = "s"),
+        {ROW(.name = "kf", .proc = ok_proc, .arity = 1, .key_flags = CMD_KEY_RO, .group = "server", .summary = "s"),
          "key flags without keys"},
         {ROW(.name = "kf", .proc = ok_proc, .arity = 2, .first_key = 1, .last_key = 1, .key_step = 1,
-             .key_flags = CMD_KEY_RO | CMD_KEY_RW, .group = "g", .summary = "s"), "RO and RW"},
+             .key_flags = CMD_KEY_RO | CMD_KEY_RW, .group = "server", .summary = "s"), "RO and RW"},
         {ROW(.name = "kf", .proc = ok_proc, .arity = 2, .first_key = 1, .last_key = 1, .key_step = 1,
-             .key_flags = CMD_KEY_ACCESS, .group = "g", .summary = "s"), "no RO/RW/OW/RM"},
-        {ROW(.name = "nobox|x", .proc = ok_proc, .arity = 2, .group = "g", .summary = "s"), "no parent"},
+             .key_flags = CMD_KEY_ACCESS, .group = "server", .summary = "s"), "no RO/RW/OW/RM"},
+        {ROW(.name = "nobox|x", .proc = ok_proc, .arity = 2, .group = "server", .summary = "s"), "no parent"},
         {ROW(.name = "box|", .proc = ok_proc, .arity = 2, .group = "server", .summary = "s"), "empty subcommand"},
         {ROW(.name = "|x", .proc = ok_proc, .arity = 2, .group = "server", .summary = "s"), "empty parent"},
         {ROW(.name = "box|a|b", .proc = ok_proc, .arity = 3, .group = "server", .summary = "s"), "two levels"},
@@ -148,7 +149,7 @@ Test(table, malformed_rows_refused) {
              .group = "server", .summary = "s"), "a subcommand's key is its own name"},
         {ROW(.name = "box|grp", .proc = ok_proc, .arity = 2, .group = "generic", .summary = "s"),
          "group not the parent's"},
-        {ROW(.name = "empty", .proc = cmd_subcommand, .arity = -2, .group = "g", .summary = "s"),
+        {ROW(.name = "empty", .proc = cmd_subcommand, .arity = -2, .group = "server", .summary = "s"),
          "a container without subcommands"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
