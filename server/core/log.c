@@ -43,6 +43,7 @@ void server_log(int level, const char *fmt, ...) {
     fflush(f);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 /* A fatal signal leaves a trace in the log (as Redis's bug report does),
  * then takes its default action (core dump, exit status). Only
  * async-signal-safe calls: write(2) and backtrace_symbols_fd. */
@@ -57,6 +58,8 @@ static void on_fatal(int sig) {
     signal(sig, SIG_DFL);
     raise(sig);
 }
+
+#endif
 
 void server_log_crashes(void) {
 #if !defined(__SANITIZE_ADDRESS__)
