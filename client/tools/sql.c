@@ -12,7 +12,8 @@
  * and on stderr, and left out of the files; the exit status is then 3.
  * Plain keys (outside the domain prefixes, or in databases 1-15) have no
  * table: their number is in the report. Derived tables are not written:
- * the schema's triggers build them during the load.
+ * load.sql builds them after the COPYs with the row triggers off, one
+ * statement each (sql_bulk.h).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "sql.h"
+#include "sql_bulk.h"
 #include "tool.h"
 
 static const char PROG[] = "stagekv-dump";
@@ -663,18 +665,23 @@ static int write_load_sql(sqlx *x, const char *dir) {
     if (!f) return -1;
     fprintf(f, "-- Written by stagekv-dump --sql: loads the COPY files of this directory\n"
                "-- into a database that holds docs/schema.sql, in its load order, in one\n"
-               "-- transaction; the derived tables are built by the schema's triggers.\n"
+               "-- transaction, as a superuser (as docs/schema.sql). The bulk path: the\n"
+               "-- row triggers are off during the COPYs; the statements after them write\n"
+               "-- the derived tables and check what the triggers would have refused\n"
+               "-- (docs/migration.md); the triggers are on again for every later write.\n"
                "--     psql -v ON_ERROR_STOP=1 -f docs/schema.sql && psql -v ON_ERROR_STOP=1 -f %s/load.sql\n"
                "\\set ON_ERROR_STOP on\n"
                "BEGIN;\n"
                "-- a ticket reply in the millisecond of its close is history, not a late reply\n"
                "SET LOCAL stagekv.loading = on;\n"
+               "SET LOCAL session_replication_role = replica;\n"
                "UPDATE id_high_water SET last_id = greatest(last_id, %lld);\n",
             abs, (long long)x->hwm);
     for (int t = 0; t < T_COUNT; t++) {
         /* a path with a quote would break the \copy line: refused at the start */
         fprintf(f, "\\copy %s %s FROM '%s/%s.copy'\n", TABLES[t].name, TABLES[t].cols, abs, TABLES[t].name);
     }
+    for (const char *const *step = SQL_BULK_STEPS; *step; step++) fputs(*step, f);
     fprintf(f, "SELECT verify_all_coins() AS ledgers_verified;\n"
                "COMMIT;\n");
     return fclose(f) == 0 ? 0 : -1;

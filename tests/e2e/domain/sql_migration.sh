@@ -5,9 +5,11 @@
 # PostgreSQL 15 cluster (scripts/pg-cluster.sh). Checks: rows per table =
 # stagekv's documents, Σ coins_transactions.amount per user =
 # coins_balance.balance = COINS.BALANCE, the derived tables, a trigger and
-# a helper on migrated rows, RLS (as user A, B's messages and balance are
-# invisible), and a document that violates the schema is reported (exit 3,
-# report.txt), never dropped silently.
+# a helper on migrated rows, triggers on again after the bulk load, the
+# bulk path = the row triggers' path (row for row), a wrong ledger row
+# refused, RLS (as user A, B's messages and balance are invisible), and a
+# document that violates the schema is reported (exit 3, report.txt),
+# never dropped silently.
 # Usage: bash tests/e2e/domain/sql_migration.sh <path-to-stagekv-server>
 set -u
 
@@ -125,6 +127,15 @@ createdb mig || { bad "createdb"; finish; }
 check "load.sql loads in one transaction" "0" "$?"
 grep -q "ERROR" "$WORK/load.log" && bad "load: $(grep ERROR "$WORK/load.log" | head -3)"
 q() { psql -X -At --no-psqlrc -d mig -c "$1" 2>&1; }
+rows_of() { # every table's rows, sorted; the load's transaction time (sk_now) as NOW
+    local now
+    now=$(psql -X -At --no-psqlrc -d "$1" -c "SELECT created_at::text FROM accounts WHERE id <> '_system' ORDER BY 1 DESC LIMIT 1")
+    for t in $(psql -X -At --no-psqlrc -d "$1" -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
+        echo "== $t"
+        psql -X -At --no-psqlrc -d "$1" -c "SELECT x::text FROM $t x ORDER BY 1" | sed "s/$now/NOW/g"
+    done | grep -v '^(_system,'
+}
+rows_of mig >"$WORK/rows_bulk.txt" # before the checks below write
 
 while read -r table n; do
     check "rows of $table" "$n" "$(q "SELECT count(*) FROM $table")"
@@ -151,6 +162,44 @@ before=$(q "SELECT balance FROM coins_balance WHERE user_id = 'u00003'")
 q "SET app.current_user_id = 'u00003'; SELECT spend_coins('u00003', 5, 'after migration', NULL)" >/dev/null
 check "spend_coins on a migrated ledger" "$((before - 5))" "$(q "SELECT balance FROM coins_balance WHERE user_id = 'u00003'")"
 check "the ledger still verifies" "t" "$(q "SELECT (SELECT sum(amount) FROM coins_transactions WHERE user_id = 'u00003') = balance FROM coins_balance WHERE user_id = 'u00003'")"
+
+# the row triggers are on again after the bulk load: a new document is counted, a message kept
+tracks_before=$(q "SELECT dashboard('u00001') ->> 'tracks'")
+q "SELECT entity_create('track', 'u00001', '{\"title\": \"after\"}')" >/dev/null
+check "a track after the load is counted" "$((tracks_before + 1))" "$(q "SELECT dashboard('u00001') ->> 'tracks'")"
+check "its data holds its id" "t" "$(q "SELECT bool_and(data ->> 'id' = id) FROM tracks WHERE user_id = 'u00001'")"
+unread_before=$(q "SELECT unread_messages('u00009')")
+q "SELECT send_message('c-after', 'u00008', 'u00009', 'hi')" >/dev/null
+check "a message after the load is counted" "$((unread_before + 1))" "$(q "SELECT unread_messages('u00009')")"
+
+# the bulk path gives what the row triggers give, row for row: load.sql
+# without its bulk steps (the triggers on during the COPYs) into a second
+# database, then every table compared (the load's own time normalized)
+sed '/^SET LOCAL session_replication_role = replica;/d; /^-- ---- the derived rows/,/^SET LOCAL session_replication_role = origin;/d' \
+    "$WORK/sql/load.sql" >"$WORK/trig.sql"
+chmod a+r "$WORK/trig.sql"
+check "the trigger path has no bulk step" "0" "$(grep -c 'session_replication_role\|INSERT INTO coins_balance' "$WORK/trig.sql")"
+createdb trig || bad "createdb trig"
+psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d trig -f "$ROOT/docs/schema.sql" >/dev/null 2>&1 || bad "schema.sql into trig"
+psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d trig -f "$WORK/trig.sql" >"$WORK/trig.log" 2>&1
+check "the trigger path loads" "0" "$?"
+rows_of trig >"$WORK/rows_trig.txt"
+check "both paths hold rows" "t" "$([[ $(wc -l <"$WORK/rows_trig.txt") -gt 5000 ]] && echo t)"
+check "bulk path = trigger path, row for row" "" "$(diff "$WORK/rows_trig.txt" "$WORK/rows_bulk.txt" | head -5)"
+
+# a ledger row that disagrees with the running sum is refused by the bulk
+# checks (the COPY itself accepts it), and nothing is loaded
+mkdir "$WORK/sqlbad"
+cp "$WORK/sql/"*.copy "$WORK/sqlbad/"
+awk -F'\t' -v OFS='\t' 'NR == 2 { $4 = $4 + 1 } 1' "$WORK/sql/coins_transactions.copy" >"$WORK/sqlbad/coins_transactions.copy"
+sed "s#$WORK/sql/#$WORK/sqlbad/#" "$WORK/sql/load.sql" >"$WORK/sqlbad/load.sql"
+chmod -R a+rX "$WORK/sqlbad"
+createdb bad || bad "createdb bad"
+psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d bad -f "$ROOT/docs/schema.sql" >/dev/null 2>&1 || bad "schema.sql into bad"
+psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d bad -f "$WORK/sqlbad/load.sql" >"$WORK/bad.log" 2>&1
+check "a wrong balance_after fails the load" "3" "$?"
+grep -q "INVALID ledger row .*balance_after" "$WORK/bad.log" && ok "with the ledger's error" || bad "error: $(grep ERROR "$WORK/bad.log")"
+check "and loads nothing" "0" "$(psql -X -At --no-psqlrc -d bad -c "SELECT count(*) FROM users")"
 
 # RLS: as u00001, u00002's messages and balance are invisible
 asA() { psql -X -At --no-psqlrc -d mig -c "BEGIN; SET LOCAL ROLE stagekv_app; SET LOCAL app.current_user_id = 'u00001'; $1; COMMIT" 2>&1 | grep -v '^BEGIN\|^SET\|^COMMIT'; }
