@@ -72,6 +72,9 @@ done
 cli() { timeout 20 redis-cli -p "$PORT" "$@" 2>&1; }
 
 "$PY" "$ROOT/scripts/gen-platform.py" --port "$PORT" --users "$USERS" >/dev/null || bad "gen-platform.py failed"
+# a title with what the dump line escapes (quote, backslash, control
+# characters) and what it keeps (UTF-8): the export reads the lines itself
+TRICKY_ID=$(cli TRACK.CREATE u00005 '{"title":"q\"b\\x\t\n\u00fc\ud83d\ude00\u0001/"}')
 check "stagekv is consistent" "OK" "$(cli DOMAIN.CHECK)"
 
 # ---- export ---------------------------------------------------------------------------
@@ -162,6 +165,9 @@ before=$(q "SELECT balance FROM coins_balance WHERE user_id = 'u00003'")
 q "SET app.current_user_id = 'u00003'; SELECT spend_coins('u00003', 5, 'after migration', NULL)" >/dev/null
 check "spend_coins on a migrated ledger" "$((before - 5))" "$(q "SELECT balance FROM coins_balance WHERE user_id = 'u00003'")"
 check "the ledger still verifies" "t" "$(q "SELECT (SELECT sum(amount) FROM coins_transactions WHERE user_id = 'u00003') = balance FROM coins_balance WHERE user_id = 'u00003'")"
+
+check "an escaped title arrives as stored" "t" \
+    "$(q "SELECT data ->> 'title' = E'q\"b\\\\x\\t\\n\u00fc\U0001F600\\x01/' FROM tracks WHERE id = '$TRICKY_ID'")"
 
 # the row triggers are on again after the bulk load: a new document is counted, a message kept
 tracks_before=$(q "SELECT dashboard('u00001') ->> 'tracks'")
