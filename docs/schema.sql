@@ -89,7 +89,10 @@
 -- balance_after disagrees with the running sum, like COINS.VERIFY).
 -- Load each table's rows in id order (coins_transactions and messages
 -- must be; the others may). load.sql should run everything in one
--- transaction and finish with SELECT verify_all_coins().
+-- transaction and finish with SELECT verify_all_coins(). The load.sql of
+-- stagekv-dump --sql takes the bulk path instead: COPY with the triggers
+-- off, then one set-based statement per derived table and the triggers'
+-- checks (docs/operations.md, "Migration to PostgreSQL"); same rows.
 --
 --  1 id_high_water       meta `hwm` → UPDATE id_high_water SET last_id = <hwm as bigint>
 --  2 accounts            (optional) every owner id; rows are created on demand
