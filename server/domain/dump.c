@@ -184,6 +184,170 @@ static int get_bytes(const json_t *rec, const char *name, char **out, size_t *n)
     return *out ? 0 : -1;
 }
 
+/* ---- the record line without a JSON parser ------------------------------------------ */
+
+/* The fields of a record line, from either parser; k and v malloc()ed. */
+typedef struct {
+    int meta;
+    int64_t db, exp; /* exp 0: none */
+    char *k, *v;
+    size_t kl, vl;
+} drec;
+
+static int hexv(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int lit(const char **pp, const char *end, const char *s, size_t n) {
+    if ((size_t)(end - *pp) < n || memcmp(*pp, s, n) != 0) return 0;
+    *pp += n;
+    return 1;
+}
+#define LIT(pp, end, s) lit((pp), (end), (s), sizeof(s) - 1)
+
+/* A JSON string at *pp (after its quote) as dump_encode_* writes it: valid
+ * UTF-8 without raw control characters, escapes \" \\ \/ \b \f \n \r \t and
+ * \u0000-\u007f. 0 with *out malloc()ed; 1 anything else (the caller falls
+ * back to jansson, which then accepts or refuses it as before). */
+static int fast_str(const char **pp, const char *end, char **out, size_t *outl) {
+    const char *p = *pp, *q = NULL;
+    size_t len = (size_t)(end - p);
+    for (size_t from = 0; from < len;) { /* the closing quote: one after an even run of backslashes */
+        const char *c = memchr(p + from, '"', len - from);
+        if (!c) break;
+        size_t j = (size_t)(c - p), bs = 0;
+        while (bs < j && p[j - 1 - bs] == '\\') bs++;
+        if (bs % 2 == 0) {
+            q = c;
+            break;
+        }
+        from = j + 1;
+    }
+    if (!q || !utf8_ok((const unsigned char *)p, (size_t)(q - p))) return 1;
+    char *o = malloc((size_t)(q - p) + 1);
+    if (!o) return 1;
+    size_t w = 0;
+    while (p < q) {
+        unsigned char c = (unsigned char)*p++;
+        if (c < 0x20) goto other;
+        if (c != '\\') {
+            o[w++] = (char)c;
+            continue;
+        }
+        switch (*p++) {
+        case '"': o[w++] = '"'; break;
+        case '\\': o[w++] = '\\'; break;
+        case '/': o[w++] = '/'; break;
+        case 'b': o[w++] = '\b'; break;
+        case 'f': o[w++] = '\f'; break;
+        case 'n': o[w++] = '\n'; break;
+        case 'r': o[w++] = '\r'; break;
+        case 't': o[w++] = '\t'; break;
+        case 'u': {
+            if (q - p < 4 || hexv(p[0]) != 0 || hexv(p[1]) != 0 || hexv(p[2]) < 0 || hexv(p[2]) > 7 || hexv(p[3]) < 0)
+                goto other;
+            o[w++] = (char)(hexv(p[2]) << 4 | hexv(p[3]));
+            p += 4;
+            break;
+        }
+        default: goto other;
+        }
+    }
+    *out = o;
+    *outl = w;
+    *pp = q + 1;
+    return 0;
+other:
+    free(o);
+    return 1;
+}
+
+/* "name":"..." or "name64":"..." */
+static int fast_field(const char **pp, const char *end, const char *name, char **out, size_t *outl) {
+    char t[16], t64[16];
+    int tl = snprintf(t, sizeof t, "\"%s\":\"", name), t64l = snprintf(t64, sizeof t64, "\"%s64\":\"", name);
+    if (lit(pp, end, t, (size_t)tl)) return fast_str(pp, end, out, outl);
+    if (!lit(pp, end, t64, (size_t)t64l)) return 1;
+    const char *q = memchr(*pp, '"', (size_t)(end - *pp));
+    if (!q || !(*out = b64_decode(*pp, (size_t)(q - *pp), outl))) return 1;
+    *pp = q + 1;
+    return 0;
+}
+
+/* A JSON integer 0..10^18 (no sign, no leading zero). */
+static int fast_int(const char **pp, const char *end, int64_t *v) {
+    const char *p = *pp;
+    int64_t x = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - *pp < 18) x = x * 10 + (*p++ - '0');
+    if (p == *pp || (p < end && *p >= '0' && *p <= '9') || (**pp == '0' && p - *pp > 1)) return 1;
+    *v = x;
+    *pp = p;
+    return 0;
+}
+
+/* The line in exactly the shape dump_encode_kv / dump_encode_meta write
+ * (the checksum is checked already): 0 with r filled; 1 any other shape. */
+static int fast_rec(const char *p, size_t n, drec *r) {
+    const char *end = p + n - 16; /* ,"c":"xxxxxxxx"} */
+    memset(r, 0, sizeof *r);
+    if (LIT(&p, end, "{\"t\":\"meta\",")) {
+        r->meta = 1;
+    } else if (!LIT(&p, end, "{\"t\":\"kv\",\"db\":") || fast_int(&p, end, &r->db) || r->db >= DB_COUNT ||
+               !LIT(&p, end, ",")) {
+        return 1;
+    }
+    if (fast_field(&p, end, "k", &r->k, &r->kl) || !LIT(&p, end, ",") || fast_field(&p, end, "v", &r->v, &r->vl))
+        goto other;
+    if (!r->meta && LIT(&p, end, ",\"exp\":") && (fast_int(&p, end, &r->exp) || r->exp <= 0)) goto other;
+    if (p == end) return 0;
+other:
+    free(r->k);
+    free(r->v);
+    return 1;
+}
+
+/* The same fields through jansson (any valid JSON object). 0, or -1 with
+ * ks->err. */
+static int json_rec(keyspace *ks, const char *line, size_t n, drec *r) {
+    json_error_t jerr;
+    json_t *rec = json_loadb(line, n, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+    memset(r, 0, sizeof *r);
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return st_fail(&ks->err, ST_INVALID, "dump record is not a JSON object");
+    }
+    int rc = -1;
+    const char *t = json_string_value(json_object_get(rec, "t"));
+    if (!t || get_bytes(rec, "k", &r->k, &r->kl) < 0 || get_bytes(rec, "v", &r->v, &r->vl) < 0) {
+        st_fail(&ks->err, ST_INVALID, "dump record without a valid t, k and v");
+        goto out;
+    }
+    if (strcmp(t, "kv") == 0) {
+        const json_t *db = json_object_get(rec, "db"), *exp = json_object_get(rec, "exp");
+        if (!json_is_integer(db) || json_integer_value(db) < 0 || json_integer_value(db) >= DB_COUNT ||
+            (exp && (!json_is_integer(exp) || json_integer_value(exp) <= 0))) {
+            st_fail(&ks->err, ST_INVALID, "dump record with a bad db or exp");
+            goto out;
+        }
+        r->db = json_integer_value(db);
+        r->exp = exp ? json_integer_value(exp) : 0;
+    } else if (strcmp(t, "meta") == 0) {
+        r->meta = 1;
+    } else {
+        st_fail(&ks->err, ST_INVALID, "dump record of unknown type '%s'", t);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(rec);
+    if (rc < 0) {
+        free(r->k);
+        free(r->v);
+        r->k = r->v = NULL;
+    }
+    return rc;
+}
+
 int dump_restore_line(struct dom_engine *e, const char *line, size_t n, uint64_t now) {
     keyspace *ks = e->ks;
     /* the checksum: the line ends with ,"c":"xxxxxxxx"} */
@@ -195,45 +359,31 @@ int dump_restore_line(struct dom_engine *e, const char *line, size_t n, uint64_t
     snprintf(want, sizeof want, "%08x", dump_checksum(line, n - suffix));
     if (memcmp(line + n - 10, want, 8) != 0)
         return st_fail(&ks->err, ST_INVALID, "dump record with a wrong checksum (damaged)");
-    json_error_t jerr;
-    json_t *rec = json_loadb(line, n, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(rec)) {
-        json_decref(rec);
-        return st_fail(&ks->err, ST_INVALID, "dump record is not a JSON object");
-    }
+    /* the server's own shape without a JSON parser; anything else through jansson */
+    drec r;
+    if (fast_rec(line, n, &r) != 0 && json_rec(ks, line, n, &r) < 0) return -1;
     int rc = -1;
-    char *k = NULL, *v = NULL;
-    size_t kl, vl;
-    const char *t = json_string_value(json_object_get(rec, "t"));
-    if (!t || get_bytes(rec, "k", &k, &kl) < 0 || get_bytes(rec, "v", &v, &vl) < 0 || kl == 0) {
+    const char *k = r.k;
+    char *v = r.v;
+    size_t kl = r.kl, vl = r.vl;
+    if (kl == 0) {
         st_fail(&ks->err, ST_INVALID, "dump record without a valid t, k and v");
         goto out;
     }
-    if (strcmp(t, "kv") == 0) {
-        const json_t *db = json_object_get(rec, "db"), *exp = json_object_get(rec, "exp");
-        if (!json_is_integer(db) || json_integer_value(db) < 0 || json_integer_value(db) >= DB_COUNT ||
-            (exp && (!json_is_integer(exp) || json_integer_value(exp) <= 0))) {
-            st_fail(&ks->err, ST_INVALID, "dump record with a bad db or exp");
-            goto out;
-        }
-        int64_t x = exp ? json_integer_value(exp) : 0;
-        if (x && (uint64_t)x <= now) { /* expired since the dump */
+    if (!r.meta) {
+        if (r.exp && (uint64_t)r.exp <= now) { /* expired since the dump */
             rc = 0;
             goto out;
         }
-        int d = (int)json_integer_value(db);
-        int r = db_exists(ks, d, k, kl);
-        if (r < 0) goto out;
-        if (r) {
+        int d = (int)r.db;
+        int x = db_exists(ks, d, k, kl);
+        if (x < 0) goto out;
+        if (x) {
             st_fail(&ks->err, ST_CONFLICT, "key '%.*s' of db %d exists: a restore needs an empty server",
                     (int)(kl > 100 ? 100 : kl), k, d);
             goto out;
         }
-        rc = db_put(ks, d, k, kl, ENC_TYPE_STRING, x, v, vl, 0);
-        goto out;
-    }
-    if (strcmp(t, "meta") != 0) {
-        st_fail(&ks->err, ST_INVALID, "dump record of unknown type '%s'", t);
+        rc = db_put(ks, d, k, kl, ENC_TYPE_STRING, r.exp, v, vl, 0);
         goto out;
     }
     dkey hwm, p;
@@ -259,8 +409,7 @@ int dump_restore_line(struct dom_engine *e, const char *line, size_t n, uint64_t
     store_put(ks->tx, STORE_CF_META, k, kl, v, vl);
     rc = 0;
 out:
-    free(k);
-    free(v);
-    json_decref(rec);
+    free(r.k);
+    free(r.v);
     return rc;
 }
