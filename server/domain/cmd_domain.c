@@ -176,31 +176,49 @@ static int rebuild_status(client *c) {
     return 0;
 }
 
-/* DOMAIN.REBUILD [family] [STEP n] | DOMAIN.REBUILD STATUS
+/* DOMAIN.REBUILD [family] [FRESH] [STEP n] | DOMAIN.REBUILD STATUS
  * Starts recomputing the derived data of one family (all without one) from
  * the documents in the background, n units per loop turn (64), and replies
  * +OK at once; STATUS: state (idle|running|done|failed), family, units,
- * entries, corrections, steps, elapsed_ms, error. */
+ * entries, corrections, steps, elapsed_ms, error. FRESH (stagekv-restore,
+ * after a restore into an empty server): refused unless the server holds
+ * no derived entry of those families; then only the documents' passes run
+ * (rb_walk_fresh). */
 static int domain_rebuild(client *c) {
     if (c->argc == 2 && is_word(&c->argv[1], "status")) return rebuild_status(c);
     struct dom_engine *e = DOM(c);
-    int i = 1, budget = STEP_DEFAULT;
+    int i = 1, budget = STEP_DEFAULT, fresh = 0;
     rb_walk w;
-    int named = c->argc > 1 && !is_word(&c->argv[1], "step");
+    int named = c->argc > 1 && !is_word(&c->argv[1], "step") && !is_word(&c->argv[1], "fresh");
     if (family_arg(c, named ? 1 : c->argc, &w) < 0) return -1;
     if (named) i++;
-    if (i < c->argc) {
+    while (i < c->argc) {
         int64_t n;
-        if (i + 2 != c->argc || !is_word(&c->argv[i], "step")) return reply_syntax_error(c), -1;
+        if (is_word(&c->argv[i], "fresh") && !fresh) {
+            fresh = 1;
+            i++;
+            continue;
+        }
+        if (i + 1 >= c->argc || !is_word(&c->argv[i], "step")) return reply_syntax_error(c), -1;
         if (resp_parse_ll(c->argv[i + 1].ptr, c->argv[i + 1].len, &n) < 0 || n < 1 || n > STEP_MAX) {
             reply_errorf(c, "ERR STEP must be an integer from 1 to %d", STEP_MAX);
             return -1;
         }
         budget = (int)n;
+        i += 2;
     }
     if (e->rebuild && e->rebuild->running) {
         reply_error(c, "ERR a rebuild is already in progress (DOMAIN.REBUILD STATUS)");
         return -1;
+    }
+    if (fresh) {
+        int r = rb_walk_fresh(e, &w);
+        if (r < 0) return -1;
+        if (r == 0) {
+            reply_error(c, "ERR FRESH needs a server without derived data (a restore into an empty server); "
+                           "run DOMAIN.REBUILD without FRESH");
+            return -1;
+        }
     }
     struct dom_rebuild *j = e->rebuild;
     if (!j) {
@@ -232,9 +250,9 @@ static const cmd_def rows[] = {
      .summary = "Compares every counter, index, feed and balance with the documents and ledger rows: +OK, or the "
                 "findings (key, expected, found)."},
     {.name = "domain.rebuild", .proc = domain_rebuild, .arity = -1, .flags = CMD_ADMIN | CMD_DOMAIN | CMD_DB0 | CMD_DENY_MULTI,
-     .group = "maintenance", .args = "[family] [STEP n] | STATUS",
-     .summary = "Recomputes the derived data from the documents in the background, n units per loop turn; STATUS "
-                "reports its progress."},
+     .group = "maintenance", .args = "[family] [FRESH] [STEP n] | STATUS",
+     .summary = "Recomputes the derived data from the documents in the background, n units per loop turn (FRESH: "
+                "a server without derived data, documents' passes only); STATUS reports its progress."},
     CMD_TABLE_END,
 };
 

@@ -995,9 +995,47 @@ typedef struct item {
     int bad_value;          /* longer than any id */
 } item;
 
+/* A pass a fresh walk leaves out: over derived entries (meta), with no
+ * units of its own. After a documents' pass has written a unit's entries
+ * such a pass only finds them right. */
+static int derived_only(const pass *ps) { return ps->cf == STORE_CF_META && !ps->derive; }
+
+/* The pass's key range [lo, hi). */
+static void pass_range(struct dom_engine *e, const family *f, const pass *ps, dkey *pre, dkey *lo, dkey *hi) {
+    ps->prefix(pre, f->arg);
+    lo->len = 0;
+    if (ps->cf == STORE_CF_DATA) lo->buf[lo->len++] = (char)db_phys(e->ks, 0); /* db byte || user key */
+    dkey_append(lo, pre->buf, pre->len);
+    hi->len = enc_prefix_end(hi->buf, lo->buf, lo->len);
+}
+
+int rb_walk_fresh(struct dom_engine *e, rb_walk *w) {
+    size_t last = w->only ? (size_t)w->family + 1 : NFAMILIES;
+    for (size_t fi = (size_t)w->family; fi < last; fi++)
+        for (int p = 0; p < RB_PASSES && families[fi].passes[p].prefix; p++) {
+            const pass *ps = &families[fi].passes[p];
+            if (!derived_only(ps)) continue;
+            dkey pre, lo, hi;
+            pass_range(e, &families[fi], ps, &pre, &lo, &hi);
+            store_iter *it = store_iter_new(e->ks->tx, ps->cf, lo.buf, lo.len, hi.buf, hi.len);
+            if (!it) return dom_fail(e, ST_NOMEM, "out of memory");
+            int found = store_iter_valid(it);
+            char *err = NULL;
+            int bad = store_iter_error(it, &err) < 0;
+            store_iter_free(it);
+            if (bad) return st_storage(&e->ks->err, err);
+            if (found) return 0;
+        }
+    w->fresh = 1;
+    return 1;
+}
+
 static void next_pass(rb_walk *w) {
     w->seekl = 0;
     w->pass++;
+    while (w->fresh && w->pass < RB_PASSES && families[w->family].passes[w->pass].prefix &&
+           derived_only(&families[w->family].passes[w->pass]))
+        w->pass++;
     if (w->pass < RB_PASSES && families[w->family].passes[w->pass].prefix) return;
     w->pass = 0;
     if (w->only || (size_t)++w->family >= NFAMILIES) w->done = 1;
@@ -1010,11 +1048,7 @@ int rb_walk_step(struct dom_engine *e, rb_walk *w, int fix, int budget, rb_findi
     const pass *ps = &f->passes[w->pass];
     ctx x = {.e = e, .f = f, .w = w, .fix = fix, .fn = fn, .arg = arg};
     dkey pre, lo, hi;
-    ps->prefix(&pre, f->arg);
-    lo.len = 0;
-    if (ps->cf == STORE_CF_DATA) lo.buf[lo.len++] = (char)db_phys(e->ks, 0); /* db byte || user key */
-    dkey_append(&lo, pre.buf, pre.len);
-    hi.len = enc_prefix_end(hi.buf, lo.buf, lo.len);
+    pass_range(e, f, ps, &pre, &lo, &hi);
     item *items = calloc((size_t)budget, sizeof *items);
     if (!items) return dom_fail(e, ST_NOMEM, "out of memory");
     int n = 0, rc = -1;

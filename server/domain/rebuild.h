@@ -44,6 +44,7 @@ typedef struct rb_walk {
     char seek[RB_SEEK_MAX]; /* where the pass goes on (seekl 0: from its start) */
     size_t seekl;
     int done;
+    int fresh;          /* rb_walk_fresh: the passes over derived entries are left out */
     int64_t units, entries, findings; /* visited so far; findings = corrections */
 } rb_walk;
 
@@ -56,6 +57,16 @@ const char *rb_family_name(size_t i);
 /* Starts a walk over one family (by name, case-insensitive) or, name NULL,
  * over all of them. -1 for an unknown name. */
 int rb_walk_init(rb_walk *w, const char *name);
+/* A fresh walk (DOMAIN.REBUILD FRESH, after a restore into an empty
+ * server): when every range of derived entries that the walk's families
+ * own is empty, the walk leaves out the passes over those entries (they
+ * look for entries no document implies; there are none, the documents'
+ * passes write every entry) and only derives each unit from its documents:
+ * the same result, about 40 % less work. 1 fresh, 0 some derived entry
+ * exists (the walk stays whole), -1 with e->ks->err. Writes made by other
+ * commands between the steps are not looked for afterwards: a fresh walk is
+ * for a server nobody else writes yet. */
+int rb_walk_fresh(struct dom_engine *e, rb_walk *w);
 /* One step of at most budget units/entries (budget >= 1). fix: write the
  * corrections to e->ks->tx. 0 (w->done set at the end) or -1 with
  * e->ks->err (the step's writes must then be rolled back by the caller). */
