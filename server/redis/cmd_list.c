@@ -157,14 +157,7 @@ static int lpop_command(client *c) { return pop_generic(c, 1); }
 static int rpop_command(client *c) { return pop_generic(c, 0); }
 
 /* LLEN key: O(1) */
-static int llen_command(client *c) {
-    coll l;
-    int r = coll_open_arg(c, 1, ENC_TYPE_LIST, &l);
-    coll_free(&l);
-    if (r < 0) return -1;
-    reply_int(c, r ? l.size : 0);
-    return 0;
-}
+static int llen_command(client *c) { return coll_card_command(c, ENC_TYPE_LIST); }
 
 /* A list index argument: position from the head, -1 when out of range. */
 static int index_arg(client *c, const resp_slice *a, const coll *l, int64_t *pos) {

@@ -387,14 +387,7 @@ fail:
 }
 
 /* ZCARD key: O(1) */
-static int zcard_command(client *c) {
-    coll z;
-    int r = coll_open_arg(c, 1, ENC_TYPE_ZSET, &z);
-    coll_free(&z);
-    if (r < 0) return -1;
-    reply_int(c, r ? z.size : 0);
-    return 0;
-}
+static int zcard_command(client *c) { return coll_card_command(c, ENC_TYPE_ZSET); }
 
 /* ZSCORE key member / ZMSCORE key member [member ...] */
 static int zscore_generic(client *c, int multi) {

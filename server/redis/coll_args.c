@@ -133,3 +133,12 @@ int coll_mpop_args(client *c, int at, int *nkeys, int *second, int64_t *count, c
     *nkeys = (int)nk;
     return 0;
 }
+
+int coll_card_command(client *c, unsigned type) {
+    coll co;
+    int r = coll_open_arg(c, 1, type, &co);
+    coll_free(&co);
+    if (r < 0) return -1;
+    reply_int(c, r ? co.size : 0);
+    return 0;
+}
