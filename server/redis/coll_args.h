@@ -19,5 +19,12 @@ int coll_ld_format(char *buf, size_t cap, long double v);
 /* Opens argv[ki] as a collection of type: 1 found, 0 absent, -1 failed
  * (WRONGTYPE left in ks->err). coll_free it in every case. */
 int coll_open_arg(client *c, int ki, unsigned type, coll *co);
+/* HLEN, LLEN, SCARD, ZCARD key: the size kept in the metadata, O(1). */
+int coll_card_command(client *c, unsigned type);
+/* [timeout] numkeys key [key ...] FIRST|SECOND [COUNT count] from argv[at]
+ * (LMPOP/BLMPOP: LEFT|RIGHT, ZMPOP/BZMPOP: MIN|MAX): *second is 1 when the
+ * second word was given. Replies the error itself. */
+int coll_mpop_args(client *c, int at, int *nkeys, int *second, int64_t *count, const char *first,
+                   const char *second_word);
 
 #endif
