@@ -5,9 +5,9 @@
 # scripts/gen-platform.py (every namespace; USERS users, PER documents per
 # user and namespace), then times
 #   stagekv-dump -o FILE                     (records/s, MB/s)
-#   stagekv-restore FILE into a second, empty server, its DOMAIN.REBUILD included
+#   stagekv-restore FILE into a second, empty server, its DOMAIN.REBUILD (FRESH) included
 #   stagekv-dump --sql DIR                   (the export)
-#   psql -f docs/schema.sql; psql -f DIR/load.sql   (COPY + triggers + index builds)
+#   psql -f docs/schema.sql; psql -f DIR/load.sql   (COPY, then the bulk path's derived tables and checks)
 # on a throwaway PostgreSQL cluster (scripts/pg-cluster.sh), and prints one
 # line per step: records (documents and meta records of the dump), seconds,
 # records per second. Progress goes to stderr; every step is bounded by
