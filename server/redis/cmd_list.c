@@ -102,6 +102,7 @@ static int push_generic(client *c, int left, int only_existing) {
     for (int i = 2; i < c->argc; i++)
         if (list_push(c, &l, left, c->argv[i].ptr, c->argv[i].len) < 0) goto fail;
     if (coll_save(KS(c), &l) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, left ? "lpush" : "rpush", &c->argv[1], NULL);
     coll_free(&l);
     reply_int(c, l.size);
     return 0;
@@ -142,6 +143,7 @@ static int pop_generic(client *c, int left) {
     }
     coll_items_free(&ci);
     if (list_pop(c, &l, left, count, &ci) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, left ? "lpop" : "rpop", &c->argv[1], &l);
     if (with_count) reply_array(c, (int64_t)ci.n);
     for (size_t i = 0; i < ci.n; i++) reply_bulk(c, coll_item_v(&ci, i), ci.it[i].vl);
 done:
@@ -218,6 +220,7 @@ static int lset_command(client *c) {
     if (list_put(c, &l, l.head + (uint64_t)pos, c->argv[3].ptr, c->argv[3].len) < 0) goto fail;
     /* the metadata is rewritten too: WATCH sees the change */
     if (coll_save(KS(c), &l) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, "lset", &c->argv[1], NULL);
     coll_free(&l);
     reply_ok(c);
     return 0;
@@ -298,6 +301,7 @@ static int ltrim_command(client *c) {
             l.size = e - s + 1;
         }
         if (coll_save(KS(c), &l) < 0) goto fail;
+        coll_notify(c, NOTIFY_LIST, "ltrim", &c->argv[1], &l); /* even when nothing went, as Redis */
     }
     coll_free(&l);
     reply_ok(c);
@@ -359,7 +363,10 @@ static int lrem_command(client *c) {
         }
     }
     free(drop);
-    if (removed && list_rewrite(c, &l, &kept, first) < 0) goto fail;
+    if (removed) {
+        if (list_rewrite(c, &l, &kept, first) < 0) goto fail;
+        coll_notify(c, NOTIFY_LIST, "lrem", &c->argv[1], &l);
+    }
 done:
     coll_items_free(&all);
     coll_items_free(&kept);
@@ -414,6 +421,7 @@ static int linsert_command(client *c) {
     if (list_put(c, &l, l.head + (uint64_t)pos, el->ptr, el->len) < 0) goto fail;
     l.size++;
     if (coll_save(KS(c), &l) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, "linsert", &c->argv[1], NULL);
     reply_int(c, l.size);
 done:
     coll_items_free(&all);
@@ -510,6 +518,10 @@ static int move_one(client *c, int si, int di, int from_left, int to_left) {
     if (list_pop(c, &s, from_left, 1, &ci) < 0 || ci.n != 1) goto out;
     coll *dst = same ? &s : &d;
     if (list_push(c, dst, to_left, coll_item_v(&ci, 0), ci.it[0].vl) < 0 || coll_save(KS(c), dst) < 0) goto out;
+    /* Redis's order: the push on the destination, then the pop (and the
+     * source's "del" when it emptied) */
+    coll_notify(c, NOTIFY_LIST, to_left ? "lpush" : "rpush", &c->argv[di], NULL);
+    coll_notify(c, NOTIFY_LIST, from_left ? "lpop" : "rpop", &c->argv[si], same ? NULL : &s);
     reply_bulk(c, coll_item_v(&ci, 0), ci.it[0].vl);
     rc = 1;
 out:
@@ -560,6 +572,7 @@ static int pop_first(client *c, int first, int n, int left, int64_t count, int m
         if (r > 0) {
             coll_items_free(&ci);
             if (list_pop(c, &l, left, count, &ci) < 0) r = -1;
+            else coll_notify(c, NOTIFY_LIST, left ? "lpop" : "rpop", &c->argv[i], &l);
         }
         coll_free(&l);
         if (r < 0) {

@@ -95,3 +95,8 @@ int coll_scan_command(client *c, unsigned type, char kind, int values) {
     reply_set_deferred_array(c, slot, n);
     return 0;
 }
+
+void coll_notify(client *c, int type, const char *event, const resp_slice *key, const coll *co) {
+    notify_key(c, type, event, key);
+    if (co && co->size <= 0) notify_key(c, NOTIFY_GENERIC, "del", key);
+}
