@@ -12,8 +12,9 @@
  * reversed by DESC), a set its member order (sorted as ALPHA with STORE,
  * as Redis does to make the stored result deterministic).
  *
- * Ties are broken by the element's bytes (Redis does so for numbers; for
- * ALPHA BY it leaves ties in no particular order). Strings compare as
+ * Numeric ties are ordered by the element's bytes, as Redis does; ALPHA BY
+ * ties keep the collection's order (Redis's comparator calls them equal;
+ * glibc's qsort, which Redis uses, keeps them so). Strings compare as
  * bytes: Redis uses strcoll, which is the same in the C locale.
  *
  * BY and GET read keys the command's key positions do not name: as in
@@ -74,6 +75,9 @@ static int sort_cmp(const void *pa, const void *pb, void *arg) {
         else
             r = bytes_cmp(coll_item_m(x->byv, (size_t)a->by), x->byv->it[a->by].ml, coll_item_m(x->byv, (size_t)b->by),
                           x->byv->it[b->by].ml);
+        /* ties keep the collection's order, in both directions (what
+         * Redis's comparator, equal for them, gives under glibc's stable qsort) */
+        if (r == 0) return (a->i > b->i) - (a->i < b->i);
     } else {
         r = 0;
     }
