@@ -148,14 +148,7 @@ fail:
 }
 
 /* HLEN key: O(1), from the metadata */
-static int hlen_command(client *c) {
-    coll h;
-    int r = coll_open_arg(c, 1, ENC_TYPE_HASH, &h);
-    coll_free(&h);
-    if (r < 0) return -1;
-    reply_int(c, r ? h.size : 0);
-    return 0;
-}
+static int hlen_command(client *c) { return coll_card_command(c, ENC_TYPE_HASH); }
 
 /* HSTRLEN key field / HEXISTS key field */
 static int hfield_generic(client *c, int strlen_of) {

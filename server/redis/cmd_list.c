@@ -159,14 +159,7 @@ static int lpop_command(client *c) { return pop_generic(c, 1); }
 static int rpop_command(client *c) { return pop_generic(c, 0); }
 
 /* LLEN key: O(1) */
-static int llen_command(client *c) {
-    coll l;
-    int r = coll_open_arg(c, 1, ENC_TYPE_LIST, &l);
-    coll_free(&l);
-    if (r < 0) return -1;
-    reply_int(c, r ? l.size : 0);
-    return 0;
-}
+static int llen_command(client *c) { return coll_card_command(c, ENC_TYPE_LIST); }
 
 /* A list index argument: position from the head, -1 when out of range. */
 static int index_arg(client *c, const resp_slice *a, const coll *l, int64_t *pos) {
@@ -594,51 +587,11 @@ static int pop_first(client *c, int first, int n, int left, int64_t count, int m
     return 0;
 }
 
-/* [timeout] numkeys key [key ...] LEFT|RIGHT [COUNT count] from argv[at]:
- * LMPOP and BLMPOP's arguments (and ZMPOP's, with MIN|MAX). */
-static int mpop_args(client *c, int at, int *nkeys, int *left, int64_t *count, const char *l, const char *r) {
-    int64_t nk;
-    if (resp_parse_ll(c->argv[at].ptr, c->argv[at].len, &nk) < 0 || nk <= 0) {
-        reply_error(c, "ERR numkeys should be greater than 0");
-        return -1;
-    }
-    if (nk > c->argc - at - 2) {
-        reply_error(c, "ERR Number of keys can't be greater than number of args");
-        return -1;
-    }
-    int wi = at + 1 + (int)nk;
-    if (arg_eq(&c->argv[wi], l)) *left = 1;
-    else if (arg_eq(&c->argv[wi], r)) *left = 0;
-    else {
-        reply_syntax_error(c);
-        return -1;
-    }
-    *count = 1;
-    int seen = 0;
-    opt_cursor o = {c, wi + 1};
-    while (opt_more(&o)) {
-        if (!seen && opt_is(&o, "count")) {
-            resp_slice v;
-            if (opt_value(&o, &v) < 0) return -1;
-            if (resp_parse_ll(v.ptr, v.len, count) < 0 || *count <= 0) {
-                reply_error(c, "ERR count should be greater than 0");
-                return -1;
-            }
-            seen = 1;
-        } else {
-            reply_syntax_error(c);
-            return -1;
-        }
-    }
-    *nkeys = (int)nk;
-    return 0;
-}
-
 /* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 static int lmpop_command(client *c) {
     int nk, left;
     int64_t count;
-    if (mpop_args(c, 1, &nk, &left, &count, "left", "right") < 0) return -1;
+    if (coll_mpop_args(c, 1, &nk, &left, &count, "right", "left") < 0) return -1;
     int r = pop_first(c, 2, nk, left, count, 1);
     if (r == 0) reply_null_array(c);
     return r < 0 ? -1 : 0;
@@ -681,7 +634,7 @@ static int blmpop_command(client *c) {
     int nk, left;
     int64_t count;
     uint64_t deadline;
-    if (block_timeout_arg(c, &c->argv[1], &deadline) < 0 || mpop_args(c, 2, &nk, &left, &count, "left", "right") < 0)
+    if (block_timeout_arg(c, &c->argv[1], &deadline) < 0 || coll_mpop_args(c, 2, &nk, &left, &count, "right", "left") < 0)
         return -1;
     int r = pop_first(c, 3, nk, left, count, 1);
     if (r != 0) return r < 0 ? -1 : 0;

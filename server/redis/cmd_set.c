@@ -71,14 +71,7 @@ fail:
 }
 
 /* SCARD key: O(1) */
-static int scard_command(client *c) {
-    coll s;
-    int r = coll_open_arg(c, 1, ENC_TYPE_SET, &s);
-    coll_free(&s);
-    if (r < 0) return -1;
-    reply_int(c, r ? s.size : 0);
-    return 0;
-}
+static int scard_command(client *c) { return coll_card_command(c, ENC_TYPE_SET); }
 
 /* SISMEMBER key member / SMISMEMBER key member [member ...] */
 static int ismember_generic(client *c, int multi) {

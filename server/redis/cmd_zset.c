@@ -394,14 +394,7 @@ fail:
 }
 
 /* ZCARD key: O(1) */
-static int zcard_command(client *c) {
-    coll z;
-    int r = coll_open_arg(c, 1, ENC_TYPE_ZSET, &z);
-    coll_free(&z);
-    if (r < 0) return -1;
-    reply_int(c, r ? z.size : 0);
-    return 0;
-}
+static int zcard_command(client *c) { return coll_card_command(c, ENC_TYPE_ZSET); }
 
 /* ZSCORE key member / ZMSCORE key member [member ...] */
 static int zscore_generic(client *c, int multi) {
@@ -782,50 +775,11 @@ static int zpop_first(client *c, int first, int n, int max, int64_t count, int m
     return 0;
 }
 
-/* numkeys key [key ...] MIN|MAX [COUNT count] from argv[at]. */
-static int zmpop_args(client *c, int at, int *nkeys, int *max, int64_t *count) {
-    int64_t nk;
-    if (resp_parse_ll(c->argv[at].ptr, c->argv[at].len, &nk) < 0 || nk <= 0) {
-        reply_error(c, "ERR numkeys should be greater than 0");
-        return -1;
-    }
-    if (nk > c->argc - at - 2) {
-        reply_error(c, "ERR Number of keys can't be greater than number of args");
-        return -1;
-    }
-    int wi = at + 1 + (int)nk;
-    if (arg_eq(&c->argv[wi], "min")) *max = 0;
-    else if (arg_eq(&c->argv[wi], "max")) *max = 1;
-    else {
-        reply_syntax_error(c);
-        return -1;
-    }
-    *count = 1;
-    int seen = 0;
-    opt_cursor o = {c, wi + 1};
-    while (opt_more(&o)) {
-        if (!seen && opt_is(&o, "count")) {
-            resp_slice v;
-            if (opt_value(&o, &v) < 0) return -1;
-            if (resp_parse_ll(v.ptr, v.len, count) < 0 || *count <= 0) {
-                reply_error(c, "ERR count should be greater than 0");
-                return -1;
-            }
-            seen = 1;
-        } else {
-            reply_syntax_error(c);
-            return -1;
-        }
-    }
-    *nkeys = (int)nk;
-    return 0;
-}
-
 /* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
 static int zmpop_command(client *c) {
     int nk, max;
     int64_t count;
-    if (zmpop_args(c, 1, &nk, &max, &count) < 0) return -1;
+    if (coll_mpop_args(c, 1, &nk, &max, &count, "min", "max") < 0) return -1;
     int r = zpop_first(c, 2, nk, max, count, 1);
     if (r == 0) reply_null_array(c);
     return r < 0 ? -1 : 0;
@@ -847,7 +801,7 @@ static int bzmpop_command(client *c) {
     int nk, max;
     int64_t count;
     uint64_t deadline;
-    if (block_timeout_arg(c, &c->argv[1], &deadline) < 0 || zmpop_args(c, 2, &nk, &max, &count) < 0) return -1;
+    if (block_timeout_arg(c, &c->argv[1], &deadline) < 0 || coll_mpop_args(c, 2, &nk, &max, &count, "min", "max") < 0) return -1;
     int r = zpop_first(c, 3, nk, max, count, 1);
     if (r != 0) return r < 0 ? -1 : 0;
     return block_or_nil(c, 3, nk, deadline, 0);

@@ -100,3 +100,50 @@ void coll_notify(client *c, int type, const char *event, const resp_slice *key, 
     notify_key(c, type, event, key);
     if (co && co->size <= 0) notify_key(c, NOTIFY_GENERIC, "del", key);
 }
+
+int coll_mpop_args(client *c, int at, int *nkeys, int *second, int64_t *count, const char *first, const char *second_word) {
+    int64_t nk;
+    if (resp_parse_ll(c->argv[at].ptr, c->argv[at].len, &nk) < 0 || nk <= 0) {
+        reply_error(c, "ERR numkeys should be greater than 0");
+        return -1;
+    }
+    if (nk > c->argc - at - 2) {
+        reply_error(c, "ERR Number of keys can't be greater than number of args");
+        return -1;
+    }
+    int wi = at + 1 + (int)nk;
+    if (arg_eq(&c->argv[wi], first)) *second = 0;
+    else if (arg_eq(&c->argv[wi], second_word)) *second = 1;
+    else {
+        reply_syntax_error(c);
+        return -1;
+    }
+    *count = 1;
+    int seen = 0;
+    opt_cursor o = {c, wi + 1};
+    while (opt_more(&o)) {
+        if (!seen && opt_is(&o, "count")) {
+            resp_slice v;
+            if (opt_value(&o, &v) < 0) return -1;
+            if (resp_parse_ll(v.ptr, v.len, count) < 0 || *count <= 0) {
+                reply_error(c, "ERR count should be greater than 0");
+                return -1;
+            }
+            seen = 1;
+        } else {
+            reply_syntax_error(c);
+            return -1;
+        }
+    }
+    *nkeys = (int)nk;
+    return 0;
+}
+
+int coll_card_command(client *c, unsigned type) {
+    coll co;
+    int r = coll_open_arg(c, 1, type, &co);
+    coll_free(&co);
+    if (r < 0) return -1;
+    reply_int(c, r ? co.size : 0);
+    return 0;
+}

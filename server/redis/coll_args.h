@@ -24,5 +24,12 @@ int coll_open_arg(client *c, int ki, unsigned type, coll *co);
  * the write left co empty, i.e. coll_save deleted the key, as Redis deletes
  * an emptied collection. co NULL: no emptiness check. */
 void coll_notify(client *c, int type, const char *event, const resp_slice *key, const coll *co);
+/* HLEN, LLEN, SCARD, ZCARD key: the size kept in the metadata, O(1). */
+int coll_card_command(client *c, unsigned type);
+/* [timeout] numkeys key [key ...] FIRST|SECOND [COUNT count] from argv[at]
+ * (LMPOP/BLMPOP: LEFT|RIGHT, ZMPOP/BZMPOP: MIN|MAX): *second is 1 when the
+ * second word was given. Replies the error itself. */
+int coll_mpop_args(client *c, int at, int *nkeys, int *second, int64_t *count, const char *first,
+                   const char *second_word);
 
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a real stagekv-server under valgrind memcheck through a mix of
-# commands (strings, KV.*, domain, MULTI, expiry, SCAN, BGSAVE, a short
+# commands (strings, KV.*, domain, lists, sets, hashes, sorted sets, a
+# served BLPOP, pub/sub, MULTI, expiry, SCAN, BGSAVE, a short
 # redis-benchmark) and a clean SHUTDOWN: no memory error, no definite leak.
 # A sanitizer build cannot run under valgrind: exit 77 (ctest: skipped).
 set -uo pipefail
@@ -47,6 +48,17 @@ $R user.delete u1 >/dev/null
 printf 'MULTI\nSET x 1\nINCR x\nEXEC\n' | $R >/dev/null
 $R set e 1 px 50 >/dev/null; sleep 0.3
 $R scan 0 >/dev/null; $R keys '*' >/dev/null; $R info >/dev/null
+# collections, blocking and pub/sub
+check 3 $R rpush l a b c; check b $R lindex l 1; $R lrange l 0 -1 >/dev/null; $R lpop l 2 >/dev/null
+check 2 $R sadd s a b; $R sinter s s >/dev/null; $R srandmember s 5 >/dev/null; $R sscan s 0 >/dev/null
+check 2 $R hset h f 1 g 2; check 3 $R hincrby h f 2; $R hgetall h >/dev/null
+check 2 $R zadd z 1 a 2.5 b; $R zrangebyscore z -inf +inf withscores >/dev/null; $R zpopmin z >/dev/null
+$R expire h 100 >/dev/null; $R rename s s2 >/dev/null; $R copy z z2 >/dev/null; $R del z2 h >/dev/null
+( $R blpop bl 5 >/dev/null ) & BPID=$!; sleep 0.5; $R rpush bl x >/dev/null; wait $BPID
+$R blpop none 0.1 >/dev/null
+$R config set notify-keyspace-events KEA >/dev/null
+( timeout 5 $R subscribe ch >/dev/null 2>&1 ) & SPID=$!; sleep 0.5
+$R publish ch hello >/dev/null; $R pubsub numsub ch >/dev/null; $R set ks 1 >/dev/null; wait $SPID
 $R bgsave >/dev/null; sleep 1
 timeout 120 redis-benchmark -p "$PORT" -c 10 -n 2000 -t set,get,incr,mset -q >/dev/null 2>&1 || { echo "FAIL: redis-benchmark"; fail=1; }
 timeout 10 $R shutdown >/dev/null 2>&1
