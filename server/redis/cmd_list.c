@@ -65,8 +65,9 @@ static int list_read(client *c, coll *l, int64_t start, int64_t count, coll_item
     return list_read_dir(c, l, start, count, 0, out);
 }
 
-/* Pops up to count elements from one end into out (in pop order). */
-static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out) {
+/* Pops up to count elements from one end into out (in pop order), without
+ * saving the metadata (list_pop saves it). */
+static int list_pop_nosave(client *c, coll *l, int left, int64_t count, coll_items *out) {
     if (count > l->size) count = l->size;
     if (list_read_dir(c, l, left ? 0 : l->size - count, count, !left, out) < 0) return -1;
     for (size_t i = 0; i < out->n; i++) {
@@ -76,7 +77,11 @@ static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out
         l->size--;
     }
     if (l->size == 0) l->head = l->tail = COLL_LIST_START;
-    return coll_save(KS(c), l);
+    return 0;
+}
+
+static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out) {
+    return list_pop_nosave(c, l, left, count, out) < 0 ? -1 : coll_save(KS(c), l);
 }
 
 static int side_arg(client *c, const resp_slice *a, int *left) {
@@ -508,7 +513,10 @@ static int move_one(client *c, int si, int di, int from_left, int to_left) {
     int same = c->argv[si].len == c->argv[di].len && memcmp(c->argv[si].ptr, c->argv[di].ptr, c->argv[si].len) == 0;
     if (!same && coll_open_arg(c, di, ENC_TYPE_LIST, &d) < 0) goto out;
     coll_items_free(&ci);
-    if (list_pop(c, &s, from_left, 1, &ci) < 0 || ci.n != 1) goto out;
+    /* onto the same list: saved once after the push, so a one-element list
+     * is never deleted and created again in between (no "del"/"new") */
+    if ((same ? list_pop_nosave(c, &s, from_left, 1, &ci) : list_pop(c, &s, from_left, 1, &ci)) < 0 || ci.n != 1)
+        goto out;
     coll *dst = same ? &s : &d;
     if (list_push(c, dst, to_left, coll_item_v(&ci, 0), ci.it[0].vl) < 0 || coll_save(KS(c), dst) < 0) goto out;
     /* Redis's order: the push on the destination, then the pop (and the

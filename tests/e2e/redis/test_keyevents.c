@@ -251,6 +251,9 @@ Test(keyevents, classes_mask_events) {
     expect_int(CMD("HSET nh f v"), 1);
     expect_int(CMD("SADD ns a"), 1);
     expect_int(CMD("ZADD nz 1 a"), 1);
-    expect_events(s, "0 new nl", "0 new nh", "0 new ns", "0 new nz");
+    expect_int(CMD("RPUSH one x"), 1);
+    expect_bulk(CMD("RPOPLPUSH one one"), "x"); /* rotating a one-element list creates nothing */
+    expect_bulk(CMD("LMOVE one one LEFT LEFT"), "x");
+    expect_events(s, "0 new nl", "0 new nh", "0 new ns", "0 new nz", "0 new one");
     redisFree(s);
 }
