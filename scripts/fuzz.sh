@@ -48,9 +48,10 @@ for t in "${targets[@]}"; do
   [ "$t" = config ] && extra+=(-close_fd_mask=2) # its error messages go to stderr
   log=$build/fuzz-$t.log
   rc=0
-  "$build/tests/fuzz/fuzz_$t" "$work" -max_total_time="$secs" -max_len="$max_len" \
+  # (from $build: libFuzzer's -jobs writes its fuzz-N.log to the working directory)
+  (cd "$build" && "$build/tests/fuzz/fuzz_$t" "$work" -max_total_time="$secs" -max_len="$max_len" \
     -workers=1 -jobs=1 -print_final_stats=1 -artifact_prefix="$art/" -timeout=10 \
-    -rss_limit_mb=2048 "${extra[@]}" ${FUZZ_ARGS:-} >"$log" 2>&1 || rc=$?
+    -rss_limit_mb=2048 "${extra[@]}" ${FUZZ_ARGS:-}) >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   execs=${execs:-0}

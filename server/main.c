@@ -16,6 +16,7 @@
 #include "cmd_list.h"
 #include "cmd_set.h"
 #include "cmd_zset.h"
+#include "cmd_sort.h"
 #include "cmd_keys.h"
 #include "cmd_kv.h"
 #include "cmd_pubsub.h"
@@ -44,7 +45,7 @@ static const cmd_family *const families[] = {
     &domain_engine_family,
     &conn_family, &client_family, &server_family, &admin_family, &acl_family, &string_family, &bits_family,
     &keys_family, &expire_family, &multi_family, &kv_family, &pubsub_family,
-    &hash_family, &list_family, &set_family, &zset_family,
+    &hash_family, &list_family, &set_family, &zset_family, &sort_family,
     &entity_family, &user_family, &coins_family, &payment_family, &msg_family, &notify_family,
     &email_family, &ticket_family, &settings_family, &analytics_family, &userdel_family, &domain_admin_family,
     &import_family, &dump_family,

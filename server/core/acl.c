@@ -582,6 +582,9 @@ static void walk_keys(server *s, const cmd_def *d, const resp_slice *argv, int a
     int perm = key_perm(d), prefix = (d->flags & CMD_KEY_PREFIX) != 0;
     for (int i = d->first_key; i <= last && i < argc; i += step)
         if (visit_key(w, argv[i].ptr, argv[i].len, prefix, perm)) return;
+    int idx[8], n = d->more_keys ? d->more_keys(argv, argc, idx, 8) : 0;
+    for (int j = 0; j < n; j++)
+        if (visit_key(w, argv[idx[j]].ptr, argv[idx[j]].len, 0, ACL_PERM_W)) return;
 }
 
 int acl_check(client *c, const cmd_def *cmd, int in_multi) {

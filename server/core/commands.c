@@ -359,6 +359,16 @@ static int guard_refuses(client *c, const cmd_def *cmd) {
             return 1;
         }
     }
+    int idx[8], n = cmd->more_keys ? cmd->more_keys(c->argv, c->argc, idx, 8) : 0;
+    for (int j = 0; j < n; j++) {
+        const resp_slice *k = &c->argv[idx[j]];
+        if (db_owned(&c->srv->ks, 0, k->ptr, k->len, 0)) {
+            char shown[160];
+            resp_sanitize(shown, sizeof shown, k->ptr, k->len, 128);
+            reply_errorf(c, "ERR key '%s' is owned by the domain engine; use its commands", shown);
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -647,11 +657,12 @@ int cmd_command_getkeys(client *c) {
     }
     int last = d->last_key < 0 ? argc + d->last_key : d->last_key;
     int step = d->key_step > 0 ? d->key_step : 1;
-    int n = 0;
+    int n = 0, idx[8], more = d->more_keys ? d->more_keys(c->argv + 2, argc, idx, 8) : 0;
     for (int i = d->first_key; i <= last && i < argc; i += step) n++;
-    reply_array(c, n);
+    reply_array(c, n + more);
     for (int i = d->first_key; i <= last && i < argc; i += step)
         reply_bulk(c, c->argv[i + 2].ptr, c->argv[i + 2].len);
+    for (int j = 0; j < more; j++) reply_bulk(c, c->argv[idx[j] + 2].ptr, c->argv[idx[j] + 2].len);
     return 0;
 }
 

@@ -65,6 +65,11 @@ typedef struct cmd_def {
     const char *summary;
     const void *data;     /* family-specific (the entity engine's namespace) */
     const char *acl;      /* ACL categories beyond what flags and group give: "@dangerous @blocking" */
+    /* Keys the command overwrites that no key position names (SORT's STORE
+     * destination): their argv indexes into idx (at most cap), the count
+     * returned. ACL checks them for write, the write guard and COMMAND
+     * GETKEYS see them. NULL: none. */
+    int (*more_keys)(const resp_slice *argv, int argc, int *idx, int cap);
 } cmd_def;
 
 #define CMD_TABLE_END {.name = NULL}

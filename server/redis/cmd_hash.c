@@ -37,6 +37,7 @@ static int hset_generic(client *c, int mset) {
         added += a;
     }
     if (coll_save(KS(c), &h) < 0) goto fail;
+    coll_notify(c, NOTIFY_HASH, "hset", &c->argv[1], NULL); /* HMSET's event too, as Redis */
     coll_free(&h);
     if (mset) reply_ok(c);
     else reply_int(c, added);
@@ -64,6 +65,7 @@ static int hsetnx_command(client *c) {
     if (coll_put(KS(c), &h, ENC_ELEM_HASH, c->argv[2].ptr, c->argv[2].len, c->argv[3].ptr, c->argv[3].len) < 0 ||
         coll_save(KS(c), &h) < 0)
         goto fail;
+    coll_notify(c, NOTIFY_HASH, "hset", &c->argv[1], NULL);
     coll_free(&h);
     reply_int(c, 1);
     return 0;
@@ -133,7 +135,10 @@ static int hdel_command(client *c) {
         h.size--;
         n++;
     }
-    if (n && coll_save(KS(c), &h) < 0) goto fail;
+    if (n) {
+        if (coll_save(KS(c), &h) < 0) goto fail;
+        coll_notify(c, NOTIFY_HASH, "hdel", &c->argv[1], &h);
+    }
     coll_free(&h);
     reply_int(c, n);
     return 0;
@@ -225,6 +230,7 @@ static int hincrby_command(client *c) {
     char buf[24];
     int n = ll_to_str(buf, cur);
     if (hincr_store(c, &h, r == 1, buf, (size_t)n) < 0) goto fail;
+    coll_notify(c, NOTIFY_HASH, "hincrby", &c->argv[1], NULL);
     coll_free(&h);
     reply_int(c, cur);
     return 0;
@@ -264,6 +270,7 @@ static int hincrbyfloat_command(client *c) {
     char buf[5100];
     int n = coll_ld_format(buf, sizeof buf, cur);
     if (hincr_store(c, &h, r == 1, buf, (size_t)n) < 0) goto fail;
+    coll_notify(c, NOTIFY_HASH, "hincrbyfloat", &c->argv[1], NULL);
     coll_free(&h);
     reply_bulk(c, buf, (size_t)n);
     return 0;

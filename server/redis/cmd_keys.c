@@ -283,6 +283,7 @@ static int copy_command(client *c) {
     int rc = put_copy(c, &v, c->db, src, (int)dbn, dst, old.present);
     db_value_free(&v);
     if (rc < 0) return -1;
+    notify_keyspace_event(c->srv, NOTIFY_GENERIC, "copy_to", (int)dbn, dst->ptr, dst->len);
     reply_int(c, 1);
     return 0;
 }
@@ -315,6 +316,8 @@ static int move_command(client *c) {
     int rc = put_copy(c, &v, c->db, k, (int)dbn, k, old.present);
     db_value_free(&v);
     if (rc < 0 || db_delete(KS(c), c->db, k->ptr, k->len) < 0) return -1;
+    notify_key(c, NOTIFY_GENERIC, "move_from", k);
+    notify_keyspace_event(c->srv, NOTIFY_GENERIC, "move_to", (int)dbn, k->ptr, k->len);
     reply_int(c, 1);
     return 0;
 }

@@ -65,8 +65,9 @@ static int list_read(client *c, coll *l, int64_t start, int64_t count, coll_item
     return list_read_dir(c, l, start, count, 0, out);
 }
 
-/* Pops up to count elements from one end into out (in pop order). */
-static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out) {
+/* Pops up to count elements from one end into out (in pop order), without
+ * saving the metadata (list_pop saves it). */
+static int list_pop_nosave(client *c, coll *l, int left, int64_t count, coll_items *out) {
     if (count > l->size) count = l->size;
     if (list_read_dir(c, l, left ? 0 : l->size - count, count, !left, out) < 0) return -1;
     for (size_t i = 0; i < out->n; i++) {
@@ -76,7 +77,11 @@ static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out
         l->size--;
     }
     if (l->size == 0) l->head = l->tail = COLL_LIST_START;
-    return coll_save(KS(c), l);
+    return 0;
+}
+
+static int list_pop(client *c, coll *l, int left, int64_t count, coll_items *out) {
+    return list_pop_nosave(c, l, left, count, out) < 0 ? -1 : coll_save(KS(c), l);
 }
 
 static int side_arg(client *c, const resp_slice *a, int *left) {
@@ -102,6 +107,7 @@ static int push_generic(client *c, int left, int only_existing) {
     for (int i = 2; i < c->argc; i++)
         if (list_push(c, &l, left, c->argv[i].ptr, c->argv[i].len) < 0) goto fail;
     if (coll_save(KS(c), &l) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, left ? "lpush" : "rpush", &c->argv[1], NULL);
     coll_free(&l);
     reply_int(c, l.size);
     return 0;
@@ -142,6 +148,7 @@ static int pop_generic(client *c, int left) {
     }
     coll_items_free(&ci);
     if (list_pop(c, &l, left, count, &ci) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, left ? "lpop" : "rpop", &c->argv[1], &l);
     if (with_count) reply_array(c, (int64_t)ci.n);
     for (size_t i = 0; i < ci.n; i++) reply_bulk(c, coll_item_v(&ci, i), ci.it[i].vl);
 done:
@@ -211,6 +218,7 @@ static int lset_command(client *c) {
     if (list_put(c, &l, l.head + (uint64_t)pos, c->argv[3].ptr, c->argv[3].len) < 0) goto fail;
     /* the metadata is rewritten too: WATCH sees the change */
     if (coll_save(KS(c), &l) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, "lset", &c->argv[1], NULL);
     coll_free(&l);
     reply_ok(c);
     return 0;
@@ -291,6 +299,7 @@ static int ltrim_command(client *c) {
             l.size = e - s + 1;
         }
         if (coll_save(KS(c), &l) < 0) goto fail;
+        coll_notify(c, NOTIFY_LIST, "ltrim", &c->argv[1], &l); /* even when nothing went, as Redis */
     }
     coll_free(&l);
     reply_ok(c);
@@ -352,7 +361,10 @@ static int lrem_command(client *c) {
         }
     }
     free(drop);
-    if (removed && list_rewrite(c, &l, &kept, first) < 0) goto fail;
+    if (removed) {
+        if (list_rewrite(c, &l, &kept, first) < 0) goto fail;
+        coll_notify(c, NOTIFY_LIST, "lrem", &c->argv[1], &l);
+    }
 done:
     coll_items_free(&all);
     coll_items_free(&kept);
@@ -407,6 +419,7 @@ static int linsert_command(client *c) {
     if (list_put(c, &l, l.head + (uint64_t)pos, el->ptr, el->len) < 0) goto fail;
     l.size++;
     if (coll_save(KS(c), &l) < 0) goto fail;
+    coll_notify(c, NOTIFY_LIST, "linsert", &c->argv[1], NULL);
     reply_int(c, l.size);
 done:
     coll_items_free(&all);
@@ -500,9 +513,16 @@ static int move_one(client *c, int si, int di, int from_left, int to_left) {
     int same = c->argv[si].len == c->argv[di].len && memcmp(c->argv[si].ptr, c->argv[di].ptr, c->argv[si].len) == 0;
     if (!same && coll_open_arg(c, di, ENC_TYPE_LIST, &d) < 0) goto out;
     coll_items_free(&ci);
-    if (list_pop(c, &s, from_left, 1, &ci) < 0 || ci.n != 1) goto out;
+    /* onto the same list: saved once after the push, so a one-element list
+     * is never deleted and created again in between (no "del"/"new") */
+    if ((same ? list_pop_nosave(c, &s, from_left, 1, &ci) : list_pop(c, &s, from_left, 1, &ci)) < 0 || ci.n != 1)
+        goto out;
     coll *dst = same ? &s : &d;
     if (list_push(c, dst, to_left, coll_item_v(&ci, 0), ci.it[0].vl) < 0 || coll_save(KS(c), dst) < 0) goto out;
+    /* Redis's order: the push on the destination, then the pop (and the
+     * source's "del" when it emptied) */
+    coll_notify(c, NOTIFY_LIST, to_left ? "lpush" : "rpush", &c->argv[di], NULL);
+    coll_notify(c, NOTIFY_LIST, from_left ? "lpop" : "rpop", &c->argv[si], same ? NULL : &s);
     reply_bulk(c, coll_item_v(&ci, 0), ci.it[0].vl);
     rc = 1;
 out:
@@ -553,6 +573,7 @@ static int pop_first(client *c, int first, int n, int left, int64_t count, int m
         if (r > 0) {
             coll_items_free(&ci);
             if (list_pop(c, &l, left, count, &ci) < 0) r = -1;
+            else coll_notify(c, NOTIFY_LIST, left ? "lpop" : "rpop", &c->argv[i], &l);
         }
         coll_free(&l);
         if (r < 0) {

@@ -32,7 +32,10 @@ static int sadd_command(client *c) {
         s.size++;
         added++;
     }
-    if (added && coll_save(KS(c), &s) < 0) goto fail;
+    if (added) {
+        if (coll_save(KS(c), &s) < 0) goto fail;
+        coll_notify(c, NOTIFY_SET, "sadd", &c->argv[1], NULL);
+    }
     coll_free(&s);
     reply_int(c, added);
     return 0;
@@ -55,7 +58,10 @@ static int srem_command(client *c) {
         s.size--;
         removed++;
     }
-    if (removed && coll_save(KS(c), &s) < 0) goto fail;
+    if (removed) {
+        if (coll_save(KS(c), &s) < 0) goto fail;
+        coll_notify(c, NOTIFY_SET, "srem", &c->argv[1], &s);
+    }
     coll_free(&s);
     reply_int(c, removed);
     return 0;
@@ -159,6 +165,7 @@ static int spop_command(client *c) {
         if (coll_del(KS(c), &s, ENC_ELEM_SET, coll_item_m(&ci, 0), ci.it[0].ml) < 0) goto fail;
         s.size--;
         if (coll_save(KS(c), &s) < 0) goto fail;
+        coll_notify(c, NOTIFY_SET, "spop", &c->argv[1], &s);
         reply_bulk(c, coll_item_m(&ci, 0), ci.it[0].ml);
         goto done;
     }
@@ -177,6 +184,7 @@ static int spop_command(client *c) {
         free(idx);
         goto fail;
     }
+    coll_notify(c, NOTIFY_SET, "spop", &c->argv[1], &s);
     reply_array(c, (int64_t)k);
     for (size_t i = 0; i < k; i++) reply_bulk(c, coll_item_m(&ci, idx[i]), ci.it[idx[i]].ml);
     free(idx);
@@ -266,12 +274,14 @@ static int smove_command(client *c) {
     if (coll_del(KS(c), &src, ENC_ELEM_SET, m->ptr, m->len) < 0) goto fail;
     src.size--;
     if (coll_save(KS(c), &src) < 0) goto fail;
+    coll_notify(c, NOTIFY_SET, "srem", &c->argv[1], &src);
     int there = is_member(c, &dst, m->ptr, m->len);
     if (there < 0) goto fail;
     if (!there) {
         if (coll_put(KS(c), &dst, ENC_ELEM_SET, m->ptr, m->len, "", 0) < 0) goto fail;
         dst.size++;
         if (coll_save(KS(c), &dst) < 0) goto fail;
+        coll_notify(c, NOTIFY_SET, "sadd", &c->argv[2], NULL);
     }
     reply_int(c, 1);
 done:
@@ -356,17 +366,22 @@ static int set_op(client *c, int first, int n, int op, coll_items *res) {
     return 0;
 }
 
-/* Stores res as a set at argv[1] (replacing whatever is there), replies its size. */
-static int store_result(client *c, coll_items *res) {
+/* Stores res as a set at argv[1] (replacing whatever is there), replies its
+ * size. event: the notification of a non-empty result; an empty one
+ * deletes the destination ("del" when there was one), as Redis. */
+static int store_result(client *c, coll_items *res, const char *event) {
     coll d;
     if (coll_create(KS(c), c->db, c->argv[1].ptr, c->argv[1].len, ENC_TYPE_SET, &d) < 0) goto fail;
     if (res->n == 0) {
-        if (db_delete(KS(c), c->db, c->argv[1].ptr, c->argv[1].len) < 0) goto fail;
+        int gone = db_delete(KS(c), c->db, c->argv[1].ptr, c->argv[1].len);
+        if (gone < 0) goto fail;
+        if (gone) notify_key(c, NOTIFY_GENERIC, "del", &c->argv[1]);
     } else {
         for (size_t i = 0; i < res->n; i++)
             if (coll_put(KS(c), &d, ENC_ELEM_SET, coll_item_m(res, i), res->it[i].ml, "", 0) < 0) goto fail;
         d.size = (int64_t)res->n;
         if (coll_save(KS(c), &d) < 0) goto fail;
+        notify_key(c, NOTIFY_SET, event, &c->argv[1]);
     }
     coll_free(&d);
     reply_int(c, (int64_t)res->n);
@@ -381,7 +396,9 @@ static int setop_command(client *c, int op, int store) {
     int first = store ? 2 : 1;
     int r = set_op(c, first, c->argc - first, op, &res);
     if (r == 0) {
-        if (store) r = store_result(c, &res);
+        static const char *const events[] = {[OP_INTER] = "sinterstore", [OP_UNION] = "sunionstore",
+                                             [OP_DIFF] = "sdiffstore"};
+        if (store) r = store_result(c, &res, events[op]);
         else reply_members(c, &res);
     }
     coll_items_free(&res);

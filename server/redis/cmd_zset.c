@@ -323,7 +323,10 @@ static int zadd_command(client *c) {
         else if (old != score) changed++;
         result = score;
     }
-    if ((added || changed) && coll_save(KS(c), &z) < 0) goto fail;
+    if (added || changed) {
+        if (coll_save(KS(c), &z) < 0) goto fail;
+        coll_notify(c, NOTIFY_ZSET, fl & INCR ? "zincr" : "zadd", &c->argv[1], NULL);
+    }
     coll_free(&z);
     free(scores);
     if (fl & INCR) {
@@ -356,6 +359,7 @@ static int zincrby_command(client *c) {
         goto fail;
     }
     if (zs_set(c, &z, m->ptr, m->len, had, old, score) < 0 || coll_save(KS(c), &z) < 0) goto fail;
+    if (!had || old != score) coll_notify(c, NOTIFY_ZSET, "zincr", &c->argv[1], NULL); /* a change only, as Redis */
     coll_free(&z);
     reply_score(c, score);
     return 0;
@@ -377,7 +381,10 @@ static int zrem_command(client *c) {
         if (had && zs_rem(c, &z, c->argv[i].ptr, c->argv[i].len, s) < 0) goto fail;
         n += had;
     }
-    if (n && coll_save(KS(c), &z) < 0) goto fail;
+    if (n) {
+        if (coll_save(KS(c), &z) < 0) goto fail;
+        coll_notify(c, NOTIFY_ZSET, "zrem", &c->argv[1], &z);
+    }
     coll_free(&z);
     reply_int(c, n);
     return 0;
@@ -507,16 +514,21 @@ static int range_of_key(client *c, int ki, zrange *r, coll_items *out) {
     return rc;
 }
 
-/* Stores items as the sorted set argv[di] (replacing it); replies the size. */
-static int store_scored(client *c, int di, const coll_items *items) {
+/* Stores items as the sorted set argv[di] (replacing it); replies the size.
+ * event: the notification of a non-empty result; an empty one deletes the
+ * destination ("del" when there was one), as Redis. */
+static int store_scored(client *c, int di, const coll_items *items, const char *event) {
     coll d;
     if (coll_create(KS(c), c->db, c->argv[di].ptr, c->argv[di].len, ENC_TYPE_ZSET, &d) < 0) goto fail;
     if (items->n == 0) {
-        if (db_delete(KS(c), c->db, c->argv[di].ptr, c->argv[di].len) < 0) goto fail;
+        int gone = db_delete(KS(c), c->db, c->argv[di].ptr, c->argv[di].len);
+        if (gone < 0) goto fail;
+        if (gone) notify_key(c, NOTIFY_GENERIC, "del", &c->argv[di]);
     } else {
         for (size_t i = 0; i < items->n; i++)
             if (zs_set(c, &d, coll_item_m(items, i), items->it[i].ml, 0, 0, item_score(items, i)) < 0) goto fail;
         if (coll_save(KS(c), &d) < 0) goto fail;
+        notify_key(c, NOTIFY_ZSET, event, &c->argv[di]);
     }
     coll_free(&d);
     reply_int(c, (int64_t)items->n);
@@ -569,7 +581,7 @@ static int zrange_generic(client *c, int ki, int store) {
         return -1;
     }
     int rc = 0;
-    if (store) rc = store_scored(c, store, &ci);
+    if (store) rc = store_scored(c, store, &ci, "zrangestore");
     else reply_scored(c, &ci, withscores);
     coll_items_free(&ci);
     return rc;
@@ -638,7 +650,12 @@ static int zremrange_generic(client *c, int by) {
         if (zs_range(c, &z, &r, &ci) < 0) goto fail;
         for (size_t i = 0; i < ci.n; i++)
             if (zs_rem(c, &z, coll_item_m(&ci, i), ci.it[i].ml, item_score(&ci, i)) < 0) goto fail;
-        if (ci.n && coll_save(KS(c), &z) < 0) goto fail;
+        if (ci.n) {
+            static const char *const events[] = {[BY_RANK] = "zremrangebyrank", [BY_SCORE] = "zremrangebyscore",
+                                                 [BY_LEX] = "zremrangebylex"};
+            if (coll_save(KS(c), &z) < 0) goto fail;
+            coll_notify(c, NOTIFY_ZSET, events[by], &c->argv[1], &z);
+        }
     }
     reply_int(c, (int64_t)ci.n);
     coll_items_free(&ci);
@@ -683,6 +700,7 @@ static int zpop_generic(client *c, int max) {
     if (found > 0 && count > 0) {
         coll_items_free(&ci);
         if (zs_pop(c, &z, max, count, &ci) < 0) goto fail;
+        if (ci.n) coll_notify(c, NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", &c->argv[1], &z);
     }
     /* RESP3 with a count: pairs; without, and in RESP2: a flat array */
     if (c->argc == 3) reply_scored(c, &ci, 1);
@@ -728,6 +746,7 @@ static int zpop_first(client *c, int first, int n, int max, int64_t count, int m
         if (r > 0) {
             coll_items_free(&ci);
             if (zs_pop(c, &z, max, count, &ci) < 0) r = -1;
+            else if (ci.n) coll_notify(c, NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", &c->argv[i], &z);
         }
         coll_free(&z);
         if (r <= 0 || ci.n == 0) {
@@ -1051,7 +1070,9 @@ static int zsetop_generic(client *c, int op, int store, int card) {
     if (card) {
         reply_int(c, limit && (int64_t)acc.n > limit ? limit : (int64_t)acc.n);
     } else if (store) {
-        rc = store_scored(c, 1, &acc);
+        static const char *const events[] = {[ZOP_UNION] = "zunionstore", [ZOP_INTER] = "zinterstore",
+                                             [ZOP_DIFF] = "zdiffstore"};
+        rc = store_scored(c, 1, &acc, events[op]);
     } else {
         /* reply in score order */
         size_t *idx = malloc((acc.n ? acc.n : 1) * sizeof *idx);

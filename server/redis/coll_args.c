@@ -96,6 +96,11 @@ int coll_scan_command(client *c, unsigned type, char kind, int values) {
     return 0;
 }
 
+void coll_notify(client *c, int type, const char *event, const resp_slice *key, const coll *co) {
+    notify_key(c, type, event, key);
+    if (co && co->size <= 0) notify_key(c, NOTIFY_GENERIC, "del", key);
+}
+
 int coll_mpop_args(client *c, int at, int *nkeys, int *second, int64_t *count, const char *first, const char *second_word) {
     int64_t nk;
     if (resp_parse_ll(c->argv[at].ptr, c->argv[at].len, &nk) < 0 || nk <= 0) {

@@ -19,6 +19,11 @@ int coll_ld_format(char *buf, size_t cap, long double v);
 /* Opens argv[ki] as a collection of type: 1 found, 0 absent, -1 failed
  * (WRONGTYPE left in ks->err). coll_free it in every case. */
 int coll_open_arg(client *c, int ki, unsigned type, coll *co);
+/* Keyspace notifications after a collection write (Redis 7.0's events,
+ * docs/pubsub.md): event (class type) for key, then "del" (generic) when
+ * the write left co empty, i.e. coll_save deleted the key, as Redis deletes
+ * an emptied collection. co NULL: no emptiness check. */
+void coll_notify(client *c, int type, const char *event, const resp_slice *key, const coll *co);
 /* HLEN, LLEN, SCARD, ZCARD key: the size kept in the metadata, O(1). */
 int coll_card_command(client *c, unsigned type);
 /* [timeout] numkeys key [key ...] FIRST|SECOND [COUNT count] from argv[at]
