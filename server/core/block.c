@@ -299,3 +299,11 @@ int block_timeout_arg(client *c, const resp_slice *a, uint64_t *deadline_ms) {
     *deadline_ms = ms ? now_ms() + ms : 0;
     return 0;
 }
+
+int block_key_in_play(const client *c, const resp_slice *key) {
+    int db;
+    const char *k;
+    size_t kl;
+    if (!block_ready_key(c, &db, &k, &kl)) return 1;
+    return db == c->db && kl == key->len && memcmp(k, key->ptr, kl) == 0;
+}

@@ -45,6 +45,9 @@ int block_allowed(const client *c);
 int block_or_nil(client *c, int first, int nkeys, uint64_t deadline_ms, int nil_bulk);
 /* During a re-run: the key that became ready (1), else 0. */
 int block_ready_key(const client *c, int *db, const char **k, size_t *kl);
+/* Whether key may be served now: always, except during a re-run, where
+ * only the key that became ready is. */
+int block_key_in_play(const client *c, const resp_slice *key);
 /* Serves the clients blocked on keys that became ready (dispatch calls it
  * after each command, outside MULTI). */
 void block_serve(server *s);

@@ -548,22 +548,12 @@ static int rpoplpush_command(client *c) {
     return r < 0 ? -1 : 0;
 }
 
-/* Whether argv[i] may be served now: during a blocked client's re-run,
- * only the key that became ready is. */
-static int key_in_play(client *c, int i) {
-    int db;
-    const char *k;
-    size_t kl;
-    if (!block_ready_key(c, &db, &k, &kl)) return 1;
-    return db == c->db && kl == c->argv[i].len && memcmp(k, c->argv[i].ptr, kl) == 0;
-}
-
 /* Pops up to count from the first non-empty list of argv[first..first+n)
  * and replies [key, [elements]] (multi) or [key, element]. 1 served, 0 all
  * empty (nothing replied), -1 failed. */
 static int pop_first(client *c, int first, int n, int left, int64_t count, int multi) {
     for (int i = first; i < first + n; i++) {
-        if (!key_in_play(c, i)) continue;
+        if (!block_key_in_play(c, &c->argv[i])) continue;
         coll l;
         coll_items ci;
         coll_items_init(&ci);
@@ -596,25 +586,11 @@ static int pop_first(client *c, int first, int n, int left, int64_t count, int m
 }
 
 /* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */
-static int lmpop_command(client *c) {
-    int nk, left;
-    int64_t count;
-    if (coll_mpop_args(c, 1, &nk, &left, &count, "right", "left") < 0) return -1;
-    int r = pop_first(c, 2, nk, left, count, 1);
-    if (r == 0) reply_null_array(c);
-    return r < 0 ? -1 : 0;
-}
+static int lmpop_command(client *c) { return coll_mpop_command(c, 0, pop_first, "right", "left"); }
 
 /* BLPOP/BRPOP key [key ...] timeout */
-static int bpop_generic(client *c, int left) {
-    uint64_t deadline;
-    if (block_timeout_arg(c, &c->argv[c->argc - 1], &deadline) < 0) return -1;
-    int r = pop_first(c, 1, c->argc - 2, left, 1, 0);
-    if (r != 0) return r < 0 ? -1 : 0;
-    return block_or_nil(c, 1, c->argc - 2, deadline, 0);
-}
-static int blpop_command(client *c) { return bpop_generic(c, 1); }
-static int brpop_command(client *c) { return bpop_generic(c, 0); }
+static int blpop_command(client *c) { return coll_bpop_command(c, pop_first, 1); }
+static int brpop_command(client *c) { return coll_bpop_command(c, pop_first, 0); }
 
 /* BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
 static int blmove_command(client *c) {
@@ -638,16 +614,7 @@ static int brpoplpush_command(client *c) {
 }
 
 /* BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
-static int blmpop_command(client *c) {
-    int nk, left;
-    int64_t count;
-    uint64_t deadline;
-    if (block_timeout_arg(c, &c->argv[1], &deadline) < 0 || coll_mpop_args(c, 2, &nk, &left, &count, "right", "left") < 0)
-        return -1;
-    int r = pop_first(c, 3, nk, left, count, 1);
-    if (r != 0) return r < 0 ? -1 : 0;
-    return block_or_nil(c, 3, nk, deadline, 0);
-}
+static int blmpop_command(client *c) { return coll_mpop_command(c, 1, pop_first, "right", "left"); }
 
 #define LK .first_key = 1, .last_key = 1, .key_step = 1, .group = "list"
 static const cmd_def rows[] = {

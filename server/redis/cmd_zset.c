@@ -722,21 +722,12 @@ fail:
 static int zpopmin_command(client *c) { return zpop_generic(c, 0); }
 static int zpopmax_command(client *c) { return zpop_generic(c, 1); }
 
-/* During a blocked client's re-run only the key that became ready is served. */
-static int key_in_play(client *c, int i) {
-    int db;
-    const char *k;
-    size_t kl;
-    if (!block_ready_key(c, &db, &k, &kl)) return 1;
-    return db == c->db && kl == c->argv[i].len && memcmp(k, c->argv[i].ptr, kl) == 0;
-}
-
 /* Pops from the first non-empty sorted set of argv[first..first+n):
  * BZPOP* replies [key, member, score], ZMPOP [key, [[member, score] ...]].
  * 1 served, 0 all empty, -1 failed. */
 static int zpop_first(client *c, int first, int n, int max, int64_t count, int mpop) {
     for (int i = first; i < first + n; i++) {
-        if (!key_in_play(c, i)) continue;
+        if (!block_key_in_play(c, &c->argv[i])) continue;
         coll z;
         coll_items ci;
         coll_items_init(&ci);
@@ -776,36 +767,14 @@ static int zpop_first(client *c, int first, int n, int max, int64_t count, int m
 }
 
 /* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
-static int zmpop_command(client *c) {
-    int nk, max;
-    int64_t count;
-    if (coll_mpop_args(c, 1, &nk, &max, &count, "min", "max") < 0) return -1;
-    int r = zpop_first(c, 2, nk, max, count, 1);
-    if (r == 0) reply_null_array(c);
-    return r < 0 ? -1 : 0;
-}
+static int zmpop_command(client *c) { return coll_mpop_command(c, 0, zpop_first, "min", "max"); }
 
 /* BZPOPMIN/BZPOPMAX key [key ...] timeout */
-static int bzpop_generic(client *c, int max) {
-    uint64_t deadline;
-    if (block_timeout_arg(c, &c->argv[c->argc - 1], &deadline) < 0) return -1;
-    int r = zpop_first(c, 1, c->argc - 2, max, 1, 0);
-    if (r != 0) return r < 0 ? -1 : 0;
-    return block_or_nil(c, 1, c->argc - 2, deadline, 0);
-}
-static int bzpopmin_command(client *c) { return bzpop_generic(c, 0); }
-static int bzpopmax_command(client *c) { return bzpop_generic(c, 1); }
+static int bzpopmin_command(client *c) { return coll_bpop_command(c, zpop_first, 0); }
+static int bzpopmax_command(client *c) { return coll_bpop_command(c, zpop_first, 1); }
 
 /* BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
-static int bzmpop_command(client *c) {
-    int nk, max;
-    int64_t count;
-    uint64_t deadline;
-    if (block_timeout_arg(c, &c->argv[1], &deadline) < 0 || coll_mpop_args(c, 2, &nk, &max, &count, "min", "max") < 0) return -1;
-    int r = zpop_first(c, 3, nk, max, count, 1);
-    if (r != 0) return r < 0 ? -1 : 0;
-    return block_or_nil(c, 3, nk, deadline, 0);
-}
+static int bzmpop_command(client *c) { return coll_mpop_command(c, 1, zpop_first, "min", "max"); }
 
 /* ZRANDMEMBER key [count [WITHSCORES]] */
 static int zrandmember_command(client *c) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "coll_args.h"
+#include "block.h"
 
 int coll_open_arg(client *c, int ki, unsigned type, coll *co) {
     return coll_open(KS(c), c->db, c->argv[ki].ptr, c->argv[ki].len, type, co);
@@ -146,4 +147,27 @@ int coll_card_command(client *c, unsigned type) {
     if (r < 0) return -1;
     reply_int(c, r ? co.size : 0);
     return 0;
+}
+
+int coll_mpop_command(client *c, int blocking, coll_pop_first_fn pop, const char *first, const char *second) {
+    int nk, side, at = blocking ? 2 : 1;
+    int64_t count;
+    uint64_t deadline = 0;
+    if (blocking && block_timeout_arg(c, &c->argv[1], &deadline) < 0) return -1;
+    if (coll_mpop_args(c, at, &nk, &side, &count, first, second) < 0) return -1;
+    int r = pop(c, at + 1, nk, side, count, 1);
+    if (r != 0) return r < 0 ? -1 : 0;
+    if (!blocking) {
+        reply_null_array(c);
+        return 0;
+    }
+    return block_or_nil(c, at + 1, nk, deadline, 0);
+}
+
+int coll_bpop_command(client *c, coll_pop_first_fn pop, int side) {
+    uint64_t deadline;
+    if (block_timeout_arg(c, &c->argv[c->argc - 1], &deadline) < 0) return -1;
+    int r = pop(c, 1, c->argc - 2, side, 1, 0);
+    if (r != 0) return r < 0 ? -1 : 0;
+    return block_or_nil(c, 1, c->argc - 2, deadline, 0);
 }

@@ -31,5 +31,13 @@ int coll_card_command(client *c, unsigned type);
  * second word was given. Replies the error itself. */
 int coll_mpop_args(client *c, int at, int *nkeys, int *second, int64_t *count, const char *first,
                    const char *second_word);
+/* Pops up to count elements from the first non-empty of the nkeys keys
+ * at argv[first], at side (a family's own meaning: LEFT, MAX) and replies
+ * (multi: the xMPOP shape): 1 popped, 0 all empty (nothing replied), -1. */
+typedef int (*coll_pop_first_fn)(client *c, int first, int nkeys, int side, int64_t count, int multi);
+/* LMPOP/ZMPOP (blocking 0) and BLMPOP/BZMPOP (1, the timeout first). */
+int coll_mpop_command(client *c, int blocking, coll_pop_first_fn pop, const char *first, const char *second);
+/* BLPOP/BRPOP/BZPOPMIN/BZPOPMAX key [key ...] timeout. */
+int coll_bpop_command(client *c, coll_pop_first_fn pop, int side);
 
 #endif
