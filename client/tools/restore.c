@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "tool.h"
 
 static const char PROG[] = "stagekv-restore";
@@ -31,17 +32,6 @@ static int bad_line(long long line, const char *why) {
     return -1;
 }
 
-static int b64_ok(const char *s, size_t n) {
-    if (n % 4) return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int alnum = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
-                    ch == '/';
-        if (!alnum && !(ch == '=' && i >= n - 2 && (i == n - 1 || s[n - 1] == '='))) return 0;
-    }
-    return 1;
-}
-
 /* One of name / name64 as a string (base64 checked). */
 static const char *field_problem(const json_t *rec, const char *name) {
     char n64[16];
@@ -49,7 +39,7 @@ static const char *field_problem(const json_t *rec, const char *name) {
     const json_t *t = json_object_get(rec, name), *b = json_object_get(rec, n64);
     if ((t != NULL) == (b != NULL)) return "needs exactly one of k/k64 and of v/v64";
     if (t) return json_is_string(t) ? NULL : "k and v must be strings";
-    if (!json_is_string(b) || !b64_ok(json_string_value(b), json_string_length(b))) return "bad base64";
+    if (!json_is_string(b) || !b64_valid(json_string_value(b), json_string_length(b))) return "bad base64";
     return NULL;
 }
 
@@ -113,7 +103,7 @@ static int canon_field(const char **pp, const char *end, const char *name) {
     if (lit(pp, end, t)) return canon_str(pp, end);
     if (!lit(pp, end, t64)) return 0;
     const char *q = memchr(*pp, '"', (size_t)(end - *pp));
-    if (!q || !b64_ok(*pp, (size_t)(q - *pp))) return 0;
+    if (!q || !b64_valid(*pp, (size_t)(q - *pp))) return 0;
     *pp = q + 1;
     return 1;
 }

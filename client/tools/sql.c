@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "b64.h"
 #include "sql.h"
 #include "sql_bulk.h"
 #include "tool.h"
@@ -586,28 +587,6 @@ static int meta_record(sqlx *x, const char *k, size_t kl, const char *v, size_t 
 
 /* ---- the page callback --------------------------------------------------------------- */
 
-static char *b64dec(const char *s, size_t n, size_t *out) {
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = malloc(n / 4 * 3 + 1);
-    size_t w = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; o && i < n && s[i] != '='; i++) {
-        const char *p = strchr(A, s[i]);
-        if (!p || !s[i]) {
-            free(o);
-            return NULL;
-        }
-        acc = acc << 6 | (unsigned)(p - A);
-        if ((bits += 6) >= 8) {
-            bits -= 8;
-            o[w++] = (char)(acc >> bits & 0xff);
-        }
-    }
-    *out = w;
-    return o;
-}
-
 /* A field of a record as bytes (k/k64, v/v64): malloc()ed. */
 static char *field(const json_t *rec, const char *name, size_t *n) {
     char n64[8];
@@ -619,7 +598,7 @@ static char *field(const json_t *rec, const char *name, size_t *n) {
         if (o) memcpy(o, json_string_value(t), *n + 1);
         return o;
     }
-    return json_is_string(b) ? b64dec(json_string_value(b), json_string_length(b), n) : NULL;
+    return json_is_string(b) ? b64_decode_alloc(json_string_value(b), json_string_length(b), n) : NULL;
 }
 
 /* ---- the record line without a JSON parser ------------------------------------------ */
@@ -719,7 +698,7 @@ static int fast_field(const char **pp, const char *end, const char *name, fbuf *
     const char *q = memchr(*pp, '"', (size_t)(end - *pp));
     if (!q) return 1;
     size_t n;
-    char *d = b64dec(*pp, (size_t)(q - *pp), &n);
+    char *d = b64_decode_alloc(*pp, (size_t)(q - *pp), &n);
     if (!d) return 1;
     int rc = fb_room(f, n + 1);
     if (rc == 0) {

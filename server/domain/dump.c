@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dump.h"
+#include "b64.h"
 #include "idemp.h"
 #include "payment.h"
 
@@ -62,23 +63,14 @@ static int utf8_ok(const unsigned char *p, size_t n) {
     return 1;
 }
 
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static int add(resp_buf *b, const char *s, size_t n) { return resp_buf_append(b, s, n); }
 #define ADDS(b, lit) add((b), (lit), sizeof(lit) - 1)
 
 static int add_b64(resp_buf *b, const unsigned char *p, size_t n) {
-    char *o = resp_buf_reserve(b, (n + 2) / 3 * 4);
+    char *o = resp_buf_reserve(b, B64_ENCODED_LEN(n));
     if (!o) return -1;
-    size_t w = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        o[w++] = B64[v >> 18 & 63];
-        o[w++] = B64[v >> 12 & 63];
-        o[w++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
-        o[w++] = i + 2 < n ? B64[v & 63] : '=';
-    }
-    b->len += w;
+    b64_encode(o, p, n);
+    b->len += B64_ENCODED_LEN(n);
     return 0;
 }
 
@@ -139,33 +131,6 @@ int dump_encode_meta(resp_buf *out, const char *k, size_t kl, const char *v, siz
 
 /* ---- restore -------------------------------------------------------------------------- */
 
-static int b64_val(int c) {
-    const char *p = c ? strchr(B64, c) : NULL;
-    return p ? (int)(p - B64) : -1;
-}
-
-/* Decodes base64 (padded) into a malloc()ed buffer; NULL when malformed. */
-static char *b64_decode(const char *s, size_t n, size_t *out_len) {
-    if (n % 4) return NULL;
-    char *o = malloc(n / 4 * 3 + 1);
-    if (!o) return NULL;
-    size_t w = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int a = b64_val(s[i]), b = b64_val(s[i + 1]), pad2 = s[i + 2] == '=', pad3 = s[i + 3] == '=';
-        int c = pad2 ? 0 : b64_val(s[i + 2]), d = pad3 ? 0 : b64_val(s[i + 3]);
-        if (a < 0 || b < 0 || c < 0 || d < 0 || (pad2 && !pad3) || ((pad2 || pad3) && i + 4 != n)) {
-            free(o);
-            return NULL;
-        }
-        unsigned v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)d;
-        o[w++] = (char)(v >> 16);
-        if (!pad2) o[w++] = (char)(v >> 8 & 0xff);
-        if (!pad3) o[w++] = (char)(v & 0xff);
-    }
-    *out_len = w;
-    return o;
-}
-
 /* A field as bytes (name or name64): malloc()ed into *out; 0 ok, -1 absent or malformed. */
 static int get_bytes(const json_t *rec, const char *name, char **out, size_t *n) {
     char n64[16];
@@ -180,7 +145,7 @@ static int get_bytes(const json_t *rec, const char *name, char **out, size_t *n)
         return 0;
     }
     if (!json_is_string(b)) return -1;
-    *out = b64_decode(json_string_value(b), json_string_length(b), n);
+    *out = b64_decode_alloc(json_string_value(b), json_string_length(b), n);
     return *out ? 0 : -1;
 }
 
@@ -269,7 +234,7 @@ static int fast_field(const char **pp, const char *end, const char *name, char *
     if (lit(pp, end, t, (size_t)tl)) return fast_str(pp, end, out, outl);
     if (!lit(pp, end, t64, (size_t)t64l)) return 1;
     const char *q = memchr(*pp, '"', (size_t)(end - *pp));
-    if (!q || !(*out = b64_decode(*pp, (size_t)(q - *pp), outl))) return 1;
+    if (!q || !(*out = b64_decode_alloc(*pp, (size_t)(q - *pp), outl))) return 1;
     *pp = q + 1;
     return 0;
 }
