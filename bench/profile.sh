@@ -31,7 +31,7 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: $0 (settings by environment, see --help)" >&2; exit 2 ;;
 esac
-NAME=profile
+NAME=profile # used by lib.sh
 SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
 BENCH_BIN=redis-benchmark
 KEYS=${KEYS:-1000000}
@@ -57,6 +57,7 @@ bench_start "${ARGS[@]}"
 PERF=
 trap 'if [ -n "$PERF" ]; then kill -INT "$PERF" 2>/dev/null || true; wait "$PERF" 2>/dev/null || true; fi; bench_cleanup' EXIT
 
+# shellcheck disable=SC2016 # Python source, not shell
 GEN='
 import base64, os, sys
 n = int(sys.argv[1])
@@ -70,6 +71,7 @@ for lo in range(0, n, 10000):
         for i in range(lo, min(n, lo + 10000))))
 '
 log "loading $KEYS keys (load average $(cut -d' ' -f1 /proc/loadavg))"
+# shellcheck disable=SC2016 # the inner shell expands them
 timeout "$(left)" bash -c '"$1" -c "$2" "$3" | "${@:4}" --pipe' _ python3 "$GEN" "$KEYS" "${CLI[@]}" >/dev/null ||
   die "the load failed"
 [ "$("${CLI[@]}" dbsize)" = "$KEYS" ] || die "DBSIZE is not $KEYS after the load"

@@ -88,7 +88,7 @@ left() { # seconds left of TIMEOUT; dies when none are
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/stagekv-scale.XXXXXX")
-PID= MON=
+PID='' MON=''
 stop_server() {
   [ -n "$PID" ] || return 0
   kill -TERM "$PID" 2>/dev/null || true
@@ -152,6 +152,7 @@ bench() {
 }
 
 # The loader: exactly n SETs of key:%012d, 0..n-1, as RESP on stdout.
+# shellcheck disable=SC2016 # Python source, not shell
 GEN='
 import base64, os, sys
 n = int(sys.argv[1])
@@ -191,6 +192,7 @@ for n in $KEYS; do
   ) &
   MON=$!
   t0=$(now_ms)
+  # shellcheck disable=SC2016 # the inner shell expands them
   res=$(timeout "$(left)" bash -c '"$1" -c "$2" "$3" | "${@:4}" --pipe' _ "$PY" "$GEN" "$n" "${CLI[@]}" 2>&1) ||
     die "the load failed or timed out: $res"
   load_ms=$(($(now_ms) - t0))
