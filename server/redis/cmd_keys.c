@@ -130,31 +130,39 @@ static void scan_cursors_free(server *s) {
     s->cursors = NULL;
 }
 
-/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
-static int scan_command(client *c) {
-    int64_t cur, count = 10;
-    resp_slice pat = {NULL, 0}, type = {NULL, 0};
-    if (resp_parse_ll(c->argv[1].ptr, c->argv[1].len, &cur) < 0 || cur < 0) {
+int scan_args(client *c, int at, int64_t *cur, resp_slice *pat, int64_t *count, resp_slice *type) {
+    *count = 10;
+    *pat = (resp_slice){NULL, 0};
+    if (type) *type = (resp_slice){NULL, 0};
+    if (resp_parse_ll(c->argv[at].ptr, c->argv[at].len, cur) < 0 || *cur < 0) {
         reply_error(c, "ERR invalid cursor");
         return -1;
     }
-    opt_cursor o = {c, 2};
+    opt_cursor o = {c, at + 1};
     while (opt_more(&o)) {
         if (opt_is(&o, "match")) {
-            if (opt_value(&o, &pat) < 0) return -1;
+            if (opt_value(&o, pat) < 0) return -1;
         } else if (opt_is(&o, "count")) {
-            if (opt_ll(&o, &count) < 0) return -1;
-            if (count < 1) {
+            if (opt_ll(&o, count) < 0) return -1;
+            if (*count < 1) {
                 reply_syntax_error(c);
                 return -1;
             }
-        } else if (opt_is(&o, "type")) {
-            if (opt_value(&o, &type) < 0) return -1;
+        } else if (type && opt_is(&o, "type")) {
+            if (opt_value(&o, type) < 0) return -1;
         } else {
             reply_syntax_error(c);
             return -1;
         }
     }
+    return 0;
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+static int scan_command(client *c) {
+    int64_t cur, count;
+    resp_slice pat, type;
+    if (scan_args(c, 1, &cur, &pat, &count, &type) < 0) return -1;
     struct scan_cursor *sc = NULL;
     if (cur != 0 && !(sc = cursor_find(c->srv, (uint64_t)cur, c->db))) {
         reply_error(c, "ERR invalid cursor");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "coll_args.h"
+#include "cmd_keys.h"
 #include "block.h"
 
 int coll_open_arg(client *c, int ki, unsigned type, coll *co) {
@@ -24,27 +25,9 @@ int coll_ld_format(char *buf, size_t cap, long double v) {
 }
 
 int coll_scan_command(client *c, unsigned type, char kind, int values) {
-    int64_t cur, count = 10;
-    resp_slice pat = {NULL, 0};
-    if (resp_parse_ll(c->argv[2].ptr, c->argv[2].len, &cur) < 0 || cur < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    opt_cursor o = {c, 3};
-    while (opt_more(&o)) {
-        if (opt_is(&o, "match")) {
-            if (opt_value(&o, &pat) < 0) return -1;
-        } else if (opt_is(&o, "count")) {
-            if (opt_ll(&o, &count) < 0) return -1;
-            if (count < 1) {
-                reply_syntax_error(c);
-                return -1;
-            }
-        } else {
-            reply_syntax_error(c);
-            return -1;
-        }
-    }
+    int64_t cur, count;
+    resp_slice pat;
+    if (scan_args(c, 2, &cur, &pat, &count, NULL) < 0) return -1;
     coll co;
     int r = coll_open_arg(c, 1, type, &co);
     if (r <= 0) {
