@@ -3,7 +3,7 @@
 # packages only. Idempotent: skips apt when everything is already there.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libuv1-dev librocksdb-dev libhiredis-dev
-      libcriterion-dev libjansson-dev redis-tools redis-server python3 python3-redis valgrind postgresql nettle-dev clang libclang-rt-dev)
+      libcriterion-dev libjansson-dev redis-tools redis-server python3 python3-redis valgrind postgresql nettle-dev clang libclang-rt-dev libxxhash-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -56,6 +56,7 @@
 #include <time.h>
 
 #include "encoding.h"
+#include "keycache.h"
 
 #define STORE_DEFAULT_CACHE (256u << 20)
 #define STORE_DEFAULT_WRITE_BUFFER (64u << 20)
@@ -168,6 +169,8 @@ struct store {
     _Atomic uint64_t unflushed;
     store_touch_fn touch_fn;
     void *touch_arg;
+    keycache *kc;              /* NULL when off (store_options.key_cache_bytes 0) */
+    uint64_t kc_hits, kc_misses;
     /* fault injection (store_fault_set): errno to fail with, calls left (-1
      * = until disarmed, 0 = off) */
     _Atomic int fault_errno[STORE_FAULT_OPS];
@@ -446,7 +449,10 @@ int store_undo_unflushed(store *s, char **err) {
             if (keys > STORE_UNDO_MAX_KEYS && !why) why = "undo: too many keys";
         }
     }
-    if (!why && !rerr) rocksdb_write(s->db, s->wo, u, &rerr);
+    if (!why && !rerr) {
+        rocksdb_write(s->db, s->wo, u, &rerr);
+        if (s->kc) keycache_clear(s->kc); /* keys went back to their old state */
+    }
     size_t ul = 0;
     if (!why && !rerr) {
         rocksdb_writebatch_data(u, &ul);
@@ -485,6 +491,11 @@ int store_open(store **out, const store_options *opt, char **err) {
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    if (opt->key_cache_bytes && !(s->kc = keycache_new(opt->key_cache_bytes))) {
+        if (err) *err = strdup("store_open: out of memory for the key cache");
+        store_close(s);
+        return -1;
+    }
 
     size_t cache_bytes = opt->block_cache_bytes ? opt->block_cache_bytes : STORE_DEFAULT_CACHE;
     size_t wb_bytes = opt->write_buffer_bytes ? opt->write_buffer_bytes : STORE_DEFAULT_WRITE_BUFFER;
@@ -587,6 +598,7 @@ void store_close(store *s) {
     if (s->elem_filter) rocksdb_compactionfilter_destroy(s->elem_filter);
     if (s->filter_ro) rocksdb_readoptions_destroy(s->filter_ro);
     if (s->cache) rocksdb_cache_destroy(s->cache);
+    keycache_free(s->kc);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
@@ -649,7 +661,15 @@ typedef struct range_ent {
 
 typedef struct touch_ent {
     size_t ko, kl, eo, el; /* offsets into tbuf; el 0 = point */
+    uint64_t h;            /* keycache_hash of a point key, when the cache is on */
+    int del;               /* a point delete */
 } touch_ent;
+
+/* The txn's filter of the data-CF keys it wrote: a key whose bit is clear
+ * was not written by the txn, so the key cache's committed answer holds. */
+#define TBITS_LOG 18
+#define TBITS_WORDS ((1u << TBITS_LOG) / 64)
+static size_t tbit(uint64_t h) { return (size_t)(h >> 40) & ((1u << TBITS_LOG) - 1); }
 
 typedef struct savepoint {
     size_t nranges, rbuf_len, ntouch, tbuf_len;
@@ -673,6 +693,8 @@ struct store_txn {
     savepoint *sp;
     size_t nsp, spcap;
     size_t ndels; /* point deletes since the txn was empty (never decremented) */
+    uint64_t *tbits;  /* with the key cache: TBITS_WORDS words, see tbit() */
+    int tbits_stale;  /* bits whose touch records are gone (rollback, OOM) */
 };
 
 store_txn *store_txn_new(store *s) {
@@ -680,6 +702,11 @@ store_txn *store_txn_new(store *s) {
     if (!t) return NULL;
     t->s = s;
     t->wb = rocksdb_writebatch_wi_create(0, 1);
+    if (s->kc && !(t->tbits = calloc(TBITS_WORDS, sizeof *t->tbits))) {
+        rocksdb_writebatch_wi_destroy(t->wb);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -692,6 +719,7 @@ void store_txn_free(store_txn *t) {
     free(t->tbuf.p);
     free(t->touch);
     free(t->sp);
+    free(t->tbits);
     free(t);
 }
 
@@ -700,6 +728,17 @@ void store_txn_clear(store_txn *t) {
     if (t->out) {
         rocksdb_writebatch_destroy(t->out);
         t->out = NULL;
+    }
+    if (t->tbits) { /* clear the bits this txn set: O(keys written), not 32 KB */
+        if (t->tbits_stale || t->oom) {
+            memset(t->tbits, 0, TBITS_WORDS * sizeof *t->tbits);
+        } else {
+            for (size_t i = 0; i < t->ntouch; i++) {
+                size_t b = tbit(t->touch[i].h);
+                t->tbits[b / 64] &= ~(UINT64_C(1) << (b % 64));
+            }
+        }
+        t->tbits_stale = 0;
     }
     t->oom = 0;
     t->rbuf.len = 0;
@@ -719,7 +758,17 @@ static int txn_pending(const store_txn *t) {
     return t->out != NULL || rocksdb_writebatch_wi_count(t->wb) > 0;
 }
 
-static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el) {
+/* Whether the txn must record the data-CF keys it writes: for WATCH, for
+ * the key cache, or both. */
+static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc; }
+
+static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, int del) {
+    uint64_t h = 0;
+    if (t->tbits && !el) {
+        h = keycache_hash(k, kl);
+        size_t b = tbit(h);
+        t->tbits[b / 64] |= UINT64_C(1) << (b % 64);
+    }
     if (grow((void **)&t->touch, &t->tcap, t->ntouch, sizeof *t->touch)) goto oom;
     size_t ko = buf_add(&t->tbuf, k, kl);
     if (ko == (size_t)-1) goto oom;
@@ -728,7 +777,7 @@ static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, 
         eo = buf_add(&t->tbuf, e, el);
         if (eo == (size_t)-1) goto oom;
     }
-    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el};
+    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el, h, del};
     return;
 oom:
     t->oom = 1;
@@ -738,7 +787,7 @@ void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, si
     rocksdb_column_family_handle_t *h = t->s->cf[cf];
     rocksdb_writebatch_wi_put_cf(t->wb, h, k, kl, v, vl);
     if (t->out) rocksdb_writebatch_put_cf(t->out, h, k, kl, v, vl);
-    if (t->s->touch_fn && cf == STORE_CF_DATA) record_touch(t, k, kl, NULL, 0);
+    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, k, kl, NULL, 0, 0);
 }
 
 void store_del(store_txn *t, int cf, const char *k, size_t kl) {
@@ -746,7 +795,7 @@ void store_del(store_txn *t, int cf, const char *k, size_t kl) {
     rocksdb_writebatch_wi_delete_cf(t->wb, h, k, kl);
     if (t->out) rocksdb_writebatch_delete_cf(t->out, h, k, kl);
     t->ndels++;
-    if (t->s->touch_fn && cf == STORE_CF_DATA) record_touch(t, k, kl, NULL, 0);
+    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, k, kl, NULL, 0, 1);
 }
 
 /* An iterator over the txn's own writes to cf only: the WBWI merged over a
@@ -851,7 +900,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     } else {
         t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
     }
-    if (s->touch_fn && cf == STORE_CF_DATA) record_touch(t, start, sl, end, el);
+    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, 1);
     free(to_end);
 }
 
@@ -909,6 +958,7 @@ void store_txn_rollback_to_savepoint(store_txn *t) {
     }
     t->nranges = sp.nranges;
     t->rbuf.len = sp.rbuf_len;
+    if (t->ntouch > sp.ntouch) t->tbits_stale = 1; /* their bits stay set until the clear */
     t->ntouch = sp.ntouch;
     t->tbuf.len = sp.tbuf_len;
 }
@@ -979,6 +1029,39 @@ found:
     return 1;
 }
 
+int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
+    store *s = t->s;
+    if (s->kc && cf == STORE_CF_DATA && kl <= KEYCACHE_MAX_KEY && !(t->nranges && txn_has_ranges(t, cf))) {
+        uint64_t h = keycache_hash(k, kl);
+        size_t b = tbit(h);
+        if (!(t->tbits[b / 64] >> (b % 64) & 1)) { /* not written by t: committed state decides */
+            int r = keycache_get(s->kc, h, k, kl);
+            if (r >= 0) {
+                s->kc_hits++;
+                return r;
+            }
+            s->kc_misses++;
+            if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
+            store_val v = {0};
+            r = get_pinned(s, cf, k, kl, &v, err);
+            if (r < 0) return -1;
+            store_val_free(&v);
+            keycache_set(s->kc, h, k, kl, r);
+            return r;
+        }
+    }
+    store_val v;
+    int r = store_get(t, cf, k, kl, &v, err);
+    if (r == 1) store_val_free(&v);
+    return r;
+}
+
+void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses) {
+    *slots = keycache_slots(s->kc);
+    *hits = s->kc_hits;
+    *misses = s->kc_misses;
+}
+
 int store_commit(store_txn *t, char **err) {
     store *s = t->s;
     if (t->oom) {
@@ -1006,18 +1089,21 @@ int store_commit(store_txn *t, char **err) {
         rocksdb_write_writebatch_wi(s->db, s->wo, t->wb, &rerr);
     }
     if (rerr) {
+        if (s->kc) keycache_clear(s->kc); /* cannot tell what, if anything, went in */
         store_txn_clear(t);
         set_err(err, "commit", rerr);
         return -1;
     }
     undo_log_rep(s, rep, n);
     atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
-    if (s->touch_fn) {
-        for (size_t i = 0; i < t->ntouch; i++) {
-            const touch_ent *e = &t->touch[i];
-            s->touch_fn(s->touch_arg, t->tbuf.p + e->ko, e->kl,
-                        e->el ? t->tbuf.p + e->eo : NULL, e->el);
+    for (size_t i = 0; i < t->ntouch; i++) {
+        const touch_ent *e = &t->touch[i];
+        const char *k = t->tbuf.p + e->ko;
+        if (s->kc) { /* in order: a later write of a key wins */
+            if (e->el) keycache_clear(s->kc);
+            else keycache_set(s->kc, e->h, k, e->kl, !e->del);
         }
+        if (s->touch_fn) s->touch_fn(s->touch_arg, k, e->kl, e->el ? t->tbuf.p + e->eo : NULL, e->el);
     }
     store_txn_clear(t);
     return 0;
@@ -1348,6 +1434,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         return -1;
     }
     undo_log_range(s, cf, start, sl, end, el);
+    if (s->kc && cf == STORE_CF_DATA) keycache_clear(s->kc);
     atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
     if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);
 

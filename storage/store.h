@@ -41,6 +41,7 @@ typedef struct store_options {
     size_t block_cache_bytes;   /* 0 = default (256 MB) */
     size_t write_buffer_bytes;  /* 0 = default (64 MB) */
     int create_if_missing;      /* 1 normally */
+    size_t key_cache_bytes;     /* keycache.h; 0 = no key cache */
 } store_options;
 
 int store_open(store **out, const store_options *opt, char **err);
@@ -77,6 +78,13 @@ void store_txn_free(store_txn *t);
 
 /* 1 found (v filled), 0 absent, -1 error. Sees the txn's pending writes. */
 int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err);
+
+/* Whether k exists, as store_get would say, without its value: answered
+ * from the key cache (keycache.h) when the store has one and t has not
+ * written k. 1 exists, 0 absent, -1 error. */
+int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err);
+/* The key cache's size in slots (0 = off) and its hits and misses so far. */
+void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses);
 
 void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl);
 void store_del(store_txn *t, int cf, const char *k, size_t kl);

@@ -50,6 +50,7 @@ static const option options[] = {
     {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"write-buffer-size", T_SIZE, F(write_buffer_size), 0, 1024 * 1024, 1LL << 40, NULL},
+    {"key-cache-size", T_SIZE, F(key_cache_size), 0, 0, 1LL << 40, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
     {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
     {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
@@ -116,6 +117,7 @@ void config_defaults(config *c) {
     c->query_buffer_limit = 1024LL * 1024 * 1024;
     c->block_cache_size = 256LL * 1024 * 1024;
     c->write_buffer_size = 64LL * 1024 * 1024;
+    c->key_cache_size = 32LL * 1024 * 1024;
     c->databases = 16;
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;

@@ -31,6 +31,7 @@ typedef struct config {
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
     long long block_cache_size;
     long long write_buffer_size; /* RocksDB memtable size per column family */
+    long long key_cache_size;    /* storage/keycache.h; 0 = off */
     int databases;
     long long slowlog_slower_than; /* µs; negative disables */
     int slowlog_max_len;

@@ -109,16 +109,14 @@ int db_put(keyspace *s, int db, const char *k, size_t kl, unsigned type,
     keybuf kb;
     if (kb_make(&kb, s, db, k, kl) < 0) return st_fail(&s->err, ST_NOMEM, "out of memory");
     if (existed < 0) {
-        /* One lookup (pinned, no copy). RocksDB's KeyMayExist is no cheaper
-         * probe: it walks the memtable and every level just the same. */
-        db_value old;
-        int r = raw_get(s, &kb, &old);
-        if (r < 0) {
+        /* The key count needs to know; the store's key cache usually knows
+         * without a RocksDB lookup (storage/keycache.h). */
+        char *err = NULL;
+        existed = store_exists(s->tx, STORE_CF_DATA, kb.p, kb.n, &err);
+        if (existed < 0) {
             kb_free(&kb);
-            return -1;
+            return st_storage(&s->err, err);
         }
-        if (r == 1) store_val_free(&old.raw);
-        existed = r;
     }
     size_t hl = enc_header_len(expire_ms);
     resp_buf_clear(&s->scratch);

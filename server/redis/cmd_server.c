@@ -266,11 +266,15 @@ static int info_command(client *c) {
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.estimate-live-data-size", &live);
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.estimate-pending-compaction-bytes", &pending);
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.num-files-at-level0", &l0);
+        uint64_t kc_slots, kc_hits, kc_misses;
+        store_key_cache_stats(s->st, &kc_slots, &kc_hits, &kc_misses);
         ADD("# Storage\r\nengine:rocksdb\r\nrocksdb_estimate_num_keys:%llu\r\nrocksdb_total_sst_bytes:%llu\r\n"
             "rocksdb_live_data_bytes:%llu\r\nrocksdb_pending_compaction_bytes:%llu\r\n"
-            "rocksdb_l0_files:%llu\r\ndir:%s\r\n\r\n",
+            "rocksdb_l0_files:%llu\r\nkey_cache_slots:%llu\r\nkey_cache_hits:%llu\r\nkey_cache_misses:%llu\r\n"
+            "dir:%s\r\n\r\n",
             (unsigned long long)keys, (unsigned long long)sst, (unsigned long long)live,
-            (unsigned long long)pending, (unsigned long long)l0, s->cfg.dir);
+            (unsigned long long)pending, (unsigned long long)l0, (unsigned long long)kc_slots,
+            (unsigned long long)kc_hits, (unsigned long long)kc_misses, s->cfg.dir);
     }
     if (want(c, "keyspace", 1)) {
         ADD("# Keyspace\r\n");
