@@ -30,19 +30,27 @@
  *   create_missing_column_families = 1
  *       The "meta" column family is created on first open.
  *
- * Transactions: a WriteBatchWithIndex (overwrite_key = 1) holds the pending
- * writes and answers reads. RocksDB's WBWI cannot hold range deletions, so
- * the first store_del_range in a txn copies the WBWI's batch into a plain
- * WriteBatch `out` that from then on receives every operation in order and
- * is what gets committed; the WBWI stays the read index. The txn also
- * remembers the pending ranges, and on each range deletion adds point
- * deletes to the WBWI (only there, not to `out`) for the keys the WBWI holds
- * in that range. Invariant: a key with a live put in the WBWI is visible; a
- * key inside a pending range without one is not; anything else is decided
- * by WBWI + DB as usual.
+ * Transactions: every operation goes, in order, into a plain WriteBatch
+ * `out`, which is what gets committed. Reads must see the txn's own writes,
+ * but most never touch them: the txn keeps a set of the 64-bit hashes of
+ * the keys it wrote (wset), and a read of a key whose hash is not in it goes
+ * straight to the database. Only a read that may see its own writes (a
+ * known hash, an iterator
+ * over a txn with pending writes, a range deletion) builds the read index: a
+ * WriteBatchWithIndex (overwrite_key = 1) replayed from `out`, savepoints
+ * included, and kept up to date from then on (txn_index). A loop
+ * iteration's batch of SETs thus never pays for an index it does not read.
+ *
+ * Range deletions: RocksDB's WBWI cannot hold them, so they go to `out`
+ * only. The txn remembers the pending ranges, and on each range deletion
+ * adds point deletes to the WBWI (only there, not to `out`) for the keys
+ * the WBWI holds in that range. Invariant: a key with a live put in the
+ * WBWI is visible; a key inside a pending range without one is not;
+ * anything else is decided by WBWI + DB as usual.
  */
 #include "store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -688,26 +696,22 @@ typedef struct range_ent {
 
 typedef struct touch_ent {
     size_t ko, kl, eo, el; /* offsets into tbuf; el 0 = point */
-    uint64_t h;            /* keycache_hash of a point key, when the cache is on */
+    uint64_t h;            /* keycache_hash of a point key */
     int del;               /* a point delete */
 } touch_ent;
 
-/* The txn's filter of the data-CF keys it wrote: a key whose bit is clear
- * was not written by the txn, so the key cache's committed answer holds. */
-#define TBITS_LOG 18
-#define TBITS_WORDS ((1u << TBITS_LOG) / 64)
-static size_t tbit(uint64_t h) { return (size_t)(h >> 40) & ((1u << TBITS_LOG) - 1); }
 
 typedef struct savepoint {
     size_t nranges, rbuf_len, ntouch, tbuf_len;
-    int out_sp; /* `out` existed (and got a savepoint) when this was set */
+    int count; /* operations in `out` when it was set */
 } savepoint;
 
 struct store_txn {
     store *s;
-    rocksdb_writebatch_wi_t *wb;
-    rocksdb_writebatch_t *out; /* only once a range deletion is pending */
-    int oom;                   /* bookkeeping failed: commit refuses */
+    rocksdb_writebatch_t *out;    /* every operation, in order: what commits */
+    rocksdb_writebatch_wi_t *wb;  /* the read index of `out`, once indexed */
+    int indexed;                  /* wb is built and kept up to date */
+    int oom;                      /* bookkeeping failed: commit refuses */
 
     buf rbuf;
     range_ent *ranges;
@@ -720,18 +724,81 @@ struct store_txn {
     savepoint *sp;
     size_t nsp, spcap;
     size_t ndels; /* point deletes since the txn was empty (never decremented) */
-    uint64_t *tbits;  /* with the key cache: TBITS_WORDS words, see tbit() */
-    int tbits_stale;  /* bits whose touch records are gone (rollback, OOM) */
+
+    /* The keys of all column families the txn wrote, by their hash
+     * (txn_hash): open addressing, h 0 = empty, at most half full. A key
+     * whose hash is not here was not written by the txn, so its read goes
+     * straight to the database and most txns never need wb. Only a
+     * collision of two 64-bit hashes could make a read index needlessly
+     * (never the reverse). For a data-CF key, `touch` is the index of the
+     * touch record of its latest write: store_exists answers from it. */
+    struct wslot {
+        uint64_t h;
+        uint32_t touch; /* NO_TOUCH when none */
+    } *wset;
+    size_t wcap, wn; /* wcap a power of two */
 };
+
+#define WSET_MIN 1024
+#define NO_TOUCH UINT32_MAX
+
+/* The key cache's hash for the data CF (so one hash serves both). */
+static uint64_t txn_hash(int cf, const char *k, size_t kl) {
+    return keycache_hash(k, kl) ^ (uint64_t)cf * UINT64_C(0x9E3779B97F4A7C15);
+}
+
+/* The slot of h, or NULL when the txn did not write a key of that hash. */
+static const struct wslot *wset_find(const store_txn *t, uint64_t h) {
+    h += !h; /* 0 marks an empty slot */
+    for (size_t i = h & (t->wcap - 1);; i = (i + 1) & (t->wcap - 1)) {
+        if (t->wset[i].h == h) return &t->wset[i];
+        if (!t->wset[i].h) return NULL;
+    }
+}
+
+static int wset_has(const store_txn *t, uint64_t h) {
+    return t->oom || wset_find(t, h) != NULL; /* after an OOM the set may miss a key */
+}
+
+static struct wslot *wset_slot(struct wslot *set, size_t cap, uint64_t h) {
+    size_t i = h & (cap - 1);
+    while (set[i].h && set[i].h != h) i = (i + 1) & (cap - 1);
+    return &set[i];
+}
+
+static void wset_add(store_txn *t, uint64_t h, uint32_t touch) {
+    h += !h;
+    if ((t->wn + 1) * 2 > t->wcap) {
+        size_t cap = t->wcap * 2;
+        struct wslot *n = calloc(cap, sizeof *n);
+        if (!n) { /* cannot track: wset_has says yes to everything now */
+            t->oom = 1;
+            return;
+        }
+        for (size_t i = 0; i < t->wcap; i++)
+            if (t->wset[i].h) *wset_slot(n, cap, t->wset[i].h) = t->wset[i];
+        free(t->wset);
+        t->wset = n;
+        t->wcap = cap;
+    }
+    struct wslot *sl = wset_slot(t->wset, t->wcap, h);
+    if (!sl->h) {
+        sl->h = h;
+        t->wn++;
+    }
+    sl->touch = touch;
+}
 
 store_txn *store_txn_new(store *s) {
     store_txn *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->s = s;
+    t->out = rocksdb_writebatch_create();
     t->wb = rocksdb_writebatch_wi_create(0, 1);
-    if (s->kc && !(t->tbits = calloc(TBITS_WORDS, sizeof *t->tbits))) {
-        rocksdb_writebatch_wi_destroy(t->wb);
-        free(t);
+    t->wcap = WSET_MIN;
+    t->wset = calloc(t->wcap, sizeof *t->wset);
+    if (!t->out || !t->wb || !t->wset) {
+        store_txn_free(t);
         return NULL;
     }
     return t;
@@ -739,34 +806,36 @@ store_txn *store_txn_new(store *s) {
 
 void store_txn_free(store_txn *t) {
     if (!t) return;
-    rocksdb_writebatch_wi_destroy(t->wb);
+    if (t->wb) rocksdb_writebatch_wi_destroy(t->wb);
     if (t->out) rocksdb_writebatch_destroy(t->out);
     free(t->rbuf.p);
     free(t->ranges);
     free(t->tbuf.p);
     free(t->touch);
     free(t->sp);
-    free(t->tbits);
+    free(t->wset);
     free(t);
 }
 
 void store_txn_clear(store_txn *t) {
-    rocksdb_writebatch_wi_clear(t->wb); /* also drops its savepoints */
-    if (t->out) {
-        rocksdb_writebatch_destroy(t->out);
-        t->out = NULL;
-    }
-    if (t->tbits) { /* clear the bits this txn set: O(keys written), not 32 KB */
-        if (t->tbits_stale || t->oom) {
-            memset(t->tbits, 0, TBITS_WORDS * sizeof *t->tbits);
+    if (t->indexed) rocksdb_writebatch_wi_clear(t->wb); /* also drops its savepoints */
+    rocksdb_writebatch_clear(t->out);                    /* the same */
+    t->indexed = 0;
+    /* a set grown for one big txn shrinks back, so that the clear after
+     * every small one stays cheap */
+    if (t->wcap > WSET_MIN && t->wn * 8 < t->wcap) {
+        struct wslot *n = calloc(WSET_MIN, sizeof *n);
+        if (n) {
+            free(t->wset);
+            t->wset = n;
+            t->wcap = WSET_MIN;
         } else {
-            for (size_t i = 0; i < t->ntouch; i++) {
-                size_t b = tbit(t->touch[i].h);
-                t->tbits[b / 64] &= ~(UINT64_C(1) << (b % 64));
-            }
+            memset(t->wset, 0, t->wcap * sizeof *t->wset);
         }
-        t->tbits_stale = 0;
+    } else if (t->wn) {
+        memset(t->wset, 0, t->wcap * sizeof *t->wset);
     }
+    t->wn = 0;
     t->oom = 0;
     t->rbuf.len = 0;
     t->nranges = 0;
@@ -776,26 +845,55 @@ void store_txn_clear(store_txn *t) {
     t->ndels = 0;
 }
 
-int store_txn_count(const store_txn *t) {
-    if (t->out) return rocksdb_writebatch_count(t->out);
-    return rocksdb_writebatch_wi_count(t->wb);
-}
+int store_txn_count(const store_txn *t) { return rocksdb_writebatch_count(t->out); }
 
-static int txn_pending(const store_txn *t) {
-    return t->out != NULL || rocksdb_writebatch_wi_count(t->wb) > 0;
+static int txn_pending(const store_txn *t) { return rocksdb_writebatch_count(t->out) > 0; }
+
+/* Builds the read index from `out` (only puts and deletes are there before
+ * the first range deletion, which indexes first), with a WBWI savepoint
+ * wherever the txn has one, so rollbacks keep both in step. */
+static void txn_index(store_txn *t) {
+    if (t->indexed) return;
+    t->indexed = 1;
+    store *s = t->s;
+    size_t n, nsp = 0;
+    const char *p = rocksdb_writebatch_data(t->out, &n), *end = p + n;
+    p += 12; /* sequence number and count */
+    int i = 0;
+    for (;; i++) {
+        while (nsp < t->nsp && t->sp[nsp].count == i) {
+            rocksdb_writebatch_wi_set_save_point(t->wb);
+            nsp++;
+        }
+        if (p >= end) break;
+        unsigned char tag = (unsigned char)*p++;
+        uint32_t cfid = 0;
+        const char *k, *v;
+        size_t kl, vl;
+        if ((tag == 0x04 || tag == 0x05) && get_varint32(&p, end, &cfid)) break;
+        int cf = -1;
+        for (int c = 0; c < STORE_CF_COUNT; c++)
+            if (s->cf_id[c] == cfid) cf = c;
+        if (cf < 0 || get_slice(&p, end, &k, &kl)) break;
+        if (tag == 0x01 || tag == 0x05) {
+            if (get_slice(&p, end, &v, &vl)) break;
+            rocksdb_writebatch_wi_put_cf(t->wb, s->cf[cf], k, kl, v, vl);
+        } else if (tag == 0x00 || tag == 0x04) {
+            rocksdb_writebatch_wi_delete_cf(t->wb, s->cf[cf], k, kl);
+        } else {
+            break;
+        }
+    }
+    /* anything else would be a record this txn never writes unindexed */
+    assert(p == end && nsp == t->nsp && i == rocksdb_writebatch_count(t->out));
+    if (p != end || nsp != t->nsp) t->oom = 1; /* commit refuses */
 }
 
 /* Whether the txn must record the data-CF keys it writes: for WATCH, for
  * the key cache, or both. */
 static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc; }
 
-static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, int del) {
-    uint64_t h = 0;
-    if (t->tbits && !el) {
-        h = keycache_hash(k, kl);
-        size_t b = tbit(h);
-        t->tbits[b / 64] |= UINT64_C(1) << (b % 64);
-    }
+static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, uint64_t h, int del) {
     if (grow((void **)&t->touch, &t->tcap, t->ntouch, sizeof *t->touch)) goto oom;
     size_t ko = buf_add(&t->tbuf, k, kl);
     if (ko == (size_t)-1) goto oom;
@@ -810,19 +908,30 @@ oom:
     t->oom = 1;
 }
 
+static void note_write(store_txn *t, int cf, const char *k, size_t kl, int del) {
+    uint64_t h = txn_hash(cf, k, kl);
+    uint32_t touch = NO_TOUCH;
+    if (cf == STORE_CF_DATA && txn_records(t)) {
+        size_t n = t->ntouch;
+        record_touch(t, k, kl, NULL, 0, h, del);
+        if (t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
+    }
+    wset_add(t, h, touch);
+}
+
 void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl) {
     rocksdb_column_family_handle_t *h = t->s->cf[cf];
-    rocksdb_writebatch_wi_put_cf(t->wb, h, k, kl, v, vl);
-    if (t->out) rocksdb_writebatch_put_cf(t->out, h, k, kl, v, vl);
-    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, k, kl, NULL, 0, 0);
+    rocksdb_writebatch_put_cf(t->out, h, k, kl, v, vl);
+    if (t->indexed) rocksdb_writebatch_wi_put_cf(t->wb, h, k, kl, v, vl);
+    note_write(t, cf, k, kl, 0);
 }
 
 void store_del(store_txn *t, int cf, const char *k, size_t kl) {
     rocksdb_column_family_handle_t *h = t->s->cf[cf];
-    rocksdb_writebatch_wi_delete_cf(t->wb, h, k, kl);
-    if (t->out) rocksdb_writebatch_delete_cf(t->out, h, k, kl);
+    rocksdb_writebatch_delete_cf(t->out, h, k, kl);
+    if (t->indexed) rocksdb_writebatch_wi_delete_cf(t->wb, h, k, kl);
     t->ndels++;
-    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, k, kl, NULL, 0, 1);
+    note_write(t, cf, k, kl, 1);
 }
 
 /* An iterator over the txn's own writes to cf only: the WBWI merged over a
@@ -871,6 +980,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
                      const char *end, size_t el) {
     store *s = t->s;
     char *to_end = NULL;
+    txn_index(t); /* from here on, reads need the index */
     if (!end || !el) { /* to the end of the column family */
         el = cf_end_key(s, t, cf, start, sl, &to_end);
         if (!el) return; /* nothing there */
@@ -881,12 +991,6 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         return;
     }
     rocksdb_column_family_handle_t *h = s->cf[cf];
-
-    if (!t->out) {
-        size_t n;
-        const char *d = rocksdb_writebatch_wi_data(t->wb, &n);
-        t->out = rocksdb_writebatch_create_from(d, n);
-    }
 
     /* Keys the WBWI holds as puts inside the range get a point delete in the
      * WBWI (not in `out`, where the range tombstone covers them), so a WBWI
@@ -927,7 +1031,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     } else {
         t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
     }
-    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, 1);
+    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, 0, 1);
     free(to_end);
 }
 
@@ -954,9 +1058,9 @@ void store_txn_savepoint(store_txn *t) {
         t->oom = 1;
         return;
     }
-    rocksdb_writebatch_wi_set_save_point(t->wb);
-    if (t->out) rocksdb_writebatch_set_save_point(t->out);
-    t->sp[t->nsp++] = (savepoint){t->nranges, t->rbuf.len, t->ntouch, t->tbuf.len, t->out != NULL};
+    rocksdb_writebatch_set_save_point(t->out);
+    if (t->indexed) rocksdb_writebatch_wi_set_save_point(t->wb);
+    t->sp[t->nsp++] = (savepoint){t->nranges, t->rbuf.len, t->ntouch, t->tbuf.len, store_txn_count(t)};
 }
 
 void store_txn_rollback_to_savepoint(store_txn *t) {
@@ -966,27 +1070,22 @@ void store_txn_rollback_to_savepoint(store_txn *t) {
     }
     savepoint sp = t->sp[--t->nsp];
     char *rerr = NULL;
-    rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &rerr);
+    rocksdb_writebatch_rollback_to_save_point(t->out, &rerr);
     if (rerr) {
         rocksdb_free(rerr);
-        t->oom = 1; /* cannot happen: every savepoint here has one in the WBWI */
+        t->oom = 1; /* cannot happen: every savepoint here has one in `out` */
     }
-    if (t->out) {
-        if (sp.out_sp) {
-            rocksdb_writebatch_rollback_to_save_point(t->out, &rerr);
-            if (rerr) {
-                rocksdb_free(rerr);
-                t->oom = 1;
-            }
-        } else { /* `out` was created after the savepoint: no range is left */
-            rocksdb_writebatch_destroy(t->out);
-            t->out = NULL;
+    if (t->indexed) { /* txn_index gave the WBWI every savepoint set before it */
+        rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &rerr);
+        if (rerr) {
+            rocksdb_free(rerr);
+            t->oom = 1;
         }
     }
+    assert(store_txn_count(t) == sp.count);
     t->nranges = sp.nranges;
     t->rbuf.len = sp.rbuf_len;
-    if (t->ntouch > sp.ntouch) t->tbits_stale = 1; /* their bits stay set until the clear */
-    t->ntouch = sp.ntouch;
+    t->ntouch = sp.ntouch; /* the bits of the keys rolled back stay set: a filter may say too much */
     t->tbuf.len = sp.tbuf_len;
 }
 
@@ -1014,7 +1113,11 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     v->own_ = NULL;
     if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
 
-    if (!txn_pending(t)) return get_pinned(s, cf, k, kl, v, err);
+    /* A key the txn did not write (and no pending range of cf could cover)
+     * is as the database has it. */
+    if (!txn_pending(t) || (!wset_has(t, txn_hash(cf, k, kl)) && !(t->nranges && txn_has_ranges(t, cf))))
+        return get_pinned(s, cf, k, kl, v, err);
+    txn_index(t);
 
     size_t vl = 0;
     char *val;
@@ -1059,9 +1162,15 @@ found:
 int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
     store *s = t->s;
     if (s->kc && cf == STORE_CF_DATA && kl <= KEYCACHE_MAX_KEY && !(t->nranges && txn_has_ranges(t, cf))) {
-        uint64_t h = keycache_hash(k, kl);
-        size_t b = tbit(h);
-        if (!(t->tbits[b / 64] >> (b % 64) & 1)) { /* not written by t: committed state decides */
+        uint64_t h = txn_hash(cf, k, kl);
+        const struct wslot *w = t->oom ? NULL : wset_find(t, h);
+        if (w) {
+            /* Written by t: its latest write says, if that record is still
+             * there (a rollback may have dropped it, and a later write of
+             * another key taken its place) and is this key's. */
+            const touch_ent *e = w->touch < t->ntouch ? &t->touch[w->touch] : NULL;
+            if (e && !e->el && e->kl == kl && memcmp(t->tbuf.p + e->ko, k, kl) == 0) return !e->del;
+        } else if (!t->oom) { /* not written by t: committed state decides */
             int r = keycache_get(s->kc, h, k, kl);
             if (r >= 0) {
                 s->kc_hits++;
@@ -1108,13 +1217,8 @@ int store_commit(store_txn *t, char **err) {
     size_t n;
     const char *rep;
     undo_begin(s);
-    if (t->out) {
-        rep = rocksdb_writebatch_data(t->out, &n);
-        rocksdb_write(s->db, s->wo, t->out, &rerr);
-    } else {
-        rep = rocksdb_writebatch_wi_data(t->wb, &n);
-        rocksdb_write_writebatch_wi(s->db, s->wo, t->wb, &rerr);
-    }
+    rep = rocksdb_writebatch_data(t->out, &n);
+    rocksdb_write(s->db, s->wo, t->out, &rerr);
     if (rerr) {
         if (s->kc) keycache_clear(s->kc); /* cannot tell what, if anything, went in */
         store_txn_clear(t);
@@ -1307,6 +1411,7 @@ static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int c
     if (sn) rocksdb_readoptions_set_snapshot(it->ro, sn->snap);
     rocksdb_iterator_t *base = rocksdb_create_iterator_cf(s->db, it->ro, s->cf[cf]);
     if (t && txn_pending(t)) {
+        txn_index(t);
         /* takes ownership of base */
         it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wb, base, s->cf[cf]);
         if (txn_has_ranges(t, cf)) it->delta = delta_iter(t, cf, &it->dro);

@@ -216,3 +216,148 @@ Test(keycache, a_reopened_store_reads_its_keys_again) {
     store_txn_free(t);
     close_store(s);
 }
+
+/* ---- reads through a txn against a model ------------------------------------
+ * A txn indexes its writes only when a read needs them (store.c: txn_index),
+ * so this walks puts, deletes, range deletes, savepoints, rollbacks, commits
+ * and clears in every order and checks each read (point reads and a whole
+ * iteration, forward and backward) against a model of the txn's view. */
+
+#define MK 40
+typedef struct view {
+    int v[MK]; /* 0 absent, else the value's number */
+} view;
+
+static size_t mkey(int i, char *k) {
+    /* fixed-width index first, so byte order is index order; some keys are
+     * longer than the key cache takes */
+    return (size_t)(i % 5 == 0 ? snprintf(k, 64, "m%03d-a-key-longer-than-the-cache-takes", i)
+                               : snprintf(k, 64, "m%03d", i));
+}
+
+static int idx_of(const char *k) { return (k[1] - '0') * 100 + (k[2] - '0') * 10 + (k[3] - '0'); }
+
+static void check_view(store_txn *t, const view *m, int step) {
+    char k[64];
+    for (int c = 0; c < 3; c++) {
+        int i = (int)rnd(MK);
+        size_t kl = mkey(i, k);
+        store_val v;
+        int r = store_get(t, STORE_CF_DATA, k, kl, &v, NULL);
+        cr_assert_eq(r, m->v[i] != 0, "step %d: key %d found %d, model %d", step, i, r, m->v[i]);
+        if (r == 1) {
+            char num[16] = {0};
+            memcpy(num, v.ptr + 1, v.len - 1 < sizeof num - 1 ? v.len - 1 : sizeof num - 1);
+            int got = atoi(num);
+            cr_assert_eq(got, m->v[i], "step %d: key %d value %d, model %d", step, i, got, m->v[i]);
+        }
+        store_val_free(&v);
+        cr_assert_eq(store_exists(t, STORE_CF_DATA, k, kl, NULL), m->v[i] != 0, "step %d: exists %d", step, i);
+    }
+    if (rnd(8) == 0) {
+        store_iter *it = store_iter_new(t, STORE_CF_DATA, "m", 1, "n", 1);
+        int want = 0;
+        for (; store_iter_valid(it); store_iter_next(it)) {
+            while (want < MK && !m->v[want]) want++;
+            cr_assert_lt(want, MK, "step %d: iterator shows an extra key", step);
+            size_t kl;
+            const char *ik = store_iter_key(it, &kl);
+            cr_assert_eq(idx_of(ik), want, "step %d: iterator at %.*s, model at %d", step, (int)kl, ik, want);
+            want++;
+        }
+        while (want < MK && !m->v[want]) want++;
+        cr_assert_eq(want, MK, "step %d: iterator missed key %d", step, want);
+        want = MK - 1;
+        for (store_iter_seek_last(it); store_iter_valid(it); store_iter_prev(it)) {
+            while (want >= 0 && !m->v[want]) want--;
+            size_t kl;
+            cr_assert_eq(idx_of(store_iter_key(it, &kl)), want, "step %d: backward", step);
+            want--;
+        }
+        while (want >= 0 && !m->v[want]) want--;
+        cr_assert_eq(want, -1, "step %d: backward missed key %d", step, want);
+        store_iter_free(it);
+    }
+}
+
+Test(keycache, txn_reads_match_a_model, .timeout = 120) {
+    store *s = open_store(8 * KEYCACHE_SLOT_BYTES);
+    store_txn *t = store_txn_new(s);
+    view committed = {0}, cur = {0}, stack[64];
+    int nstack = 0, ver = 0;
+    char k[64], e[64], val[16];
+    for (int step = 0; step < 20000; step++) {
+        unsigned op = rnd(100);
+        int i = (int)rnd(MK);
+        size_t kl = mkey(i, k);
+        if (op < 40) {
+            int n = snprintf(val, sizeof val, "v%d", ++ver);
+            store_put(t, STORE_CF_DATA, k, kl, val, (size_t)n);
+            cur.v[i] = ver;
+        } else if (op < 60) {
+            store_del(t, STORE_CF_DATA, k, kl);
+            cur.v[i] = 0;
+        } else if (op < 63) {
+            int j = i + (int)rnd(6);
+            size_t el = j < MK ? mkey(j, e) : (size_t)snprintf(e, sizeof e, "n");
+            store_del_range(t, STORE_CF_DATA, k, kl, e, el);
+            for (int x = i; x < j && x < MK; x++) cur.v[x] = 0;
+        } else if (op < 70) {
+            if (nstack < 64) {
+                store_txn_savepoint(t);
+                stack[nstack++] = cur;
+            }
+        } else if (op < 76) {
+            store_txn_rollback_to_savepoint(t);
+            cur = nstack ? stack[--nstack] : committed;
+        } else if (op < 86) {
+            cr_assert_eq(store_commit(t, NULL), 0);
+            committed = cur;
+            nstack = 0;
+        } else if (op < 89) {
+            store_txn_clear(t);
+            cur = committed;
+            nstack = 0;
+        }
+        check_view(t, &cur, step);
+    }
+    store_txn_free(t);
+    close_store(s);
+}
+
+/* A txn writing more keys than its write set starts with grows the set; a
+ * small txn after it shrinks it back: every written key still reads from
+ * the txn, every other one from the database. */
+Test(keycache, a_big_txn_reads_its_own_writes) {
+    store *s = open_store(1 << 16);
+    store_txn *t0 = store_txn_new(s);
+    char k[32];
+    for (int i = 0; i < 20000; i += 2) { /* committed: the even keys */
+        int n = snprintf(k, sizeof k, "b%05d", i);
+        store_put(t0, STORE_CF_DATA, k, (size_t)n, "old", 3);
+    }
+    cr_assert_eq(store_commit(t0, NULL), 0);
+    store_txn_free(t0);
+    store_txn *t = store_txn_new(s);
+    static const int step[] = {3, 2000, 3}; /* big, small, big again */
+    for (int round = 0; round < 3; round++) {
+        int every = step[round];
+        for (int i = 0; i < 20000; i += every) {
+            int n = snprintf(k, sizeof k, "b%05d", i);
+            store_put(t, STORE_CF_DATA, k, (size_t)n, "new", 3);
+        }
+        for (int i = 0; i < 20000; i++) {
+            int n = snprintf(k, sizeof k, "b%05d", i);
+            store_val v;
+            int r = store_get(t, STORE_CF_DATA, k, (size_t)n, &v, NULL);
+            const char *want = i % every == 0 ? "new" : i % 2 == 0 ? "old" : NULL;
+            cr_assert_eq(r, want != NULL, "round %d key %d", round, i);
+            if (want) cr_assert(v.len == 3 && memcmp(v.ptr, want, 3) == 0, "round %d key %d", round, i);
+            store_val_free(&v);
+            cr_assert_eq(store_exists(t, STORE_CF_DATA, k, (size_t)n, NULL), want != NULL);
+        }
+        store_txn_clear(t);
+    }
+    store_txn_free(t);
+    close_store(s);
+}
