@@ -253,7 +253,7 @@ const cmd_def *cmd_lookup_argv(const resp_slice *argv, int argc, int *bad_sub) {
 
 /* INFO commandstats: counters per table slot, kept in the server. */
 struct cmd_stat {
-    uint64_t calls, usec, rejected, failed;
+    uint64_t calls, nsec, rejected, failed; /* nsec: a sub-microsecond command must not count as 0 */
 };
 
 int cmd_stats_init(server *s) {
@@ -272,8 +272,8 @@ void cmd_stats_format(server *s, resp_buf *b) {
         if (!slots[i] || (!st->calls && !st->rejected)) continue;
         int n = snprintf(line, sizeof line,
                          "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
-                         slots[i]->name, (unsigned long long)st->calls, (unsigned long long)st->usec,
-                         st->calls ? (double)st->usec / (double)st->calls : 0.0, (unsigned long long)st->rejected,
+                         slots[i]->name, (unsigned long long)st->calls, (unsigned long long)(st->nsec / 1000),
+                         st->calls ? (double)st->nsec / 1000.0 / (double)st->calls : 0.0, (unsigned long long)st->rejected,
                          (unsigned long long)st->failed);
         if (n > 0) resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     }
@@ -508,9 +508,9 @@ void cmd_dispatch(client *c) {
     }
     uint64_t t0 = uv_hrtime();
     int rc = cmd_exec(c, cmd);
-    uint64_t usec = (uv_hrtime() - t0) / 1000;
+    uint64_t nsec = uv_hrtime() - t0, usec = nsec / 1000;
     st->calls++;
-    st->usec += usec;
+    st->nsec += nsec;
     if (rc != 0) st->failed++;
     slowlog_push(c, usec);
     block_serve(s); /* clients blocked on keys this command (or EXEC) filled */
