@@ -86,6 +86,12 @@ void keycache_set(keycache *c, uint64_t h, const char *k, size_t kl, int present
     memcpy(sl->key, k, kl);
 }
 
+void keycache_prefetch(const keycache *c, uint64_t h) {
+    const slot *set = set_of(c, h);
+    __builtin_prefetch(set);
+    __builtin_prefetch((const char *)set + 64);
+}
+
 void keycache_clear(keycache *c) {
     if (++c->gen == 0) { /* wrapped: old slots could look live again */
         memset(c->slots, 0, (c->mask + 1) * WAYS * sizeof(slot));

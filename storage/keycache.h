@@ -35,6 +35,9 @@ uint64_t keycache_hash(const char *k, size_t kl);
 int keycache_get(const keycache *c, uint64_t h, const char *k, size_t kl);
 /* Records present (1) or absent (0); a key too long is ignored. */
 void keycache_set(keycache *c, uint64_t h, const char *k, size_t kl, int present);
+/* Starts loading the set of h into the CPU cache, for a keycache_set to
+ * come (the commit of a write whose existence was known without asking). */
+void keycache_prefetch(const keycache *c, uint64_t h);
 /* Forgets everything, in O(1) (amortised). */
 void keycache_clear(keycache *c);
 size_t keycache_slots(const keycache *c);

@@ -915,6 +915,7 @@ static void note_write(store_txn *t, int cf, const char *k, size_t kl, int del) 
         size_t n = t->ntouch;
         record_touch(t, k, kl, NULL, 0, h, del);
         if (t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
+        if (t->s->kc) keycache_prefetch(t->s->kc, h); /* the commit updates it */
     }
     wset_add(t, h, touch);
 }
