@@ -35,8 +35,8 @@
  * but most never touch them: the txn keeps a set of the 64-bit hashes of
  * the keys it wrote (wset), and a read of a key whose hash is not in it goes
  * straight to the database. Only a read that may see its own writes (a
- * known hash, an iterator
- * over a txn with pending writes, a range deletion) builds the read index: a
+ * known hash, an iterator over a txn with pending writes, a range
+ * deletion) builds the read index: a
  * WriteBatchWithIndex (overwrite_key = 1) replayed from `out`, savepoints
  * included, and kept up to date from then on (txn_index). A loop
  * iteration's batch of SETs thus never pays for an index it does not read.
@@ -367,6 +367,38 @@ static int get_slice(const char **p, const char *end, const char **s, size_t *n)
     return 0;
 }
 
+/* One record of a WriteBatch's rep (RocksDB's write_batch.cc format). */
+typedef struct batch_rec {
+    unsigned char tag;
+    int cf; /* STORE_CF_*; -1 for a no-op */
+    const char *k, *v;
+    size_t kl, vl; /* v: the value of a put or merge, the end of a range */
+} batch_rec;
+
+/* Reads the record at *p: 1 read, 0 at end, -1 malformed or of a kind this
+ * store never writes. */
+static int batch_next(const store *s, const char **p, const char *end, batch_rec *r) {
+    if (*p >= end) return 0;
+    memset(r, 0, sizeof *r);
+    r->tag = (unsigned char)*(*p)++;
+    uint32_t cfid = 0;
+    int val = 0;
+    switch (r->tag) {
+    case 0x0D: r->cf = -1; return 1;                        /* kTypeNoop (savepoint markers) */
+    case 0x00: case 0x07: break;                            /* deletions, default CF */
+    case 0x04: case 0x08: if (get_varint32(p, end, &cfid)) return -1; break;
+    case 0x01: case 0x02: case 0x0F: val = 1; break;        /* puts, merges, ranges */
+    case 0x05: case 0x06: case 0x0E: val = 1; if (get_varint32(p, end, &cfid)) return -1; break;
+    default: return -1;
+    }
+    r->cf = -1;
+    for (int i = 0; i < STORE_CF_COUNT; i++)
+        if (s->cf_id[i] == cfid) r->cf = i;
+    if (r->cf < 0 || get_slice(p, end, &r->k, &r->kl) || (val && get_slice(p, end, &r->v, &r->vl)))
+        return -1;
+    return 1;
+}
+
 /* Puts key back as the snapshot has it. */
 static int undo_key(store *s, rocksdb_writebatch_t *u, rocksdb_readoptions_t *ro, int cf, const char *k, size_t kl,
                     char **rerr) {
@@ -425,34 +457,21 @@ int store_undo_unflushed(store *s, char **err) {
         memcpy(&n, p, 4);
         const char *r = p + 16, *re = p + 4 + n; /* past the length and the 12-byte header */
         p = re;
-        while (r < re && !why && !rerr) {
-            unsigned char tag = (unsigned char)*r++;
-            uint32_t cfid = 0;
-            const char *k, *b;
-            size_t kl, bl;
-            if (tag == 0x04 || tag == 0x05 || tag == 0x06 || tag == 0x08 || tag == 0x0E) {
-                if (get_varint32(&r, re, &cfid)) { why = "undo: bad record"; break; }
+        batch_rec b;
+        int got;
+        while (!why && !rerr && (got = batch_next(s, &r, re, &b)) != 0) {
+            if (got < 0) {
+                why = "undo: a record it cannot read or put back";
+                break;
             }
-            int cf = -1;
-            for (int i = 0; i < STORE_CF_COUNT; i++)
-                if (s->cf_id[i] == cfid) cf = i;
-            switch (tag) {
-            case 0x0D: continue; /* kTypeNoop (savepoint markers) */
-            case 0x00: case 0x04: case 0x07: case 0x08: /* deletions */
-                if (cf < 0 || get_slice(&r, re, &k, &kl)) { why = "undo: bad record"; break; }
-                if (undo_key(s, u, ro, cf, k, kl, &rerr) == 0) keys++;
-                break;
-            case 0x01: case 0x05: case 0x02: case 0x06: /* puts and merges */
-                if (cf < 0 || get_slice(&r, re, &k, &kl) || get_slice(&r, re, &b, &bl)) { why = "undo: bad record"; break; }
-                if (undo_key(s, u, ro, cf, k, kl, &rerr) == 0) keys++;
-                break;
+            switch (b.tag) {
+            case 0x0D: continue;
             case 0x0E: case 0x0F: /* range deletions */
-                if (cf < 0 || get_slice(&r, re, &k, &kl) || get_slice(&r, re, &b, &bl)) { why = "undo: bad record"; break; }
-                if (undo_range(s, u, ro, cf, k, kl, b, bl, &keys, &rerr) < 0 && !rerr)
+                if (undo_range(s, u, ro, b.cf, b.k, b.kl, b.v, b.vl, &keys, &rerr) < 0 && !rerr)
                     why = "undo: a range deletion too big to put back";
                 break;
-            default:
-                why = "undo: a record kind it cannot put back";
+            default: /* point writes of any kind */
+                if (undo_key(s, u, ro, b.cf, b.k, b.kl, &rerr) == 0) keys++;
             }
             if (keys > STORE_UNDO_MAX_KEYS && !why) why = "undo: too many keys";
         }
@@ -700,7 +719,6 @@ typedef struct touch_ent {
     int del;               /* a point delete */
 } touch_ent;
 
-
 typedef struct savepoint {
     size_t nranges, rbuf_len, ntouch, tbuf_len;
     int count; /* operations in `out` when it was set */
@@ -865,24 +883,11 @@ static void txn_index(store_txn *t) {
             rocksdb_writebatch_wi_set_save_point(t->wb);
             nsp++;
         }
-        if (p >= end) break;
-        unsigned char tag = (unsigned char)*p++;
-        uint32_t cfid = 0;
-        const char *k, *v;
-        size_t kl, vl;
-        if ((tag == 0x04 || tag == 0x05) && get_varint32(&p, end, &cfid)) break;
-        int cf = -1;
-        for (int c = 0; c < STORE_CF_COUNT; c++)
-            if (s->cf_id[c] == cfid) cf = c;
-        if (cf < 0 || get_slice(&p, end, &k, &kl)) break;
-        if (tag == 0x01 || tag == 0x05) {
-            if (get_slice(&p, end, &v, &vl)) break;
-            rocksdb_writebatch_wi_put_cf(t->wb, s->cf[cf], k, kl, v, vl);
-        } else if (tag == 0x00 || tag == 0x04) {
-            rocksdb_writebatch_wi_delete_cf(t->wb, s->cf[cf], k, kl);
-        } else {
-            break;
-        }
+        batch_rec b;
+        if (batch_next(s, &p, end, &b) <= 0) break;
+        if (b.tag == 0x01 || b.tag == 0x05) rocksdb_writebatch_wi_put_cf(t->wb, s->cf[b.cf], b.k, b.kl, b.v, b.vl);
+        else if (b.tag == 0x00 || b.tag == 0x04) rocksdb_writebatch_wi_delete_cf(t->wb, s->cf[b.cf], b.k, b.kl);
+        else break;
     }
     /* anything else would be a record this txn never writes unindexed */
     assert(p == end && nsp == t->nsp && i == rocksdb_writebatch_count(t->out));
