@@ -65,6 +65,7 @@
 
 #include "encoding.h"
 #include "keycache.h"
+#include "store_int.h"
 
 #define STORE_DEFAULT_CACHE (256u << 20)
 #define STORE_DEFAULT_WRITE_BUFFER (64u << 20)
@@ -79,7 +80,7 @@ static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
 }
 
 /* Sets *err to "ctx: msg" (malloc()ed) when err is not NULL; frees rerr. */
-static void set_err(char **err, const char *ctx, char *rerr) {
+void store_set_err(char **err, const char *ctx, char *rerr) {
     if (err) {
         const char *m = rerr ? rerr : "unknown error";
         size_t n = strlen(ctx) + strlen(m) + 3;
@@ -121,14 +122,9 @@ static int mkdir_p(const char *path) {
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
-/* Growable byte buffer. */
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf;
 
 /* Appends; returns the offset of the copy or (size_t)-1 on OOM. */
-static size_t buf_add(buf *b, const char *d, size_t n) {
+size_t store_buf_add(buf *b, const char *d, size_t n) {
     if (b->len + n > b->cap) {
         size_t c = b->cap ? b->cap : 256;
         while (c < b->len + n) c *= 2;
@@ -156,48 +152,6 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
 
 /* ---- store -------------------------------------------------------------- */
 
-typedef struct compact_job {
-    struct compact_job *next;
-    int cf;
-    size_t sl, el;
-    char *start, *end;
-} compact_job;
-
-struct store {
-    _Atomic(rocksdb_t *) db_ready; /* for the compaction filter: set once open */
-    rocksdb_t *db;
-    rocksdb_options_t *opts;
-    rocksdb_options_t *elem_opts;  /* opts + the element compaction filter */
-    rocksdb_compactionfilter_t *elem_filter;
-    rocksdb_readoptions_t *filter_ro;
-    rocksdb_cache_t *cache;
-    rocksdb_column_family_handle_t *cf[STORE_CF_COUNT];
-    rocksdb_readoptions_t *ro;  /* shared by all point reads */
-    rocksdb_writeoptions_t *wo; /* sync = 0, WAL on */
-    _Atomic uint64_t unflushed;
-    store_touch_fn touch_fn;
-    void *touch_arg;
-    keycache *kc;              /* NULL when off (store_options.key_cache_bytes 0) */
-    uint64_t kc_hits, kc_misses;
-    /* fault injection (store_fault_set): errno to fail with, calls left (-1
-     * = until disarmed, 0 = off) */
-    _Atomic int fault_errno[STORE_FAULT_OPS];
-    _Atomic long fault_left[STORE_FAULT_OPS];
-    _Atomic uint64_t fault_hits;
-    /* undo of unflushed commits (store_undo_unflushed) */
-    int undo_on, undo_overflow;
-    const rocksdb_snapshot_t *undo_snap; /* the state before the first logged commit */
-    buf undo_log;                        /* [u32 length][WriteBatch rep] ... */
-    uint32_t cf_id[STORE_CF_COUNT];
-
-    /* background compaction worker (store_compact_range) */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t worker;
-    int worker_started;
-    int stopping;
-    compact_job *jobs_head, *jobs_tail;
-};
 
 /* The element compaction filter (RocksDB's compaction threads): an element
  * lives while its key's metadata in the data CF exists, is a collection of
@@ -284,222 +238,6 @@ static int fault_fires(store *s, int op, const char *ctx, char **err) {
     return 1;
 }
 
-/* ---- undo of unflushed commits ---------------------------------------------- */
-
-void store_set_undo(store *s, int on) {
-    if (!on) store_undo_forget(s);
-    s->undo_on = on;
-}
-
-void store_undo_forget(store *s) {
-    if (s->undo_snap) rocksdb_release_snapshot(s->db, s->undo_snap);
-    s->undo_snap = NULL;
-    s->undo_log.len = 0;
-    s->undo_overflow = 0;
-    if (s->undo_log.cap > (1u << 20)) { /* do not keep a big one around */
-        free(s->undo_log.p);
-        s->undo_log = (buf){0};
-    }
-}
-
-/* Before a write: the first one since the last forget takes the snapshot. */
-static void undo_begin(store *s) {
-    if (s->undo_on && !s->undo_snap) s->undo_snap = rocksdb_create_snapshot(s->db);
-}
-
-static void undo_log_rep(store *s, const char *rep, size_t n) {
-    if (!s->undo_on || s->undo_overflow) return;
-    uint32_t len = (uint32_t)n;
-    if (s->undo_log.len + n + 4 > STORE_UNDO_MAX_LOG || buf_add(&s->undo_log, (const char *)&len, 4) == (size_t)-1 ||
-        buf_add(&s->undo_log, rep, n) == (size_t)-1)
-        s->undo_overflow = 1;
-}
-
-static size_t put_varint32(char *p, uint32_t v) {
-    size_t i = 0;
-    while (v >= 0x80) {
-        p[i++] = (char)(v | 0x80);
-        v >>= 7;
-    }
-    p[i++] = (char)v;
-    return i;
-}
-
-/* A range deletion outside a txn, logged as a one-record WriteBatch rep. */
-static void undo_log_range(store *s, int cf, const char *a, size_t al, const char *b, size_t bl) {
-    if (!s->undo_on || s->undo_overflow) return;
-    char *rep = malloc(12 + 1 + 15 + al + bl);
-    if (!rep) {
-        s->undo_overflow = 1;
-        return;
-    }
-    memset(rep, 0, 12);
-    size_t n = 12;
-    rep[n++] = 0x0E; /* kTypeColumnFamilyRangeDeletion */
-    n += put_varint32(rep + n, s->cf_id[cf]);
-    n += put_varint32(rep + n, (uint32_t)al);
-    memcpy(rep + n, a, al), n += al;
-    n += put_varint32(rep + n, (uint32_t)bl);
-    memcpy(rep + n, b, bl), n += bl;
-    undo_log_rep(s, rep, n);
-    free(rep);
-}
-
-static int get_varint32(const char **p, const char *end, uint32_t *v) {
-    uint32_t r = 0;
-    for (int shift = 0; shift <= 28 && *p < end; shift += 7) {
-        unsigned char c = (unsigned char)*(*p)++;
-        r |= (uint32_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *v = r;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static int get_slice(const char **p, const char *end, const char **s, size_t *n) {
-    uint32_t l;
-    if (get_varint32(p, end, &l) || (size_t)(end - *p) < l) return -1;
-    *s = *p;
-    *n = l;
-    *p += l;
-    return 0;
-}
-
-/* One record of a WriteBatch's rep (RocksDB's write_batch.cc format). */
-typedef struct batch_rec {
-    unsigned char tag;
-    int cf; /* STORE_CF_*; -1 for a no-op */
-    const char *k, *v;
-    size_t kl, vl; /* v: the value of a put or merge, the end of a range */
-} batch_rec;
-
-/* Reads the record at *p: 1 read, 0 at end, -1 malformed or of a kind this
- * store never writes. */
-static int batch_next(const store *s, const char **p, const char *end, batch_rec *r) {
-    if (*p >= end) return 0;
-    memset(r, 0, sizeof *r);
-    r->tag = (unsigned char)*(*p)++;
-    uint32_t cfid = 0;
-    int val = 0;
-    switch (r->tag) {
-    case 0x0D: r->cf = -1; return 1;                        /* kTypeNoop (savepoint markers) */
-    case 0x00: case 0x07: break;                            /* deletions, default CF */
-    case 0x04: case 0x08: if (get_varint32(p, end, &cfid)) return -1; break;
-    case 0x01: case 0x02: case 0x0F: val = 1; break;        /* puts, merges, ranges */
-    case 0x05: case 0x06: case 0x0E: val = 1; if (get_varint32(p, end, &cfid)) return -1; break;
-    default: return -1;
-    }
-    r->cf = -1;
-    for (int i = 0; i < STORE_CF_COUNT; i++)
-        if (s->cf_id[i] == cfid) r->cf = i;
-    if (r->cf < 0 || get_slice(p, end, &r->k, &r->kl) || (val && get_slice(p, end, &r->v, &r->vl)))
-        return -1;
-    return 1;
-}
-
-/* Puts key back as the snapshot has it. */
-static int undo_key(store *s, rocksdb_writebatch_t *u, rocksdb_readoptions_t *ro, int cf, const char *k, size_t kl,
-                    char **rerr) {
-    size_t vl;
-    char *v = rocksdb_get_cf(s->db, ro, s->cf[cf], k, kl, &vl, rerr);
-    if (*rerr) return -1;
-    if (v) rocksdb_writebatch_put_cf(u, s->cf[cf], k, kl, v, vl);
-    else rocksdb_writebatch_delete_cf(u, s->cf[cf], k, kl);
-    free(v);
-    return 0;
-}
-
-/* Puts back every key of [a, b) that the snapshot has. */
-static int undo_range(store *s, rocksdb_writebatch_t *u, rocksdb_readoptions_t *ro, int cf, const char *a, size_t al,
-                      const char *b, size_t bl, long *keys, char **rerr) {
-    rocksdb_readoptions_t *rro = rocksdb_readoptions_create();
-    rocksdb_readoptions_set_snapshot(rro, s->undo_snap);
-    rocksdb_readoptions_set_iterate_upper_bound(rro, b, bl);
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, rro, s->cf[cf]);
-    int rc = 0;
-    for (rocksdb_iter_seek(it, a, al); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-        if (++*keys > STORE_UNDO_MAX_KEYS) {
-            rc = -1;
-            break;
-        }
-        size_t kl, vl;
-        const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
-        rocksdb_writebatch_put_cf(u, s->cf[cf], k, kl, v, vl);
-    }
-    if (rc == 0) rocksdb_iter_get_error(it, rerr);
-    rocksdb_iter_destroy(it);
-    rocksdb_readoptions_destroy(rro);
-    (void)ro;
-    return rc == 0 && !*rerr ? 0 : -1;
-}
-
-int store_undo_unflushed(store *s, char **err) {
-    if (!s->undo_on) {
-        if (err) *err = strdup("undo: not enabled");
-        return -1;
-    }
-    if (s->undo_overflow) {
-        if (err) *err = strdup("undo: too much written since the last WAL flush");
-        return -1;
-    }
-    if (!s->undo_snap || s->undo_log.len == 0) return 0;
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    rocksdb_readoptions_set_snapshot(ro, s->undo_snap);
-    rocksdb_writebatch_t *u = rocksdb_writebatch_create();
-    char *rerr = NULL;
-    const char *why = NULL;
-    long keys = 0;
-    const char *p = s->undo_log.p, *end = p + s->undo_log.len;
-    while (p < end && !why && !rerr) {
-        uint32_t n;
-        memcpy(&n, p, 4);
-        const char *r = p + 16, *re = p + 4 + n; /* past the length and the 12-byte header */
-        p = re;
-        batch_rec b;
-        int got;
-        while (!why && !rerr && (got = batch_next(s, &r, re, &b)) != 0) {
-            if (got < 0) {
-                why = "undo: a record it cannot read or put back";
-                break;
-            }
-            switch (b.tag) {
-            case 0x0D: continue;
-            case 0x0E: case 0x0F: /* range deletions */
-                if (undo_range(s, u, ro, b.cf, b.k, b.kl, b.v, b.vl, &keys, &rerr) < 0 && !rerr)
-                    why = "undo: a range deletion too big to put back";
-                break;
-            default: /* point writes of any kind */
-                if (undo_key(s, u, ro, b.cf, b.k, b.kl, &rerr) == 0) keys++;
-            }
-            if (keys > STORE_UNDO_MAX_KEYS && !why) why = "undo: too many keys";
-        }
-    }
-    if (!why && !rerr) {
-        rocksdb_write(s->db, s->wo, u, &rerr);
-        if (s->kc) keycache_clear(s->kc); /* keys went back to their old state */
-    }
-    size_t ul = 0;
-    if (!why && !rerr) {
-        rocksdb_writebatch_data(u, &ul);
-        atomic_fetch_add_explicit(&s->unflushed, ul, memory_order_relaxed);
-    }
-    rocksdb_writebatch_destroy(u);
-    rocksdb_readoptions_destroy(ro);
-    if (rerr) {
-        set_err(err, "undo", rerr);
-        return -1;
-    }
-    if (why) {
-        if (err) *err = strdup(why);
-        return -1;
-    }
-    /* every logged key is as in the snapshot again: keep both for a next
-     * failure (the log keeps growing from here) */
-    return 0;
-}
-
 int store_open(store **out, const store_options *opt, char **err) {
     *out = NULL;
     if (!opt || !opt->dir) {
@@ -579,7 +317,7 @@ int store_open(store **out, const store_options *opt, char **err) {
     if (rerr || !s->db) {
         char ctx[64 + 1024];
         snprintf(ctx, sizeof ctx, "store_open %.1024s", opt->dir);
-        set_err(err, ctx, rerr);
+        store_set_err(err, ctx, rerr);
         s->db = NULL;
         store_close(s);
         return -1;
@@ -670,7 +408,7 @@ int store_flush_wal(store *s, int sync, char **err) {
     rocksdb_flush_wal(s->db, sync ? 1 : 0, &rerr);
     if (rerr) {
         atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
-        set_err(err, "flush_wal", rerr);
+        store_set_err(err, "flush_wal", rerr);
         return -1;
     }
     return 0;
@@ -681,7 +419,7 @@ int store_sync_wal(store *s, char **err) {
     char *rerr = NULL;
     rocksdb_flush_wal(s->db, 1, &rerr);
     if (rerr) {
-        set_err(err, "sync_wal", rerr);
+        store_set_err(err, "sync_wal", rerr);
         return -1;
     }
     return 0;
@@ -884,7 +622,7 @@ static void txn_index(store_txn *t) {
             nsp++;
         }
         batch_rec b;
-        if (batch_next(s, &p, end, &b) <= 0) break;
+        if (store_batch_next(s, &p, end, &b) <= 0) break;
         if (b.tag == 0x01 || b.tag == 0x05) rocksdb_writebatch_wi_put_cf(t->wb, s->cf[b.cf], b.k, b.kl, b.v, b.vl);
         else if (b.tag == 0x00 || b.tag == 0x04) rocksdb_writebatch_wi_delete_cf(t->wb, s->cf[b.cf], b.k, b.kl);
         else break;
@@ -900,11 +638,11 @@ static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc; 
 
 static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, uint64_t h, int del) {
     if (grow((void **)&t->touch, &t->tcap, t->ntouch, sizeof *t->touch)) goto oom;
-    size_t ko = buf_add(&t->tbuf, k, kl);
+    size_t ko = store_buf_add(&t->tbuf, k, kl);
     if (ko == (size_t)-1) goto oom;
     size_t eo = 0;
     if (el) {
-        eo = buf_add(&t->tbuf, e, el);
+        eo = store_buf_add(&t->tbuf, e, el);
         if (eo == (size_t)-1) goto oom;
     }
     t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el, h, del};
@@ -1010,7 +748,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
             size_t kl;
             const char *k = rocksdb_iter_key(it, &kl);
             if (bytes_cmp(k, kl, end, el) >= 0) break;
-            if (grow((void **)&lens, &kcap, nk, sizeof *lens) || buf_add(&keys, k, kl) == (size_t)-1) {
+            if (grow((void **)&lens, &kcap, nk, sizeof *lens) || store_buf_add(&keys, k, kl) == (size_t)-1) {
                 t->oom = 1;
                 break;
             }
@@ -1031,8 +769,8 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
 
     size_t so = 0, eo = 0;
     if (grow((void **)&t->ranges, &t->rcap, t->nranges, sizeof *t->ranges) ||
-        (so = buf_add(&t->rbuf, start, sl)) == (size_t)-1 ||
-        (eo = buf_add(&t->rbuf, end, el)) == (size_t)-1) {
+        (so = store_buf_add(&t->rbuf, start, sl)) == (size_t)-1 ||
+        (eo = store_buf_add(&t->rbuf, end, el)) == (size_t)-1) {
         t->oom = 1;
     } else {
         t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
@@ -1101,7 +839,7 @@ static int get_pinned(store *s, int cf, const char *k, size_t kl, store_val *v, 
     rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[cf], k, kl, &rerr);
     if (rerr) {
         if (p) rocksdb_pinnableslice_destroy(p);
-        set_err(err, "get", rerr);
+        store_set_err(err, "get", rerr);
         return -1;
     }
     if (!p) return 0;
@@ -1134,7 +872,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
         val = rocksdb_writebatch_wi_get_from_batch_cf(t->wb, s->opts, s->cf[cf], k, kl, &vl, &rerr);
         if (rerr) {
             free(val);
-            set_err(err, "get", rerr);
+            store_set_err(err, "get", rerr);
             return -1;
         }
         if (val) goto found;
@@ -1145,7 +883,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
         val = rocksdb_writebatch_wi_get_from_batch_cf(t->wb, s->opts, s->cf[cf], k, kl, &vl, &rerr);
         if (rerr) {
             free(val);
-            set_err(err, "get", rerr);
+            store_set_err(err, "get", rerr);
             return -1;
         }
         if (val) goto found;
@@ -1154,7 +892,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(t->wb, s->db, s->ro, s->cf[cf], k, kl, &vl, &rerr);
     if (rerr) {
         free(val);
-        set_err(err, "get", rerr);
+        store_set_err(err, "get", rerr);
         return -1;
     }
     if (!val) return 0;
@@ -1222,16 +960,16 @@ int store_commit(store_txn *t, char **err) {
     char *rerr = NULL;
     size_t n;
     const char *rep;
-    undo_begin(s);
+    store_undo_begin(s);
     rep = rocksdb_writebatch_data(t->out, &n);
     rocksdb_write(s->db, s->wo, t->out, &rerr);
     if (rerr) {
         if (s->kc) keycache_clear(s->kc); /* cannot tell what, if anything, went in */
         store_txn_clear(t);
-        set_err(err, "commit", rerr);
+        store_set_err(err, "commit", rerr);
         return -1;
     }
-    undo_log_rep(s, rep, n);
+    store_undo_log_rep(s, rep, n);
     atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
     for (size_t i = 0; i < t->ntouch; i++) {
         const touch_ent *e = &t->touch[i];
@@ -1482,7 +1220,7 @@ int store_iter_error(store_iter *it, char **err) {
     rocksdb_iter_get_error(it->it, &rerr);
     if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);
     if (rerr) {
-        set_err(err, "iterator", rerr);
+        store_set_err(err, "iterator", rerr);
         return -1;
     }
     return 0;
@@ -1515,13 +1253,13 @@ int store_checkpoint(store *s, const char *path, char **err) {
     char *rerr = NULL;
     rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
     if (rerr) {
-        set_err(err, "checkpoint", rerr);
+        store_set_err(err, "checkpoint", rerr);
         return -1;
     }
     rocksdb_checkpoint_create(cp, path, 0, &rerr); /* 0: flush memtables first */
     rocksdb_checkpoint_object_destroy(cp);
     if (rerr) {
-        set_err(err, "checkpoint", rerr);
+        store_set_err(err, "checkpoint", rerr);
         return -1;
     }
     return 0;
@@ -1564,14 +1302,14 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         return -1;
     }
     char *rerr = NULL;
-    undo_begin(s);
+    store_undo_begin(s);
     rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], start, sl, end, el, &rerr);
     if (rerr) {
         free(to_end);
-        set_err(err, "compact_range", rerr);
+        store_set_err(err, "compact_range", rerr);
         return -1;
     }
-    undo_log_range(s, cf, start, sl, end, el);
+    store_undo_log_range(s, cf, start, sl, end, el);
     if (s->kc && cf == STORE_CF_DATA) keycache_clear(s->kc);
     atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
     if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);

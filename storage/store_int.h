@@ -1,0 +1,90 @@
+/* The store's private parts, shared by store.c (open, txns, iterators)
+ * and undo.c (undo of unflushed commits, the WriteBatch record reader).
+ * Nothing outside storage/ includes this. */
+#ifndef STAGEKV_STORE_INT_H
+#define STAGEKV_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rocksdb/c.h>
+
+#include "keycache.h"
+#include "store.h"
+
+/* Growable byte buffer. */
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf;
+
+/* Appends; returns the offset of the copy or (size_t)-1 on OOM. */
+size_t store_buf_add(buf *b, const char *d, size_t n);
+/* Sets *err to "ctx: msg" (malloc()ed) when err is not NULL; frees rerr. */
+void store_set_err(char **err, const char *ctx, char *rerr);
+
+typedef struct compact_job {
+    struct compact_job *next;
+    int cf;
+    size_t sl, el;
+    char *start, *end;
+} compact_job;
+
+struct store {
+    _Atomic(rocksdb_t *) db_ready; /* for the compaction filter: set once open */
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_options_t *elem_opts;  /* opts + the element compaction filter */
+    rocksdb_compactionfilter_t *elem_filter;
+    rocksdb_readoptions_t *filter_ro;
+    rocksdb_cache_t *cache;
+    rocksdb_column_family_handle_t *cf[STORE_CF_COUNT];
+    rocksdb_readoptions_t *ro;  /* shared by all point reads */
+    rocksdb_writeoptions_t *wo; /* sync = 0, WAL on */
+    _Atomic uint64_t unflushed;
+    store_touch_fn touch_fn;
+    void *touch_arg;
+    keycache *kc;              /* NULL when off (store_options.key_cache_bytes 0) */
+    uint64_t kc_hits, kc_misses;
+    /* fault injection (store_fault_set): errno to fail with, calls left (-1
+     * = until disarmed, 0 = off) */
+    _Atomic int fault_errno[STORE_FAULT_OPS];
+    _Atomic long fault_left[STORE_FAULT_OPS];
+    _Atomic uint64_t fault_hits;
+    /* undo of unflushed commits (store_undo_unflushed) */
+    int undo_on, undo_overflow;
+    const rocksdb_snapshot_t *undo_snap; /* the state before the first logged commit */
+    buf undo_log;                        /* [u32 length][WriteBatch rep] ... */
+    uint32_t cf_id[STORE_CF_COUNT];
+
+    /* background compaction worker (store_compact_range) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t worker;
+    int worker_started;
+    int stopping;
+    compact_job *jobs_head, *jobs_tail;
+};
+
+/* ---- undo.c ---- */
+
+/* Before a write: the first one since the last forget takes the snapshot. */
+void store_undo_begin(store *s);
+/* Logs a committed batch's rep for store_undo_unflushed. */
+void store_undo_log_rep(store *s, const char *rep, size_t n);
+/* Logs a range deletion made outside a txn. */
+void store_undo_log_range(store *s, int cf, const char *a, size_t al, const char *b, size_t bl);
+
+/* One record of a WriteBatch's rep (RocksDB's write_batch.cc format). */
+typedef struct batch_rec {
+    unsigned char tag;
+    int cf; /* STORE_CF_*; -1 for a no-op */
+    const char *k, *v;
+    size_t kl, vl; /* v: the value of a put or merge, the end of a range */
+} batch_rec;
+
+int store_batch_next(const store *s, const char **p, const char *end, batch_rec *r);
+
+#endif
