@@ -430,3 +430,48 @@ Test(server, info_commandstats_debug_sleep, .init = up_debug, .fini = down) {
     free(s);
     expect_ok(CMD("DEBUG SLEEP 0"));
 }
+
+/* ---- the key cache (key-cache-size, INFO storage) ------------------------ */
+
+/* Writes that ask the key cache whether their key existed keep DBSIZE exact,
+ * with the cache on (the default) and off. */
+static void key_count_stays_exact(void) {
+    expect_status(CMD("SET kc:a 1"), "OK");
+    expect_status(CMD("SET kc:a 2"), "OK"); /* an overwrite: no new key */
+    expect_status(CMD("MSET kc:b 1 kc:a 3 kc:b 2"), "OK");
+    expect_int(CMD("DBSIZE"), 2);
+    expect_int(CMD("DEL kc:a"), 1);
+    expect_status(CMD("SET kc:a 4"), "OK"); /* new again after the delete */
+    expect_int(CMD("DBSIZE"), 2);
+    expect_status(CMD("FLUSHDB"), "OK"); /* a range deletion clears the cache */
+    expect_status(CMD("SET kc:a 5"), "OK");
+    expect_int(CMD("DBSIZE"), 1);
+}
+
+Test(server, key_cache_on_by_default, .init = up, .fini = down) {
+    cr_expect_eq(info_field(c, "storage", "key_cache_slots"), 1 << 20, "32 MB of 32-byte slots");
+    long long hits = info_field(c, "storage", "key_cache_hits");
+    key_count_stays_exact();
+    cr_expect_gt(info_field(c, "storage", "key_cache_hits"), hits, "the writes never asked the cache");
+    expect_error_has(CMD("CONFIG SET key-cache-size 1mb"), "ERR", "immutable");
+    redisFree(c);
+    c = NULL;
+    cr_assert_eq(skv_stop(&srv), 0); /* a clean stop flushes the memtables */
+    skv_restart(&srv);               /* the cache starts empty: the count comes from disk */
+    c = skv_connect(&srv);
+    expect_int(CMD("DBSIZE"), 1);
+    expect_status(CMD("SET kc:a 6"), "OK");
+    expect_int(CMD("DBSIZE"), 1);
+}
+
+static void up_no_cache(void) {
+    static const char *const extra[] = {"--key-cache-size", "0", NULL};
+    up_with(extra);
+}
+
+Test(server, key_cache_off, .init = up_no_cache, .fini = down) {
+    expect_config("key-cache-size", "0");
+    cr_expect_eq(info_field(c, "storage", "key_cache_slots"), 0);
+    key_count_stays_exact();
+    cr_expect_eq(info_field(c, "storage", "key_cache_hits"), 0);
+}
