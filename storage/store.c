@@ -68,7 +68,7 @@
 #include "store_int.h"
 
 #define STORE_DEFAULT_CACHE (256u << 20)
-#define STORE_DEFAULT_WRITE_BUFFER (64u << 20)
+#define STORE_DEFAULT_WRITE_BUFFER (16u << 20)
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -328,6 +328,7 @@ int store_open(store **out, const store_options *opt, char **err) {
     s->wo = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wo, 0);
     rocksdb_writeoptions_disable_WAL(s->wo, 0);
+    s->sorted = rocksdb_writebatch_create();
     *out = s;
     return 0;
 }
@@ -391,6 +392,8 @@ void store_close(store *s) {
     if (s->filter_ro) rocksdb_readoptions_destroy(s->filter_ro);
     if (s->cache) rocksdb_cache_destroy(s->cache);
     keycache_free(s->kc);
+    if (s->sorted) rocksdb_writebatch_destroy(s->sorted);
+    free(s->srt);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
@@ -961,9 +964,12 @@ int store_commit(store_txn *t, char **err) {
     size_t n;
     const char *rep;
     store_undo_begin(s);
-    rep = rocksdb_writebatch_data(t->out, &n);
-    rocksdb_write(s->db, s->wo, t->out, &rerr);
+    rocksdb_writebatch_t *wb = store_sorted_batch(s, t->out); /* batch_sort.c */
+    if (!wb) wb = t->out;
+    rep = rocksdb_writebatch_data(wb, &n);
+    rocksdb_write(s->db, s->wo, wb, &rerr);
     if (rerr) {
+        if (wb != t->out) store_sorted_trim(s);
         if (s->kc) keycache_clear(s->kc); /* cannot tell what, if anything, went in */
         store_txn_clear(t);
         store_set_err(err, "commit", rerr);
@@ -971,6 +977,7 @@ int store_commit(store_txn *t, char **err) {
     }
     store_undo_log_rep(s, rep, n);
     atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
+    if (wb != t->out) store_sorted_trim(s);
     for (size_t i = 0; i < t->ntouch; i++) {
         const touch_ent *e = &t->touch[i];
         const char *k = t->tbuf.p + e->ko;

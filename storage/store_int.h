@@ -48,6 +48,10 @@ struct store {
     void *touch_arg;
     keycache *kc;              /* NULL when off (store_options.key_cache_bytes 0) */
     uint64_t kc_hits, kc_misses;
+    /* batch_sort.c: the sorted copy of a group's batch, and its records */
+    rocksdb_writebatch_t *sorted;
+    struct srec *srt;
+    size_t srt_cap;
     /* fault injection (store_fault_set): errno to fail with, calls left (-1
      * = until disarmed, 0 = off) */
     _Atomic int fault_errno[STORE_FAULT_OPS];
@@ -86,5 +90,14 @@ typedef struct batch_rec {
 } batch_rec;
 
 int store_batch_next(const store *s, const char **p, const char *end, batch_rec *r);
+
+/* ---- batch_sort.c ---- */
+
+/* The records of in, sorted by column family and key, a key's last write
+ * only, in s->sorted; NULL to write in as it is (sorted already, ranges or
+ * other order-bound records in it, or no memory). */
+rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in);
+/* After s->sorted was written: frees what a big group left in it. */
+void store_sorted_trim(store *s);
 
 #endif

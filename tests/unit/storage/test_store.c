@@ -796,3 +796,46 @@ Test(store, snapshot_iterates_one_point_in_time) {
     store_iter_free(it);
     store_txn_free(t);
 }
+
+/* A group goes to RocksDB sorted by key, one record per key (batch_sort.c):
+ * the last write of each key must win, whatever the order, kind or column
+ * family of the writes before it, rolled-back writes included. */
+Test(store, unordered_group_commits_the_last_write_of_each_key) {
+    store_txn *t = store_txn_new(S);
+    put_s(t, STORE_CF_DATA, "m", "db");
+    put_s(t, STORE_CF_DATA, "q", "db");
+    commit_ok(t);
+
+    put_s(t, STORE_CF_DATA, "z", "1");
+    put_s(t, STORE_CF_DATA, "a", "1");
+    put_s(t, STORE_CF_META, "a", "meta");
+    store_del(t, STORE_CF_DATA, "m", 1);
+    put_s(t, STORE_CF_DATA, "m", "back"); /* deleted, then put: lives */
+    put_s(t, STORE_CF_DATA, "z", "2");
+    store_del(t, STORE_CF_DATA, "z", 1); /* put, put, deleted: gone */
+    put_s(t, STORE_CF_DATA, "a", "2");
+    store_txn_savepoint(t);
+    put_s(t, STORE_CF_DATA, "a", "rolled back");
+    store_del(t, STORE_CF_DATA, "q", 1);
+    store_txn_rollback_to_savepoint(t);
+    put_s(t, STORE_CF_DATA, "b", "1");
+    put_s(t, STORE_CF_DATA, "ab", "1");
+    commit_ok(t);
+
+    char buf[512];
+    const char *want = "a=2,ab=1,b=1,m=back,q=db,";
+    scan(t, STORE_CF_DATA, NULL, NULL, buf, sizeof buf);
+    cr_assert_str_eq(buf, want);
+    get_is(t, STORE_CF_META, "a", "meta");
+    get_is(t, STORE_CF_DATA, "z", NULL);
+
+    /* the WAL holds the same (the reopen replays it) */
+    store_txn_free(t);
+    store_close(S);
+    S = open_at(dbdir);
+    t = store_txn_new(S);
+    scan(t, STORE_CF_DATA, NULL, NULL, buf, sizeof buf);
+    cr_assert_str_eq(buf, want);
+    get_is(t, STORE_CF_META, "a", "meta");
+    store_txn_free(t);
+}
