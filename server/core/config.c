@@ -117,7 +117,7 @@ void config_defaults(config *c) {
     c->query_buffer_limit = 1024LL * 1024 * 1024;
     c->block_cache_size = 256LL * 1024 * 1024;
     c->write_buffer_size = 16LL * 1024 * 1024;
-    c->key_cache_size = 32LL * 1024 * 1024;
+    c->key_cache_size = 64LL * 1024 * 1024;
     c->databases = 16;
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;

@@ -449,7 +449,7 @@ static void key_count_stays_exact(void) {
 }
 
 Test(server, key_cache_on_by_default, .init = up, .fini = down) {
-    cr_expect_eq(info_field(c, "storage", "key_cache_slots"), 1 << 20, "32 MB of 32-byte slots");
+    cr_expect_eq(info_field(c, "storage", "key_cache_slots"), 2 << 20, "64 MB of 32-byte slots");
     long long hits = info_field(c, "storage", "key_cache_hits");
     key_count_stays_exact();
     cr_expect_gt(info_field(c, "storage", "key_cache_hits"), hits, "the writes never asked the cache");
