@@ -300,7 +300,7 @@ int store_open(store **out, const store_options *opt, char **err) {
      * L0's pinned), so block-cache-size bounds them too: otherwise every
      * open table keeps its own outside any budget (~12 MB of filters alone
      * at 10 M keys). */
-    rocksdb_block_based_options_set_cache_index_and_filter_blocks(bbto, 1);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(bbto, opt->index_outside_cache ? 0 : 1);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(bbto, 1);
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(bbto, 1);
     rocksdb_options_set_block_based_table_factory(s->opts, bbto); /* copies */

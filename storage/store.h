@@ -39,9 +39,11 @@ enum { STORE_CF_DATA = 0, STORE_CF_META = 1, STORE_CF_ELEM = 2, STORE_CF_COUNT =
 typedef struct store_options {
     const char *dir;            /* created if missing */
     size_t block_cache_bytes;   /* 0 = default (256 MB) */
-    size_t write_buffer_bytes;  /* 0 = default (64 MB) */
+    size_t write_buffer_bytes;  /* 0 = default (16 MB) */
     int create_if_missing;      /* 1 normally */
     size_t key_cache_bytes;     /* keycache.h; 0 = no key cache */
+    int index_outside_cache;    /* 1: table readers hold index and filter blocks (faster
+                                 * point reads, memory outside block_cache_bytes) */
 } store_options;
 
 int store_open(store **out, const store_options *opt, char **err);

@@ -475,3 +475,28 @@ Test(server, key_cache_off, .init = up_no_cache, .fini = down) {
     key_count_stays_exact();
     cr_expect_eq(info_field(c, "storage", "key_cache_hits"), 0);
 }
+
+static void up_index_outside(void) {
+    static const char *const extra[] = {"--cache-index-and-filter-blocks", "no", NULL};
+    up_with(extra);
+}
+
+/* Index and filter blocks held by the table readers instead of the block
+ * cache: the tables written at the clean stop are read back through them. */
+Test(server, index_and_filter_blocks_outside_the_cache, .init = up_index_outside, .fini = down) {
+    expect_config("cache-index-and-filter-blocks", "no");
+    expect_error_has(CMD("CONFIG SET cache-index-and-filter-blocks yes"), "ERR", "immutable");
+    for (int i = 0; i < 2000; i++) expect_status(CMD("SET ix:%d v%d", i, i), "OK");
+    redisFree(c);
+    c = NULL;
+    cr_assert_eq(skv_stop(&srv), 0); /* a clean stop flushes the memtables into tables */
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    expect_int(CMD("DBSIZE"), 2000);
+    for (int i = 0; i < 2000; i += 7) {
+        char want[16];
+        snprintf(want, sizeof want, "v%d", i);
+        expect_bulk(CMD("GET ix:%d", i), want);
+    }
+    expect_nil(CMD("GET ix:2000"));
+}
