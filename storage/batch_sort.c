@@ -14,6 +14,8 @@
 
 #include "store_int.h"
 
+#define SORT_MAX_RECORDS 65536
+
 typedef struct srec {
     batch_rec r;
     size_t idx; /* position in the batch: ties of one key keep their order */
@@ -36,7 +38,9 @@ rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in) {
     size_t n;
     const char *rep = rocksdb_writebatch_data(in, &n);
     int count = rocksdb_writebatch_count(in);
-    if (count < 2 || n < 12) return NULL;
+    /* A bigger batch (an import, a restore) would need a second copy of
+     * itself at once; it goes as it is. */
+    if (count < 2 || count > SORT_MAX_RECORDS || n < 12) return NULL;
     if ((size_t)count > s->srt_cap) {
         size_t cap = s->srt_cap ? s->srt_cap : 64;
         while (cap < (size_t)count) cap *= 2;
@@ -85,7 +89,7 @@ void store_sorted_trim(store *s) {
     } else {
         rocksdb_writebatch_clear(s->sorted);
     }
-    if (s->srt_cap > 65536) {
+    if (s->srt_cap > 8192) { /* a usual group fits: 50 clients x 16 x 10 keys */
         free(s->srt);
         s->srt = NULL;
         s->srt_cap = 0;
