@@ -390,11 +390,13 @@ int64_t pubsub_publish(server *s, const char *ch, size_t chl, const char *msg, s
     return receivers;
 }
 
+int pubsub_listened(const server *s) { return s->ps && (s->ps->chans.n || s->ps->pats.n); }
+
 void pubsub_publish_after_commit(server *s, const char *ch, size_t chl, const char *msg, size_t ml) {
     struct pubsub *ps = s->ps;
     /* Nobody subscribed now: nobody could receive it (an import or a bulk
      * job queues nothing). */
-    if (!ps || (ps->chans.n == 0 && ps->pats.n == 0)) return;
+    if (!pubsub_listened(s)) return;
     if (ps->npending == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 16;
         ps_event *p = realloc(ps->pending, cap * sizeof *p);

@@ -54,6 +54,9 @@ int pubsub_channel_allowed(client *c, const char *ch, size_t len, int is_pattern
 /* ---- publishing ------------------------------------------------------------ */
 int64_t pubsub_publish(server *s, const char *ch, size_t chl, const char *msg, size_t ml);
 void pubsub_publish_after_commit(server *s, const char *ch, size_t chl, const char *msg, size_t ml);
+/* Whether any client subscribes to any channel or pattern: when not, an
+ * event published now reaches nobody, so it need not be built. */
+int pubsub_listened(const server *s);
 /* The pending events (for the command and commit protocol). */
 size_t pubsub_pending_mark(const server *s);
 void pubsub_pending_rollback(server *s, size_t mark); /* a command failed */

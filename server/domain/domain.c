@@ -321,8 +321,10 @@ static void engine_publish(void *ctx, const char *ch, size_t chl, const char *ms
     pubsub_publish_after_commit(ctx, ch, chl, msg, ml);
 }
 
+static int engine_listening(void *ctx) { return pubsub_listened(ctx); }
+
 void dom_publish(struct dom_engine *e, const char *channel, const char *event, json_t *data) {
-    if (!e->publish) return;
+    if (!e->publish || (e->listening && !e->listening(e->publish_ctx))) return;
     json_t *env = json_pack("{s:s, s:O}", "event", event, "data", data);
     size_t n = 0;
     char *text = env ? json_encode(env, &n) : NULL;
@@ -341,6 +343,7 @@ static int engine_init(server *s, char **err) {
     s->dom->need_sync = &s->need_sync;
     s->dom->max_document_size = &s->cfg.max_document_size;
     s->dom->publish = engine_publish;
+    s->dom->listening = engine_listening;
     s->dom->publish_ctx = s;
     if (dom_load(s->dom, err) < 0) return -1;
     dom_register_purge(s->dom, "idemp", idemp_purge_user);

@@ -63,6 +63,9 @@ struct dom_engine {
      * fails. Installed by the engine's init; NULL in a test without a
      * server (events then go nowhere). */
     void (*publish)(void *ctx, const char *ch, size_t chl, const char *msg, size_t ml);
+    /* 0 when nobody is subscribed to anything, so that no event is built
+     * (its JSON costs more than some commands); NULL: always build. */
+    int (*listening)(void *ctx);
     void *publish_ctx;
     struct dom_rebuild *rebuild;        /* DOMAIN.REBUILD's job (cmd_domain.c), or NULL; freed with the engine */
     struct dom_dump *dumps;             /* open DUMP.BEGIN cursors (cmd_dump.c); released with the engine */

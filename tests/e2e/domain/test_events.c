@@ -164,3 +164,26 @@ Test(events, event_implies_durable) {
     cr_expect_str_eq(jstr(doc, "id"), id);
     free(doc);
 }
+
+/* Events are built only while somebody subscribes (dom_publish asks
+ * first): one exact SUBSCRIBE, made after a write that reached nobody, is
+ * enough to get the next event. */
+Test(events, an_exact_subscriber_alone_gets_events) {
+    expect_int(CMD("COINS.ADD u7 5 before"), 5); /* nobody listening */
+    redisContext *s = skv_connect(&srv);
+    redisReply *r = skv_cmd(s, "SUBSCRIBE coins:u7");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3, "SUBSCRIBE: %s", rstr(r));
+    freeReplyObject(r);
+    expect_int(CMD("COINS.ADD u7 10 after"), 15);
+    void *v = NULL;
+    cr_assert(redisGetReply(s, &v) == REDIS_OK && v, "no event: %s", s->errstr);
+    r = v;
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3, "not a message");
+    cr_expect_str_eq(r->element[0]->str, "message");
+    cr_expect_str_eq(r->element[1]->str, "coins:u7");
+    const char *d = event_data(r->element[2]->str, "coins.moved");
+    cr_expect_eq(jfind_int(d, "amount"), 10);
+    cr_expect_eq(jfind_int(d, "balance_after"), 15);
+    freeReplyObject(r);
+    redisFree(s);
+}
