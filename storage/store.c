@@ -1009,6 +1009,10 @@ struct store_iter {
     size_t ll, ul;
     int has_upper;
     int valid;
+    /* Not positioned yet. A new iterator stands at its first key, but most
+     * callers seek at once (a newest-first page seeks to the last key), so
+     * that first seek, a full one through every level, waits for use. */
+    int fresh;
 };
 
 /* Moves forward to the first visible key (or the end) and caches validity. */
@@ -1173,11 +1177,16 @@ static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int c
     } else {
         it->it = base;
     }
-    store_iter_seek(it, it->lower, it->ll);
+    it->fresh = 1;
     return it;
 }
 
+static void iter_start(store_iter *it) {
+    if (it->fresh) store_iter_seek(it, it->lower, it->ll);
+}
+
 void store_iter_seek(store_iter *it, const char *k, size_t kl) {
+    it->fresh = 0;
     if (!k) kl = 0;
     if (bytes_cmp(k, kl, it->lower, it->ll) < 0) {
         k = it->lower;
@@ -1188,6 +1197,7 @@ void store_iter_seek(store_iter *it, const char *k, size_t kl) {
 }
 
 void store_iter_seek_for_prev(store_iter *it, const char *k, size_t kl) {
+    it->fresh = 0;
     if (!k) kl = 0;
     /* past the upper bound: start from the bound (settle steps below it) */
     if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) > 0) {
@@ -1203,27 +1213,39 @@ void store_iter_seek_last(store_iter *it) {
         store_iter_seek_for_prev(it, it->upper, it->ul);
         return;
     }
+    it->fresh = 0;
     rocksdb_iter_seek_to_last(it->it);
     iter_settle_back(it);
 }
 
-int store_iter_valid(store_iter *it) { return it->valid; }
+int store_iter_valid(store_iter *it) {
+    iter_start(it);
+    return it->valid;
+}
 
 void store_iter_next(store_iter *it) {
+    iter_start(it);
     if (!it->valid) return;
     rocksdb_iter_next(it->it);
     iter_settle(it);
 }
 
 void store_iter_prev(store_iter *it) {
+    iter_start(it);
     if (!it->valid) return;
     rocksdb_iter_prev(it->it);
     iter_settle_back(it);
 }
 
-const char *store_iter_key(store_iter *it, size_t *kl) { return rocksdb_iter_key(it->it, kl); }
+const char *store_iter_key(store_iter *it, size_t *kl) {
+    iter_start(it);
+    return rocksdb_iter_key(it->it, kl);
+}
 
-const char *store_iter_value(store_iter *it, size_t *vl) { return rocksdb_iter_value(it->it, vl); }
+const char *store_iter_value(store_iter *it, size_t *vl) {
+    iter_start(it);
+    return rocksdb_iter_value(it->it, vl);
+}
 
 int store_iter_error(store_iter *it, char **err) {
     if (fault_fires(it->s, STORE_FAULT_READ, "iterator", err)) return -1;
