@@ -72,13 +72,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c) return c;
-    return (al > bl) - (al < bl);
-}
-
 /* Sets *err to "ctx: msg" (malloc()ed) when err is not NULL; frees rerr. */
 void store_set_err(char **err, const char *ctx, char *rerr) {
     if (err) {
@@ -630,8 +623,8 @@ static void txn_index(store_txn *t) {
         }
         batch_rec b;
         if (store_batch_next(s, &p, end, &b) <= 0) break;
-        if (b.tag == 0x01 || b.tag == 0x05) rocksdb_writebatch_wi_put_cf(t->wb, s->cf[b.cf], b.k, b.kl, b.v, b.vl);
-        else if (b.tag == 0x00 || b.tag == 0x04) rocksdb_writebatch_wi_delete_cf(t->wb, s->cf[b.cf], b.k, b.kl);
+        if (batch_rec_is_put(&b)) rocksdb_writebatch_wi_put_cf(t->wb, s->cf[b.cf], b.k, b.kl, b.v, b.vl);
+        else if (batch_rec_is_del(&b)) rocksdb_writebatch_wi_delete_cf(t->wb, s->cf[b.cf], b.k, b.kl);
         else break;
     }
     /* anything else would be a record this txn never writes unindexed */
@@ -716,7 +709,7 @@ static size_t cf_end_key(store *s, store_txn *t, int cf, const char *start, size
     if (rocksdb_iter_valid(it)) {
         size_t kl;
         const char *k = rocksdb_iter_key(it, &kl);
-        if (bytes_cmp(k, kl, start, sl) >= 0 && (*out = malloc(kl + 1)) != NULL) {
+        if (store_bytes_cmp(k, kl, start, sl) >= 0 && (*out = malloc(kl + 1)) != NULL) {
             memcpy(*out, k, kl);
             (*out)[kl] = '\0';
             n = kl + 1;
@@ -737,7 +730,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         if (!el) return; /* nothing there */
         end = to_end;
     }
-    if (bytes_cmp(start, sl, end, el) >= 0) { /* empty range */
+    if (store_bytes_cmp(start, sl, end, el) >= 0) { /* empty range */
         free(to_end);
         return;
     }
@@ -754,7 +747,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         for (rocksdb_iter_seek(it, start, sl); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl;
             const char *k = rocksdb_iter_key(it, &kl);
-            if (bytes_cmp(k, kl, end, el) >= 0) break;
+            if (store_bytes_cmp(k, kl, end, el) >= 0) break;
             if (grow((void **)&lens, &kcap, nk, sizeof *lens) || store_buf_add(&keys, k, kl) == (size_t)-1) {
                 t->oom = 1;
                 break;
@@ -791,8 +784,8 @@ static const range_ent *txn_range_at(const store_txn *t, int cf, const char *k, 
     for (size_t i = 0; i < t->nranges; i++) {
         const range_ent *r = &t->ranges[i];
         if (r->cf != cf) continue;
-        if (bytes_cmp(k, kl, t->rbuf.p + r->so, r->sl) >= 0 &&
-            bytes_cmp(k, kl, t->rbuf.p + r->eo, r->el) < 0)
+        if (store_bytes_cmp(k, kl, t->rbuf.p + r->so, r->sl) >= 0 &&
+            store_bytes_cmp(k, kl, t->rbuf.p + r->eo, r->el) < 0)
             return r;
     }
     return NULL;
@@ -836,7 +829,7 @@ void store_txn_rollback_to_savepoint(store_txn *t) {
     assert(store_txn_count(t) == sp.count);
     t->nranges = sp.nranges;
     t->rbuf.len = sp.rbuf_len;
-    t->ntouch = sp.ntouch; /* the bits of the keys rolled back stay set: a filter may say too much */
+    t->ntouch = sp.ntouch; /* rolled-back keys stay in wset: a read of one indexes needlessly, never wrongly */
     t->tbuf.len = sp.tbuf_len;
 }
 
@@ -972,16 +965,17 @@ int store_commit(store_txn *t, char **err) {
     if (!wb) wb = t->out;
     rep = rocksdb_writebatch_data(wb, &n);
     rocksdb_write(s->db, s->wo, wb, &rerr);
+    if (!rerr) {
+        store_undo_log_rep(s, rep, n); /* rep may be the sorted copy: before the trim */
+        atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
+    }
+    if (wb != t->out) store_sorted_trim(s);
     if (rerr) {
-        if (wb != t->out) store_sorted_trim(s);
         if (s->kc) keycache_clear(s->kc); /* cannot tell what, if anything, went in */
         store_txn_clear(t);
         store_set_err(err, "commit", rerr);
         return -1;
     }
-    store_undo_log_rep(s, rep, n);
-    atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
-    if (wb != t->out) store_sorted_trim(s);
     for (size_t i = 0; i < t->ntouch; i++) {
         const touch_ent *e = &t->touch[i];
         const char *k = t->tbuf.p + e->ko;
@@ -1025,7 +1019,7 @@ static void iter_settle(store_iter *it) {
         size_t kl;
         const char *k = rocksdb_iter_key(it->it, &kl);
         /* the WBWI part of a merged iterator ignores the base's bound */
-        if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
+        if (it->has_upper && store_bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
             it->valid = 0;
             return;
         }
@@ -1041,8 +1035,8 @@ static void iter_settle(store_iter *it) {
         if (rocksdb_iter_valid(it->delta)) {
             size_t dl;
             const char *dk = rocksdb_iter_key(it->delta, &dl);
-            if (bytes_cmp(dk, dl, re, r->el) < 0) {
-                if (bytes_cmp(dk, dl, k, kl) == 0) {
+            if (store_bytes_cmp(dk, dl, re, r->el) < 0) {
+                if (store_bytes_cmp(dk, dl, k, kl) == 0) {
                     it->valid = 1;
                     return;
                 }
@@ -1069,11 +1063,11 @@ static void iter_settle_back(store_iter *it) {
          * bounds: below the lower one the iteration is over; at or above the
          * upper one (only reachable right after seeking backward from the
          * bound itself) step back */
-        if (bytes_cmp(k, kl, it->lower, it->ll) < 0) {
+        if (store_bytes_cmp(k, kl, it->lower, it->ll) < 0) {
             it->valid = 0;
             return;
         }
-        if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
+        if (it->has_upper && store_bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
             rocksdb_iter_prev(it->it);
             continue;
         }
@@ -1090,8 +1084,8 @@ static void iter_settle_back(store_iter *it) {
         if (rocksdb_iter_valid(it->delta)) {
             size_t dl;
             const char *dk = rocksdb_iter_key(it->delta, &dl);
-            if (bytes_cmp(dk, dl, rs, r->sl) >= 0) {
-                if (bytes_cmp(dk, dl, k, kl) == 0) {
+            if (store_bytes_cmp(dk, dl, rs, r->sl) >= 0) {
+                if (store_bytes_cmp(dk, dl, k, kl) == 0) {
                     it->valid = 1;
                     return;
                 }
@@ -1103,7 +1097,7 @@ static void iter_settle_back(store_iter *it) {
         rocksdb_iter_seek_for_prev(it->it, rs, r->sl);
         if (rocksdb_iter_valid(it->it)) {
             k = rocksdb_iter_key(it->it, &kl);
-            if (bytes_cmp(k, kl, rs, r->sl) >= 0) rocksdb_iter_prev(it->it);
+            if (store_bytes_cmp(k, kl, rs, r->sl) >= 0) rocksdb_iter_prev(it->it);
         }
     }
 }
@@ -1188,7 +1182,7 @@ static void iter_start(store_iter *it) {
 void store_iter_seek(store_iter *it, const char *k, size_t kl) {
     it->fresh = 0;
     if (!k) kl = 0;
-    if (bytes_cmp(k, kl, it->lower, it->ll) < 0) {
+    if (store_bytes_cmp(k, kl, it->lower, it->ll) < 0) {
         k = it->lower;
         kl = it->ll;
     }
@@ -1200,7 +1194,7 @@ void store_iter_seek_for_prev(store_iter *it, const char *k, size_t kl) {
     it->fresh = 0;
     if (!k) kl = 0;
     /* past the upper bound: start from the bound (settle steps below it) */
-    if (it->has_upper && bytes_cmp(k, kl, it->upper, it->ul) > 0) {
+    if (it->has_upper && store_bytes_cmp(k, kl, it->upper, it->ul) > 0) {
         k = it->upper;
         kl = it->ul;
     }
@@ -1326,7 +1320,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         if (!el) return 0; /* nothing there */
         end = to_end;
     }
-    if (bytes_cmp(start, sl, end, el) >= 0) {
+    if (store_bytes_cmp(start, sl, end, el) >= 0) {
         free(to_end);
         return 0;
     }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 #include <rocksdb/c.h>
@@ -90,6 +91,19 @@ typedef struct batch_rec {
 } batch_rec;
 
 int store_batch_next(const store *s, const char **p, const char *end, batch_rec *r);
+
+/* A point put or delete, of any column family (what a txn writes outside
+ * range deletions; everything else depends on the order across keys). */
+static inline int batch_rec_is_put(const batch_rec *r) { return r->tag == 0x01 || r->tag == 0x05; }
+static inline int batch_rec_is_del(const batch_rec *r) { return r->tag == 0x00 || r->tag == 0x04; }
+
+/* Bytewise order, RocksDB's default comparator. */
+static inline int store_bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c;
+    return (al > bl) - (al < bl);
+}
 
 /* ---- batch_sort.c ---- */
 
