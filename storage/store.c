@@ -254,6 +254,11 @@ int store_open(store **out, const store_options *opt, char **err) {
         store_close(s);
         return -1;
     }
+    if (opt->value_cache_bytes && !(s->vc = valcache_new(opt->value_cache_bytes))) {
+        if (err) *err = strdup("store_open: out of memory for the value cache");
+        store_close(s);
+        return -1;
+    }
 
     size_t cache_bytes = opt->block_cache_bytes ? opt->block_cache_bytes : STORE_DEFAULT_CACHE;
     size_t wb_bytes = opt->write_buffer_bytes ? opt->write_buffer_bytes : STORE_DEFAULT_WRITE_BUFFER;
@@ -356,6 +361,8 @@ static void stop_worker(store *s) {
 void store_close(store *s) {
     if (!s) return;
     stop_worker(s);
+    store_prefetch_drop(s); /* pinned slices must go before the DB closes */
+    free(s->pf_keys);
     store_undo_forget(s); /* a snapshot must go before the DB closes */
     free(s->undo_log.p);
     /* a test's armed fault must not cost the WAL its last flush */
@@ -389,6 +396,7 @@ void store_close(store *s) {
     if (s->filter_ro) rocksdb_readoptions_destroy(s->filter_ro);
     if (s->cache) rocksdb_cache_destroy(s->cache);
     keycache_free(s->kc);
+    valcache_free(s->vc);
     if (s->sorted) rocksdb_writebatch_destroy(s->sorted);
     free(s->srt);
     pthread_mutex_destroy(&s->mu);
@@ -432,11 +440,16 @@ uint64_t store_unflushed(const store *s) {
 void store_val_free(store_val *v) {
     if (!v) return;
     if (v->pin_) rocksdb_pinnableslice_destroy(v->pin_);
+    if (v->cpin_) {
+        assert(*v->cpin_ > 0);
+        --*v->cpin_;
+    }
     free(v->own_);
     v->ptr = NULL;
     v->len = 0;
     v->pin_ = NULL;
     v->own_ = NULL;
+    v->cpin_ = NULL;
 }
 
 void store_set_touch_hook(store *s, store_touch_fn fn, void *arg) {
@@ -453,6 +466,7 @@ typedef struct range_ent {
 
 typedef struct touch_ent {
     size_t ko, kl, eo, el; /* offsets into tbuf; el 0 = point */
+    size_t vo, vl;         /* the value put, in out's data, for the value cache; vo NO_VALUE = none */
     uint64_t h;            /* keycache_hash of a point key */
     int del;               /* a point delete */
 } touch_ent;
@@ -634,9 +648,14 @@ static void txn_index(store_txn *t) {
 
 /* Whether the txn must record the data-CF keys it writes: for WATCH, for
  * the key cache, or both. */
-static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc; }
+static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc || t->s->vc; }
 
-static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, uint64_t h, int del) {
+#define NO_VALUE ((size_t)-1)
+
+/* vo is where the value of a put (vl bytes) sits in out's data, or
+ * NO_VALUE: no copy, as out keeps it until the commit. */
+static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, size_t vo, size_t vl,
+                         uint64_t h, int del) {
     if (grow((void **)&t->touch, &t->tcap, t->ntouch, sizeof *t->touch)) goto oom;
     size_t ko = store_buf_add(&t->tbuf, k, kl);
     if (ko == (size_t)-1) goto oom;
@@ -645,18 +664,24 @@ static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, 
         eo = store_buf_add(&t->tbuf, e, el);
         if (eo == (size_t)-1) goto oom;
     }
-    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el, h, del};
+    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el, vo, vl, h, del};
     return;
 oom:
     t->oom = 1;
 }
 
-static void note_write(store_txn *t, int cf, const char *k, size_t kl, int del) {
+static void note_write(store_txn *t, int cf, const char *k, size_t kl, size_t vl, int del) {
     uint64_t h = txn_hash(cf, k, kl);
     uint32_t touch = NO_TOUCH;
     if (cf == STORE_CF_DATA && txn_records(t)) {
-        size_t n = t->ntouch;
-        record_touch(t, k, kl, NULL, 0, h, del);
+        size_t n = t->ntouch, vo = NO_VALUE;
+        if (!del && t->s->vc && kl <= VALCACHE_MAX_KEY && vl <= VALCACHE_MAX_VALUE) {
+            size_t len;
+            rocksdb_writebatch_data(t->out, &len); /* a put's record ends with its value */
+            vo = len - vl;
+            valcache_prefetch(t->s->vc, h); /* the commit puts it */
+        }
+        record_touch(t, k, kl, NULL, 0, vo, vl, h, del);
         if (t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
         if (t->s->kc) keycache_prefetch(t->s->kc, h); /* the commit updates it */
     }
@@ -667,7 +692,7 @@ void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, si
     rocksdb_column_family_handle_t *h = t->s->cf[cf];
     rocksdb_writebatch_put_cf(t->out, h, k, kl, v, vl);
     if (t->indexed) rocksdb_writebatch_wi_put_cf(t->wb, h, k, kl, v, vl);
-    note_write(t, cf, k, kl, 0);
+    note_write(t, cf, k, kl, vl, 0);
 }
 
 void store_del(store_txn *t, int cf, const char *k, size_t kl) {
@@ -675,7 +700,7 @@ void store_del(store_txn *t, int cf, const char *k, size_t kl) {
     rocksdb_writebatch_delete_cf(t->out, h, k, kl);
     if (t->indexed) rocksdb_writebatch_wi_delete_cf(t->wb, h, k, kl);
     t->ndels++;
-    note_write(t, cf, k, kl, 1);
+    note_write(t, cf, k, kl, 0, 1);
 }
 
 /* An iterator over the txn's own writes to cf only: the WBWI merged over a
@@ -775,7 +800,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     } else {
         t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
     }
-    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, 0, 1);
+    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1);
     free(to_end);
 }
 
@@ -848,6 +873,114 @@ static int get_pinned(store *s, int cf, const char *k, size_t kl, store_val *v, 
     return 1;
 }
 
+/* ---- reads ahead (store_prefetch) ---------------------------------------- */
+
+void store_prefetch_drop(store *s) {
+    for (size_t i = 0; i < s->npf; i++)
+        if (s->pf[i].val) rocksdb_pinnableslice_destroy(s->pf[i].val);
+    s->npf = 0;
+}
+
+void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *lens) {
+    store_prefetch_drop(s);
+    if (n > STORE_PREFETCH_MAX) n = STORE_PREFETCH_MAX;
+    const char *rk[STORE_PREFETCH_MAX];
+    size_t rl[STORE_PREFETCH_MAX], total = 0;
+    for (size_t i = 0; i < n; i++) total += lens[i];
+    if (total > s->pf_keys_cap) {
+        char *p = realloc(s->pf_keys, total);
+        if (!p) return; /* an optimisation: reads go one by one */
+        s->pf_keys = p;
+        s->pf_keys_cap = total;
+    }
+    uint64_t hs[STORE_PREFETCH_MAX];
+    for (size_t i = 0; i < n; i++) { /* all the caches' lines on their way at once */
+        hs[i] = keycache_hash(keys[i], lens[i]);
+        if (s->vc) valcache_prefetch(s->vc, hs[i]);
+        if (s->kc) keycache_prefetch(s->kc, hs[i]);
+    }
+    size_t m = 0, off = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = keys[i];
+        size_t kl = lens[i];
+        uint64_t h = hs[i];
+        const char *cv;
+        size_t cvl;
+        if (s->vc && valcache_get(s->vc, h, k, kl, &cv, &cvl)) continue;
+        if (s->kc && keycache_get(s->kc, h, k, kl) == 0) continue;
+        memcpy(s->pf_keys + off, k, kl);
+        s->pf[m] = (struct pf_ent){h, off, kl, NULL, 1};
+        rk[m] = s->pf_keys + off;
+        rl[m] = kl;
+        off += kl;
+        m++;
+    }
+    if (m < 2) return; /* one key is one Get, when it is read */
+    char *errs[STORE_PREFETCH_MAX];
+    rocksdb_pinnableslice_t *vals[STORE_PREFETCH_MAX];
+    rocksdb_batched_multi_get_cf(s->db, s->ro, s->cf[STORE_CF_DATA], m, rk, rl, vals, errs, 0);
+    size_t keep = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (errs[i]) { /* left to the read itself, which reports it */
+            rocksdb_free(errs[i]);
+            if (vals[i]) rocksdb_pinnableslice_destroy(vals[i]);
+            continue;
+        }
+        s->pf[keep] = s->pf[i];
+        s->pf[keep++].val = vals[i];
+    }
+    s->npf = keep;
+    s->pf_read += keep;
+}
+
+/* The value read ahead for k, handed over to v: 1 found, 0 absent, -1 not
+ * read ahead (or already taken). */
+static int prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_val *v) {
+    for (size_t i = 0; i < s->npf; i++) {
+        struct pf_ent *e = &s->pf[i];
+        if (e->h != h || !e->live || e->kl != kl || memcmp(s->pf_keys + e->ko, k, kl) != 0) continue;
+        e->live = 0;
+        s->pf_taken++;
+        if (!e->val) return 0;
+        v->pin_ = e->val;
+        v->ptr = rocksdb_pinnableslice_value(e->val, &v->len);
+        e->val = NULL;
+        return 1;
+    }
+    return -1;
+}
+
+void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken) {
+    *read = s->pf_read;
+    *taken = s->pf_taken;
+}
+
+/* A committed value: from the value cache, or known absent by the key
+ * cache, or read ahead, or read pinned; then remembered by both caches. */
+static int get_committed(store *s, int cf, const char *k, size_t kl, store_val *v, char **err) {
+    if (cf != STORE_CF_DATA || (!s->vc && !s->kc && !s->npf)) return get_pinned(s, cf, k, kl, v, err);
+    uint64_t h = keycache_hash(k, kl);
+    if (s->vc) {
+        if (valcache_get(s->vc, h, k, kl, &v->ptr, &v->len)) {
+            s->vc_hits++;
+            s->vc_pins++;
+            v->cpin_ = &s->vc_pins;
+            return 1;
+        }
+        s->vc_misses++;
+    }
+    if (s->kc && keycache_get(s->kc, h, k, kl) == 0) {
+        s->kc_hits++;
+        return 0;
+    }
+    int r = s->npf ? prefetch_take(s, h, k, kl, v) : -1;
+    if (r < 0) r = get_pinned(s, cf, k, kl, v, err);
+    if (r < 0) return -1;
+    if (s->kc) keycache_set(s->kc, h, k, kl, r);
+    if (r == 1 && s->vc && !s->vc_pins) valcache_put(s->vc, h, k, kl, v->ptr, v->len);
+    return r;
+}
+
 int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err) {
     store *s = t->s;
     char *rerr = NULL;
@@ -855,12 +988,13 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     v->len = 0;
     v->pin_ = NULL;
     v->own_ = NULL;
+    v->cpin_ = NULL;
     if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
 
     /* A key the txn did not write (and no pending range of cf could cover)
      * is as the database has it. */
     if (!txn_pending(t) || (!wset_has(t, txn_hash(cf, k, kl)) && !(t->nranges && txn_has_ranges(t, cf))))
-        return get_pinned(s, cf, k, kl, v, err);
+        return get_committed(s, cf, k, kl, v, err);
     txn_index(t);
 
     size_t vl = 0;
@@ -876,7 +1010,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
             return -1;
         }
         if (val) goto found;
-        return get_pinned(s, cf, k, kl, v, err);
+        return get_committed(s, cf, k, kl, v, err);
     }
     if (t->nranges && txn_has_ranges(t, cf)) {
         /* NULL here means "not in the batch" or "deleted in the batch" */
@@ -923,10 +1057,12 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
             s->kc_misses++;
             if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
             store_val v = {0};
-            r = get_pinned(s, cf, k, kl, &v, err);
+            r = s->npf ? prefetch_take(s, h, k, kl, &v) : -1;
+            if (r < 0) r = get_pinned(s, cf, k, kl, &v, err);
             if (r < 0) return -1;
-            store_val_free(&v);
             keycache_set(s->kc, h, k, kl, r);
+            if (r == 1 && s->vc && !s->vc_pins) valcache_put(s->vc, h, k, kl, v.ptr, v.len);
+            store_val_free(&v);
             return r;
         }
     }
@@ -934,6 +1070,17 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
     int r = store_get(t, cf, k, kl, &v, err);
     if (r == 1) store_val_free(&v);
     return r;
+}
+
+void store_caches_clear(store *s) {
+    if (s->kc) keycache_clear(s->kc);
+    if (s->vc) valcache_clear(s->vc);
+}
+
+void store_value_cache_stats(const store *s, uint64_t *bytes, uint64_t *hits, uint64_t *misses) {
+    *bytes = valcache_bytes(s->vc);
+    *hits = s->vc_hits;
+    *misses = s->vc_misses;
 }
 
 void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses) {
@@ -961,6 +1108,7 @@ int store_commit(store_txn *t, char **err) {
     size_t n;
     const char *rep;
     store_undo_begin(s);
+    store_prefetch_drop(s); /* what it read is about to be old */
     rocksdb_writebatch_t *wb = store_sorted_batch(s, t->out); /* batch_sort.c */
     if (!wb) wb = t->out;
     rep = rocksdb_writebatch_data(wb, &n);
@@ -971,17 +1119,29 @@ int store_commit(store_txn *t, char **err) {
     }
     if (wb != t->out) store_sorted_trim(s);
     if (rerr) {
-        if (s->kc) keycache_clear(s->kc); /* cannot tell what, if anything, went in */
+        store_caches_clear(s); /* cannot tell what, if anything, went in */
         store_txn_clear(t);
         store_set_err(err, "commit", rerr);
         return -1;
     }
+    size_t outl;
+    const char *out = rocksdb_writebatch_data(t->out, &outl);
     for (size_t i = 0; i < t->ntouch; i++) {
         const touch_ent *e = &t->touch[i];
         const char *k = t->tbuf.p + e->ko;
-        if (s->kc) { /* in order: a later write of a key wins */
-            if (e->el) keycache_clear(s->kc);
-            else keycache_set(s->kc, e->h, k, e->kl, !e->del);
+        /* in order: a later write of a key wins */
+        if (e->el) {
+            store_caches_clear(s);
+        } else {
+            if (s->kc) keycache_set(s->kc, e->h, k, e->kl, !e->del);
+            if (s->vc) {
+                if (e->vo != NO_VALUE && !s->vc_pins) {
+                    assert(e->vo + e->vl <= outl);
+                    valcache_put(s->vc, e->h, k, e->kl, out + e->vo, e->vl);
+                } else {
+                    valcache_forget(s->vc, e->h, k, e->kl);
+                }
+            }
         }
         if (s->touch_fn) s->touch_fn(s->touch_arg, k, e->kl, e->el ? t->tbuf.p + e->eo : NULL, e->el);
     }
@@ -1330,6 +1490,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
     }
     char *rerr = NULL;
     store_undo_begin(s);
+    store_prefetch_drop(s);
     rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], start, sl, end, el, &rerr);
     if (rerr) {
         free(to_end);
@@ -1337,7 +1498,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         return -1;
     }
     store_undo_log_range(s, cf, start, sl, end, el);
-    if (s->kc && cf == STORE_CF_DATA) keycache_clear(s->kc);
+    if (cf == STORE_CF_DATA) store_caches_clear(s);
     atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
     if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);
 

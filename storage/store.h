@@ -42,6 +42,7 @@ typedef struct store_options {
     size_t write_buffer_bytes;  /* 0 = default (16 MB) */
     int create_if_missing;      /* 1 normally */
     size_t key_cache_bytes;     /* keycache.h; 0 = no key cache */
+    size_t value_cache_bytes;   /* valcache.h; 0 = no value cache */
     int index_outside_cache;    /* 1: table readers hold index and filter blocks (faster
                                  * point reads, memory outside block_cache_bytes) */
 } store_options;
@@ -67,6 +68,7 @@ typedef struct store_val {
     size_t len;
     void *pin_;  /* private */
     char *own_;  /* private */
+    unsigned *cpin_; /* private: the value cache's count of values in use */
 } store_val;
 /* A found value stays valid until store_val_free, whatever happens to the
  * txn or the store's data meanwhile (but not across store_close). */
@@ -85,8 +87,24 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
  * from the key cache (keycache.h) when the store has one and t has not
  * written k. 1 exists, 0 absent, -1 error. */
 int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err);
+/* Reads the committed values of up to STORE_PREFETCH_MAX data-CF keys in
+ * one batched RocksDB MultiGet (for a client's pipelined reads): a
+ * store_get of one of them by a txn that has not written it then takes its
+ * value from there, once. Any commit, range deletion or undo drops what
+ * was not taken, so a read never sees a value older than the last write;
+ * store_prefetch_drop drops it too (when the pipeline is done). Keys the
+ * caches answer are not read. Replaces what an earlier call left. */
+#define STORE_PREFETCH_MAX 64
+void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *lens);
+void store_prefetch_drop(store *s);
+/* Keys read ahead and then taken by a store_get. */
+void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken);
+
 /* The key cache's size in slots (0 = off) and its hits and misses so far. */
 void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses);
+/* The value cache's ring in bytes (0 = off) and its hits and misses so far
+ * (a miss is a data-CF read that went to RocksDB). */
+void store_value_cache_stats(const store *s, uint64_t *bytes, uint64_t *hits, uint64_t *misses);
 
 void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl);
 void store_del(store_txn *t, int cf, const char *k, size_t kl);

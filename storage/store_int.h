@@ -14,6 +14,7 @@
 
 #include "keycache.h"
 #include "store.h"
+#include "valcache.h"
 
 /* Growable byte buffer. */
 typedef struct buf {
@@ -49,6 +50,20 @@ struct store {
     void *touch_arg;
     keycache *kc;              /* NULL when off (store_options.key_cache_bytes 0) */
     uint64_t kc_hits, kc_misses;
+    valcache *vc;              /* NULL when off (store_options.value_cache_bytes 0) */
+    unsigned vc_pins;          /* values of vc in use (store_val): no put meanwhile */
+    uint64_t vc_hits, vc_misses;
+    /* store_prefetch: values read ahead, each taken at most once */
+    struct pf_ent {
+        uint64_t h;
+        size_t ko, kl; /* into pf_keys */
+        rocksdb_pinnableslice_t *val; /* NULL: absent, or taken */
+        int live;
+    } pf[STORE_PREFETCH_MAX];
+    size_t npf;
+    char *pf_keys;
+    size_t pf_keys_cap;
+    uint64_t pf_read, pf_taken;
     /* batch_sort.c: the sorted copy of a group's batch, and its records */
     rocksdb_writebatch_t *sorted;
     struct srec *srt;
@@ -113,5 +128,9 @@ static inline int store_bytes_cmp(const char *a, size_t al, const char *b, size_
 rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in);
 /* After s->sorted was written: frees what a big group left in it. */
 void store_sorted_trim(store *s);
+
+/* Forgets what the key and value caches know: for a change of the data
+ * CF they cannot follow key by key (store.c). */
+void store_caches_clear(store *s);
 
 #endif

@@ -191,8 +191,9 @@ int store_undo_unflushed(store *s, char **err) {
         }
     }
     if (!why && !rerr) {
+        store_prefetch_drop(s);
         rocksdb_write(s->db, s->wo, u, &rerr);
-        if (s->kc) keycache_clear(s->kc); /* keys went back to their old state */
+        store_caches_clear(s); /* keys went back to their old state */
     }
     size_t ul = 0;
     if (!why && !rerr) {

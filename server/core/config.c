@@ -51,6 +51,7 @@ static const option options[] = {
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"write-buffer-size", T_SIZE, F(write_buffer_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"key-cache-size", T_SIZE, F(key_cache_size), 0, 0, 1LL << 40, NULL},
+    {"value-cache-size", T_SIZE, F(value_cache_size), 0, 0, 1LL << 40, NULL},
     {"cache-index-and-filter-blocks", T_BOOL, F(cache_index_and_filter_blocks), 0, 0, 0, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
     {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
@@ -119,6 +120,7 @@ void config_defaults(config *c) {
     c->block_cache_size = 256LL * 1024 * 1024;
     c->write_buffer_size = 16LL * 1024 * 1024;
     c->key_cache_size = 64LL * 1024 * 1024;
+    c->value_cache_size = 64LL * 1024 * 1024;
     c->cache_index_and_filter_blocks = 1;
     c->databases = 16;
     c->slowlog_slower_than = 10000;

@@ -32,6 +32,7 @@ typedef struct config {
     long long block_cache_size;
     long long write_buffer_size; /* RocksDB memtable size per column family */
     long long key_cache_size;    /* storage/keycache.h; 0 = off */
+    long long value_cache_size;  /* storage/valcache.h; 0 = off */
     int cache_index_and_filter_blocks; /* 0: outside block-cache-size, faster GETs */
     int databases;
     long long slowlog_slower_than; /* µs; negative disables */

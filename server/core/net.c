@@ -126,9 +126,61 @@ static void resume_reading(client *c) {
     if (c->inlen) process_input(c);
 }
 
+/* The keys of a command, appended to keys[*n..): 0 when argv is not one
+ * whose keys are worth reading ahead. Writes only when `writes`, and only
+ * the fast ones that read their key's value (INCR, HSET, LPUSH: a value or
+ * a collection's metadata); SET and MSET (not fast) and SETNX (overwrites)
+ * only ask whether their keys exist, which the key cache mostly answers
+ * without a read: reading their values ahead cost SET -P 16 a third. */
+static int ra_keys(const resp_slice *argv, int argc, resp_slice *keys, int *n, int writes) {
+    int bad_sub;
+    const cmd_def *d = cmd_lookup_argv(argv, argc, &bad_sub);
+    uint32_t ok = CMD_READONLY | (writes ? CMD_WRITE : 0);
+    if (!d || !(d->flags & ok) || (d->flags & (CMD_KEY_PREFIX | CMD_DOMAIN | CMD_ADMIN)) || d->first_key <= 0 ||
+        ((d->flags & CMD_WRITE) && (!(d->flags & CMD_FAST) || (d->key_flags & CMD_KEY_OW))))
+        return 0;
+    int last = d->last_key < 0 ? argc + d->last_key : d->last_key;
+    int step = d->key_step > 0 ? d->key_step : 1;
+    for (int i = d->first_key; i <= last && i < argc && *n < STORE_PREFETCH_MAX; i += step) keys[(*n)++] = argv[i];
+    return 1;
+}
+
+/* Pipelined commands: the keys of the run of commands that starts with the
+ * one about to run (parsed, ending at `next` in c->in) are read in one
+ * RocksDB MultiGet (db_prefetch), ~3x cheaper a key than a Get each.
+ * Exact: a commit drops what was read ahead, and a key the command context
+ * wrote is read from its batch. Writes join the run only when their
+ * commits wait for the end of the loop iteration (batch-commits, no
+ * WATCH): a commit after each would drop the rest every time. Returns
+ * where the run ends. */
+static size_t read_ahead(client *c, size_t next) {
+    server *s = c->srv;
+    resp_slice keys[STORE_PREFETCH_MAX];
+    int n = 0, writes = s->cfg.batch_commits && !s->nwatch;
+    if (!ra_keys(c->parser.argv, c->parser.argc, keys, &n, writes)) return next;
+    resp_parser *p = &s->ra_parser;
+    p->max_bulk_len = c->parser.max_bulk_len;
+    p->max_multibulk_len = c->parser.max_multibulk_len;
+    size_t pos = next;
+    /* multibulk requests only: an inline one's arguments live in the
+     * parser, overwritten by the next parse */
+    while (pos < c->inlen && n < STORE_PREFETCH_MAX && c->in[pos] == '*') {
+        size_t consumed = 0, need = 0;
+        if (resp_parse(p, c->in + pos, c->inlen - pos, &consumed, &need) != RESP_OK) {
+            resp_parser_reset(p);
+            break;
+        }
+        if (!ra_keys(p->argv, p->argc, keys, &n, writes)) break;
+        pos += consumed;
+    }
+    if (n >= 2) db_prefetch(&s->ks, c->db, keys, n);
+    return pos;
+}
+
 static void process_input(client *c) {
     server *s = c->srv;
-    size_t off = 0;
+    size_t off = 0, ra_end = 0;
+    int ra = 0;
     while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING | CL_BLOCKED | CL_CLOSE_ASAP))) {
         if (backlog(c) > BACKLOG_PAUSE) {
             pause_reading(c);
@@ -144,6 +196,7 @@ static void process_input(client *c) {
                 server_log(LL_WARNING, "client %llu closed: query buffer over %lld bytes (client-query-buffer-limit)",
                            (unsigned long long)c->id, s->cfg.query_buffer_limit);
                 s->stat_query_limit++;
+                if (ra) db_prefetch_drop(&s->ks);
                 client_close(c);
                 return;
             }
@@ -157,9 +210,14 @@ static void process_input(client *c) {
             off = c->inlen;
             break;
         }
+        size_t start = off;
         off += consumed;
         c->inneed = 0;
         if (c->parser.argc == 0) continue;
+        if (start >= ra_end && off < c->inlen && c->in[start] == '*' && c->authenticated) {
+            ra_end = read_ahead(c, off);
+            ra = 1;
+        }
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
         c->last_ms = now_ms();
@@ -180,10 +238,12 @@ static void process_input(client *c) {
             server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
                        (unsigned long long)c->id, s->cfg.output_buffer_limit);
             s->stat_output_limit++;
+            if (ra) db_prefetch_drop(&s->ks);
             client_close(c);
             return;
         }
     }
+    if (ra) db_prefetch_drop(&s->ks); /* what another client reads next is not ours */
     if (off) {
         memmove(c->in, c->in + off, c->inlen - off);
         c->inlen -= off;

@@ -216,6 +216,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         .block_cache_bytes = (size_t)cfg->block_cache_size,
         .write_buffer_bytes = (size_t)cfg->write_buffer_size,
         .key_cache_bytes = (size_t)cfg->key_cache_size,
+        .value_cache_bytes = (size_t)cfg->value_cache_size,
         .index_outside_cache = !cfg->cache_index_and_filter_blocks,
         .create_if_missing = 1,
     };
@@ -227,6 +228,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
     }
     /* a failed WAL flush puts back what its group wrote (net.c) */
     store_set_undo(s->st, 1);
+    resp_parser_init(&s->ra_parser);
     if (ks_init(&s->ks, s->st, &err) < 0) {
         server_log(LL_WARNING, "cannot read key counts: %s", err ? err : "out of memory");
         free(err);
@@ -286,6 +288,7 @@ void server_free(server *s) {
     block_free(s);
     pubsub_free(s);
     ks_free(&s->ks);
+    resp_parser_free(&s->ra_parser);
     store_close(s->st); /* flushes and syncs the WAL */
     slowlog_free(s);
     acl_free(s);

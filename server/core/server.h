@@ -46,6 +46,7 @@ struct server {
     uv_signal_t sigterm, sigint;
     store *st;
     keyspace ks;               /* the keys, their counts and the command context */
+    resp_parser ra_parser;     /* net.c's read-ahead: scans pipelined requests */
     const cmd_family *const *families;
     cmd_hooks hooks;           /* installed by families at init */
     struct dom_engine *dom;    /* the domain engine's state: owned by domain/, opaque here */

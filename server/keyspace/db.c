@@ -33,6 +33,24 @@ static void kb_free(keybuf *kb) {
     if (kb->p != kb->stack) free(kb->p);
 }
 
+void db_prefetch(keyspace *ks, int db, const resp_slice *keys, int n) {
+    char buf[STORE_PREFETCH_MAX * 64];
+    const char *kp[STORE_PREFETCH_MAX];
+    size_t kl[STORE_PREFETCH_MAX], off = 0;
+    int m = 0;
+    for (int i = 0; i < n && m < STORE_PREFETCH_MAX; i++) {
+        size_t len = keys[i].len + 1; /* enc_data_key: the db byte and the key */
+        if (off + len > sizeof buf) continue; /* long keys are read when asked */
+        kl[m] = enc_data_key(buf + off, ks->dbmap[db], keys[i].ptr, keys[i].len);
+        assert(kl[m] == len);
+        kp[m++] = buf + off;
+        off += len;
+    }
+    store_prefetch(ks->st, (size_t)m, kp, kl);
+}
+
+void db_prefetch_drop(keyspace *ks) { store_prefetch_drop(ks->st); }
+
 static void note_delta(keyspace *s, int db, int64_t d) {
     s->dbsize_delta[db] += d;
     s->dbsize_dirty |= 1u << db;

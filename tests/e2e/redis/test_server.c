@@ -500,3 +500,141 @@ Test(server, index_and_filter_blocks_outside_the_cache, .init = up_index_outside
     }
     expect_nil(CMD("GET ix:2000"));
 }
+
+/* ---- the value cache and pipelined reads read ahead ----------------------
+ * (value-cache-size, storage/valcache.c; net.c read_ahead, store_prefetch)
+ * Both are exact: every reply here is checked against what was written. */
+
+/* Writes of every kind, each followed by reads of what it changed. */
+static void values_stay_exact(void) {
+    expect_status(CMD("SET vc:a 1"), "OK");
+    expect_bulk(CMD("GET vc:a"), "1");
+    expect_status(CMD("SET vc:a 2"), "OK");
+    expect_bulk(CMD("GET vc:a"), "2");
+    expect_int(CMD("INCR vc:a"), 3);
+    expect_int(CMD("INCRBY vc:a 10"), 13);
+    expect_bulk(CMD("GET vc:a"), "13");
+    expect_int(CMD("APPEND vc:a x"), 3);
+    expect_bulk(CMD("GET vc:a"), "13x");
+    expect_int(CMD("DEL vc:a"), 1);
+    expect_nil(CMD("GET vc:a"));
+    expect_status(CMD("MSET vc:a 4 vc:b 5"), "OK");
+    expect_bulk(CMD("GET vc:b"), "5");
+    expect_int(CMD("PEXPIRE vc:b 1"), 1);
+    msleep(5);
+    expect_nil(CMD("GET vc:b"));
+    expect_bulk(CMD("GETSET vc:a 6"), "4");
+    expect_bulk(CMD("GET vc:a"), "6");
+    expect_status(CMD("FLUSHDB"), "OK"); /* a range deletion clears the cache */
+    expect_nil(CMD("GET vc:a"));
+    expect_status(CMD("SET vc:a 7"), "OK");
+    expect_bulk(CMD("GET vc:a"), "7");
+}
+
+Test(server, value_cache_on_by_default, .init = up, .fini = down) {
+    cr_expect_gt(info_field(c, "storage", "value_cache_bytes"), 50 << 20, "64 MB in all");
+    long long hits = info_field(c, "storage", "value_cache_hits");
+    values_stay_exact();
+    cr_expect_gt(info_field(c, "storage", "value_cache_hits"), hits + 5, "the reads never hit the cache");
+    expect_error_has(CMD("CONFIG SET value-cache-size 1mb"), "ERR", "immutable");
+    redisFree(c);
+    c = NULL;
+    cr_assert_eq(skv_stop(&srv), 0);
+    skv_restart(&srv); /* the cache starts empty: values come from disk */
+    c = skv_connect(&srv);
+    long long misses = info_field(c, "storage", "value_cache_misses");
+    expect_bulk(CMD("GET vc:a"), "7");
+    cr_expect_eq(info_field(c, "storage", "value_cache_misses"), misses + 1);
+    expect_bulk(CMD("GET vc:a"), "7"); /* read once, then cached */
+    cr_expect_eq(info_field(c, "storage", "value_cache_misses"), misses + 1);
+}
+
+static void up_no_value_cache(void) {
+    static const char *const extra[] = {"--value-cache-size", "0", NULL};
+    up_with(extra);
+}
+
+Test(server, value_cache_off, .init = up_no_value_cache, .fini = down) {
+    expect_config("value-cache-size", "0");
+    cr_expect_eq(info_field(c, "storage", "value_cache_bytes"), 0);
+    values_stay_exact();
+    cr_expect_eq(info_field(c, "storage", "value_cache_hits"), 0);
+}
+
+/* One pipeline of reads with writes among them: a read after a write of
+ * its key must see the write, though the run before the write was read
+ * ahead. The value cache is off, so the reads go to RocksDB. */
+static void pipelined_reads_see_every_write(void) {
+    for (int i = 0; i < 40; i++) expect_status(CMD("SET ra:%d v%d", i, i), "OK");
+    expect_status(CMD("SET ra:gone x"), "OK");
+    expect_int(CMD("PEXPIRE ra:gone 1"), 1);
+    msleep(5);
+    redisContext *w = skv_connect(&srv); /* another client's write between pipelines */
+    long long used = info_field(c, "storage", "read_ahead_used");
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 20; i++) redisAppendCommand(c, "GET ra:%d", i);
+        redisAppendCommand(c, "SET ra:3 new%d", round);
+        redisAppendCommand(c, "GET ra:3");
+        redisAppendCommand(c, "MGET ra:3 ra:4 ra:none ra:gone");
+        redisAppendCommand(c, "DEL ra:4");
+        redisAppendCommand(c, "EXISTS ra:4 ra:5 ra:gone");
+        redisAppendCommand(c, "GET ra:4");
+        redisAppendCommand(c, "GET ra:gone");
+        for (int i = 0; i < 20; i++) {
+            redisReply *r = NULL;
+            cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+            char want[16];
+            if (i == 3 && round) snprintf(want, sizeof want, "new%d", round - 1);
+            else snprintf(want, sizeof want, "v%d", i);
+            if (i == 4 && round) expect_nil(r); /* deleted in round 0 */
+            else expect_bulk(r, want);
+        }
+        redisReply *r = NULL;
+        char want[16];
+        snprintf(want, sizeof want, "new%d", round);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_status(r, "OK");
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_bulk(r, want);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->elements, 4);
+        cr_expect_str_eq(r->element[0]->str, want);
+        if (round == 0) cr_expect_str_eq(r->element[1]->str, "v4");
+        else cr_expect_eq(r->element[1]->type, REDIS_REPLY_NIL);
+        cr_expect_eq(r->element[2]->type, REDIS_REPLY_NIL);
+        cr_expect_eq(r->element[3]->type, REDIS_REPLY_NIL, "an expired key read ahead is still expired");
+        freeReplyObject(r);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_int(r, round == 0);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_int(r, 1);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_nil(r);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_nil(r);
+        /* between pipelines, another client changes a key the next run reads */
+        expect_status(skv_cmd(w, "SET ra:7 other%d", round), "OK");
+        expect_bulk(CMD("GET ra:7"), round == 0 ? "other0" : round == 1 ? "other1" : "other2");
+        expect_status(skv_cmd(w, "SET ra:7 v7"), "OK");
+    }
+    redisFree(w);
+    cr_expect_gt(info_field(c, "storage", "read_ahead_used"), used + 20, "the pipelines were never read ahead");
+}
+
+/* Each command's writes in the group of its loop iteration (the default):
+ * a read after a write in the same pipeline reads the pending batch. */
+Test(server, pipelined_reads_read_ahead_and_see_every_write, .init = up_no_value_cache, .fini = down) {
+    pipelined_reads_see_every_write();
+}
+
+static void up_unbatched(void) {
+    static const char *const extra[] = {"--value-cache-size", "0", "--batch-commits", "no", NULL};
+    up_with(extra);
+}
+
+/* Each command committed on its own: the write in the pipeline changes
+ * what was read ahead, which must be dropped. */
+Test(server, pipelined_reads_see_every_write_committed_alone, .init = up_unbatched, .fini = down) {
+    pipelined_reads_see_every_write();
+}
