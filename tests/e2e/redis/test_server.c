@@ -638,3 +638,35 @@ static void up_unbatched(void) {
 Test(server, pipelined_reads_see_every_write_committed_alone, .init = up_unbatched, .fini = down) {
     pipelined_reads_see_every_write();
 }
+
+/* KV.* work on database 0 whatever the client selected: a run of reads
+ * read ahead stays in one database, so every reply is the right one. An
+ * MGET alone is read ahead too. */
+Test(server, read_ahead_across_databases_and_a_lone_mget, .init = up_no_value_cache, .fini = down) {
+    expect_status(CMD("KV.SET ra:doc {\"db\":0}"), "OK");
+    expect_status(CMD("SELECT 3"), "OK");
+    expect_status(CMD("SET ra:doc db3"), "OK");
+    for (int i = 0; i < 8; i++) expect_status(CMD("SET ra:m%d m%d", i, i), "OK");
+    long long used = info_field(c, "storage", "read_ahead_used");
+    redisAppendCommand(c, "KV.GET ra:doc");
+    redisAppendCommand(c, "GET ra:doc");
+    redisAppendCommand(c, "KV.GET ra:doc");
+    redisAppendCommand(c, "GET ra:doc");
+    redisAppendCommand(c, "GET ra:m1");
+    redisReply *r = NULL;
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        if (i == 4) expect_bulk(r, "m1");
+        else if (i % 2) expect_bulk(r, "db3");
+        else expect_bulk(r, "{\"db\":0}");
+    }
+    redisReply *m = ARRAY("MGET ra:m0 ra:m1 ra:none ra:m7 ra:m3");
+    cr_assert_eq(m->elements, 5);
+    cr_expect_str_eq(m->element[0]->str, "m0");
+    cr_expect_str_eq(m->element[1]->str, "m1");
+    cr_expect_eq(m->element[2]->type, REDIS_REPLY_NIL);
+    cr_expect_str_eq(m->element[3]->str, "m7");
+    cr_expect_str_eq(m->element[4]->str, "m3");
+    freeReplyObject(m);
+    cr_expect_geq(info_field(c, "storage", "read_ahead_used"), used + 5, "the MGET alone was not read ahead");
+}
