@@ -149,6 +149,14 @@ static int ra_keys(const client *c, const resp_slice *argv, int argc, resp_slice
     return 1;
 }
 
+/* Whether the multibulk request at p announces at most 2 * STORE_PREFETCH_MAX
+ * + 2 arguments (a longer one ends the run). */
+static int ra_short(const char *p, size_t len) {
+    size_t i = 1, count = 0;
+    for (; i < len && i < 8 && p[i] >= '0' && p[i] <= '9'; i++) count = count * 10 + (size_t)(p[i] - '0');
+    return i > 1 && i < len && p[i] == '\r' && count <= 2 * STORE_PREFETCH_MAX + 2;
+}
+
 /* Pipelined commands: the keys of the run of commands that starts with the
  * one about to run (parsed, ending at `next` in c->in; an MGET alone is a
  * run too) are read in one RocksDB MultiGet (db_prefetch), ~3x cheaper a
@@ -168,8 +176,9 @@ static size_t read_ahead(client *c, size_t next) {
     p->max_multibulk_len = c->parser.max_multibulk_len;
     size_t pos = next;
     /* multibulk requests only: an inline one's arguments live in the
-     * parser, overwritten by the next parse */
-    while (pos < c->inlen && n < STORE_PREFETCH_MAX && c->in[pos] == '*') {
+     * parser, overwritten by the next parse; and short ones, so the
+     * scanning parser's argv stays small */
+    while (pos < c->inlen && n < STORE_PREFETCH_MAX && c->in[pos] == '*' && ra_short(c->in + pos, c->inlen - pos)) {
         size_t consumed = 0, need = 0;
         if (resp_parse(p, c->in + pos, c->inlen - pos, &consumed, &need) != RESP_OK) {
             resp_parser_reset(p);

@@ -670,3 +670,41 @@ Test(server, read_ahead_across_databases_and_a_lone_mget, .init = up_no_value_ca
     freeReplyObject(m);
     cr_expect_geq(info_field(c, "storage", "read_ahead_used"), used + 5, "the MGET alone was not read ahead");
 }
+
+/* A long command ends the run scanned ahead (the scanning parser keeps its
+ * argv small); what follows it is read as usual, and every reply is right. */
+Test(server, a_long_command_ends_the_read_ahead_run, .init = up, .fini = down) {
+    for (int i = 0; i < 300; i++) expect_status(CMD("SET rl:%d %d", i, i), "OK");
+    const char *argv[302];
+    size_t lens[302];
+    char names[302][16];
+    argv[0] = "MGET";
+    lens[0] = 4;
+    for (int i = 0; i < 300; i++) {
+        lens[i + 1] = (size_t)snprintf(names[i], sizeof names[i], "rl:%d", i);
+        argv[i + 1] = names[i];
+    }
+    redisAppendCommand(c, "GET rl:1");
+    redisAppendCommand(c, "GET rl:2");
+    redisAppendCommandArgv(c, 301, argv, lens);
+    redisAppendCommand(c, "GET rl:299");
+    redisAppendCommand(c, "GET rl:298");
+    redisReply *r = NULL;
+    cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+    expect_bulk(r, "1");
+    cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+    expect_bulk(r, "2");
+    cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 300);
+    for (int i = 0; i < 300; i++) {
+        char want[8];
+        snprintf(want, sizeof want, "%d", i);
+        cr_expect_str_eq(r->element[i]->str, want);
+    }
+    freeReplyObject(r);
+    cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+    expect_bulk(r, "299");
+    cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+    expect_bulk(r, "298");
+}
