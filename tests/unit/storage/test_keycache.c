@@ -9,6 +9,7 @@
 
 #include "keycache.h"
 #include "store.h"
+#include "store_walk.h"
 
 static int has(keycache *c, const char *k) { return keycache_get(c, keycache_hash(k, strlen(k)), k, strlen(k)); }
 static void set(keycache *c, const char *k, int present) {
@@ -81,27 +82,6 @@ Test(keycache, a_full_set_evicts_and_stays_exact) {
 
 /* ---- store_exists against store_get --------------------------------------- */
 
-static char tmpdir[64];
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static store *open_store(size_t kc_bytes) {
-    strcpy(tmpdir, "/tmp/stagekv-kc-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-    store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1,
-                       .key_cache_bytes = kc_bytes};
-    store *s = NULL;
-    char *err = NULL;
-    cr_assert_eq(store_open(&s, &o, &err), 0, "%s", err ? err : "?");
-    return s;
-}
-static void close_store(store *s) {
-    store_close(s);
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int via_get(store_txn *t, const char *k, size_t kl) {
     store_val v;
     int r = store_get(t, STORE_CF_DATA, k, kl, &v, NULL);
@@ -128,7 +108,7 @@ static unsigned rnd(unsigned n) {
  * step every key's existence must read the same through both calls. A tiny
  * cache (two sets) forces evictions. */
 Test(keycache, store_exists_agrees_with_store_get) {
-    store *s = open_store(8 * KEYCACHE_SLOT_BYTES);
+    store *s = open_store(8 * KEYCACHE_SLOT_BYTES, 0);
     store_set_undo(s, 1);
     store_txn *tx[2] = {store_txn_new(s), store_txn_new(s)};
     char k[64], e[64];
@@ -137,32 +117,8 @@ Test(keycache, store_exists_agrees_with_store_get) {
         store_txn *t = tx[rnd(2)];
         unsigned op = rnd(100);
         key_of((int)rnd(NKEYS), k, &kl);
-        if (op < 35) {
-            store_put(t, STORE_CF_DATA, k, kl, "v", 1);
-        } else if (op < 55) {
-            store_del(t, STORE_CF_DATA, k, kl);
-        } else if (op < 58) {
-            key_of((int)rnd(NKEYS), e, &el);
-            store_del_range(t, STORE_CF_DATA, k, kl, e, el);
-        } else if (op < 63) {
-            store_txn_savepoint(t);
-        } else if (op < 68) {
-            store_txn_rollback_to_savepoint(t);
-        } else if (op < 85) {
-            char *err = NULL;
-            cr_assert_eq(store_commit(t, &err), 0, "%s", err ? err : "?");
-        } else if (op < 88) {
-            store_txn_clear(t);
-        } else if (op < 89) {
-            key_of((int)rnd(NKEYS), e, &el);
-            cr_assert_eq(store_compact_range(s, STORE_CF_DATA, k, kl, e, el, NULL), 0);
-        } else if (op < 91) {
-            cr_assert_eq(store_undo_unflushed(s, NULL), 0);
-        } else if (op < 93) {
-            cr_assert_eq(store_flush_wal(s, 0, NULL), 0);
-            store_undo_forget(s);
-        }
-        /* else: only check */
+        key_of((int)rnd(NKEYS), e, &el);
+        walk_step(s, t, op, k, kl, e, el, "v", 1); /* op >= WALK_OPS: only check */
         for (int c = 0; c < 4; c++) {
             store_txn *q = tx[rnd(2)];
             key_of((int)rnd(NKEYS), k, &kl);
@@ -183,7 +139,7 @@ Test(keycache, store_exists_agrees_with_store_get) {
 }
 
 Test(keycache, off_means_no_cache_and_the_same_answers) {
-    store *s = open_store(0);
+    store *s = open_store(0, 0);
     store_txn *t = store_txn_new(s);
     store_put(t, STORE_CF_DATA, "a", 1, "1", 1);
     cr_assert_eq(store_exists(t, STORE_CF_DATA, "a", 1, NULL), 1);
@@ -199,13 +155,13 @@ Test(keycache, off_means_no_cache_and_the_same_answers) {
 
 /* The cache starts empty at every open: what a restart finds is read. */
 Test(keycache, a_reopened_store_reads_its_keys_again) {
-    store *s = open_store(1 << 16);
+    store *s = open_store(1 << 16, 0);
     store_txn *t = store_txn_new(s);
     store_put(t, STORE_CF_DATA, "a", 1, "1", 1);
     cr_assert_eq(store_commit(t, NULL), 0);
     store_txn_free(t);
     store_close(s);
-    store_options o = {.dir = tmpdir, .create_if_missing = 1, .key_cache_bytes = 1 << 16};
+    store_options o = {.dir = walk_dir, .create_if_missing = 1, .key_cache_bytes = 1 << 16};
     cr_assert_eq(store_open(&s, &o, NULL), 0);
     t = store_txn_new(s);
     cr_assert_eq(store_exists(t, STORE_CF_DATA, "a", 1, NULL), 1);
@@ -282,7 +238,7 @@ static void check_view(store_txn *t, const view *m, int step) {
 }
 
 Test(keycache, txn_reads_match_a_model, .timeout = 120) {
-    store *s = open_store(8 * KEYCACHE_SLOT_BYTES);
+    store *s = open_store(8 * KEYCACHE_SLOT_BYTES, 0);
     store_txn *t = store_txn_new(s);
     view committed = {0}, cur = {0}, stack[64];
     int nstack = 0, ver = 0;
@@ -330,7 +286,7 @@ Test(keycache, txn_reads_match_a_model, .timeout = 120) {
  * small txn after it shrinks it back: every written key still reads from
  * the txn, every other one from the database. */
 Test(keycache, a_big_txn_reads_its_own_writes) {
-    store *s = open_store(1 << 16);
+    store *s = open_store(1 << 16, 0);
     store_txn *t0 = store_txn_new(s);
     char k[32];
     for (int i = 0; i < 20000; i += 2) { /* committed: the even keys */

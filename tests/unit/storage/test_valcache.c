@@ -10,6 +10,7 @@
 
 #include "keycache.h"
 #include "store.h"
+#include "store_walk.h"
 #include "valcache.h"
 
 static unsigned rnd_state = 777;
@@ -125,27 +126,6 @@ Test(valcache, wraps_and_evicts_and_stays_exact) {
 
 /* ---- store_get through the caches against an iterator ------------------- */
 
-static char tmpdir[64];
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static store *open_store(size_t kc_bytes, size_t vc_bytes) {
-    strcpy(tmpdir, "/tmp/stagekv-vc-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-    store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1,
-                       .key_cache_bytes = kc_bytes, .value_cache_bytes = vc_bytes};
-    store *s = NULL;
-    char *err = NULL;
-    cr_assert_eq(store_open(&s, &o, &err), 0, "%s", err ? err : "?");
-    return s;
-}
-static void close_store(store *s) {
-    store_close(s);
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 #define NKEYS 300
 static size_t key_of(int i, char *k) {
     /* a few keys are too long for the key cache; the value cache takes them */
@@ -192,56 +172,35 @@ Test(valcache, store_get_agrees_with_an_iterator, .timeout = 240) {
     int ver = 0;
     for (int step = 0; step < 20000; step++) {
         store_txn *t = tx[rnd(2)];
-        unsigned op = rnd(100);
+        unsigned op = rnd(110); /* WALK_OPS of them walk_step's, then ours */
         size_t kl = key_of((int)rnd(NKEYS), k);
-        if (op < 40) {
-            size_t n = (size_t)snprintf(val, sizeof val, "v%d:", ++ver);
-            size_t pad = rnd(50) == 0 ? VALCACHE_MAX_VALUE - 10 + rnd(100) : rnd(120);
-            memset(val + n, 'a' + ver % 26, pad);
-            store_put(t, STORE_CF_DATA, k, kl, val, n + pad);
-        } else if (op < 50) {
-            store_del(t, STORE_CF_DATA, k, kl);
-        } else if (op < 52) {
-            size_t el = key_of((int)rnd(NKEYS), e);
-            store_del_range(t, STORE_CF_DATA, k, kl, e, el);
-        } else if (op < 57) {
-            store_txn_savepoint(t);
-        } else if (op < 61) {
-            store_txn_rollback_to_savepoint(t);
-        } else if (op < 80) {
-            char *err = NULL;
-            cr_assert_eq(store_commit(t, &err), 0, "%s", err ? err : "?");
-        } else if (op < 82) {
-            store_txn_clear(t);
-        } else if (op < 83) {
-            size_t el = key_of((int)rnd(NKEYS), e);
-            cr_assert_eq(store_compact_range(s, STORE_CF_DATA, k, kl, e, el, NULL), 0);
-        } else if (op < 85) {
-            cr_assert_eq(store_undo_unflushed(s, NULL), 0);
-        } else if (op < 87) {
-            cr_assert_eq(store_flush_wal(s, 0, NULL), 0);
-            store_undo_forget(s);
-        } else if (op < 90) { /* hold a value across what comes next */
+        size_t el = key_of((int)rnd(NKEYS), e);
+        size_t n = (size_t)snprintf(val, sizeof val, "v%d:", ++ver);
+        size_t pad = rnd(50) == 0 ? VALCACHE_MAX_VALUE - 10 + rnd(100) : rnd(120);
+        memset(val + n, 'a' + ver % 26, pad);
+        if (op < WALK_OPS) {
+            walk_step(s, t, op, k, kl, e, el, val, n + pad);
+        } else if (op < WALK_OPS + 4) { /* hold a value across what comes next */
             store_val_free(&held);
             if (store_get(t, STORE_CF_DATA, k, kl, &held, NULL) == 1) {
                 memcpy(held_copy, held.ptr, held.len);
                 held_len = held.len;
             }
-        } else if (op < 92) {
+        } else if (op < WALK_OPS + 6) {
             store_val_free(&held);
-        } else if (op < 96) { /* read some keys ahead (duplicates too) */
+        } else if (op < WALK_OPS + 12) { /* read some keys ahead (duplicates too) */
             char kb[20][64];
             const char *kp[20];
             size_t kls[20];
-            size_t n = 1 + rnd(20);
-            for (size_t j = 0; j < n; j++) {
+            size_t nk = 1 + rnd(20);
+            for (size_t j = 0; j < nk; j++) {
                 kls[j] = key_of((int)rnd(NKEYS), kb[j]);
                 kp[j] = kb[j];
             }
-            store_prefetch(s, n, kp, kls);
-        } else if (op < 97) {
+            store_prefetch(s, nk, kp, kls);
+        } else if (op < WALK_OPS + 13) {
             store_prefetch_drop(s);
-        }
+        } /* else only check */
         for (int c = 0; c < 4; c++) {
             store_txn *q = tx[rnd(2)];
             kl = key_of((int)rnd(NKEYS), k);
