@@ -1077,6 +1077,8 @@ void store_caches_clear(store *s) {
     if (s->vc) valcache_clear(s->vc);
 }
 
+unsigned store_values_in_use(const store *s) { return s->vc_pins; }
+
 void store_value_cache_stats(const store *s, uint64_t *bytes, uint64_t *hits, uint64_t *misses) {
     *bytes = valcache_bytes(s->vc);
     *hits = s->vc_hits;

@@ -102,6 +102,10 @@ void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken);
 
 /* The key cache's size in slots (0 = off) and its hits and misses so far. */
 void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses);
+/* Values from the value cache not yet released (store_val_free). While
+ * any is, the cache only forgets: a leaked one would silently stop it, so
+ * the server asserts this is 0 between loop iterations. */
+unsigned store_values_in_use(const store *s);
 /* The value cache's ring in bytes (0 = off) and its hits and misses so far
  * (a miss is a data-CF read that went to RocksDB). */
 void store_value_cache_stats(const store *s, uint64_t *bytes, uint64_t *hits, uint64_t *misses);

@@ -7,6 +7,7 @@
  *
  * A reply never leaves before the WAL holds the write it acknowledges.
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -382,6 +383,7 @@ void net_wal_recovered(server *s) {
  * error (never +OK for a write that is not in the WAL); a failed WAL write
  * also stops writes (MISCONF) until the cron's sync succeeds again. */
 void net_end_iteration(server *s) {
+    assert(store_values_in_use(s->st) == 0); /* every command released what it read */
     if (!ks_idle(&s->ks)) server_commit(s, NULL, 0); /* the iteration's one batch */
     int wrote = s->iter_committed;
     s->iter_committed = 0;
