@@ -129,6 +129,10 @@ rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in);
 /* After s->sorted was written: frees what a big group left in it. */
 void store_sorted_trim(store *s);
 
+/* The value read ahead for k (prefetch.c), handed over to v: 1 found, 0
+ * absent, -1 not read ahead (or already taken). h is keycache_hash(k). */
+int store_prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_val *v);
+
 /* Forgets what the key and value caches know: for a change of the data
  * CF they cannot follow key by key (store.c). */
 void store_caches_clear(store *s);

@@ -194,8 +194,7 @@ static size_t read_ahead(client *c, size_t next) {
 
 static void process_input(client *c) {
     server *s = c->srv;
-    size_t off = 0, ra_end = 0;
-    int ra = 0;
+    size_t off = 0, ra_end = 0; /* ra_end: where the run read ahead ends; 0 = none yet */
     while (off < c->inlen && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSING | CL_BLOCKED | CL_CLOSE_ASAP))) {
         if (backlog(c) > BACKLOG_PAUSE) {
             pause_reading(c);
@@ -211,7 +210,7 @@ static void process_input(client *c) {
                 server_log(LL_WARNING, "client %llu closed: query buffer over %lld bytes (client-query-buffer-limit)",
                            (unsigned long long)c->id, s->cfg.query_buffer_limit);
                 s->stat_query_limit++;
-                if (ra) db_prefetch_drop(&s->ks);
+                if (ra_end) db_prefetch_drop(&s->ks);
                 client_close(c);
                 return;
             }
@@ -232,7 +231,6 @@ static void process_input(client *c) {
         /* more commands behind this one, or several keys in it (MGET) */
         if (start >= ra_end && (off < c->inlen || c->parser.argc > 2) && c->in[start] == '*' && c->authenticated) {
             ra_end = read_ahead(c, off);
-            ra = 1;
         }
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
@@ -254,12 +252,12 @@ static void process_input(client *c) {
             server_log(LL_WARNING, "client %llu closed: output buffer over %lld bytes",
                        (unsigned long long)c->id, s->cfg.output_buffer_limit);
             s->stat_output_limit++;
-            if (ra) db_prefetch_drop(&s->ks);
+            if (ra_end) db_prefetch_drop(&s->ks);
             client_close(c);
             return;
         }
     }
-    if (ra) db_prefetch_drop(&s->ks); /* what another client reads next is not ours */
+    if (ra_end) db_prefetch_drop(&s->ks); /* what another client reads next is not ours */
     if (off) {
         memmove(c->in, c->in + off, c->inlen - off);
         c->inlen -= off;
