@@ -336,23 +336,26 @@ int store_open(store **out, const store_options *opt, char **err) {
     rocksdb_options_set_compaction_filter(s->elem_opts, s->elem_filter);
     s->filter_ro = rocksdb_readoptions_create();
     static const char *const names[STORE_CF_COUNT] = {"default", "meta", "elem"};
-    /* Writes to the data CF mostly land near the last one with the same
-     * first two bytes (db byte and key head): the memtable keeps a splice per
-     * such prefix and starts the next insert from it (SET -P16 ~1.2x). */
-    s->data_opts = rocksdb_options_create();
-    char *oerr = NULL;
-    rocksdb_get_options_from_string(s->opts, "memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix."
-                                    STORE_HINT_PREFIX_STR, s->data_opts, &oerr);
-    assert(!oerr);
-    rocksdb_free(oerr);
-    const rocksdb_options_t *cfo[STORE_CF_COUNT] = {s->data_opts, s->opts, s->elem_opts};
+    /* A sorted group's writes to the data CF land near the last one with
+     * the same first two bytes (db byte and key head): the memtable keeps a
+     * splice per such prefix and starts the next insert from it. */
+    s->hinted = opt->insert_hints ? 1 : 0;
+    if (s->hinted) {
+        s->data_opts = rocksdb_options_create();
+        char *oerr = NULL;
+        rocksdb_get_options_from_string(s->opts, "memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix."
+                                        STORE_HINT_PREFIX_STR, s->data_opts, &oerr);
+        assert(!oerr);
+        rocksdb_free(oerr);
+    }
+    const rocksdb_options_t *cfo[STORE_CF_COUNT] = {s->hinted ? s->data_opts : s->opts, s->opts, s->elem_opts};
     const rocksdb_options_t *plain[STORE_CF_COUNT] = {s->opts, s->opts, s->elem_opts};
     char *rerr = NULL;
     /* A WAL written by a build that put long-begin range tombstones on the
      * data CF must not be replayed with hints on (see STORE_HINT_PREFIX):
      * any WAL left over (kill -9; a clean close leaves none) is first
      * replayed without them and flushed, then the DB is opened again. */
-    if (wal_pending(opt->dir)) {
+    if (s->hinted && wal_pending(opt->dir)) {
         s->db = rocksdb_open_column_families(s->opts, opt->dir, STORE_CF_COUNT, names, plain, s->cf, &rerr);
         if (!rerr && s->db) flush_all(s, &rerr);
         for (int i = 0; i < STORE_CF_COUNT; i++) {
@@ -838,7 +841,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         free(to_end);
         return;
     }
-    if (cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX) {
+    if (s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX) {
         del_keys(t, cf, start, sl, end, el);
         free(to_end);
         return;
@@ -1498,7 +1501,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         return -1;
     }
     char *rerr = NULL;
-    if (cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX) { /* key by key (store_int.h) */
+    if (s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX) { /* key by key (store_int.h) */
         store_txn *t = store_txn_new(s);
         if (!t) {
             free(to_end);

@@ -45,6 +45,8 @@ typedef struct store_options {
     size_t value_cache_bytes;   /* valcache.h; 0 = no value cache */
     int index_outside_cache;    /* 1: table readers hold index and filter blocks (faster
                                  * point reads, memory outside block_cache_bytes) */
+    int insert_hints;           /* 1: data-CF memtable insert hints; prefix range
+                                 * deletions become point deletes (store_int.h) */
 } store_options;
 
 int store_open(store **out, const store_options *opt, char **err);
@@ -112,10 +114,10 @@ void store_value_cache_stats(const store *s, uint64_t *bytes, uint64_t *hits, ui
 
 void store_put(store_txn *t, int cf, const char *k, size_t kl, const char *v, size_t vl);
 void store_del(store_txn *t, int cf, const char *k, size_t kl);
-/* Deletes [start, end) as one range tombstone (on the data CF only when
- * start is shorter than 2 bytes, a db's whole range: a longer start is
- * deleted key by key, see store_int.h). An empty range (end <= start)
- * is a no-op. end NULL or el 0 (enc_prefix_end's "runs to the end") means to
+/* Deletes [start, end) as one range tombstone (with insert_hints, on the
+ * data CF only when start is shorter than 2 bytes, a db's whole range: a
+ * longer start is deleted key by key, see store_int.h). An empty range
+ * (end <= start) is a no-op. end NULL or el 0 (enc_prefix_end's "runs to the end") means to
  * the end of the column family: the tombstone then ends just past the last
  * key that exists when this is called (in the DB or in the txn). */
 void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
@@ -191,8 +193,8 @@ int store_property_int(store *s, int cf, const char *name, uint64_t *out);
 /* Consistent on-disk copy (hard links) into a new directory path. */
 int store_checkpoint(store *s, const char *path, char **err);
 /* Remove all keys of a column family range, outside any txn, then compact
- * the range away in the background (one committed txn of point deletes for
- * a data-CF range as store_del_range's). */
+ * the range away in the background (with insert_hints, one committed txn
+ * of point deletes for a data-CF range as store_del_range's). */
 /* end NULL or el 0: to the end of the column family (as store_del_range).
  * Deleted data-CF ranges are reported to the touch hook as well. The
  * compaction runs on a thread owned by the store; store_close stops it. */

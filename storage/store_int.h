@@ -34,8 +34,8 @@ typedef struct compact_job {
     char *start, *end;
 } compact_job;
 
-/* Data-CF memtable inserts are hinted by the key's first STORE_HINT_PREFIX
- * bytes. RocksDB 7.8.3 keeps one hint map per memtable for both its point
+/* With insert_hints, data-CF memtable inserts are hinted by the key's
+ * first STORE_HINT_PREFIX bytes. RocksDB 7.8.3 keeps one hint map per memtable for both its point
  * and its range-tombstone skiplists (later releases hint the point one
  * only): a tombstone whose begin key is that long would be inserted from a
  * point-list splice (an assertion, or a broken skiplist without them). So
@@ -49,7 +49,8 @@ struct store {
     _Atomic(rocksdb_t *) db_ready; /* for the compaction filter: set once open */
     rocksdb_t *db;
     rocksdb_options_t *opts;
-    rocksdb_options_t *data_opts;
+    rocksdb_options_t *data_opts;  /* opts + the insert hints, when on */
+    int hinted;                    /* insert_hints: see STORE_HINT_PREFIX */
     rocksdb_options_t *elem_opts;  /* opts + the element compaction filter */
     rocksdb_compactionfilter_t *elem_filter;
     rocksdb_readoptions_t *filter_ro;

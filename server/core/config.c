@@ -53,6 +53,7 @@ static const option options[] = {
     {"key-cache-size", T_SIZE, F(key_cache_size), 0, 0, 1LL << 40, NULL},
     {"value-cache-size", T_SIZE, F(value_cache_size), 0, 0, 1LL << 40, NULL},
     {"cache-index-and-filter-blocks", T_BOOL, F(cache_index_and_filter_blocks), 0, 0, 0, NULL},
+    {"memtable-insert-hints", T_BOOL, F(memtable_insert_hints), 0, 0, 0, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
     {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
     {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},

@@ -34,6 +34,7 @@ typedef struct config {
     long long key_cache_size;    /* storage/keycache.h; 0 = off */
     long long value_cache_size;  /* storage/valcache.h; 0 = off */
     int cache_index_and_filter_blocks; /* 0: outside block-cache-size, faster GETs */
+    int memtable_insert_hints;         /* 1: faster writes, prefix deletes key by key */
     int databases;
     long long slowlog_slower_than; /* µs; negative disables */
     int slowlog_max_len;

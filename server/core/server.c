@@ -218,6 +218,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         .key_cache_bytes = (size_t)cfg->key_cache_size,
         .value_cache_bytes = (size_t)cfg->value_cache_size,
         .index_outside_cache = !cfg->cache_index_and_filter_blocks,
+        .insert_hints = cfg->memtable_insert_hints,
         .create_if_missing = 1,
     };
     char *err = NULL;

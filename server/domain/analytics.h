@@ -34,7 +34,7 @@ int analytics_range(struct dom_engine *e, const char *kind, const char *id, cons
 
 /* The entity model's delete hook of TRACK and CONCERT (kind = the
  * namespace's meta name): removes every analytics row of the id (the
- * prefix "analytics:{kind}:{id}:", one range deletion) in the command's
+ * prefix "analytics:{kind}:{id}:", one prefix delete) in the command's
  * batch. USER.DELETE counts these rows in its :N from the key count. */
 int analytics_purge_entity(struct dom_engine *e, const char *kind, const char *id);
 

@@ -51,7 +51,7 @@ int donation_send(struct dom_engine *e, const char *from, const char *to, int64_
                   char id_out[DOM_ID_HEX + 1]);
 
 /* USER.DELETE's step (registered as "donation"): removes the donations uid
- * received ("donations:{uid}:", one range deletion), its figures and its
+ * received ("donations:{uid}:", one prefix delete), its figures and its
  * sender index ("dsent:{uid}:", the donations it sent).
  * Donations uid sent stay in the artists' records, with uid as an opaque
  * donor id (SPEC §4.2). */

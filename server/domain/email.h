@@ -32,7 +32,7 @@ int email_subscriptions(struct dom_engine *e, const char *uid, json_t **lists);
 int email_log(struct dom_engine *e, const char *uid, json_t *doc, char id_out[DOM_ID_HEX + 1]);
 
 /* USER.DELETE's step (registered as "email"): every key under
- * "email:{uid}:" (subscriptions and history), one range deletion. */
+ * "email:{uid}:" (subscriptions and history), one prefix delete. */
 int email_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 
 #endif

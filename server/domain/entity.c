@@ -340,7 +340,7 @@ int entity_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, co
 }
 
 /* Every document of uid in ns with its derived data: hooks per document,
- * the documents as one range deletion, the counter. */
+ * the documents as one prefix delete, the counter. */
 static int purge_ns(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *removed) {
     dkey p, k;
     entity_key_user(&p, ns, uid);
@@ -360,7 +360,7 @@ static int purge_ns(struct dom_engine *e, const entity_ns *ns, const char *uid, 
             if (last_len) db_iter_seek(&it, p.buf, p.len + last_len, 1); /* p.buf holds prefix + last id */
             while ((r = db_iter_next(&it, &key, &kl, &v)) == 1) {
                 size_t il = kl - p.len;
-                if (!dom_valid_id(key + p.len, il)) continue; /* not an engine document: the range deletion takes it */
+                if (!dom_valid_id(key + p.len, il)) continue; /* not an engine document: the prefix delete takes it */
                 char err[256];
                 memcpy(ids[n], key + p.len, il);
                 ids[n][il] = 0;

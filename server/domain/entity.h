@@ -117,7 +117,7 @@ int entity_count(struct dom_engine *e, const entity_ns *ns, const char *uid, int
 
 /* USER.DELETE's step (registered as "entity"): every namespace's documents
  * of uid with their derived data (hooks per document, the documents as one
- * range deletion, the counter). *removed gets every data key that went,
+ * prefix delete, the counter). *removed gets every data key that went,
  * the analytics rows of the hooks included. */
 int entity_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 

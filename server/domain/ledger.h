@@ -59,7 +59,7 @@ int ledger_verify(struct dom_engine *e, const char *uid, char *why, size_t cap);
  * positive, to LEDGER_SYSTEM_UID (one row on _system's side, reason
  * "user.delete", counterparty uid: the user's own side is removed with the
  * rest of its ledger in the same batch), then removes every key under
- * "coins:{uid}:" (one range deletion) and adds their number to *removed.
+ * "coins:{uid}:" (one prefix delete) and adds their number to *removed.
  * Refuses when the stored balance is corrupt or _system's balance would
  * pass 2^63-1. */
 int ledger_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);

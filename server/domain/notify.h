@@ -62,7 +62,7 @@ int notify_unread_resolve(const char *id, size_t il, const char *val, size_t vl,
 int notify_unread_count(struct dom_engine *e, const char *uid, int64_t *out);
 
 /* USER.DELETE's step (registered as "notify"): removes uid's notifications
- * (data "notifications:{uid}:", one range deletion, counted into *removed),
+ * (data "notifications:{uid}:", one prefix delete, counted into *removed),
  * its unread index ("nunread:{uid}:", one range deletion) and counter. */
 int notify_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 

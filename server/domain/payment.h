@@ -54,7 +54,7 @@ int payment_set_status(struct dom_engine *e, const char *uid, const char *id, co
 
 /* USER.DELETE's step (registered as "payment"): removes every key under
  * "payments:{uid}:" (the transactions; the methods of PAYMETHOD went in
- * the entity step just before) with one range deletion. The dedup records
+ * the entity step just before) in the step's batch. The dedup records
  * survive: they hold no personal data and must keep refusing resent
  * webhooks. */
 int payment_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);

@@ -28,7 +28,7 @@ int settings_set(struct dom_engine *e, const char *uid, const char *section, jso
                  size_t *tl);
 
 /* USER.DELETE's step (registered as "settings"): every key under
- * "settings:{uid}:", one range deletion. */
+ * "settings:{uid}:", one prefix delete. */
 int settings_purge_user(struct dom_engine *e, const char *uid, int64_t *removed);
 
 #endif

@@ -185,8 +185,9 @@ int64_t db_delete_prefix(keyspace *s, int db, const char *p, size_t pl) {
     char *hi = malloc(lo.n);
     size_t hl = hi ? enc_prefix_end(hi, lo.p, lo.n) : 0;
     if (!hi) { kb_free(&lo); return st_fail(&s->err, ST_NOMEM, "out of memory"); }
-    /* The count is needed anyway (the reply and DBSIZE): walk the keys, then
-     * drop the range (store_del_range: key by key on the data CF). */
+    /* The count is needed anyway (the reply and DBSIZE), so walk the keys
+     * once, then drop them all with one range tombstone (store_del_range:
+     * key by key when the data CF's insert hints are on). */
     int64_t stored = 0, live = 0, now = (int64_t)now_ms();
     store_iter *it = store_iter_new(s->tx, STORE_CF_DATA, lo.p, lo.n, hi, hl);
     for (; store_iter_valid(it); store_iter_next(it)) {

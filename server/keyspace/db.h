@@ -113,7 +113,8 @@ int db_put(keyspace *ks, int db, const char *k, size_t kl, unsigned type,
 /* 1 deleted, 0 absent, -1 error. */
 int db_delete(keyspace *ks, int db, const char *k, size_t kl);
 /* Deletes every key of db starting with prefix (pl > 0) as one range
- * deletion; returns the number of keys removed, -1 on error. */
+ * deletion (key by key with memtable-insert-hints, storage/store_int.h);
+ * returns the number of keys removed, -1 on error. */
 int64_t db_delete_prefix(keyspace *ks, int db, const char *p, size_t pl);
 /* Empties a database (one range deletion). */
 int db_flush(keyspace *ks, int db);

@@ -354,3 +354,57 @@ Test(durability, kv_mset_atomic_across_kill9, .fini = down, .timeout = 60) {
     redisFree(c);
     free(w);
 }
+
+/* ---- memtable-insert-hints: prefix deletes key by key, a crash's WAL ---------- */
+
+static void set_range(redisContext *c, const char *prefix, int from, int to, const char *val) {
+    for (int i = from; i < to; i++) redisAppendCommand(c, "SET %s%04d %s", prefix, i, val);
+    for (int i = from; i < to; i++) {
+        redisReply *r;
+        cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK);
+        expect_status(r, "OK");
+    }
+}
+
+static void check_hinted_state(redisContext *c) {
+    expect_int(skv_cmd(c, "DBSIZE"), 300 + 100 + 300);
+    cr_expect_eq(scan_count(c), 700);
+    expect_int(skv_cmd(c, "KV.COUNT u:"), 100);
+    expect_bulk(skv_cmd(c, "GET u:0050"), "again");
+    expect_nil(skv_cmd(c, "GET u:0150"));
+    expect_bulk(skv_cmd(c, "GET k:0299"), "v");
+    expect_bulk(skv_cmd(c, "GET t:0000"), "v");
+    expect_status(skv_cmd(c, "SELECT 1"), "OK");
+    expect_int(skv_cmd(c, "DBSIZE"), 10);
+    expect_status(skv_cmd(c, "SELECT 0"), "OK");
+}
+
+Test(durability, insert_hints_prefix_deletes_across_kill9, .fini = down, .timeout = 60) {
+    const char *extra[] = {"--memtable-insert-hints", "yes", "--fsync", "always", NULL};
+    skv_start(&srv, extra);
+    redisContext *c = skv_connect(&srv);
+    set_range(c, "k:", 0, 300, "v");
+    set_range(c, "u:", 0, 300, "v");
+    set_range(c, "t:", 0, 300, "v");
+    expect_int(skv_cmd(c, "KV.DELBYPREFIX u:"), 300);
+    set_range(c, "u:", 0, 100, "again"); /* after the delete, in the same memtable */
+    expect_status(skv_cmd(c, "SELECT 1"), "OK");
+    set_range(c, "x:", 0, 50, "v");
+    expect_status(skv_cmd(c, "FLUSHDB"), "OK"); /* a 1-byte-begin tombstone among hinted puts */
+    set_range(c, "y:", 0, 10, "v");
+    expect_status(skv_cmd(c, "SELECT 0"), "OK");
+    check_hinted_state(c);
+    redisFree(c);
+    skv_kill9(&srv); /* the WAL holds it all: the next start replays it with the hints off */
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    check_hinted_state(c);
+    set_range(c, "z:", 0, 20, "v");
+    expect_int(skv_cmd(c, "KV.DELBYPREFIX z:"), 20);
+    redisFree(c);
+    skv_kill9(&srv);
+    skv_restart(&srv);
+    c = skv_connect(&srv);
+    check_hinted_state(c);
+    redisFree(c);
+}

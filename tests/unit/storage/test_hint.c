@@ -30,7 +30,7 @@ static void rm(void) { nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
 static store *open_store(void) {
     store *s;
     store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1,
-                       .key_cache_bytes = 1u << 20, .value_cache_bytes = 1u << 20};
+                       .key_cache_bytes = 1u << 20, .value_cache_bytes = 1u << 20, .insert_hints = 1};
     char *err = NULL;
     cr_assert_eq(store_open(&s, &o, &err), 0, "%s", err ? err : "?");
     return s;
