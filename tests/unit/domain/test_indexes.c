@@ -22,22 +22,15 @@
 #include "payment.h"
 #include "ticket.h"
 #include "user.h"
+#include "../unit_tmpdir.h"
 
 static char tmpdir[256];
 static store *st;
 static keyspace ks;
 static struct dom_engine eng, *e = &eng;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(void) {
-    strcpy(tmpdir, "/tmp/stagekv-domops-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    cr_assert_not_null(unit_tmpdir_make(tmpdir, sizeof tmpdir, "domops"));
     store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1};
     char *err = NULL;
     cr_assert_eq(store_open(&st, &o, &err), 0, "store_open: %s", err ? err : "?");
@@ -50,7 +43,7 @@ static void setup(void) {
 static void teardown(void) {
     ks_free(&ks);
     store_close(st);
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmpdir);
 }
 
 TestSuite(domain_ops, .init = setup, .fini = teardown);

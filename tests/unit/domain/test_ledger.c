@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "notify.h"
 #include "store.h"
+#include "../unit_tmpdir.h"
 
 static char dir[64];
 static store *st;
@@ -22,16 +23,8 @@ static keyspace ks;
 static struct dom_engine eng;
 static int need_sync;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(void) {
-    strcpy(dir, "/tmp/stagekv-ledger-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_not_null(unit_tmpdir_make(dir, sizeof dir, "ledger"));
     store_options o = {.dir = dir, .block_cache_bytes = 4u << 20, .create_if_missing = 1};
     char *err = NULL;
     cr_assert_eq(store_open(&st, &o, &err), 0, "store_open: %s", err ? err : "?");
@@ -46,7 +39,7 @@ static void setup(void) {
 static void teardown(void) {
     ks_free(&ks);
     store_close(st);
-    nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(dir);
 }
 
 TestSuite(ledger, .init = setup, .fini = teardown);

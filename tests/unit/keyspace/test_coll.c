@@ -12,15 +12,12 @@
 
 #include "coll.h"
 #include "../unit_leak.h"
+#include "../unit_tmpdir.h"
 
 static char tmpdir[256];
 static store *S;
 static keyspace ks;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
 static void open_ks(void) {
     store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1};
     char *err = NULL;
@@ -32,13 +29,12 @@ static void close_ks(void) {
     store_close(S);
 }
 static void setup(void) {
-    strcpy(tmpdir, "/tmp/stagekv-coll-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    cr_assert_not_null(unit_tmpdir_make(tmpdir, sizeof tmpdir, "coll"));
     open_ks();
 }
 static void teardown(void) {
     close_ks();
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmpdir);
     unit_leak_check();
 }
 TestSuite(coll, .init = setup, .fini = teardown);

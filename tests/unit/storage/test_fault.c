@@ -9,18 +9,13 @@
 #include <string.h>
 
 #include "store.h"
+#include "../unit_tmpdir.h"
 
 static char tmpdir[256];
 static store *S;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void setup(void) {
-    strcpy(tmpdir, "/tmp/stagekv-fault-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    cr_assert_not_null(unit_tmpdir_make(tmpdir, sizeof tmpdir, "fault"));
     store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1};
     char *err = NULL;
     cr_assert_eq(store_open(&S, &o, &err), 0, "%s", err ? err : "?");
@@ -28,7 +23,7 @@ static void setup(void) {
 
 static void teardown(void) {
     store_close(S);
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmpdir);
 }
 
 TestSuite(fault, .init = setup, .fini = teardown);

@@ -12,20 +12,15 @@
 #include <string.h>
 
 #include "store.h"
+#include "../unit_tmpdir.h"
 
 static char tmpdir[256];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void mk(void) {
-    strcpy(tmpdir, "/tmp/stagekv-hint-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    cr_assert_not_null(unit_tmpdir_make(tmpdir, sizeof tmpdir, "hint"));
 }
 
-static void rm(void) { nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+static void rm(void) { unit_tmpdir_remove(tmpdir); }
 
 static store *open_store(void) {
     store *s;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "../unit_tmpdir.h"
 
 /* ---- fixture ------------------------------------------------------------ */
 
@@ -18,16 +19,8 @@ static char tmpdir[256];
 static store *S;
 static store_txn *T;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(void) {
-    strcpy(tmpdir, "/tmp/stagekv-rev-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    cr_assert_not_null(unit_tmpdir_make(tmpdir, sizeof tmpdir, "rev"));
     store_options o = {.dir = tmpdir, .block_cache_bytes = 8u << 20, .create_if_missing = 1};
     char *err = NULL;
     cr_assert_eq(store_open(&S, &o, &err), 0, "store_open: %s", err ? err : "?");
@@ -40,7 +33,7 @@ static void teardown(void) {
     T = NULL;
     store_close(S);
     S = NULL;
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(tmpdir);
 }
 
 TestSuite(reverse, .init = setup, .fini = teardown);

@@ -10,6 +10,7 @@
 
 #include "encoding.h"
 #include "store.h"
+#include "../unit_tmpdir.h"
 
 /* ---- fixture ------------------------------------------------------------ */
 
@@ -17,13 +18,6 @@ static char tmpdir[256];
 static char dbdir[300];
 static store *S;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-static void rm_rf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
 
 static store *open_at(const char *dir) {
     store_options o = {.dir = dir, .block_cache_bytes = 8u << 20, .create_if_missing = 1};
@@ -37,8 +31,7 @@ static store *open_at(const char *dir) {
 }
 
 static void setup(void) {
-    strcpy(tmpdir, "/tmp/stagekv-store-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    cr_assert_not_null(unit_tmpdir_make(tmpdir, sizeof tmpdir, "store"));
     snprintf(dbdir, sizeof dbdir, "%s/db/nested", tmpdir); /* store_open creates it */
     S = open_at(dbdir);
 }
@@ -46,7 +39,7 @@ static void setup(void) {
 static void teardown(void) {
     store_close(S);
     S = NULL;
-    rm_rf(tmpdir);
+    unit_tmpdir_remove(tmpdir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);
