@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* One parse error: jansson's code, byte offset and text. */
@@ -439,6 +440,46 @@ static int real_precision(const json_t *v) {
     if (prec == 16 && !all_round_trip(v, prec))
         prec = 17;
     return prec;
+}
+
+/* json_encode_tmp's buffer; past TMP_KEEP bytes it is given back after use,
+ * so one big document does not pin its size for the thread's life. */
+#define TMP_KEEP (64u << 10)
+typedef struct tmp_out {
+    char *p;
+    size_t len, cap;
+} tmp_out;
+static _Thread_local tmp_out tmp;
+
+static int tmp_add(const char *buf, size_t size, void *data) {
+    tmp_out *o = data;
+    if (size > o->cap - o->len) {
+        size_t cap = o->cap ? o->cap : 1024;
+        while (cap - o->len < size) {
+            if (cap > SIZE_MAX / 2) return -1;
+            cap *= 2;
+        }
+        char *p = realloc(o->p, cap);
+        if (!p) return -1;
+        o->p = p;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, buf, size);
+    o->len += size;
+    return 0;
+}
+
+const char *json_encode_tmp(const json_t *v, size_t *len) {
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+    if (!v) return NULL;
+    if (tmp.cap > TMP_KEEP) {
+        free(tmp.p);
+        tmp = (tmp_out){0};
+    }
+    tmp.len = 0;
+    if (json_dump_callback(v, tmp_add, &tmp, flags | JSON_REAL_PRECISION(real_precision(v))) < 0) return NULL;
+    *len = tmp.len;
+    return tmp.len ? tmp.p : "";
 }
 
 char *json_encode(const json_t *v, size_t *len) {

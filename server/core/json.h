@@ -82,5 +82,10 @@ json_t *json_merge_patch(json_t *target, json_t *patch);
  * value) at which every real in v reads back exactly: 0.1 -> 0.1, 1.0 ->
  * 1.0, 1e300 -> 1e300. Freed with free() (jansson's default allocator). */
 char *json_encode(const json_t *v, size_t *len);
+/* The same encoding into a buffer of the calling thread, reused by the
+ * next call on that thread (no allocation once it has grown): valid until
+ * then, not NUL-terminated. NULL when out of memory. For a caller that
+ * copies the text at once (a store put, a publish). */
+const char *json_encode_tmp(const json_t *v, size_t *len);
 
 #endif

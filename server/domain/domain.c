@@ -190,11 +190,9 @@ int dom_put_raw(keyspace *ks, const dkey *k, const char *p, size_t n, int existe
 
 int dom_put_doc(keyspace *ks, const dkey *k, const json_t *doc, int existed) {
     size_t n;
-    char *text = json_encode(doc, &n);
+    const char *text = json_encode_tmp(doc, &n); /* the put copies it into the batch */
     if (!text) return st_fail(&ks->err, ST_NOMEM, "out of memory");
-    int r = dom_put_raw(ks, k, text, n, existed);
-    free(text);
-    return r;
+    return dom_put_raw(ks, k, text, n, existed);
 }
 
 int dom_del(keyspace *ks, const dkey *k) { return db_delete(ks, 0, k->buf, k->len); }
@@ -327,10 +325,9 @@ void dom_publish(struct dom_engine *e, const char *channel, const char *event, j
     if (!e->publish || (e->listening && !e->listening(e->publish_ctx))) return;
     json_t *env = json_pack("{s:s, s:O}", "event", event, "data", data);
     size_t n = 0;
-    char *text = env ? json_encode(env, &n) : NULL;
+    const char *text = env ? json_encode_tmp(env, &n) : NULL; /* the publish copies it */
     if (text) e->publish(e->publish_ctx, channel, strlen(channel), text, n);
     else server_log(LL_WARNING, "event '%s' on '%s' dropped: out of memory", event, channel);
-    free(text);
     json_decref(env);
 }
 

@@ -95,6 +95,11 @@ static void assert_encodes(const json_t *v, const char *want) {
     char *s = enc(v);
     cr_assert_str_eq(s, want);
     free(s);
+    size_t n = 0;
+    const char *t = json_encode_tmp(v, &n); /* the same bytes, in the thread's buffer */
+    cr_assert_not_null(t);
+    cr_assert_eq(n, strlen(want));
+    cr_assert_eq(memcmp(t, want, n), 0, "%.*s", (int)n, t);
 }
 
 static json_t *any(const char *p, size_t n) {
@@ -1057,6 +1062,33 @@ Test(encode, top_level_scalars_and_len) {
     free(s);
     json_decref(v);
     cr_expect_null(json_encode(NULL, &len));
+}
+
+Test(encode, tmp_buffer_is_reused_and_shrinks_after_a_big_value) {
+    json_t *small = json_pack("{s:i}", "a", 1);
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    const char *p1 = json_encode_tmp(small, &n1);
+    const char *p2 = json_encode_tmp(small, &n2);
+    cr_assert_eq(p1, p2, "a small value reuses the buffer");
+    cr_assert_eq(n1, 7);
+    cr_assert_eq(n2, 7);
+    /* 200 KB: past what the thread keeps, given back at the next call */
+    char *big = malloc(200000);
+    memset(big, 'x', 199999);
+    big[199999] = 0;
+    json_t *b = json_pack("[s]", big);
+    const char *p3 = json_encode_tmp(b, &n3);
+    cr_assert_not_null(p3);
+    cr_assert_eq(n3, 199999 + 4);
+    cr_assert_eq(memcmp(p3, "[\"xx", 4), 0);
+    cr_assert_eq(memcmp(p3 + n3 - 3, "x\"]", 3), 0);
+    const char *p4 = json_encode_tmp(small, &n1);
+    cr_assert_eq(n1, 7);
+    cr_assert_eq(memcmp(p4, "{\"a\":1}", 7), 0);
+    json_decref(b);
+    free(big);
+    json_decref(small);
+    cr_assert_null(json_encode_tmp(NULL, &n1));
 }
 
 Test(encode, parse_patch_encode_like_kv_patch) {
