@@ -58,7 +58,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -249,13 +248,25 @@ static int wal_pending(const char *dir) {
     return found;
 }
 
-/* Writes every column family's memtable to a table file and waits. *rerr:
- * the first error (RocksDB's, caller frees). */
+/* Writes every column family's memtable to a table file and waits, each
+ * one even after another failed. *rerr: the first error (RocksDB's, caller
+ * frees). */
 static void flush_all(store *s, char **rerr) {
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
     rocksdb_flushoptions_set_wait(fo, 1);
-    for (int i = 0; i < STORE_CF_COUNT && !*rerr; i++) rocksdb_flush_cf(s->db, fo, s->cf[i], rerr);
+    for (int i = 0; i < STORE_CF_COUNT; i++) {
+        char *e = NULL;
+        rocksdb_flush_cf(s->db, fo, s->cf[i], &e);
+        if (e && !*rerr) *rerr = e;
+        else rocksdb_free(e);
+    }
     rocksdb_flushoptions_destroy(fo);
+}
+
+/* With insert hints, whether a range deletion of cf beginning with sl bytes
+ * must go key by key (store_int.h). */
+static int range_by_keys(const store *s, int cf, size_t sl) {
+    return s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX;
 }
 
 int store_open(store **out, const store_options *opt, char **err) {
@@ -344,7 +355,7 @@ int store_open(store **out, const store_options *opt, char **err) {
         s->data_opts = rocksdb_options_create();
         char *oerr = NULL;
         rocksdb_get_options_from_string(s->opts, "memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix."
-                                        STORE_HINT_PREFIX_STR, s->data_opts, &oerr);
+                                        STORE_STR(STORE_HINT_PREFIX), s->data_opts, &oerr);
         assert(!oerr);
         rocksdb_free(oerr);
     }
@@ -796,10 +807,27 @@ static size_t cf_end_key(store *s, store_txn *t, int cf, const char *start, size
     return n;
 }
 
+/* Keys collected from an iterator, to write to after it is gone. */
+typedef struct keylist {
+    buf keys; /* the keys, one after another */
+    size_t *lens, n, cap;
+} keylist;
+
+static int keylist_add(keylist *l, const char *k, size_t kl) {
+    if (grow((void **)&l->lens, &l->cap, l->n, sizeof *l->lens) || store_buf_add(&l->keys, k, kl) == (size_t)-1)
+        return -1;
+    l->lens[l->n++] = kl;
+    return 0;
+}
+
+static void keylist_free(keylist *l) {
+    free(l->keys.p);
+    free(l->lens);
+}
+
 /* [start, end) as point deletes of the keys the txn sees there. */
 static void del_keys(store_txn *t, int cf, const char *start, size_t sl, const char *end, size_t el) {
-    buf keys = {0};
-    size_t *lens = NULL, nk = 0, kcap = 0;
+    keylist l = {0};
     store_iter *it = store_iter_new(t, cf, start, sl, end, el);
     if (!it) {
         t->oom = 1;
@@ -808,23 +836,17 @@ static void del_keys(store_txn *t, int cf, const char *start, size_t sl, const c
     for (; store_iter_valid(it); store_iter_next(it)) {
         size_t kl;
         const char *k = store_iter_key(it, &kl);
-        if (grow((void **)&lens, &kcap, nk, sizeof *lens) || store_buf_add(&keys, k, kl) == (size_t)-1) {
+        if (keylist_add(&l, k, kl) < 0) {
             t->oom = 1;
             break;
         }
-        lens[nk++] = kl;
     }
     char *ierr = NULL;
     if (store_iter_error(it, &ierr) < 0 && !t->fail) t->fail = ierr ? ierr : strdup("delete range: read failed");
     else free(ierr);
     store_iter_free(it);
-    size_t off = 0;
-    for (size_t i = 0; i < nk; i++) {
-        store_del(t, cf, keys.p + off, lens[i]);
-        off += lens[i];
-    }
-    free(keys.p);
-    free(lens);
+    for (size_t i = 0, off = 0; i < l.n; off += l.lens[i++]) store_del(t, cf, l.keys.p + off, l.lens[i]);
+    keylist_free(&l);
 }
 
 void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
@@ -841,7 +863,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         free(to_end);
         return;
     }
-    if (s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX) {
+    if (range_by_keys(s, cf, sl)) {
         del_keys(t, cf, start, sl, end, el);
         free(to_end);
         return;
@@ -854,27 +876,21 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     if (rocksdb_writebatch_wi_count(t->wb) > 0) {
         rocksdb_readoptions_t *dro;
         rocksdb_iterator_t *it = delta_iter(t, cf, &dro);
-        buf keys = {0};
-        size_t *lens = NULL, nk = 0, kcap = 0;
+        keylist l = {0};
         for (rocksdb_iter_seek(it, start, sl); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl;
             const char *k = rocksdb_iter_key(it, &kl);
             if (store_bytes_cmp(k, kl, end, el) >= 0) break;
-            if (grow((void **)&lens, &kcap, nk, sizeof *lens) || store_buf_add(&keys, k, kl) == (size_t)-1) {
+            if (keylist_add(&l, k, kl) < 0) {
                 t->oom = 1;
                 break;
             }
-            lens[nk++] = kl;
         }
         rocksdb_iter_destroy(it);
         rocksdb_readoptions_destroy(dro);
-        size_t off = 0;
-        for (size_t i = 0; i < nk; i++) {
-            rocksdb_writebatch_wi_delete_cf(t->wb, h, keys.p + off, lens[i]);
-            off += lens[i];
-        }
-        free(keys.p);
-        free(lens);
+        for (size_t i = 0, off = 0; i < l.n; off += l.lens[i++])
+            rocksdb_writebatch_wi_delete_cf(t->wb, h, l.keys.p + off, l.lens[i]);
+        keylist_free(&l);
     }
 
     rocksdb_writebatch_delete_range_cf(t->out, h, start, sl, end, el);
@@ -1501,7 +1517,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         return -1;
     }
     char *rerr = NULL;
-    if (s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX) { /* key by key (store_int.h) */
+    if (range_by_keys(s, cf, sl)) {
         store_txn *t = store_txn_new(s);
         if (!t) {
             free(to_end);

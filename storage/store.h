@@ -117,9 +117,10 @@ void store_del(store_txn *t, int cf, const char *k, size_t kl);
 /* Deletes [start, end) as one range tombstone (with insert_hints, on the
  * data CF only when start is shorter than 2 bytes, a db's whole range: a
  * longer start is deleted key by key, see store_int.h). An empty range
- * (end <= start) is a no-op. end NULL or el 0 (enc_prefix_end's "runs to the end") means to
- * the end of the column family: the tombstone then ends just past the last
- * key that exists when this is called (in the DB or in the txn). */
+ * (end <= start) is a no-op. end NULL or el 0 (enc_prefix_end's "runs to
+ * the end") means to the end of the column family: the tombstone then ends
+ * just past the last key that exists when this is called (in the DB or in
+ * the txn). */
 void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
                      const char *end, size_t el);
 

@@ -35,15 +35,17 @@ typedef struct compact_job {
 } compact_job;
 
 /* With insert_hints, data-CF memtable inserts are hinted by the key's
- * first STORE_HINT_PREFIX bytes. RocksDB 7.8.3 keeps one hint map per memtable for both its point
- * and its range-tombstone skiplists (later releases hint the point one
- * only): a tombstone whose begin key is that long would be inserted from a
- * point-list splice (an assertion, or a broken skiplist without them). So
- * no data-CF tombstone begins with that many bytes: store_del_range and
- * store_compact_range delete such ranges key by key, and store_open
- * replays a leftover WAL (possibly an older build's) with hints off. */
+ * first STORE_HINT_PREFIX bytes. RocksDB 7.8.3 keeps one hint map per
+ * memtable for both its point and its range-tombstone skiplists (later
+ * releases hint the point one only): a tombstone whose begin key is that
+ * long would be inserted from a point-list splice (an assertion, or a
+ * broken skiplist without them). So no data-CF tombstone begins with that
+ * many bytes: store_del_range and store_compact_range delete such ranges
+ * key by key, and store_open replays a leftover WAL (possibly an older
+ * build's) with hints off. */
 #define STORE_HINT_PREFIX 2
-#define STORE_HINT_PREFIX_STR "2"
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
 
 struct store {
     _Atomic(rocksdb_t *) db_ready; /* for the compaction filter: set once open */

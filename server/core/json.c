@@ -27,8 +27,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One parse error: jansson's code, byte offset and text. */
@@ -469,26 +469,28 @@ static int tmp_add(const char *buf, size_t size, void *data) {
     return 0;
 }
 
+static size_t encode_flags(const json_t *v) {
+    return JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(real_precision(v));
+}
+
 const char *json_encode_tmp(const json_t *v, size_t *len) {
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
     if (!v) return NULL;
     if (tmp.cap > TMP_KEEP) {
         free(tmp.p);
         tmp = (tmp_out){0};
     }
     tmp.len = 0;
-    if (json_dump_callback(v, tmp_add, &tmp, flags | JSON_REAL_PRECISION(real_precision(v))) < 0) return NULL;
+    if (json_dump_callback(v, tmp_add, &tmp, encode_flags(v)) < 0) return NULL;
     *len = tmp.len;
     return tmp.len ? tmp.p : "";
 }
 
 char *json_encode(const json_t *v, size_t *len) {
-    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
     char *s;
 
     if (!v)
         return NULL;
-    s = json_dumps(v, flags | JSON_REAL_PRECISION(real_precision(v)));
+    s = json_dumps(v, encode_flags(v));
     if (s && len)
         *len = strlen(s); /* NULs in strings are written as \u0000 */
     return s;
