@@ -213,7 +213,7 @@ uint64_t store_fault_hits(const store *s) { return atomic_load(&((store *)s)->fa
 
 /* Whether this call of op is to fail; if so, sets *err like a RocksDB IO
  * error would. One relaxed load when nothing is armed. */
-static int fault_fires(store *s, int op, const char *ctx, char **err) {
+int store_fault_fires(store *s, int op, const char *ctx, char **err) {
     long left = atomic_load_explicit(&s->fault_left[op], memory_order_relaxed);
     for (;;) {
         if (left == 0) return 0;
@@ -261,12 +261,6 @@ static void flush_all(store *s, char **rerr) {
         else rocksdb_free(e);
     }
     rocksdb_flushoptions_destroy(fo);
-}
-
-/* With insert hints, whether a range deletion of cf beginning with sl bytes
- * must go key by key (store_int.h). */
-static int range_by_keys(const store *s, int cf, size_t sl) {
-    return s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX;
 }
 
 int store_open(store **out, const store_options *opt, char **err) {
@@ -400,32 +394,9 @@ int store_open(store **out, const store_options *opt, char **err) {
     return 0;
 }
 
-static void stop_worker(store *s) {
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    compact_job *j = s->jobs_head;
-    s->jobs_head = s->jobs_tail = NULL;
-    pthread_cond_broadcast(&s->cv);
-    int started = s->worker_started;
-    s->worker_started = 0;
-    pthread_mutex_unlock(&s->mu);
-    while (j) {
-        compact_job *n = j->next;
-        free(j->start);
-        free(j->end);
-        free(j);
-        j = n;
-    }
-    if (started) {
-        /* make a running CompactRange return early */
-        if (s->db) rocksdb_disable_manual_compaction(s->db);
-        pthread_join(s->worker, NULL);
-    }
-}
-
 void store_close(store *s) {
     if (!s) return;
-    stop_worker(s);
+    store_stop_worker(s);
     store_prefetch_drop(s); /* pinned slices must go before the DB closes */
     free(s->pf_keys);
     store_undo_forget(s); /* a snapshot must go before the DB closes */
@@ -465,7 +436,7 @@ void store_close(store *s) {
 int store_flush_wal(store *s, int sync, char **err) {
     uint64_t n = atomic_exchange_explicit(&s->unflushed, 0, memory_order_relaxed);
     if (!n && !sync) return 0; /* nothing was committed since the last flush */
-    if (fault_fires(s, STORE_FAULT_SYNC, "flush_wal", err)) {
+    if (store_fault_fires(s, STORE_FAULT_SYNC, "flush_wal", err)) {
         /* as after a real failure, the buffered WAL stays for the next try */
         atomic_fetch_add_explicit(&s->unflushed, n, memory_order_relaxed);
         return -1;
@@ -481,7 +452,7 @@ int store_flush_wal(store *s, int sync, char **err) {
 }
 
 int store_sync_wal(store *s, char **err) {
-    if (fault_fires(s, STORE_FAULT_SYNC, "sync_wal", err)) return -1;
+    if (store_fault_fires(s, STORE_FAULT_SYNC, "sync_wal", err)) return -1;
     char *rerr = NULL;
     rocksdb_flush_wal(s->db, 1, &rerr);
     if (rerr) {
@@ -785,7 +756,7 @@ static rocksdb_iterator_t *delta_iter(store_txn *t, int cf, rocksdb_readoptions_
  * t's pending writes when t is given), i.e. the last such key + "\0".
  * Returns its malloc()ed copy in *out and its length, or 0 when no key
  * >= start exists (or on OOM). */
-static size_t cf_end_key(store *s, store_txn *t, int cf, const char *start, size_t sl, char **out) {
+size_t store_cf_end_key(store *s, store_txn *t, int cf, const char *start, size_t sl, char **out) {
     *out = NULL;
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     if (sl) rocksdb_readoptions_set_iterate_lower_bound(ro, start, sl);
@@ -855,7 +826,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     char *to_end = NULL;
     txn_index(t); /* from here on, reads need the index */
     if (!end || !el) { /* to the end of the column family */
-        el = cf_end_key(s, t, cf, start, sl, &to_end);
+        el = store_cf_end_key(s, t, cf, start, sl, &to_end);
         if (!el) return; /* nothing there */
         end = to_end;
     }
@@ -863,7 +834,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         free(to_end);
         return;
     }
-    if (range_by_keys(s, cf, sl)) {
+    if (store_range_by_keys(s, cf, sl)) {
         del_keys(t, cf, start, sl, end, el);
         free(to_end);
         return;
@@ -1016,7 +987,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
     v->pin_ = NULL;
     v->own_ = NULL;
     v->cpin_ = NULL;
-    if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
+    if (store_fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
 
     /* A key the txn did not write (and no pending range of cf could cover)
      * is as the database has it. */
@@ -1082,7 +1053,7 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
                 return r;
             }
             s->kc_misses++;
-            if (fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
+            if (store_fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
             store_val v = {0};
             r = read_and_remember(s, h, k, kl, &v, err);
             store_val_free(&v);
@@ -1128,7 +1099,7 @@ int store_commit(store_txn *t, char **err) {
         store_txn_clear(t);
         return 0;
     }
-    if (fault_fires(s, STORE_FAULT_WRITE, "commit", err)) {
+    if (store_fault_fires(s, STORE_FAULT_WRITE, "commit", err)) {
         store_txn_clear(t); /* as a failed rocksdb_write: nothing written */
         return -1;
     }
@@ -1430,7 +1401,7 @@ const char *store_iter_value(store_iter *it, size_t *vl) {
 }
 
 int store_iter_error(store_iter *it, char **err) {
-    if (fault_fires(it->s, STORE_FAULT_READ, "iterator", err)) return -1;
+    if (store_fault_fires(it->s, STORE_FAULT_READ, "iterator", err)) return -1;
     char *rerr = NULL;
     rocksdb_iter_get_error(it->it, &rerr);
     if (!rerr && it->delta) rocksdb_iter_get_error(it->delta, &rerr);
@@ -1450,141 +1421,4 @@ void store_iter_free(store_iter *it) {
     free(it->lower);
     free(it->upper);
     free(it);
-}
-
-/* ---- operations --------------------------------------------------------- */
-
-char *store_property(store *s, int cf, const char *name) {
-    return rocksdb_property_value_cf(s->db, s->cf[cf], name);
-}
-
-int store_property_int(store *s, int cf, const char *name, uint64_t *out) {
-    return rocksdb_property_int_cf(s->db, s->cf[cf], name, out) == 0 ? 0 : -1;
-}
-
-int store_checkpoint(store *s, const char *path, char **err) {
-    /* push buffered WAL first so the copied WAL has every commit */
-    if (store_flush_wal(s, 0, err)) return -1;
-    char *rerr = NULL;
-    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
-    if (rerr) {
-        store_set_err(err, "checkpoint", rerr);
-        return -1;
-    }
-    rocksdb_checkpoint_create(cp, path, 0, &rerr); /* 0: flush memtables first */
-    rocksdb_checkpoint_object_destroy(cp);
-    if (rerr) {
-        store_set_err(err, "checkpoint", rerr);
-        return -1;
-    }
-    return 0;
-}
-
-static void *compact_worker(void *arg) {
-    store *s = arg;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (!s->stopping && !s->jobs_head) pthread_cond_wait(&s->cv, &s->mu);
-        if (s->stopping) break;
-        compact_job *j = s->jobs_head;
-        s->jobs_head = j->next;
-        if (!s->jobs_head) s->jobs_tail = NULL;
-        pthread_mutex_unlock(&s->mu);
-        rocksdb_compact_range_cf(s->db, s->cf[j->cf], j->start, j->sl, j->end, j->el);
-        free(j->start);
-        free(j->end);
-        free(j);
-        pthread_mutex_lock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-int store_compact_range(store *s, int cf, const char *start, size_t sl,
-                        const char *end, size_t el, char **err) {
-    char *to_end = NULL;
-    if (!end || !el) { /* to the end of the column family */
-        el = cf_end_key(s, NULL, cf, start, sl, &to_end);
-        if (!el) return 0; /* nothing there */
-        end = to_end;
-    }
-    if (store_bytes_cmp(start, sl, end, el) >= 0) {
-        free(to_end);
-        return 0;
-    }
-    if (fault_fires(s, STORE_FAULT_WRITE, "compact_range", err)) {
-        free(to_end);
-        return -1;
-    }
-    char *rerr = NULL;
-    if (range_by_keys(s, cf, sl)) {
-        store_txn *t = store_txn_new(s);
-        if (!t) {
-            free(to_end);
-            if (err) *err = strdup("compact_range: out of memory");
-            return -1;
-        }
-        store_del_range(t, cf, start, sl, end, el);
-        int r = store_commit(t, err);
-        store_txn_free(t);
-        if (r < 0) {
-            free(to_end);
-            return -1;
-        }
-    } else {
-        store_undo_begin(s);
-        store_prefetch_drop(s);
-        rocksdb_delete_range_cf(s->db, s->wo, s->cf[cf], start, sl, end, el, &rerr);
-        if (rerr) {
-            free(to_end);
-            store_set_err(err, "compact_range", rerr);
-            return -1;
-        }
-        store_undo_log_range(s, cf, start, sl, end, el);
-        if (cf == STORE_CF_DATA) store_caches_clear(s);
-        atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
-        if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);
-    }
-
-    compact_job *j = calloc(1, sizeof *j);
-    if (!j) { /* deleted; the compaction is only an optimisation */
-        free(to_end);
-        return 0;
-    }
-    j->cf = cf;
-    j->sl = sl;
-    j->el = el;
-    j->start = malloc(sl ? sl : 1);
-    j->end = malloc(el);
-    if (!j->start || !j->end) {
-        free(j->start);
-        free(j->end);
-        free(j);
-        free(to_end);
-        return 0;
-    }
-    if (sl) memcpy(j->start, start, sl);
-    memcpy(j->end, end, el);
-    free(to_end);
-    pthread_mutex_lock(&s->mu);
-    if (!s->worker_started && !s->stopping) {
-        if (pthread_create(&s->worker, NULL, compact_worker, s) == 0) s->worker_started = 1;
-    }
-    if (!s->worker_started) {
-        pthread_mutex_unlock(&s->mu);
-        free(j->start);
-        free(j->end);
-        free(j);
-        return 0;
-    }
-    if (s->jobs_tail) s->jobs_tail->next = j;
-    else s->jobs_head = j;
-    s->jobs_tail = j;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    return 0;
-}
-
-void store_compact_all(store *s, int cf) {
-    rocksdb_compact_range_cf(s->db, s->cf[cf], NULL, 0, NULL, 0);
 }

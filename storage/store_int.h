@@ -152,4 +152,21 @@ int store_prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_va
  * CF they cannot follow key by key (store.c). */
 void store_caches_clear(store *s);
 
+/* 1 when an armed fault fails op (store_fault_set): *err is set (store.c). */
+int store_fault_fires(store *s, int op, const char *ctx, char **err);
+/* The last key >= start of cf (in the DB, and in t's pending writes when t
+ * is given) + "\0": the end of "[start, end of cf)". Its length, *out
+ * malloc()ed; 0 when there is no such key (store.c). */
+size_t store_cf_end_key(store *s, store_txn *t, int cf, const char *start, size_t sl, char **out);
+/* With insert hints, whether a range deletion of cf beginning with sl bytes
+ * goes key by key (STORE_HINT_PREFIX). */
+static inline int store_range_by_keys(const store *s, int cf, size_t sl) {
+    return s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX;
+}
+
+/* ---- ops.c ---- */
+
+/* Stops the compaction worker and drops its queued jobs (store_close). */
+void store_stop_worker(store *s);
+
 #endif
