@@ -25,13 +25,13 @@ typedef struct srec {
 } srec;
 
 static int same_key(const batch_rec *a, const batch_rec *b) {
-    return a->cf == b->cf && store_bytes_cmp(a->k, a->kl, b->k, b->kl) == 0;
+    return a->cf == b->cf && enc_bytes_cmp(a->k, a->kl, b->k, b->kl) == 0;
 }
 
 static int srec_cmp(const void *pa, const void *pb) {
     const srec *a = pa, *b = pb;
     if (a->r.cf != b->r.cf) return a->r.cf < b->r.cf ? -1 : 1;
-    int c = store_bytes_cmp(a->r.k, a->r.kl, b->r.k, b->r.kl);
+    int c = enc_bytes_cmp(a->r.k, a->r.kl, b->r.k, b->r.kl);
     if (c) return c;
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum enc_type {
     ENC_TYPE_STRING = 0,
@@ -95,5 +96,13 @@ int enc_value_decode(const char *v, size_t vl, enc_value *out);
  * Returns the length written into out (cap >= pl), or 0 when no such
  * string exists (p is all 0xff: the range runs to the end). */
 size_t enc_prefix_end(char *out, const char *p, size_t pl);
+
+/* Bytewise order of two byte strings: RocksDB's default comparator, so
+ * the order of the keys they are. */
+static inline int enc_bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
 
 #endif

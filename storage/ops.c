@@ -66,7 +66,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
         if (!el) return 0; /* nothing there */
         end = to_end;
     }
-    if (store_bytes_cmp(start, sl, end, el) >= 0) {
+    if (enc_bytes_cmp(start, sl, end, el) >= 0) {
         free(to_end);
         return 0;
     }

@@ -767,7 +767,7 @@ size_t store_cf_end_key(store *s, store_txn *t, int cf, const char *start, size_
     if (rocksdb_iter_valid(it)) {
         size_t kl;
         const char *k = rocksdb_iter_key(it, &kl);
-        if (store_bytes_cmp(k, kl, start, sl) >= 0 && (*out = malloc(kl + 1)) != NULL) {
+        if (enc_bytes_cmp(k, kl, start, sl) >= 0 && (*out = malloc(kl + 1)) != NULL) {
             memcpy(*out, k, kl);
             (*out)[kl] = '\0';
             n = kl + 1;
@@ -830,7 +830,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         if (!el) return; /* nothing there */
         end = to_end;
     }
-    if (store_bytes_cmp(start, sl, end, el) >= 0) { /* empty range */
+    if (enc_bytes_cmp(start, sl, end, el) >= 0) { /* empty range */
         free(to_end);
         return;
     }
@@ -851,7 +851,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
         for (rocksdb_iter_seek(it, start, sl); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl;
             const char *k = rocksdb_iter_key(it, &kl);
-            if (store_bytes_cmp(k, kl, end, el) >= 0) break;
+            if (enc_bytes_cmp(k, kl, end, el) >= 0) break;
             if (keylist_add(&l, k, kl) < 0) {
                 t->oom = 1;
                 break;
@@ -883,8 +883,8 @@ static const range_ent *txn_range_at(const store_txn *t, int cf, const char *k, 
     for (size_t i = 0; i < t->nranges; i++) {
         const range_ent *r = &t->ranges[i];
         if (r->cf != cf) continue;
-        if (store_bytes_cmp(k, kl, t->rbuf.p + r->so, r->sl) >= 0 &&
-            store_bytes_cmp(k, kl, t->rbuf.p + r->eo, r->el) < 0)
+        if (enc_bytes_cmp(k, kl, t->rbuf.p + r->so, r->sl) >= 0 &&
+            enc_bytes_cmp(k, kl, t->rbuf.p + r->eo, r->el) < 0)
             return r;
     }
     return NULL;
@@ -1178,7 +1178,7 @@ static void iter_settle(store_iter *it) {
         size_t kl;
         const char *k = rocksdb_iter_key(it->it, &kl);
         /* the WBWI part of a merged iterator ignores the base's bound */
-        if (it->has_upper && store_bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
+        if (it->has_upper && enc_bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
             it->valid = 0;
             return;
         }
@@ -1194,8 +1194,8 @@ static void iter_settle(store_iter *it) {
         if (rocksdb_iter_valid(it->delta)) {
             size_t dl;
             const char *dk = rocksdb_iter_key(it->delta, &dl);
-            if (store_bytes_cmp(dk, dl, re, r->el) < 0) {
-                if (store_bytes_cmp(dk, dl, k, kl) == 0) {
+            if (enc_bytes_cmp(dk, dl, re, r->el) < 0) {
+                if (enc_bytes_cmp(dk, dl, k, kl) == 0) {
                     it->valid = 1;
                     return;
                 }
@@ -1222,11 +1222,11 @@ static void iter_settle_back(store_iter *it) {
          * bounds: below the lower one the iteration is over; at or above the
          * upper one (only reachable right after seeking backward from the
          * bound itself) step back */
-        if (store_bytes_cmp(k, kl, it->lower, it->ll) < 0) {
+        if (enc_bytes_cmp(k, kl, it->lower, it->ll) < 0) {
             it->valid = 0;
             return;
         }
-        if (it->has_upper && store_bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
+        if (it->has_upper && enc_bytes_cmp(k, kl, it->upper, it->ul) >= 0) {
             rocksdb_iter_prev(it->it);
             continue;
         }
@@ -1243,8 +1243,8 @@ static void iter_settle_back(store_iter *it) {
         if (rocksdb_iter_valid(it->delta)) {
             size_t dl;
             const char *dk = rocksdb_iter_key(it->delta, &dl);
-            if (store_bytes_cmp(dk, dl, rs, r->sl) >= 0) {
-                if (store_bytes_cmp(dk, dl, k, kl) == 0) {
+            if (enc_bytes_cmp(dk, dl, rs, r->sl) >= 0) {
+                if (enc_bytes_cmp(dk, dl, k, kl) == 0) {
                     it->valid = 1;
                     return;
                 }
@@ -1256,7 +1256,7 @@ static void iter_settle_back(store_iter *it) {
         rocksdb_iter_seek_for_prev(it->it, rs, r->sl);
         if (rocksdb_iter_valid(it->it)) {
             k = rocksdb_iter_key(it->it, &kl);
-            if (store_bytes_cmp(k, kl, rs, r->sl) >= 0) rocksdb_iter_prev(it->it);
+            if (enc_bytes_cmp(k, kl, rs, r->sl) >= 0) rocksdb_iter_prev(it->it);
         }
     }
 }
@@ -1341,7 +1341,7 @@ static void iter_start(store_iter *it) {
 void store_iter_seek(store_iter *it, const char *k, size_t kl) {
     it->fresh = 0;
     if (!k) kl = 0;
-    if (store_bytes_cmp(k, kl, it->lower, it->ll) < 0) {
+    if (enc_bytes_cmp(k, kl, it->lower, it->ll) < 0) {
         k = it->lower;
         kl = it->ll;
     }
@@ -1353,7 +1353,7 @@ void store_iter_seek_for_prev(store_iter *it, const char *k, size_t kl) {
     it->fresh = 0;
     if (!k) kl = 0;
     /* past the upper bound: start from the bound (settle steps below it) */
-    if (it->has_upper && store_bytes_cmp(k, kl, it->upper, it->ul) > 0) {
+    if (it->has_upper && enc_bytes_cmp(k, kl, it->upper, it->ul) > 0) {
         k = it->upper;
         kl = it->ul;
     }

@@ -12,6 +12,7 @@
 
 #include <rocksdb/c.h>
 
+#include "encoding.h"
 #include "keycache.h"
 #include "store.h"
 #include "valcache.h"
@@ -126,14 +127,6 @@ int store_batch_next(const store *s, const char **p, const char *end, batch_rec 
  * range deletions; everything else depends on the order across keys). */
 static inline int batch_rec_is_put(const batch_rec *r) { return r->tag == 0x01 || r->tag == 0x05; }
 static inline int batch_rec_is_del(const batch_rec *r) { return r->tag == 0x00 || r->tag == 0x04; }
-
-/* Bytewise order, RocksDB's default comparator. */
-static inline int store_bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c) return c;
-    return (al > bl) - (al < bl);
-}
 
 /* ---- batch_sort.c ---- */
 

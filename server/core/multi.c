@@ -42,11 +42,6 @@ static uint32_t hash_key(const char *k, size_t n) {
     return h & (WATCH_BUCKETS - 1);
 }
 
-static int keycmp(const char *a, size_t al, const char *b, size_t bl) {
-    int r = memcmp(a, b, al < bl ? al : bl);
-    return r ? r : (al > bl) - (al < bl);
-}
-
 /* ---- queueing ------------------------------------------------------------ */
 
 void multi_queue(client *c, const cmd_def *cmd) {
@@ -104,7 +99,7 @@ static void touch(void *arg, const char *k, size_t kl, const char *end, size_t e
         for (watch_entry *w = s->watch_buckets[b]; w; w = w->next_bucket) {
             int hit;
             if (end) /* start <= key < end (el == 0: no end) */
-                hit = keycmp(w->key, w->kl, k, kl) >= 0 && (!el || keycmp(w->key, w->kl, end, el) < 0);
+                hit = enc_bytes_cmp(w->key, w->kl, k, kl) >= 0 && (!el || enc_bytes_cmp(w->key, w->kl, end, el) < 0);
             else
                 hit = w->kl == kl && memcmp(w->key, k, kl) == 0;
             if (!hit) continue;

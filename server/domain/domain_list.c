@@ -14,23 +14,118 @@
  * -1 = replied an error. */
 typedef int (*walk_fn)(client *c, const char *k, size_t kl, const char *v, size_t vl, void *arg);
 
+/* walk_short's limits: entries read forwards, and the bytes of their copies. */
+#define SHORT_MAX_ENTRIES 256
+#define SHORT_MAX_BYTES (1u << 20)
+
+/* One entry handed to fn: 0 or 1 (items replied), or -1 after dropping
+ * the partial array and keeping only the error fn replied. */
+static int visit(client *c, size_t slot, walk_fn fn, const char *k, size_t kl, const char *v, size_t vl,
+                 void *arg) {
+    size_t before = c->out.len;
+    int r = fn(c, k, kl, v, vl, arg);
+    if (r < 0) {
+        size_t el = c->out.len - before;
+        memmove(c->out.data + slot, c->out.data + before, el);
+        c->out.len = slot + el;
+    }
+    return r;
+}
+
+/* A short range read forwards: where each entry's key and value copy is. */
+typedef struct fwd_entry {
+    size_t off, kl, vl;
+} fwd_entry;
+
+/* The copies of one short range (per thread: the loop's, or a test's). */
+typedef struct fwd_buf {
+    fwd_entry ent[SHORT_MAX_ENTRIES];
+    char *bytes;
+    size_t cap;
+} fwd_buf;
+
+static _Thread_local fwd_buf fwd;
+
+/* How many entries a newest-first page of limit items reads forwards before
+ * it gives up (see walk_short): past that, a forward read wastes more than
+ * reading the page backwards costs. */
+static size_t short_bound(int64_t limit) {
+    int64_t b = 2 * limit + 16;
+    return b < SHORT_MAX_ENTRIES ? (size_t)b : SHORT_MAX_ENTRIES;
+}
+
+/* A newest-first page of a range of at most short_bound entries below end
+ * (at, al: the AFTER key, exclusive; al 0: to the range's end). RocksDB's
+ * memtable is a skiplist without back links: a step backwards searches it
+ * from the top (log n comparisons), a step forwards follows one link. So a
+ * short range is read forwards, its entries copied, and replayed newest
+ * first. Returns 1 with nothing replied when the range is longer (or its
+ * copies would pass SHORT_MAX_BYTES): the caller then walks backwards. */
+static int walk_short(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
+                      const dom_page *pg, walk_fn fn, void *arg) {
+    size_t bound = short_bound(pg->limit), n = 0, used = 0;
+    for (store_iter_seek(it, lo, ll); store_iter_valid(it); store_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        if (al && enc_bytes_cmp(k, kl, at, al) >= 0) break;
+        if (n == bound || kl + vl > SHORT_MAX_BYTES - used) return 1;
+        if (used + kl + vl > fwd.cap) {
+            size_t cap = fwd.cap ? fwd.cap : 4096;
+            while (cap < used + kl + vl) cap *= 2;
+            char *b = realloc(fwd.bytes, cap);
+            if (!b) return 1; /* the backward walk needs no copies */
+            fwd.bytes = b;
+            fwd.cap = cap;
+        }
+        memcpy(fwd.bytes + used, k, kl);
+        memcpy(fwd.bytes + used + kl, v, vl);
+        fwd.ent[n++] = (fwd_entry){used, kl, vl};
+        used += kl + vl;
+    }
+    char *err = NULL;
+    if (store_iter_error(it, &err) < 0) {
+        reply_storage_error(c, err);
+        return -1;
+    }
+    size_t slot = reply_deferred_array(c);
+    int64_t got = 0;
+    while (n > 0 && got < pg->limit) {
+        const fwd_entry *e = &fwd.ent[--n];
+        int r = visit(c, slot, fn, fwd.bytes + e->off, e->kl, fwd.bytes + e->off + e->kl, e->vl, arg);
+        if (r < 0) return -1;
+        got += r;
+    }
+    reply_set_deferred_array(c, slot, got);
+    return 0;
+}
+
 /* Walks cf keys in [lo, prefix end), backwards (newest first) or forwards,
  * starting past lo||after (exclusive) when AFTER is given, until limit
  * items were replied. */
 static int walk(client *c, int cf, const char *lo, size_t ll, const dom_page *pg, int forward, walk_fn fn,
                 void *arg) {
     char hi[DOM_KEY_MAX + 2], at[DOM_KEY_MAX + DOM_ID_MAX + 2];
-    size_t hl = enc_prefix_end(hi, lo, ll);
+    size_t hl = enc_prefix_end(hi, lo, ll), al = 0;
     store_iter *it = store_iter_new(c->srv->ks.tx, cf, lo, ll, hi, hl);
     if (!it) {
         reply_error(c, "ERR out of memory");
         return -1;
     }
-    void (*step)(store_iter *) = forward ? store_iter_next : store_iter_prev;
     if (pg->after) {
         memcpy(at, lo, ll);
         memcpy(at + ll, pg->after, pg->after_len); /* after_len <= DOM_ID_MAX */
-        size_t al = ll + pg->after_len, kl;
+        al = ll + pg->after_len;
+    }
+    if (!forward) {
+        int r = walk_short(c, it, lo, ll, at, al, pg, fn, arg);
+        if (r != 1) {
+            store_iter_free(it);
+            return r;
+        }
+    }
+    void (*step)(store_iter *) = forward ? store_iter_next : store_iter_prev;
+    if (al) {
+        size_t kl;
         if (forward) store_iter_seek(it, at, al);
         else store_iter_seek_for_prev(it, at, al);
         const char *k;
@@ -46,12 +141,8 @@ static int walk(client *c, int cf, const char *lo, size_t ll, const dom_page *pg
     for (; n < pg->limit && store_iter_valid(it); step(it)) {
         size_t kl, vl;
         const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
-        size_t before = c->out.len;
-        int r = fn(c, k, kl, v, vl, arg);
-        if (r < 0) { /* keep the error just replied, drop the partial array */
-            size_t el = c->out.len - before;
-            memmove(c->out.data + slot, c->out.data + before, el);
-            c->out.len = slot + el;
+        int r = visit(c, slot, fn, k, kl, v, vl, arg);
+        if (r < 0) {
             store_iter_free(it);
             return -1;
         }

@@ -167,19 +167,13 @@ typedef struct chunk {
     const char *after; /* the last id of the previous round, or NULL */
 } chunk;
 
-/* Byte order of two index suffixes (the order of their keys). */
-static int suffix_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : (al > bl) - (al < bl);
-}
-
 static int take_id(const char *rest, size_t rl, const char *val, size_t vl, void *arg) {
     (void)val;
     (void)vl;
     chunk *ch = arg;
     if (!dom_valid_id(rest, rl)) return 0; /* never written by this module */
     /* entries up to the last round's were taken (and deleted) already */
-    if (ch->after && suffix_cmp(rest, rl, ch->after, strlen(ch->after)) <= 0) return 0;
+    if (ch->after && enc_bytes_cmp(rest, rl, ch->after, strlen(ch->after)) <= 0) return 0;
     memcpy(ch->ids[ch->n], rest, rl);
     ch->ids[ch->n++][rl] = 0;
     return ch->n == READALL_CHUNK;

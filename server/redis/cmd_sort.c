@@ -29,6 +29,7 @@
 
 #include "acl_rules.h"
 #include "coll_args.h"
+#include "encoding.h"
 #include "server.h"
 #include "cmd_sort.h"
 
@@ -53,14 +54,8 @@ typedef struct sort_ctx {
     int alpha, by, desc;
 } sort_ctx;
 
-static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    size_t n = al < bl ? al : bl;
-    int r = n ? memcmp(a, b, n) : 0;
-    return r ? r : (al > bl) - (al < bl);
-}
-
 static int el_cmp(const sort_ctx *x, const sort_el *a, const sort_el *b) {
-    return bytes_cmp(coll_item_m(x->els, a->i), x->els->it[a->i].ml, coll_item_m(x->els, b->i),
+    return enc_bytes_cmp(coll_item_m(x->els, a->i), x->els->it[a->i].ml, coll_item_m(x->els, b->i),
                      x->els->it[b->i].ml);
 }
 
@@ -73,7 +68,7 @@ static int sort_cmp(const void *pa, const void *pb, void *arg) {
     } else if (x->by) {
         if (a->by < 0 || b->by < 0) r = (a->by >= 0) - (b->by >= 0); /* no value sorts first */
         else
-            r = bytes_cmp(coll_item_m(x->byv, (size_t)a->by), x->byv->it[a->by].ml, coll_item_m(x->byv, (size_t)b->by),
+            r = enc_bytes_cmp(coll_item_m(x->byv, (size_t)a->by), x->byv->it[a->by].ml, coll_item_m(x->byv, (size_t)b->by),
                           x->byv->it[b->by].ml);
         /* ties keep the collection's order, in both directions (what
          * Redis's comparator, equal for them, gives under glibc's stable qsort) */

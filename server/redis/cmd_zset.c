@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "coll_args.h"
+#include "encoding.h"
 #include "server.h"
 #include "cmd_zset.h"
 
@@ -122,23 +123,17 @@ static int parse_lex_bound(const resp_slice *a, int *kind, resp_slice *m, int *e
     return -1;
 }
 
-static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    size_t n = al < bl ? al : bl;
-    int r = n ? memcmp(a, b, n) : 0;
-    return r ? r : (al > bl) - (al < bl);
-}
-
 /* Whether member m is above the lex min / below the lex max. */
 static int lex_ge_min(const zrange *r, const char *m, size_t ml) {
     if (r->lmink == -1) return 1;
     if (r->lmink == 1) return 0;
-    int c = bytes_cmp(m, ml, r->lmin.ptr, r->lmin.len);
+    int c = enc_bytes_cmp(m, ml, r->lmin.ptr, r->lmin.len);
     return r->minex ? c > 0 : c >= 0;
 }
 static int lex_le_max(const zrange *r, const char *m, size_t ml) {
     if (r->lmaxk == 1) return 1;
     if (r->lmaxk == -1) return 0;
-    int c = bytes_cmp(m, ml, r->lmax.ptr, r->lmax.len);
+    int c = enc_bytes_cmp(m, ml, r->lmax.ptr, r->lmax.len);
     return r->maxex ? c < 0 : c <= 0;
 }
 
@@ -889,7 +884,7 @@ static double agg(int how, double a, double b) {
 }
 
 static int cmp_items(const coll_items *a, size_t i, const coll_items *b, size_t j) {
-    return bytes_cmp(coll_item_m(a, i), a->it[i].ml, coll_item_m(b, j), b->it[j].ml);
+    return enc_bytes_cmp(coll_item_m(a, i), a->it[i].ml, coll_item_m(b, j), b->it[j].ml);
 }
 
 static int add_scored(coll_items *out, const coll_items *src, size_t i, double s) {

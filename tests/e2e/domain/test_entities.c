@@ -219,6 +219,68 @@ Test(entities, paging_across_120_items, .init = up, .fini = down) {
     expect_id_list(skv_cmd(c, "TRACK.LIST u1 AFTER 0 LIMIT 2"), 0, desc);    /* below every id */
 }
 
+/* Pages of every list length around the point where a newest-first page
+ * stops reading its range forwards and walks it backwards (2 * LIMIT + 16
+ * entries, see domain_list.c): every page, and the whole walk with AFTER,
+ * equals the creation order reversed on both sides of it, over the
+ * documents and over a meta index, outside and inside MULTI. */
+Test(entities, pages_on_both_sides_of_the_forward_read, .init = up, .fini = down) {
+    static const int lens[] = {1, 2, 17, 18, 19, 29, 30, 31, 47, 48, 49, 115, 116, 117};
+    static const int limits[] = {1, 7, 16, 50};
+    enum { MAXN = 117 };
+    static char ids[MAXN][17], desc[MAXN][17];
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        int n = lens[li];
+        char uid[16];
+        snprintf(uid, sizeof uid, "len%d", n);
+        for (int i = 0; i < n; i++) create("track", uid, "{}", ids[i]);
+        for (int i = 0; i < n; i++) memcpy(desc[i], ids[n - 1 - i], 17);
+        for (size_t mi = 0; mi < sizeof limits / sizeof limits[0]; mi++) {
+            int lim = limits[mi], got = 0;
+            char after[17] = "";
+            while (got < n) {
+                redisReply *r = after[0] ? skv_cmd(c, "TRACK.LIST %s LIMIT %d AFTER %s", uid, lim, after)
+                                         : skv_cmd(c, "TRACK.LIST %s LIMIT %d", uid, lim);
+                size_t want = n - got < lim ? (size_t)(n - got) : (size_t)lim;
+                cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+                cr_assert_eq(r->elements, want, "length %d, LIMIT %d, page at %d: %zu", n, lim, got, r->elements);
+                expect_id_list(r, want, &desc[got]);
+                memcpy(after, desc[got + want - 1], 17);
+                got += (int)want;
+            }
+            expect_id_list(skv_cmd(c, "TRACK.LIST %s LIMIT %d AFTER %s", uid, lim, after), 0, desc);
+        }
+    }
+    /* a meta index (NOTIFY.LIST UNREAD) on both sides, with read ones left out */
+    int n = 60, nl = 0;
+    static char live[60][17];
+    for (int i = 0; i < n; i++) assert_id(skv_cmd(c, "NOTIFY.CREATE fan {}"), ids[i]);
+    for (int i = 0; i < n; i++) memcpy(desc[i], ids[n - 1 - i], 17);
+    for (int i = 0; i < n; i++) {
+        if (i % 3 == 1) expect_int(skv_cmd(c, "NOTIFY.READ fan %s", desc[i]), 1);
+        else memcpy(live[nl++], desc[i], 17);
+    }
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 1000"), (size_t)nl, live); /* read forwards */
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 3"), 3, live);             /* 40 > 22: backwards */
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan LIMIT 3"), 3, desc);
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 2 AFTER %s", desc[49]), 2, &live[nl - 7]);
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 5 AFTER %s", desc[57]), 1, &live[nl - 1]);
+    /* inside MULTI the range includes the transaction's own writes */
+    expect_status(skv_cmd(c, "MULTI"), "OK");
+    expect_status(skv_cmd(c, "TRACK.CREATE len2 {}"), "QUEUED");
+    expect_status(skv_cmd(c, "TRACK.LIST len2 LIMIT 2"), "QUEUED");
+    expect_status(skv_cmd(c, "TRACK.LIST len2 LIMIT 16"), "QUEUED");
+    redisReply *r = skv_cmd(c, "EXEC");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+    cr_assert_eq(r->elements, 3);
+    cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING);
+    cr_assert_eq(r->element[1]->elements, 2);
+    cr_assert_eq(r->element[2]->elements, 3);
+    cr_expect(strstr(r->element[1]->element[0]->str, r->element[0]->str), "newest first: %s", r->element[0]->str);
+    cr_expect(strstr(r->element[2]->element[0]->str, r->element[0]->str));
+    freeReplyObject(r);
+}
+
 Test(entities, absent_owner_and_missing_ids, .init = up, .fini = down) {
     char none[1][17];
     expect_id_list(skv_cmd(c, "TRACK.LIST nobody"), 0, none);
