@@ -99,7 +99,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
             return -1;
         }
         store_undo_log_range(s, cf, start, sl, end, el);
-        if (cf == STORE_CF_DATA) store_caches_clear(s);
+        store_caches_clear_cf(s, cf);
         atomic_fetch_add_explicit(&s->unflushed, sl + el + 16, memory_order_relaxed);
         if (s->touch_fn && cf == STORE_CF_DATA) s->touch_fn(s->touch_arg, start, sl, end, el);
     }

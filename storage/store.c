@@ -496,8 +496,9 @@ typedef struct range_ent {
 typedef struct touch_ent {
     size_t ko, kl, eo, el; /* offsets into tbuf; el 0 = point */
     size_t vo, vl;         /* the value put, in out's data, for the value cache; vo NO_VALUE = none */
-    uint64_t h;            /* keycache_hash of a point key */
+    uint64_t h;            /* txn_hash of a point key */
     int del;               /* a point delete */
+    int meta;              /* a meta-CF key: for the value cache only */
 } touch_ent;
 
 typedef struct savepoint {
@@ -680,7 +681,7 @@ static void txn_index(store_txn *t) {
 }
 
 /* Whether the txn must record the data-CF keys it writes: for WATCH, for
- * the key cache, or both. */
+ * the key cache, for the value cache (which also records meta-CF keys). */
 static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc || t->s->vc; }
 
 #define NO_VALUE ((size_t)-1)
@@ -688,7 +689,7 @@ static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc |
 /* vo is where the value of a put (vl bytes) sits in out's data, or
  * NO_VALUE: no copy, as out keeps it until the commit. */
 static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, size_t el, size_t vo, size_t vl,
-                         uint64_t h, int del) {
+                         uint64_t h, int del, int meta) {
     if (grow((void **)&t->touch, &t->tcap, t->ntouch, sizeof *t->touch)) goto oom;
     size_t ko = store_buf_add(&t->tbuf, k, kl);
     if (ko == (size_t)-1) goto oom;
@@ -697,7 +698,7 @@ static void record_touch(store_txn *t, const char *k, size_t kl, const char *e, 
         eo = store_buf_add(&t->tbuf, e, el);
         if (eo == (size_t)-1) goto oom;
     }
-    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el, vo, vl, h, del};
+    t->touch[t->ntouch++] = (touch_ent){ko, kl, eo, el, vo, vl, h, del, meta};
     return;
 oom:
     t->oom = 1;
@@ -706,7 +707,8 @@ oom:
 static void note_write(store_txn *t, int cf, const char *k, size_t kl, size_t vl, int del) {
     uint64_t h = txn_hash(cf, k, kl);
     uint32_t touch = NO_TOUCH;
-    if (cf == STORE_CF_DATA && txn_records(t)) {
+    int meta = cf == STORE_CF_META && t->s->vc;
+    if ((cf == STORE_CF_DATA && txn_records(t)) || meta) {
         size_t n = t->ntouch, vo = NO_VALUE;
         if (!del && t->s->vc && kl <= VALCACHE_MAX_KEY && vl <= VALCACHE_MAX_VALUE) {
             size_t len;
@@ -714,9 +716,9 @@ static void note_write(store_txn *t, int cf, const char *k, size_t kl, size_t vl
             vo = len - vl;
             valcache_prefetch(t->s->vc, h); /* the commit puts it */
         }
-        record_touch(t, k, kl, NULL, 0, vo, vl, h, del);
-        if (t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
-        if (t->s->kc) keycache_prefetch(t->s->kc, h); /* the commit updates it */
+        record_touch(t, k, kl, NULL, 0, vo, vl, h, del, meta);
+        if (!meta && t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
+        if (!meta && t->s->kc) keycache_prefetch(t->s->kc, h); /* the commit updates it */
     }
     wset_add(t, h, touch);
 }
@@ -874,7 +876,8 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     } else {
         t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
     }
-    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1);
+    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1, 0);
+    else if (cf == STORE_CF_META && t->s->vc) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1, 1);
     free(to_end);
 }
 
@@ -958,20 +961,37 @@ static int read_and_remember(store *s, uint64_t h, const char *k, size_t kl, sto
     return r;
 }
 
+/* 1 and v pinned in the value cache when it holds (h, k). */
+static int valcache_take(store *s, uint64_t h, const char *k, size_t kl, store_val *v) {
+    if (valcache_get(s->vc, h, k, kl, &v->ptr, &v->len)) {
+        s->vc_hits++;
+        s->vc_pins++;
+        v->cpin_ = &s->vc_pins;
+        return 1;
+    }
+    s->vc_misses++;
+    return 0;
+}
+
+/* A committed meta-CF value. The domain's counters and index pointers are
+ * read and rewritten by most of its writes, so the value cache keeps them
+ * too, under txn_hash's meta-salted hash: a data key of the same bytes has
+ * another hash, and an entry matches on both. */
+static int get_meta_committed(store *s, const char *k, size_t kl, store_val *v, char **err) {
+    uint64_t h = txn_hash(STORE_CF_META, k, kl);
+    if (valcache_take(s, h, k, kl, v)) return 1;
+    int r = get_pinned(s, STORE_CF_META, k, kl, v, err);
+    if (r == 1 && !s->vc_pins) valcache_put(s->vc, h, k, kl, v->ptr, v->len);
+    return r;
+}
+
 /* A committed value: from the value cache, or known absent by the key
  * cache, or read ahead, or read pinned; then remembered by both caches. */
 static int get_committed(store *s, int cf, const char *k, size_t kl, store_val *v, char **err) {
+    if (cf == STORE_CF_META && s->vc) return get_meta_committed(s, k, kl, v, err);
     if (cf != STORE_CF_DATA || (!s->vc && !s->kc && !s->npf)) return get_pinned(s, cf, k, kl, v, err);
     uint64_t h = keycache_hash(k, kl);
-    if (s->vc) {
-        if (valcache_get(s->vc, h, k, kl, &v->ptr, &v->len)) {
-            s->vc_hits++;
-            s->vc_pins++;
-            v->cpin_ = &s->vc_pins;
-            return 1;
-        }
-        s->vc_misses++;
-    }
+    if (s->vc && valcache_take(s, h, k, kl, v)) return 1;
     if (s->kc && keycache_get(s->kc, h, k, kl) == 0) {
         s->kc_hits++;
         return 0;
@@ -1071,6 +1091,11 @@ void store_caches_clear(store *s) {
     if (s->vc) valcache_clear(s->vc);
 }
 
+void store_caches_clear_cf(store *s, int cf) {
+    if (cf == STORE_CF_DATA) store_caches_clear(s);
+    else if (cf == STORE_CF_META && s->vc) valcache_clear(s->vc);
+}
+
 unsigned store_values_in_use(const store *s) { return s->vc_pins; }
 
 void store_value_cache_stats(const store *s, uint64_t *bytes, uint64_t *hits, uint64_t *misses) {
@@ -1130,9 +1155,9 @@ int store_commit(store_txn *t, char **err) {
         const char *k = t->tbuf.p + e->ko;
         /* in order: a later write of a key wins */
         if (e->el) {
-            store_caches_clear(s);
+            store_caches_clear_cf(s, e->meta ? STORE_CF_META : STORE_CF_DATA);
         } else {
-            if (s->kc) keycache_set(s->kc, e->h, k, e->kl, !e->del);
+            if (s->kc && !e->meta) keycache_set(s->kc, e->h, k, e->kl, !e->del);
             if (s->vc) {
                 if (e->vo != NO_VALUE && !s->vc_pins) {
                     assert(e->vo + e->vl <= outl);
@@ -1142,7 +1167,7 @@ int store_commit(store_txn *t, char **err) {
                 }
             }
         }
-        if (s->touch_fn) s->touch_fn(s->touch_arg, k, e->kl, e->el ? t->tbuf.p + e->eo : NULL, e->el);
+        if (s->touch_fn && !e->meta) s->touch_fn(s->touch_arg, k, e->kl, e->el ? t->tbuf.p + e->eo : NULL, e->el);
     }
     store_txn_clear(t);
     return 0;

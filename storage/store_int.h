@@ -144,6 +144,9 @@ int store_prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_va
 /* Forgets what the key and value caches know: for a change of the data
  * CF they cannot follow key by key (store.c). */
 void store_caches_clear(store *s);
+/* The same for a change of cf: the data CF clears both, the meta CF the
+ * value cache (which holds its values too), the element CF nothing. */
+void store_caches_clear_cf(store *s, int cf);
 
 /* 1 when an armed fault fails op (store_fault_set): *err is set (store.c). */
 int store_fault_fires(store *s, int op, const char *ctx, char **err);

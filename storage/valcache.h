@@ -1,6 +1,7 @@
-/* The value cache: recent committed values of short data-CF keys, so that
- * a read of one costs a hash lookup instead of a RocksDB point lookup
- * (memtable, filter, index and data blocks through the LRU cache).
+/* The value cache: recent committed values of short data-CF and meta-CF
+ * keys (the store hashes the two apart), so that a read of one costs a
+ * hash lookup instead of a RocksDB point lookup (memtable, filter, index
+ * and data blocks through the LRU cache).
  *
  * Like the key cache it is exact, not a hint: the store puts every small
  * value it commits (and every value it reads from the database), forgets

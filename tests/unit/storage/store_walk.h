@@ -2,7 +2,8 @@
  * in a temporary directory, and one step of their random walks over it.
  *
  * walk_step: for r in [0, 100), a write, a txn
- * operation or a store-wide change on k (and e, the end of a range):
+ * operation or a store-wide change on k (and e, the end of a range) of
+ * column family cf:
  *   put v, delete, range delete [k, e), savepoint, rollback to it, commit,
  *   clear, compact-range (an out-of-txn range deletion), undo of the
  *   unflushed commits, WAL flush;
@@ -43,14 +44,14 @@ static inline void close_store(store *s) {
 
 #define WALK_OPS 93
 
-static inline void walk_step(store *s, store_txn *t, unsigned r, const char *k, size_t kl, const char *e, size_t el,
-                             const char *v, size_t vl) {
+static inline void walk_step(store *s, store_txn *t, int cf, unsigned r, const char *k, size_t kl, const char *e,
+                             size_t el, const char *v, size_t vl) {
     if (r < 40) {
-        store_put(t, STORE_CF_DATA, k, kl, v, vl);
+        store_put(t, cf, k, kl, v, vl);
     } else if (r < 55) {
-        store_del(t, STORE_CF_DATA, k, kl);
+        store_del(t, cf, k, kl);
     } else if (r < 58) {
-        store_del_range(t, STORE_CF_DATA, k, kl, e, el);
+        store_del_range(t, cf, k, kl, e, el);
     } else if (r < 63) {
         store_txn_savepoint(t);
     } else if (r < 68) {
@@ -61,7 +62,7 @@ static inline void walk_step(store *s, store_txn *t, unsigned r, const char *k, 
     } else if (r < 88) {
         store_txn_clear(t);
     } else if (r < 89) {
-        cr_assert_eq(store_compact_range(s, STORE_CF_DATA, k, kl, e, el, NULL), 0);
+        cr_assert_eq(store_compact_range(s, cf, k, kl, e, el, NULL), 0);
     } else if (r < 91) {
         cr_assert_eq(store_undo_unflushed(s, NULL), 0);
     } else if (r < WALK_OPS) {

@@ -118,7 +118,7 @@ Test(keycache, store_exists_agrees_with_store_get) {
         unsigned op = rnd(100);
         key_of((int)rnd(NKEYS), k, &kl);
         key_of((int)rnd(NKEYS), e, &el);
-        walk_step(s, t, op, k, kl, e, el, "v", 1); /* op >= WALK_OPS: only check */
+        walk_step(s, t, STORE_CF_DATA, op, k, kl, e, el, "v", 1); /* op >= WALK_OPS: only check */
         for (int c = 0; c < 4; c++) {
             store_txn *q = tx[rnd(2)];
             key_of((int)rnd(NKEYS), k, &kl);
