@@ -34,9 +34,12 @@
  * `out`, which is what gets committed. Reads must see the txn's own writes,
  * but most never touch them: the txn keeps a set of the 64-bit hashes of
  * the keys it wrote (wset), and a read of a key whose hash is not in it goes
- * straight to the database. Only a read that may see its own writes (a
- * known hash, an iterator over a txn with pending writes, a range
- * deletion) builds the read index: a
+ * straight to the database. A point read of a key the txn wrote is
+ * answered by the record of its last write (the touch list, which keeps
+ * where each small value sits in `out`), when no pending range of its CF
+ * could cover it. Only what that cannot answer (an iterator over a txn
+ * with pending writes, a range deletion, a value too big to be recorded)
+ * builds the read index: a
  * WriteBatchWithIndex (overwrite_key = 1) replayed from `out`, savepoints
  * included, and kept up to date from then on (txn_index). A loop
  * iteration's batch of SETs thus never pays for an index it does not read.
@@ -717,7 +720,7 @@ static void note_write(store_txn *t, int cf, const char *k, size_t kl, size_t vl
             valcache_prefetch(t->s->vc, h); /* the commit puts it */
         }
         record_touch(t, k, kl, NULL, 0, vo, vl, h, del, meta);
-        if (!meta && t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
+        if (t->ntouch > n && n < NO_TOUCH) touch = (uint32_t)n;
         if (!meta && t->s->kc) keycache_prefetch(t->s->kc, h); /* the commit updates it */
     }
     wset_add(t, h, touch);
@@ -999,6 +1002,18 @@ static int get_committed(store *s, int cf, const char *k, size_t kl, store_val *
     return read_and_remember(s, h, k, kl, v, err);
 }
 
+/* The record of t's latest write of k (cf, hash h) when t still has it, or
+ * NULL: a rollback may have dropped it, and a later write of another key
+ * taken its place. Only point writes are recorded, so the caller must know
+ * that no pending range of cf covers k. */
+static const touch_ent *own_write(const store_txn *t, int cf, uint64_t h, const char *k, size_t kl) {
+    const struct wslot *w = t->oom ? NULL : wset_find(t, h);
+    const touch_ent *e = w && w->touch < t->ntouch ? &t->touch[w->touch] : NULL;
+    if (e && !e->el && e->meta == (cf == STORE_CF_META) && e->kl == kl && memcmp(t->tbuf.p + e->ko, k, kl) == 0)
+        return e;
+    return NULL;
+}
+
 int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err) {
     store *s = t->s;
     char *rerr = NULL;
@@ -1011,8 +1026,24 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
 
     /* A key the txn did not write (and no pending range of cf could cover)
      * is as the database has it. */
-    if (!txn_pending(t) || (!wset_has(t, txn_hash(cf, k, kl)) && !(t->nranges && txn_has_ranges(t, cf))))
-        return get_committed(s, cf, k, kl, v, err);
+    uint64_t h = txn_hash(cf, k, kl);
+    int ranges = t->nranges && txn_has_ranges(t, cf);
+    if (!txn_pending(t) || (!wset_has(t, h) && !ranges)) return get_committed(s, cf, k, kl, v, err);
+    /* A key t wrote (the common case: a counter read again by the next
+     * command of the loop iteration): its last write's record answers,
+     * without the read index, when it kept the value (the value cache's
+     * limits). The value is copied: out may grow under it. */
+    const touch_ent *e = ranges || (cf != STORE_CF_DATA && cf != STORE_CF_META) ? NULL : own_write(t, cf, h, k, kl);
+    if (e && e->del) return 0;
+    if (e && e->vo != NO_VALUE && (v->own_ = malloc(e->vl ? e->vl : 1))) { /* else the index's way */
+        size_t outl;
+        const char *out = rocksdb_writebatch_data(t->out, &outl);
+        assert(e->vo + e->vl <= outl);
+        memcpy(v->own_, out + e->vo, e->vl);
+        v->ptr = v->own_;
+        v->len = e->vl;
+        return 1;
+    }
     txn_index(t);
 
     size_t vl = 0;
@@ -1059,13 +1090,10 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
     store *s = t->s;
     if (s->kc && cf == STORE_CF_DATA && kl <= KEYCACHE_MAX_KEY && !(t->nranges && txn_has_ranges(t, cf))) {
         uint64_t h = txn_hash(cf, k, kl);
-        const struct wslot *w = t->oom ? NULL : wset_find(t, h);
-        if (w) {
-            /* Written by t: its latest write says, if that record is still
-             * there (a rollback may have dropped it, and a later write of
-             * another key taken its place) and is this key's. */
-            const touch_ent *e = w->touch < t->ntouch ? &t->touch[w->touch] : NULL;
-            if (e && !e->el && e->kl == kl && memcmp(t->tbuf.p + e->ko, k, kl) == 0) return !e->del;
+        if (!t->oom && wset_find(t, h)) {
+            /* Written by t: its latest write says, if t still has it. */
+            const touch_ent *e = own_write(t, cf, h, k, kl);
+            if (e) return !e->del;
         } else if (!t->oom) { /* not written by t: committed state decides */
             int r = keycache_get(s->kc, h, k, kl);
             if (r >= 0) {
