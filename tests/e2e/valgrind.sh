@@ -46,6 +46,13 @@ $R ticket.open.list >/dev/null; $R user.create u3 '{"email":"u3@x.io","role":"fa
 $R user.list >/dev/null; $R track.feed limit 2 >/dev/null; $R email.subscribe u1 'новости' >/dev/null
 $R user.delete u1 >/dev/null
 printf 'MULTI\nSET x 1\nINCR x\nEXEC\n' | $R >/dev/null
+# pipelined domain writes (counters reread from the loop iteration's own
+# writes) and newest-first pages read forwards and backwards
+timeout 120 redis-benchmark -p "$PORT" -c 4 -n 400 -P 8 -q msg.send c9 u5 u6 hi >/dev/null 2>&1 || { echo "FAIL: msg.send burst"; fail=1; }
+check 400 $R msg.unread u6
+for i in $(seq 45); do echo "track.create u7 {}"; done | $R >/dev/null
+check 3 bash -c "$R track.list u7 limit 3 | grep -c '\"id\"'"
+check 45 bash -c "$R track.list u7 limit 100 | grep -c '\"id\"'"
 $R set e 1 px 50 >/dev/null; sleep 0.3
 $R scan 0 >/dev/null; $R keys '*' >/dev/null; $R info >/dev/null
 # collections, blocking and pub/sub
