@@ -31,6 +31,28 @@ static const struct {
 };
 #define NNS (sizeof NS / sizeof NS[0])
 
+/* MULTI, each of the n commands queued, EXEC: the EXEC reply (asserted an
+ * array of n replies). */
+static redisReply *multi_exec(size_t n, const char *const *cmds) {
+    expect_status(skv_cmd(c, "MULTI"), "OK");
+    for (size_t i = 0; i < n; i++) { /* words split at single spaces */
+        char buf[128];
+        const char *argv[8];
+        size_t lens[8];
+        int argc = 0;
+        snprintf(buf, sizeof buf, "%s", cmds[i]);
+        for (char *w = strtok(buf, " "); w && argc < 8; w = strtok(NULL, " ")) {
+            argv[argc] = w;
+            lens[argc++] = strlen(w);
+        }
+        expect_status(skv_cmdargv(c, argc, argv, lens), "QUEUED");
+    }
+    redisReply *r = skv_cmd(c, "EXEC");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+    cr_assert_eq(r->elements, n);
+    return r;
+}
+
 /* ---- the six commands, every namespace ------------------------------------ */
 
 Test(entities, every_namespace_life_cycle, .init = up, .fini = down) {
@@ -266,13 +288,8 @@ Test(entities, pages_on_both_sides_of_the_forward_read, .init = up, .fini = down
     expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 2 AFTER %s", desc[49]), 2, &live[nl - 7]);
     expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 5 AFTER %s", desc[57]), 1, &live[nl - 1]);
     /* inside MULTI the range includes the transaction's own writes */
-    expect_status(skv_cmd(c, "MULTI"), "OK");
-    expect_status(skv_cmd(c, "TRACK.CREATE len2 {}"), "QUEUED");
-    expect_status(skv_cmd(c, "TRACK.LIST len2 LIMIT 2"), "QUEUED");
-    expect_status(skv_cmd(c, "TRACK.LIST len2 LIMIT 16"), "QUEUED");
-    redisReply *r = skv_cmd(c, "EXEC");
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
-    cr_assert_eq(r->elements, 3);
+    static const char *const q[] = {"TRACK.CREATE len2 {}", "TRACK.LIST len2 LIMIT 2", "TRACK.LIST len2 LIMIT 16"};
+    redisReply *r = multi_exec(3, q);
     cr_assert_eq(r->element[0]->type, REDIS_REPLY_STRING);
     cr_assert_eq(r->element[1]->elements, 2);
     cr_assert_eq(r->element[2]->elements, 3);
@@ -828,14 +845,8 @@ Test(entities, survive_restart, .init = up, .fini = down) {
 }
 
 Test(entities, inside_multi, .init = up, .fini = down) {
-    expect_status(skv_cmd(c, "MULTI"), "OK");
-    expect_status(skv_cmd(c, "TRACK.CREATE u1 {}"), "QUEUED");
-    expect_status(skv_cmd(c, "TRACK.CREATE u1 {}"), "QUEUED");
-    expect_status(skv_cmd(c, "TRACK.COUNT u1"), "QUEUED");
-    expect_status(skv_cmd(c, "TRACK.LIST u1"), "QUEUED");
-    redisReply *r = skv_cmd(c, "EXEC");
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
-    cr_assert_eq(r->elements, 4);
+    static const char *const q[] = {"TRACK.CREATE u1 {}", "TRACK.CREATE u1 {}", "TRACK.COUNT u1", "TRACK.LIST u1"};
+    redisReply *r = multi_exec(4, q);
     cr_expect_eq(r->element[2]->type, REDIS_REPLY_INTEGER);
     cr_expect_eq(r->element[2]->integer, 2);
     cr_expect_eq(r->element[3]->type, REDIS_REPLY_ARRAY);
