@@ -32,7 +32,8 @@ void notify_key_unread_index(dkey *k, const char *uid);        /* meta nunread:{
 void notify_key_count(dkey *k, const char *uid);               /* meta ncount:{uid} */
 
 /* Creates a notification from doc (an object; the server-owned fields are
- * set here; doc is not consumed). 0 ok (id_out may be NULL), -1. */
+ * set here, in doc itself: not consumed, but changed). 0 ok (id_out may be
+ * NULL), -1. */
 int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *id_out);
 
 /* The import's create (stagekv-import): as notify_create, with the id the

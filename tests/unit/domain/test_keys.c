@@ -2,7 +2,9 @@
  * bytes, so a refactoring cannot move a key under the stored data), ids,
  * and the IDEMP fingerprint. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "analytics.h"
 #include "domain.h"
@@ -215,4 +217,43 @@ Test(idemp, fingerprint) {
     /* python3: hashlib.sha256(bytes(7) + b"\x04" + b"ping").hexdigest()[:32] */
     cr_assert_eq(p[0], 0x8268d9a6f0a88f4full);
     cr_assert_eq(p[1], 0x4f2582c7d4c6f3e2ull);
+}
+
+/* The stamps' ISO-8601 form, against gmtime_r + strftime at the edges of
+ * every field and at pseudo-random instants up to the year 9999. */
+Test(keys, iso_time_matches_strftime) {
+    static const uint64_t edges[] = {0, 999, 1000, 59999, 86399999, 951782400000ull /* 2000-02-29 */,
+                                     1798761599999ull /* 2026-12-31T23:59:59.999 */, 253402300799999ull};
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 20000; i++) {
+        uint64_t ms;
+        if (i < (int)(sizeof edges / sizeof edges[0])) {
+            ms = edges[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ms = x % 253402300800000ull; /* before year 10000 */
+        }
+        char got[32], want[40], date[32];
+        dom_iso_time(got, ms);
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want, sizeof want, "%s.%03uZ", date, (unsigned)(ms % 1000));
+        cr_assert_str_eq(got, want, "ms %llu", (unsigned long long)ms);
+    }
+}
+
+/* dkey_fmt's two directives, as printf has them: %.*s stops at the width
+ * or at a NUL, whichever comes first; text around them is copied. */
+Test(keys, dkey_fmt_directives) {
+    dkey k;
+    char raw[5] = {'x', 'y', 'z', 'z', 'y'}; /* no NUL */
+    dkey_fmt(&k, "a%.*sb", 3, raw);
+    EXPECT(&k, "axyzb");
+    dkey_fmt(&k, "%s:%.*s:%s", "", 9, "ab", "tail");
+    EXPECT(&k, ":ab:tail");
+    cr_assert_eq(k.buf[k.len], '\0');
+    dkey_fmt(&k, "plain");
+    EXPECT(&k, "plain");
 }
