@@ -52,7 +52,7 @@ void notify_key_count(dkey *k, const char *uid) {
 
 int notify_create(struct dom_engine *e, const char *uid, json_t *doc, uint64_t *id_out) {
     if (!json_is_object(doc)) return dom_fail(e, ST_INVALID, "document must be a JSON object");
-    json_t *n = json_incref(doc); /* stamped in place: both callers drop it after */
+    json_t *n = json_incref(doc); /* stamped in place: both callers drop it after (notify.h) */
     dom_strip_owned(n);
     json_object_del(n, "read"); /* server-owned here: a new notification is unread */
     uint64_t id = dom_new_id(e);
@@ -95,7 +95,8 @@ int notify_import(struct dom_engine *e, const char *uid, json_t *doc, const char
         dom_format_id(ids, dom_new_id(e));
         notify_key_doc(&k, uid, ids);
     }
-    json_t *n = json_incref(doc); /* stamped in place: both callers drop it after */
+    json_t *n = json_deep_copy(doc); /* doc belongs to the import's plan */
+    if (!n) return dom_fail(e, ST_NOMEM, "out of memory");
     dom_strip_owned(n);
     dom_iso_time(ts, now_ms());
     json_object_set_new(n, "id", json_string(ids));
