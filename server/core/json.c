@@ -24,10 +24,10 @@
  *    not supported), JSON_ALLOW_NUL only covers string values.
  */
 #include "json.h"
+#include "resp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -445,29 +445,9 @@ static int real_precision(const json_t *v) {
 /* json_encode_tmp's buffer; past TMP_KEEP bytes it is given back after use,
  * so one big document does not pin its size for the thread's life. */
 #define TMP_KEEP (64u << 10)
-typedef struct tmp_out {
-    char *p;
-    size_t len, cap;
-} tmp_out;
-static _Thread_local tmp_out tmp;
+static _Thread_local resp_buf tmp;
 
-static int tmp_add(const char *buf, size_t size, void *data) {
-    tmp_out *o = data;
-    if (size > o->cap - o->len) {
-        size_t cap = o->cap ? o->cap : 1024;
-        while (cap - o->len < size) {
-            if (cap > SIZE_MAX / 2) return -1;
-            cap *= 2;
-        }
-        char *p = realloc(o->p, cap);
-        if (!p) return -1;
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, buf, size);
-    o->len += size;
-    return 0;
-}
+static int tmp_add(const char *buf, size_t size, void *data) { return resp_buf_append(data, buf, size); }
 
 static size_t encode_flags(const json_t *v) {
     return JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(real_precision(v));
@@ -475,14 +455,11 @@ static size_t encode_flags(const json_t *v) {
 
 const char *json_encode_tmp(const json_t *v, size_t *len) {
     if (!v) return NULL;
-    if (tmp.cap > TMP_KEEP) {
-        free(tmp.p);
-        tmp = (tmp_out){0};
-    }
-    tmp.len = 0;
+    if (tmp.cap > TMP_KEEP) resp_buf_free(&tmp);
+    resp_buf_clear(&tmp);
     if (json_dump_callback(v, tmp_add, &tmp, encode_flags(v)) < 0) return NULL;
     *len = tmp.len;
-    return tmp.len ? tmp.p : "";
+    return tmp.len ? tmp.data : "";
 }
 
 char *json_encode(const json_t *v, size_t *len) {

@@ -14,9 +14,11 @@
  * -1 = replied an error. */
 typedef int (*walk_fn)(client *c, const char *k, size_t kl, const char *v, size_t vl, void *arg);
 
-/* walk_short's limits: entries read forwards, and the bytes of their copies. */
+/* walk_short's limits: entries read forwards, and the bytes of their copies;
+ * past SHORT_KEEP_BYTES the copies' buffer is given back after use. */
 #define SHORT_MAX_ENTRIES 256
 #define SHORT_MAX_BYTES (1u << 20)
+#define SHORT_KEEP_BYTES (64u << 10)
 
 /* One entry handed to fn: 0 or 1 (items replied), or -1 after dropping
  * the partial array and keeping only the error fn replied. */
@@ -40,8 +42,7 @@ typedef struct fwd_entry {
 /* The copies of one short range (per thread: the loop's, or a test's). */
 typedef struct fwd_buf {
     fwd_entry ent[SHORT_MAX_ENTRIES];
-    char *bytes;
-    size_t cap;
+    resp_buf bytes;
 } fwd_buf;
 
 static _Thread_local fwd_buf fwd;
@@ -63,24 +64,18 @@ static size_t short_bound(int64_t limit) {
  * copies would pass SHORT_MAX_BYTES): the caller then walks backwards. */
 static int walk_short(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
                       const dom_page *pg, walk_fn fn, void *arg) {
-    size_t bound = short_bound(pg->limit), n = 0, used = 0;
+    size_t bound = short_bound(pg->limit), n = 0;
+    resp_buf *b = &fwd.bytes;
+    if (b->cap > SHORT_KEEP_BYTES) resp_buf_free(b);
+    resp_buf_clear(b);
     for (store_iter_seek(it, lo, ll); store_iter_valid(it); store_iter_next(it)) {
-        size_t kl, vl;
+        size_t kl, vl, off = b->len;
         const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
         if (al && enc_bytes_cmp(k, kl, at, al) >= 0) break;
-        if (n == bound || kl + vl > SHORT_MAX_BYTES - used) return 1;
-        if (used + kl + vl > fwd.cap) {
-            size_t cap = fwd.cap ? fwd.cap : 4096;
-            while (cap < used + kl + vl) cap *= 2;
-            char *b = realloc(fwd.bytes, cap);
-            if (!b) return 1; /* the backward walk needs no copies */
-            fwd.bytes = b;
-            fwd.cap = cap;
-        }
-        memcpy(fwd.bytes + used, k, kl);
-        memcpy(fwd.bytes + used + kl, v, vl);
-        fwd.ent[n++] = (fwd_entry){used, kl, vl};
-        used += kl + vl;
+        if (n == bound || kl + vl > SHORT_MAX_BYTES - off) return 1;
+        if (resp_buf_append(b, k, kl) < 0 || resp_buf_append(b, v, vl) < 0)
+            return 1; /* the backward walk needs no copies */
+        fwd.ent[n++] = (fwd_entry){off, kl, vl};
     }
     char *err = NULL;
     if (store_iter_error(it, &err) < 0) {
@@ -91,7 +86,7 @@ static int walk_short(client *c, store_iter *it, const char *lo, size_t ll, cons
     int64_t got = 0;
     while (n > 0 && got < pg->limit) {
         const fwd_entry *e = &fwd.ent[--n];
-        int r = visit(c, slot, fn, fwd.bytes + e->off, e->kl, fwd.bytes + e->off + e->kl, e->vl, arg);
+        int r = visit(c, slot, fn, b->data + e->off, e->kl, b->data + e->off + e->kl, e->vl, arg);
         if (r < 0) return -1;
         got += r;
     }
