@@ -547,6 +547,7 @@ struct store_txn {
 #define NO_TOUCH UINT32_MAX
 
 /* The key cache's hash for the data CF (so one hash serves both). */
+/* For the data CF (0) this is keycache_hash itself, the caches' hash. */
 static uint64_t txn_hash(int cf, const char *k, size_t kl) {
     return keycache_hash(k, kl) ^ (uint64_t)cf * UINT64_C(0x9E3779B97F4A7C15);
 }
@@ -980,8 +981,7 @@ static int valcache_take(store *s, uint64_t h, const char *k, size_t kl, store_v
  * read and rewritten by most of its writes, so the value cache keeps them
  * too, under txn_hash's meta-salted hash: a data key of the same bytes has
  * another hash, and an entry matches on both. */
-static int get_meta_committed(store *s, const char *k, size_t kl, store_val *v, char **err) {
-    uint64_t h = txn_hash(STORE_CF_META, k, kl);
+static int get_meta_committed(store *s, uint64_t h, const char *k, size_t kl, store_val *v, char **err) {
     if (valcache_take(s, h, k, kl, v)) return 1;
     int r = get_pinned(s, STORE_CF_META, k, kl, v, err);
     if (r == 1 && !s->vc_pins) valcache_put(s->vc, h, k, kl, v->ptr, v->len);
@@ -989,11 +989,11 @@ static int get_meta_committed(store *s, const char *k, size_t kl, store_val *v, 
 }
 
 /* A committed value: from the value cache, or known absent by the key
- * cache, or read ahead, or read pinned; then remembered by both caches. */
-static int get_committed(store *s, int cf, const char *k, size_t kl, store_val *v, char **err) {
-    if (cf == STORE_CF_META && s->vc) return get_meta_committed(s, k, kl, v, err);
+ * cache, or read ahead, or read pinned; then remembered by both caches.
+ * h is txn_hash(cf, k), for the data CF the caches' keycache_hash. */
+static int get_committed(store *s, int cf, uint64_t h, const char *k, size_t kl, store_val *v, char **err) {
+    if (cf == STORE_CF_META && s->vc) return get_meta_committed(s, h, k, kl, v, err);
     if (cf != STORE_CF_DATA || (!s->vc && !s->kc && !s->npf)) return get_pinned(s, cf, k, kl, v, err);
-    uint64_t h = keycache_hash(k, kl);
     if (s->vc && valcache_take(s, h, k, kl, v)) return 1;
     if (s->kc && keycache_get(s->kc, h, k, kl) == 0) {
         s->kc_hits++;
@@ -1028,7 +1028,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
      * is as the database has it. */
     uint64_t h = txn_hash(cf, k, kl);
     int ranges = t->nranges && txn_has_ranges(t, cf);
-    if (!txn_pending(t) || (!wset_has(t, h) && !ranges)) return get_committed(s, cf, k, kl, v, err);
+    if (!txn_pending(t) || (!wset_has(t, h) && !ranges)) return get_committed(s, cf, h, k, kl, v, err);
     /* A key t wrote (the common case: a counter read again by the next
      * command of the loop iteration): its last write's record answers,
      * without the read index, when it kept the value (the value cache's
@@ -1059,7 +1059,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
             return -1;
         }
         if (val) goto found;
-        return get_committed(s, cf, k, kl, v, err);
+        return get_committed(s, cf, h, k, kl, v, err);
     }
     if (t->nranges && txn_has_ranges(t, cf)) {
         /* NULL here means "not in the batch" or "deleted in the batch" */
