@@ -547,7 +547,6 @@ struct store_txn {
 #define NO_TOUCH UINT32_MAX
 
 /* The key cache's hash for the data CF (so one hash serves both). */
-/* For the data CF (0) this is keycache_hash itself, the caches' hash. */
 static uint64_t txn_hash(int cf, const char *k, size_t kl) {
     return keycache_hash(k, kl) ^ (uint64_t)cf * UINT64_C(0x9E3779B97F4A7C15);
 }
@@ -684,9 +683,12 @@ static void txn_index(store_txn *t) {
     if (p != end || nsp != t->nsp) t->oom = 1; /* commit refuses */
 }
 
-/* Whether the txn must record the data-CF keys it writes: for WATCH, for
- * the key cache, for the value cache (which also records meta-CF keys). */
-static int txn_records(const store_txn *t) { return t->s->touch_fn || t->s->kc || t->s->vc; }
+/* Whether the txn must record the keys of cf it writes: data-CF keys for
+ * WATCH and the key and value caches, meta-CF keys for the value cache. */
+static int txn_records(const store_txn *t, int cf) {
+    if (cf == STORE_CF_DATA) return t->s->touch_fn || t->s->kc || t->s->vc;
+    return cf == STORE_CF_META && t->s->vc;
+}
 
 #define NO_VALUE ((size_t)-1)
 
@@ -711,8 +713,8 @@ oom:
 static void note_write(store_txn *t, int cf, const char *k, size_t kl, size_t vl, int del) {
     uint64_t h = txn_hash(cf, k, kl);
     uint32_t touch = NO_TOUCH;
-    int meta = cf == STORE_CF_META && t->s->vc;
-    if ((cf == STORE_CF_DATA && txn_records(t)) || meta) {
+    if (txn_records(t, cf)) {
+        int meta = cf == STORE_CF_META;
         size_t n = t->ntouch, vo = NO_VALUE;
         if (!del && t->s->vc && kl <= VALCACHE_MAX_KEY && vl <= VALCACHE_MAX_VALUE) {
             size_t len;
@@ -880,8 +882,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
     } else {
         t->ranges[t->nranges++] = (range_ent){cf, so, sl, eo, el};
     }
-    if (cf == STORE_CF_DATA && txn_records(t)) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1, 0);
-    else if (cf == STORE_CF_META && t->s->vc) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1, 1);
+    if (txn_records(t, cf)) record_touch(t, start, sl, end, el, NO_VALUE, 0, 0, 1, cf == STORE_CF_META);
     free(to_end);
 }
 
