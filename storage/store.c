@@ -1034,7 +1034,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
      * command of the loop iteration): its last write's record answers,
      * without the read index, when it kept the value (the value cache's
      * limits). The value is copied: out may grow under it. */
-    const touch_ent *e = ranges || (cf != STORE_CF_DATA && cf != STORE_CF_META) ? NULL : own_write(t, cf, h, k, kl);
+    const touch_ent *e = ranges ? NULL : own_write(t, cf, h, k, kl); /* NULL for a CF not recorded */
     if (e && e->del) return 0;
     if (e && e->vo != NO_VALUE && (v->own_ = malloc(e->vl ? e->vl : 1))) { /* else the index's way */
         size_t outl;
