@@ -7,7 +7,10 @@
 #     restart, next to the configured block cache (--block-cache-size);
 #   - GET latency (p50/p99) and rate at 50 clients, -P 1, random keys over
 #     the whole key space (after one unmeasured warm-up pass of the same
-#     length), and the GET rate at -P 16;
+#     length; the median of GET_ROUNDS runs), and the GET rate at -P 16;
+#   - with REDIS=1, the same GET -P 1 runs against redis-server holding the
+#     same keys (AOF everysec, as bench/compare.sh), interleaved with
+#     stagekv's (A B, B A, ...): what this machine allows at that size;
 #   - SET rates at -P 1 and -P 16 (overwrites of existing keys);
 #   - restart: SIGTERM, wait for the exit (shutdown time), start again and
 #     poll PING: wall time from the start to the first PONG; then DBSIZE
@@ -38,6 +41,9 @@
 #   CLIENTS      redis-benchmark -c                          [50]
 #   N_P1         requests per -P 1 run (GET warm-up, GET, SET)  [200000]
 #   N_P16        requests per -P 16 run (GET, SET)             [1000000]
+#   GET_ROUNDS   measured GET -P 1 runs (medians reported)      [1]
+#   REDIS        1: also redis-server, interleaved, for GET -P 1 [0]
+#   REDIS_BIN    redis-server binary                          [redis-server]
 #   SETTLE       seconds to wait after the load (compactions) [15]
 #   TIMEOUT      seconds for the whole script                 [1200]
 #   OUT          also append the table rows to this file
@@ -61,6 +67,9 @@ CLIENTS=${CLIENTS:-50}
 N_P1=${N_P1:-200000}
 N_P16=${N_P16:-1000000}
 SETTLE=${SETTLE:-15}
+GET_ROUNDS=${GET_ROUNDS:-1}
+REDIS=${REDIS:-0}
+REDIS_BIN=${REDIS_BIN:-redis-server}
 TIMEOUT=${TIMEOUT:-1200}
 OUT=${OUT:-}
 PY=/usr/bin/python3
@@ -75,7 +84,9 @@ command -v redis-cli >/dev/null || die "no redis-cli (apt-get install -y redis-t
 [ -x "$SERVER_BIN" ] || die "no $SERVER_BIN; build it: make build"
 KEYS=${KEYS//,/ }
 for k in $KEYS; do [[ $k =~ ^[1-9][0-9]*$ ]] || die "KEYS must be positive integers (got '$k')"; done
-for v in CLIENTS N_P1 N_P16 TIMEOUT; do
+[[ $REDIS =~ ^[01]$ ]] || die "REDIS must be 0 or 1 (got '$REDIS')"
+[ "$REDIS" = 0 ] || command -v "$REDIS_BIN" >/dev/null || die "no $REDIS_BIN (apt-get install -y redis-server)"
+for v in CLIENTS N_P1 N_P16 TIMEOUT GET_ROUNDS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 [[ $SETTLE =~ ^[0-9]+$ ]] || die "SETTLE must be a non-negative integer (got '$SETTLE')"
@@ -88,7 +99,13 @@ left() { # seconds left of TIMEOUT; dies when none are
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/stagekv-scale.XXXXXX")
-PID='' MON=''
+PID='' MON='' RPID=''
+stop_redis() {
+  [ -n "$RPID" ] || return 0
+  kill -TERM "$RPID" 2>/dev/null || true
+  wait "$RPID" 2>/dev/null || true
+  RPID=
+}
 stop_server() {
   [ -n "$PID" ] || return 0
   kill -TERM "$PID" 2>/dev/null || true
@@ -100,13 +117,18 @@ stop_server() {
 cleanup() {
   if [ -n "$MON" ]; then kill "$MON" 2>/dev/null || true; wait "$MON" 2>/dev/null || true; fi
   stop_server
+  stop_redis
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+RPORT=$(free_port)
+[ "$RPORT" != "$PORT" ] || RPORT=$(free_port)
 CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
+RCLI=(redis-cli -h 127.0.0.1 -p "$RPORT")
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status"; }
@@ -136,19 +158,45 @@ start_server() {
   START_MS=$(($(now_ms) - t0))
 }
 
-# bench NAME ARGS...: one redis-benchmark run (--csv); sets RPS, P50, P99
-# (ms) from its CSV line:
+# bench NAME ARGS...: one redis-benchmark run (--csv) against stagekv, or
+# against redis-server when BPORT=$RPORT; sets RPS, P50, P99 (ms) from its
+# CSV line:
 # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 bench() {
   local name=$1 line
   shift
   log "  $name: redis-benchmark $* (load $(loadavg))"
-  line=$(timeout "$(left)" redis-benchmark -h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -d 100 --csv "$@" |
+  line=$(timeout "$(left)" redis-benchmark -h 127.0.0.1 -p "${BPORT:-$PORT}" -c "$CLIENTS" -d 100 --csv "$@" |
     grep -v '^"test"' | tail -n 1) || die "redis-benchmark failed or timed out ($name)"
   IFS=, read -r _ RPS _ _ P50 _ P99 _ <<<"${line//\"/}"
   [ -n "${P99:-}" ] || die "cannot parse redis-benchmark output: $line"
   RPS=${RPS%.*}
-  log "  $name: $RPS rps, p50 $P50 ms, p99 $P99 ms; RSS $(rss_mb) MB"
+  log "  $name: $RPS rps, p50 $P50 ms, p99 $P99 ms; RSS $(if [ "${BPORT:-$PORT}" = "$PORT" ]; then rss_mb; else rrss_mb; fi) MB"
+}
+rrss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$RPID/status"; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# redis-server with the same keys as stagekv: AOF everysec as in
+# bench/compare.sh, no RDB saves (they would fork a 2 GB process mid-run).
+start_redis() {
+  local n=$1 res deadline
+  rm -rf "$WORK/redis"
+  mkdir -p "$WORK/redis"
+  "$REDIS_BIN" --port "$RPORT" --bind 127.0.0.1 --dir "$WORK/redis" --save '' --appendonly yes \
+    --appendfsync everysec --logfile "$WORK/redis/log" &
+  RPID=$!
+  deadline=$((SECONDS + 30))
+  until [ "$("${RCLI[@]}" ping 2>/dev/null)" = PONG ]; do
+    kill -0 "$RPID" 2>/dev/null || die "redis-server exited: $(tail -n 5 "$WORK/redis/log")"
+    [ "$SECONDS" -lt "$deadline" ] || die "redis-server: no PONG within 30 s"
+    sleep 0.1
+  done
+  log "  redis-server: loading the same $n keys (load $(loadavg))"
+  # shellcheck disable=SC2016 # the inner shell expands them
+  res=$(timeout "$(left)" bash -c '"$1" -c "$2" "$3" | "${@:4}" --pipe' _ "$PY" "$GEN" "$n" "${RCLI[@]}" 2>&1) ||
+    die "the redis-server load failed or timed out: $res"
+  [ "$("${RCLI[@]}" dbsize)" = "$n" ] || die "redis-server's DBSIZE is not $n after the load"
+  log "  redis-server: loaded, RSS $(rrss_mb) MB"
 }
 
 # The loader: exactly n SETs of key:%012d, 0..n-1, as RESP on stdout.
@@ -167,8 +215,8 @@ for lo in range(0, n, step):
         for i in range(lo, min(n, lo + step))))
 '
 
-header='| keys | SST data (MB) | block cache | data / cache | load (s, keys/s) | RSS after load / after reads / max / after restart (MB) | GET -P 1 p50 / p99 (ms) | GET -P 1 rps | GET -P 16 rps | SET -P 1 rps | SET -P 16 rps | shutdown (ms) | restart to first reply (ms) | load avg |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+header='| keys | SST data (MB) | block cache | data / cache | load (s, keys/s) | RSS after load / after reads / max / after restart (MB) | GET -P 1 p50 / p99 (ms) | GET -P 1 rps | redis-server GET -P 1 p50 / p99 (ms), rps | GET -P 16 rps | SET -P 1 rps | SET -P 16 rps | shutdown (ms) | restart to first reply (ms) | load avg |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
 echo "$header"
 [ -z "$OUT" ] || echo "$header" >>"$OUT"
 log "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); sizes: $KEYS; block cache $BLOCK_CACHE; TIMEOUT $TIMEOUT s"
@@ -210,9 +258,30 @@ for n in $KEYS; do
   log "  RSS $rss_load MB, SST files $sst MB"
   max=$rss_load
 
+  [ "$REDIS" = 0 ] || start_redis "$n"
   bench "GET warm-up" -t get -r "$n" -n "$N_P1"
-  bench "GET -P 1" -t get -r "$n" -n "$N_P1"
-  get_p1=$RPS get_p50=$P50 get_p99=$P99
+  [ "$REDIS" = 0 ] || BPORT=$RPORT bench "redis-server GET warm-up" -t get -r "$n" -n "$N_P1"
+  s_rps='' s_p50='' s_p99='' r_rps='' r_p50='' r_p99=''
+  for ((round = 1; round <= GET_ROUNDS; round++)); do
+    order="$PORT $RPORT"
+    [ $((round % 2)) = 1 ] || order="$RPORT $PORT"
+    for bp in $order; do
+      if [ "$bp" = "$PORT" ]; then
+        bench "GET -P 1 ($round/$GET_ROUNDS)" -t get -r "$n" -n "$N_P1"
+        s_rps+=" $RPS" s_p50+=" $P50" s_p99+=" $P99"
+      elif [ "$REDIS" = 1 ]; then
+        BPORT=$RPORT bench "redis-server GET -P 1 ($round/$GET_ROUNDS)" -t get -r "$n" -n "$N_P1"
+        r_rps+=" $RPS" r_p50+=" $P50" r_p99+=" $P99"
+      fi
+    done
+  done
+  get_p1=$(median <<<"$s_rps") get_p50=$(median <<<"$s_p50") get_p99=$(median <<<"$s_p99")
+  redis_get='-'
+  if [ "$REDIS" = 1 ]; then
+    redis_get="$(median <<<"$r_p50") / $(median <<<"$r_p99"), $(median <<<"$r_rps")"
+    stop_redis
+  fi
+  log "  memory: $("${CLI[@]}" info memory | tr -d '\r' | grep -E '^(rocksdb_[a-z_]+):' | tr '\n' ' ')$("${CLI[@]}" info storage | tr -d '\r' | grep -E '^(key_cache_slots|value_cache_bytes):' | tr '\n' ' ')"
   bench "GET -P 16" -t get -r "$n" -n "$N_P16" -P 16
   get_p16=$RPS
   rss_read=$(rss_mb)
@@ -240,7 +309,7 @@ for n in $KEYS; do
 
   cache_mb=$(size_mb "$BLOCK_CACHE")
   ratio=$(awk -v s="$sst" -v c="${cache_mb:-0}" 'BEGIN { if (c > 0) printf "%.1f", s / c; else print "?" }')
-  row="| $n | $sst | $BLOCK_CACHE | $ratio | $((load_ms / 1000)) s, $load_rate | $rss_load / $rss_read / $max / $rss_restart | $get_p50 / $get_p99 | $get_p1 | $get_p16 | $set_p1 | $set_p16 | $down_ms | $restart_ms | $load0 |"
+  row="| $n | $sst | $BLOCK_CACHE | $ratio | $((load_ms / 1000)) s, $load_rate | $rss_load / $rss_read / $max / $rss_restart | $get_p50 / $get_p99 | $get_p1 | $redis_get | $get_p16 | $set_p1 | $set_p16 | $down_ms | $restart_ms | $load0 |"
   echo "$row"
   [ -z "$OUT" ] || echo "$row" >>"$OUT"
 done
