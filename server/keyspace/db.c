@@ -465,6 +465,9 @@ void db_unswap(keyspace *s, int a, int b) {
 
 void ks_guard_register(keyspace *s, const char *prefix) {
     assert(s->nguard < KS_GUARD_MAX && prefix && prefix[0]);
+    unsigned char c = (unsigned char)prefix[0];
+    s->guard_first[c >> 6] |= 1ull << (c & 63);
+    s->guard_len[s->nguard] = strlen(prefix);
     s->guard[s->nguard++] = prefix;
 }
 
@@ -482,11 +485,17 @@ int db_has_owned(keyspace *ks, int db) {
     return 0;
 }
 
+/* Asked by every write of database 0, so a key whose first byte starts no
+ * guarded prefix (most Redis keys) is answered by one bit. */
 int db_owned(const keyspace *ks, int db, const char *k, size_t kl, int is_prefix) {
-    if (db != 0) return 0;
+    if (db != 0 || ks->nguard == 0) return 0;
+    if (kl == 0) return is_prefix; /* the empty prefix covers every guarded one */
+    unsigned char c = (unsigned char)k[0];
+    if (!((ks->guard_first[c >> 6] >> (c & 63)) & 1)) return 0;
     for (int i = 0; i < ks->nguard; i++) {
         const char *o = ks->guard[i];
-        size_t ol = strlen(o);
+        size_t ol = ks->guard_len[i];
+        if ((unsigned char)o[0] != c) continue;
         if (kl >= ol && memcmp(k, o, ol) == 0) return 1;
         if (is_prefix && kl < ol && memcmp(k, o, kl) == 0) return 1;
     }

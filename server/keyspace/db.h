@@ -35,6 +35,8 @@ typedef struct keyspace {
     /* the write guard's registry: prefixes of database 0 that the domain
      * engine owns (registered by it at start; the keyspace knows no names) */
     const char *guard[KS_GUARD_MAX];
+    size_t guard_len[KS_GUARD_MAX];
+    uint64_t guard_first[4];   /* bit per first byte of a guarded prefix: most keys stop there */
     int nguard;
     uint64_t collver;          /* collections' version counter (coll.c) */
     /* called by coll_save when a list or sorted set holds elements (the

@@ -582,6 +582,52 @@ Test(guard, registry_and_ranges) {
     cr_expect(!db_owned(&ks, 3, "us", 2, 1));
 }
 
+/* db_owned against the plain definition (k starts with a guarded prefix,
+ * or, for a prefix argument, the two ranges overlap) over keys and
+ * prefixes around every guarded one: shorter, longer, one byte changed,
+ * first bytes shared with other prefixes and bytes over 127. */
+static int owned_ref(const char *const *g, int ng, const char *k, size_t kl, int is_prefix) {
+    for (int i = 0; i < ng; i++) {
+        size_t ol = strlen(g[i]), n = kl < ol ? kl : ol;
+        if (memcmp(k, g[i], n) == 0 && (kl >= ol || is_prefix)) return 1;
+    }
+    return 0;
+}
+
+Test(guard, owned_agrees_with_its_definition) {
+    static const char *const g[] = {"conversations:", "coins:", "c", "mconv:", "\xc3\xa9t\xc3\xa9:", "user:", "users2:"};
+    int ng = (int)(sizeof g / sizeof *g);
+    cr_expect_not(db_owned(&ks, 0, "", 0, 1), "nothing registered: nothing owned");
+    for (int i = 0; i < ng; i++) ks_guard_register(&ks, g[i]);
+    const char *const extra[] = {"", "x", ":", "1", "\xff"};
+    int checked = 0;
+    for (int i = 0; i < ng; i++) {
+        size_t ol = strlen(g[i]);
+        for (size_t cut = 0; cut <= ol; cut++) {
+            for (size_t e = 0; e < sizeof extra / sizeof *extra; e++) {
+                for (int flip = -1; flip < (int)cut; flip++) {
+                    char k[64];
+                    memcpy(k, g[i], cut);
+                    size_t xl = strlen(extra[e]);
+                    memcpy(k + cut, extra[e], xl);
+                    size_t kl = cut + xl;
+                    if (flip >= 0) k[flip] ^= 0x01;
+                    for (int p = 0; p < 2; p++) {
+                        cr_assert_eq(db_owned(&ks, 0, k, kl, p), owned_ref(g, ng, k, kl, p), "'%.*s' prefix %d",
+                                     (int)kl, k, p);
+                        cr_assert_eq(db_owned(&ks, 2, k, kl, p), 0);
+                        checked++;
+                    }
+                }
+            }
+        }
+    }
+    cr_expect_gt(checked, 1000);
+    cr_expect(db_owned(&ks, 0, "c", 1, 0), "a one-byte guarded prefix");
+    cr_expect(db_owned(&ks, 0, "counter:1", 9, 0), "inside the one-byte prefix");
+    cr_expect_not(db_owned(&ks, 0, "key:1", 5, 0));
+}
+
 Test(guard, has_owned) {
     ks_guard_register(&ks, "user:");
     cr_expect_eq(db_has_owned(&ks, 0), 0);
