@@ -560,10 +560,6 @@ static const struct wslot *wset_find(const store_txn *t, uint64_t h) {
     }
 }
 
-static int wset_has(const store_txn *t, uint64_t h) {
-    return t->oom || wset_find(t, h) != NULL; /* after an OOM the set may miss a key */
-}
-
 static struct wslot *wset_slot(struct wslot *set, size_t cap, uint64_t h) {
     size_t i = h & (cap - 1);
     while (set[i].h && set[i].h != h) i = (i + 1) & (cap - 1);
@@ -575,7 +571,7 @@ static void wset_add(store_txn *t, uint64_t h, uint32_t touch) {
     if ((t->wn + 1) * 2 > t->wcap) {
         size_t cap = t->wcap * 2;
         struct wslot *n = calloc(cap, sizeof *n);
-        if (!n) { /* cannot track: wset_has says yes to everything now */
+        if (!n) { /* cannot track: t->oom makes every key count as written now */
             t->oom = 1;
             return;
         }
@@ -1003,12 +999,11 @@ static int get_committed(store *s, int cf, uint64_t h, const char *k, size_t kl,
     return read_and_remember(s, h, k, kl, v, err);
 }
 
-/* The record of t's latest write of k (cf, hash h) when t still has it, or
- * NULL: a rollback may have dropped it, and a later write of another key
- * taken its place. Only point writes are recorded, so the caller must know
- * that no pending range of cf covers k. */
-static const touch_ent *own_write(const store_txn *t, int cf, uint64_t h, const char *k, size_t kl) {
-    const struct wslot *w = t->oom ? NULL : wset_find(t, h);
+/* The record of t's latest write of k (cf; w its write-set slot, or NULL)
+ * when t still has it, or NULL: a rollback may have dropped it, and a
+ * later write of another key taken its place. Only point writes are
+ * recorded, so the caller must know that no pending range of cf covers k. */
+static const touch_ent *own_write(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl) {
     const touch_ent *e = w && w->touch < t->ntouch ? &t->touch[w->touch] : NULL;
     if (e && !e->el && e->meta == (cf == STORE_CF_META) && e->kl == kl && memcmp(t->tbuf.p + e->ko, k, kl) == 0)
         return e;
@@ -1029,12 +1024,14 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
      * is as the database has it. */
     uint64_t h = txn_hash(cf, k, kl);
     int ranges = t->nranges && txn_has_ranges(t, cf);
-    if (!txn_pending(t) || (!wset_has(t, h) && !ranges)) return get_committed(s, cf, h, k, kl, v, err);
+    const struct wslot *w = t->oom || !txn_pending(t) ? NULL : wset_find(t, h);
+    /* (after an OOM the write set may miss a key: nothing is taken as unwritten) */
+    if (!txn_pending(t) || (!t->oom && !w && !ranges)) return get_committed(s, cf, h, k, kl, v, err);
     /* A key t wrote (the common case: a counter read again by the next
      * command of the loop iteration): its last write's record answers,
      * without the read index, when it kept the value (the value cache's
      * limits). The value is copied: out may grow under it. */
-    const touch_ent *e = ranges ? NULL : own_write(t, cf, h, k, kl); /* NULL for a CF not recorded */
+    const touch_ent *e = ranges ? NULL : own_write(t, w, cf, k, kl); /* NULL for a CF not recorded */
     if (e && e->del) return 0;
     if (e && e->vo != NO_VALUE && (v->own_ = malloc(e->vl ? e->vl : 1))) { /* else the index's way */
         size_t outl;
@@ -1091,9 +1088,10 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
     store *s = t->s;
     if (s->kc && cf == STORE_CF_DATA && kl <= KEYCACHE_MAX_KEY && !(t->nranges && txn_has_ranges(t, cf))) {
         uint64_t h = txn_hash(cf, k, kl);
-        if (!t->oom && wset_find(t, h)) {
+        const struct wslot *w = t->oom ? NULL : wset_find(t, h);
+        if (w) {
             /* Written by t: its latest write says, if t still has it. */
-            const touch_ent *e = own_write(t, cf, h, k, kl);
+            const touch_ent *e = own_write(t, w, cf, k, kl);
             if (e) return !e->del;
         } else if (!t->oom) { /* not written by t: committed state decides */
             int r = keycache_get(s->kc, h, k, kl);
