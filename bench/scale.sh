@@ -131,7 +131,7 @@ CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
 RCLI=(redis-cli -h 127.0.0.1 -p "$RPORT")
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status"; }
+rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/${1:-$PID}/status"; } # [pid], stagekv's by default
 sst_mb() { find "$WORK/data" -name '*.sst' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s / 1048576 }'; }
 size_mb() { # 64mb, 1gb, 65536 (bytes) -> MB
   awk -v s="$1" 'BEGIN { s = tolower(s); n = s + 0; u = s; sub(/^[0-9]+/, "", u)
@@ -171,9 +171,8 @@ bench() {
   IFS=, read -r _ RPS _ _ P50 _ P99 _ <<<"${line//\"/}"
   [ -n "${P99:-}" ] || die "cannot parse redis-benchmark output: $line"
   RPS=${RPS%.*}
-  log "  $name: $RPS rps, p50 $P50 ms, p99 $P99 ms; RSS $(if [ "${BPORT:-$PORT}" = "$PORT" ]; then rss_mb; else rrss_mb; fi) MB"
+  log "  $name: $RPS rps, p50 $P50 ms, p99 $P99 ms; RSS $(rss_mb "$([ "${BPORT:-$PORT}" = "$PORT" ] && echo "$PID" || echo "$RPID")") MB"
 }
-rrss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$RPID/status"; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # redis-server with the same keys as stagekv: AOF everysec as in
@@ -196,7 +195,7 @@ start_redis() {
   res=$(timeout "$(left)" bash -c '"$1" -c "$2" "$3" | "${@:4}" --pipe' _ "$PY" "$GEN" "$n" "${RCLI[@]}" 2>&1) ||
     die "the redis-server load failed or timed out: $res"
   [ "$("${RCLI[@]}" dbsize)" = "$n" ] || die "redis-server's DBSIZE is not $n after the load"
-  log "  redis-server: loaded, RSS $(rrss_mb) MB"
+  log "  redis-server: loaded, RSS $(rss_mb "$RPID") MB"
 }
 
 # The loader: exactly n SETs of key:%012d, 0..n-1, as RESP on stdout.
