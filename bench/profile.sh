@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # CPU profiles of a loaded stagekv server with perf (Debian linux-perf):
-# top symbols by self time, as text.
+# top symbols by self time, as text, and with FLAME set, flame graphs.
 #
 # A fresh server in a temporary directory gets KEYS distinct 100-byte keys
 # (the loader of bench/scale.sh), then, for each entry of PROFILES:
-#   set, get, mset, incr   perf record -g on the server during
-#                          redis-benchmark -t NAME -P 16 -c 50 -r KEYS -n N
+#   set, get, mset, incr   perf record on the server during
+#                          redis-benchmark -t NAME -P 16 -c 50 -r KEYS -n N,
+#                          after the same run unrecorded (a warm-up)
+#   msg.send, track.create the domain command of bench/domain.sh, -P 16,
+#                          N / 10 requests (random conversations or owners)
 #   restart                SIGTERM, then the server started again under
-#                          perf record -g until its first PONG
+#                          perf record until its first PONG
 # and prints the TOP symbols by self time (perf report --no-children) of
 # each, all threads of the server (event loop and RocksDB's background jobs).
 #
+# Call graphs are unwound from DWARF by default: Debian's librocksdb is
+# built without frame pointers, so `-g` (frame pointers) loses the callers
+# of every RocksDB frame and a flame graph would show them as roots.
+#
+# With FLAME=DIR each profile also leaves DIR/NAME.folded (folded stacks,
+# perf's stackcollapse), DIR/NAME.svg (bench/flamegraph.py) and
+# DIR/NAME.txt (the shares by owner: stagekv, RocksDB, kernel, libraries).
+#
 #   nice -n 5 bench/profile.sh
 #   KEYS=10000000 PROFILES=restart bench/profile.sh
+#   FLAME=/tmp/flame PROFILES="set get mset msg.send" bench/profile.sh
 #
 # Environment (defaults in brackets):
 #   SERVER_BIN   stagekv binary                [<repo>/build/stagekv-server]
@@ -22,6 +34,11 @@
 #   N            requests per benchmark run    [1000000]
 #   TOP          symbols shown per profile     [15]
 #   TIMEOUT      seconds for the whole script  [900]
+#   CALLGRAPH    perf --call-graph: dwarf or fp [dwarf]
+#   FREQ         samples a second (perf -F)    [499]
+#   SECONDS_REC  longest recording, seconds    [10]
+#   FLAME        directory for flame graphs    [none]
+#   LABEL        added to each profile's title  [none]
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,11 +57,29 @@ PROFILES=${PROFILES:-set mset restart}
 N=${N:-1000000}
 TOP=${TOP:-15}
 TIMEOUT=${TIMEOUT:-900}
-POSITIVE="KEYS N TOP TIMEOUT"
+CALLGRAPH=${CALLGRAPH:-dwarf}
+FREQ=${FREQ:-499}
+SECONDS_REC=${SECONDS_REC:-10}
+FLAME=${FLAME:-}
+POSITIVE="KEYS N TOP TIMEOUT FREQ SECONDS_REC"
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
 bench_checks
 command -v perf >/dev/null || die "no perf (apt-get install -y linux-perf)"
+case "$CALLGRAPH" in
+  dwarf) CG=(--call-graph "dwarf,65528") ;; # RocksDB's MultiGet keeps big arrays on the stack
+  fp) CG=(-g) ;;
+  *) die "CALLGRAPH must be dwarf or fp (got '$CALLGRAPH')" ;;
+esac
+if [ -n "$FLAME" ]; then
+  COLLAPSE=
+  for c in /usr/lib/perf-core/scripts/python/stackcollapse.py /usr/libexec/perf-core/scripts/python/stackcollapse.py; do
+    [ -f "$c" ] && COLLAPSE=$c && break
+  done
+  [ -n "$COLLAPSE" ] || die "no perf stackcollapse.py (apt-get install -y linux-perf)"
+  mkdir -p "$FLAME" || die "cannot create $FLAME"
+  FLAME=$(cd "$FLAME" && pwd)
+fi
 END=$((SECONDS + TIMEOUT))
 left() {
   local l=$((END - SECONDS))
@@ -85,29 +120,60 @@ report() { # perf.data title
     grep -v -e '^#' -e '^$' | head -n "$TOP" || true # head closes the pipe early
   echo '```'
   echo
+  [ -n "$FLAME" ] || return 0
+  local name
+  name=$(basename "$1" .data)
+  # stackcollapse: root first, kernel frames marked _[k]; the comm (the
+  # thread's name) is the root, so the loop thread and RocksDB's jobs part
+  perf script -i "$1" -s "$COLLAPSE" -- --kernel >"$FLAME/$name.folded" 2>"$WORK/collapse.err" ||
+    die "perf script stackcollapse failed for $name"
+  python3 "$HERE/flamegraph.py" --title "$2" "$FLAME/$name.folded" >"$FLAME/$name.svg" ||
+    die "flamegraph.py failed for $name"
+  python3 "$HERE/flamegraph.py" --summary "$FLAME/$name.folded" >"$FLAME/$name.txt"
+  echo "flame graph: $FLAME/$name.svg"
+  echo
+  echo '```'
+  cat "$FLAME/$name.txt"
+  echo '```'
+  echo
+}
+
+# profile NAME REQUESTS redis-benchmark-args...: perf on the server meanwhile
+profile() {
+  local name=$1 n=$2 out
+  shift 2
+  # the same run first, unrecorded: caches filled, their pages touched
+  log "warm-up: $name -P 16 -n $n"
+  timeout "$(left)" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -d 100 -r "$KEYS" -n "$n" -P 16 \
+    -q "$@" >/dev/null || die "redis-benchmark failed"
+  log "perf during $name -P 16 -n $n (load average $(cut -d' ' -f1 /proc/loadavg))"
+  # at most SECONDS_REC seconds of samples (DWARF stacks are 64 KB each)
+  perf record -q -F "$FREQ" "${CG[@]}" -p "$PID" -o "$WORK/$name.data" -- sleep "$SECONDS_REC" >/dev/null 2>&1 &
+  PERF=$!
+  sleep 1
+  out=$(timeout "$(left)" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -d 100 -r "$KEYS" -n "$n" -P 16 \
+    --csv "$@" | tail -n 1) || die "redis-benchmark failed"
+  kill -INT "$PERF" 2>/dev/null || true
+  wait "$PERF" 2>/dev/null || true
+  PERF=
+  log "  $out"
+  local rps p50 p99
+  IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"${out//\"/}"
+  report "$WORK/$name.data" "$name -P 16, $KEYS keys: ${rps%.*} rps, p50 $p50 ms, p99 $p99 ms${LABEL:+; $LABEL}"
 }
 
 for p in $PROFILES; do
   case "$p" in
-    set|get|mset|incr)
-      log "perf during redis-benchmark -t $p -P 16 -n $N (load average $(cut -d' ' -f1 /proc/loadavg))"
-      perf record -q -g -p "$PID" -o "$WORK/$p.data" >/dev/null 2>&1 &
-      PERF=$!
-      sleep 1
-      out=$(timeout "$(left)" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -d 100 -r "$KEYS" -n "$N" -P 16 \
-        -t "$p" --csv | tail -n 1) || die "redis-benchmark failed"
-      kill -INT "$PERF"
-      wait "$PERF" 2>/dev/null || true
-      PERF=
-      log "  $out"
-      report "$WORK/$p.data" "$p -P 16 ($KEYS keys; $out)"
-      ;;
+    set|get|mset|incr) profile "$p" "$N" -t "$p" ;;
+    msg.send) profile "$p" $((N / 10)) MSG.SEND c__rand_int__ alice bob 'see you at the show' ;;
+    track.create)
+      profile "$p" $((N / 10)) TRACK.CREATE u__rand_int__ '{"title":"Song","genre":"pop","duration":215}' ;;
     restart)
       log "restart under perf (load average $(cut -d' ' -f1 /proc/loadavg))"
       kill -TERM "$PID"
       wait "$PID" 2>/dev/null || true
       t0=$(date +%s%N)
-      perf record -q -g -o "$WORK/restart.data" -- "$SERVER_BIN" --port "$PORT" --dir "$WORK/data" "${ARGS[@]}" \
+      perf record -q -F "$FREQ" "${CG[@]}" -o "$WORK/restart.data" -- "$SERVER_BIN" --port "$PORT" --dir "$WORK/data" "${ARGS[@]}" \
         >>"$WORK/server.log" 2>&1 &
       PERF=$!
       until [ "$("${CLI[@]}" ping 2>/dev/null)" = PONG ]; do
@@ -132,7 +198,7 @@ for p in $PROFILES; do
         [ "$SECONDS" -lt "$END" ] || die "TIMEOUT ($TIMEOUT s) reached"
       done
       ;;
-    *) die "unknown profile '$p' (set, get, mset, incr, restart)" ;;
+    *) die "unknown profile '$p' (set, get, mset, incr, msg.send, track.create, restart)" ;;
   esac
 done
 log "done in $SECONDS s"
