@@ -66,6 +66,15 @@ void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *l
     s->pf_read += keep;
 }
 
+void store_prefetch_lines(store *s, size_t n, const char *const *keys, const size_t *lens) {
+    if (n > STORE_PREFETCH_MAX) n = STORE_PREFETCH_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = keycache_hash(keys[i], lens[i]);
+        if (s->kc) keycache_prefetch(s->kc, h);
+        if (s->vc) valcache_prefetch(s->vc, h);
+    }
+}
+
 int store_prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_val *v) {
     for (size_t i = 0; i < s->npf; i++) {
         struct pf_ent *e = &s->pf[i];

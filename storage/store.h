@@ -99,6 +99,11 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err);
 #define STORE_PREFETCH_MAX 64
 void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *lens);
 void store_prefetch_drop(store *s);
+/* For writes that only ask whether their keys exist (SET, MSET): starts
+ * loading the key and value caches' lines of up to STORE_PREFETCH_MAX
+ * data-CF keys into the CPU's cache, so that their lookups do not each
+ * wait for memory in turn. Reads nothing and keeps nothing. */
+void store_prefetch_lines(store *s, size_t n, const char *const *keys, const size_t *lens);
 /* Keys read ahead and then taken by a store_get. */
 void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken);
 

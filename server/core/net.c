@@ -127,27 +127,37 @@ static void resume_reading(client *c) {
     if (c->inlen) process_input(c);
 }
 
-/* The keys of a command, appended to keys[*n..): 0 when argv is not one
- * whose keys are worth reading ahead. Writes only when `writes`, and only
- * the fast ones that read their key's value (INCR, HSET, LPUSH: a value or
- * a collection's metadata); SET and MSET (not fast) and SETNX (overwrites)
- * only ask whether their keys exist, which the key cache mostly answers
- * without a read: reading their values ahead cost SET -P 16 a third. */
+enum { RA_NONE, RA_VALUES, RA_LINES };
+
+/* The keys of a command, appended to keys[*n..), and how they are read
+ * ahead: RA_VALUES, their values in one MultiGet, for reads and (with
+ * `writes`) the fast writes that read their key's value (INCR, HSET,
+ * LPUSH: a value or a collection's metadata); RA_LINES, only the key and
+ * value caches' lines, for the other writes: SET and MSET (not fast) and
+ * SETNX (overwrites) only ask whether their keys exist, which the key
+ * cache mostly answers without a read (reading their values ahead cost
+ * SET -P 16 a third), but each lookup of its 64 MB table waited for
+ * memory (~10% of SET -P 16, perf). RA_NONE when argv is not one whose
+ * keys are worth it, or not of the run's kind (*run_mode) or database. */
 static int ra_keys(const client *c, const resp_slice *argv, int argc, resp_slice *keys, int *n, int writes,
-                   int *run_db) {
+                   int *run_db, int *run_mode) {
     int bad_sub;
     const cmd_def *d = cmd_lookup_argv(argv, argc, &bad_sub);
-    uint32_t ok = CMD_READONLY | (writes ? CMD_WRITE : 0);
-    if (!d || !(d->flags & ok) || (d->flags & (CMD_KEY_PREFIX | CMD_DOMAIN | CMD_ADMIN)) || d->first_key <= 0 ||
-        ((d->flags & CMD_WRITE) && (!(d->flags & CMD_FAST) || (d->key_flags & CMD_KEY_OW))))
-        return 0;
+    if (!d || !(d->flags & (CMD_READONLY | CMD_WRITE)) || (d->flags & (CMD_KEY_PREFIX | CMD_DOMAIN | CMD_ADMIN)) ||
+        d->first_key <= 0)
+        return RA_NONE;
+    int mode = RA_VALUES;
+    if ((d->flags & CMD_WRITE) && (!writes || !(d->flags & CMD_FAST) || (d->key_flags & CMD_KEY_OW)))
+        mode = RA_LINES;
+    if (*run_mode != RA_NONE && mode != *run_mode) return RA_NONE;
     int db = (d->flags & CMD_DB0) ? 0 : c->db; /* KV.* work on database 0 */
-    if (*run_db >= 0 && db != *run_db) return 0; /* one database a run */
+    if (*run_db >= 0 && db != *run_db) return RA_NONE; /* one database a run */
     *run_db = db;
+    *run_mode = mode;
     int last = d->last_key < 0 ? argc + d->last_key : d->last_key;
     int step = d->key_step > 0 ? d->key_step : 1;
     for (int i = d->first_key; i <= last && i < argc && *n < STORE_PREFETCH_MAX; i += step) keys[(*n)++] = argv[i];
-    return 1;
+    return mode;
 }
 
 /* Whether the multibulk request at p announces at most 2 * STORE_PREFETCH_MAX
@@ -159,9 +169,10 @@ static int ra_short(const char *p, size_t len) {
 }
 
 /* Pipelined commands: the keys of the run of commands that starts with the
- * one about to run (parsed, ending at `next` in c->in; an MGET alone is a
- * run too) are read in one RocksDB MultiGet (db_prefetch), ~3x cheaper a
- * key than a Get each.
+ * one about to run (parsed, ending at `next` in c->in; an MGET or MSET
+ * alone is a run too) are read in one RocksDB MultiGet (db_prefetch), ~3x
+ * cheaper a key than a Get each; or, for a run of writes that only ask
+ * whether their keys exist, their cache lines are loaded (ra_keys).
  * Exact: a commit drops what was read ahead, and a key the command context
  * wrote is read from its batch. Writes join the run only when their
  * commits wait for the end of the loop iteration (batch-commits, no
@@ -170,8 +181,8 @@ static int ra_short(const char *p, size_t len) {
 static size_t read_ahead(client *c, size_t next) {
     server *s = c->srv;
     resp_slice keys[STORE_PREFETCH_MAX];
-    int n = 0, writes = s->cfg.batch_commits && !s->nwatch, db = -1;
-    if (!ra_keys(c, c->parser.argv, c->parser.argc, keys, &n, writes, &db)) return next;
+    int n = 0, writes = s->cfg.batch_commits && !s->nwatch, db = -1, mode = RA_NONE;
+    if (!ra_keys(c, c->parser.argv, c->parser.argc, keys, &n, writes, &db, &mode)) return next;
     resp_parser *p = &s->ra_parser;
     p->max_bulk_len = c->parser.max_bulk_len;
     p->max_multibulk_len = c->parser.max_multibulk_len;
@@ -185,10 +196,10 @@ static size_t read_ahead(client *c, size_t next) {
             resp_parser_reset(p);
             break;
         }
-        if (!ra_keys(c, p->argv, p->argc, keys, &n, writes, &db)) break;
+        if (!ra_keys(c, p->argv, p->argc, keys, &n, writes, &db, &mode)) break;
         pos += consumed;
     }
-    if (n >= 2) db_prefetch(&s->ks, db, keys, n);
+    if (n >= 2) db_prefetch(&s->ks, db, keys, n, mode == RA_VALUES);
     return pos;
 }
 

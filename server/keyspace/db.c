@@ -33,7 +33,7 @@ static void kb_free(keybuf *kb) {
     if (kb->p != kb->stack) free(kb->p);
 }
 
-void db_prefetch(keyspace *ks, int db, const resp_slice *keys, int n) {
+void db_prefetch(keyspace *ks, int db, const resp_slice *keys, int n, int values) {
     char buf[STORE_PREFETCH_MAX * 64];
     const char *kp[STORE_PREFETCH_MAX];
     size_t kl[STORE_PREFETCH_MAX], off = 0;
@@ -46,7 +46,8 @@ void db_prefetch(keyspace *ks, int db, const resp_slice *keys, int n) {
         kp[m++] = buf + off;
         off += len;
     }
-    store_prefetch(ks->st, (size_t)m, kp, kl);
+    if (values) store_prefetch(ks->st, (size_t)m, kp, kl);
+    else store_prefetch_lines(ks->st, (size_t)m, kp, kl);
 }
 
 void db_prefetch_drop(keyspace *ks) { store_prefetch_drop(ks->st); }

@@ -104,8 +104,10 @@ char *db_string_edit(keyspace *ks, db_value *v, int found, size_t newlen, int64_
 /* 1 exists, 0 absent, -1 error. */
 int db_exists(keyspace *ks, int db, const char *k, size_t kl);
 /* Reads the stored entries of keys[0..n) of db ahead, in one batch, for
- * the reads to come (store_prefetch); db_prefetch_drop when they are done. */
-void db_prefetch(keyspace *ks, int db, const resp_slice *keys, int n);
+ * the reads to come (store_prefetch); db_prefetch_drop when they are done.
+ * With values 0, only the caches' lines of the keys, for writes that ask
+ * whether they exist (store_prefetch_lines). */
+void db_prefetch(keyspace *ks, int db, const resp_slice *keys, int n, int values);
 void db_prefetch_drop(keyspace *ks);
 
 /* Writes a value. existed: 1/0 if the caller knows whether a live key was
