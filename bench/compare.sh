@@ -214,6 +214,8 @@ NOTE="$ROUNDS rounds, order A B / B A alternating; redis-benchmark -c $CLIENTS -
 {
   if [ "$MODE" = self ]; then
     echo "# redis-server $("$REDIS_BIN" --version | sed 's/.*v=\([^ ]*\).*/\1/') vs itself (noise floor)"
+  elif [ "$MODE" = before ]; then
+    echo "# stagekv ($SERVER_BIN) vs an older stagekv ($OLD_BIN), both --fsync everysec"
   else
     echo "# stagekv ($SERVER_BIN, --fsync everysec) vs redis-server $("$REDIS_BIN" --version | sed 's/.*v=\([^ ]*\).*/\1/') (appendonly, appendfsync everysec)"
   fi

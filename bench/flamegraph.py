@@ -34,20 +34,33 @@ CHAR_W = 6.6  # average advance of an 11 px sans-serif glyph, to fit labels
 MIN_PX = 0.8  # narrower frames are not drawn (their width still counts)
 
 
+# glibc's internal names that do not start with "__" (malloc's, the
+# sort's, the locks'): perf's folded stacks carry no library names
+LIBC_PREFIXES = ("_int_", "tcache_", "lll_", "msort", "malloc_", "unlink_chunk", "sysmalloc", "cfree",
+                 "_IO_", "_dl_", "__", "pthread_", "arena_", "start_thread", "clone", "_start")
+LIBC_NAMES = {"memcpy", "memmove", "memcmp", "memset", "malloc", "free", "realloc", "calloc", "qsort",
+              "qsort_r", "read", "write", "writev", "readv", "epoll_wait", "syscall"}
+
+
 def owner(name):
-    """Whose code a frame is, by its symbol or DSO."""
+    """Whose code a frame is, by its symbol."""
     n = name
     if n.endswith("_[k]") or n.startswith("[kernel") or n.startswith("entry_SYSCALL"):
         return "kernel"
-    if "rocksdb" in n or n.startswith("librocksdb") or "lz4" in n.lower():
+    if "rocksdb" in n or n.startswith("LZ4"):
         return "rocksdb"
-    if n.startswith("[") or n.startswith("__") or n.startswith("_dl_") or "libc" in n or \
-            n in ("memcpy", "memmove", "memcmp", "malloc", "free", "realloc", "calloc") or \
-            n.startswith("__memc") or n.startswith("__mem") or n.startswith("pthread_") or \
+    if n.startswith("[") or n.endswith("@plt") or n.startswith(LIBC_PREFIXES) or n in LIBC_NAMES or \
             n.startswith("std::") or n.startswith("operator new") or n.startswith("operator delete") or \
-            n.startswith("uv_") or n.startswith("uv__") or n.startswith("json_") or n.startswith("jsonp_"):
+            n.startswith("uv_") or n.startswith("uv__") or n.startswith("json") or n.startswith("jsonp_") or \
+            n.startswith("hashtable_") or n.startswith("strbuffer_") or n.startswith("utf8_"):
         return "library"
     return "stagekv"
+
+
+def whose(name, caller):
+    """owner(), except that a frame perf could not name ([unknown]: a static
+    or inlined function of a stripped library) is its caller's."""
+    return caller if name == "[unknown]" else owner(name)
 
 
 COLOURS = {
@@ -58,8 +71,8 @@ COLOURS = {
 }
 
 
-def colour(name):
-    r, g, b = COLOURS[owner(name)]
+def colour(name, who):
+    r, g, b = COLOURS[who]
     h = zlib.crc32(name.encode()) & 0xFF  # stable jitter so neighbours differ
     d = (h % 40) - 20
     return "rgb(%d,%d,%d)" % tuple(max(0, min(255, c + d)) for c in (r, g, b))
@@ -133,9 +146,10 @@ def svg(root, title, out):
       'samples, callers below</text>\n' % (html.escape(legend), total))
     drawn = 0
     # iterative, x in samples; the root row at the bottom
-    stack = [(root, 0, 0)]
+    stack = [(root, 0, 0, "library")]
     while stack:
-        node, x, level = stack.pop()
+        node, x, level, up = stack.pop()
+        who = whose(node.name, up)
         wpx = node.total * scale
         if wpx < MIN_PX:
             continue
@@ -143,7 +157,7 @@ def svg(root, title, out):
         py = height - PAD_BOTTOM - (level + 1) * ROW
         pct = 100.0 * node.total / total
         label = "%s (%d samples, %.2f%%)" % (node.name, node.total, pct)
-        fill = "rgb(220,220,210)" if node is root else colour(node.name)
+        fill = "rgb(220,220,210)" if node is root else colour(node.name, who)
         w('<g><title>%s</title><rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" '
           'rx="1"/>' % (html.escape(label), px, py, wpx, ROW - 1, fill))
         fit = int((wpx - 4) / CHAR_W)
@@ -154,7 +168,7 @@ def svg(root, title, out):
         drawn += 1
         cx = x
         for kid in sorted(node.kids.values(), key=lambda k: k.name):
-            stack.append((kid, cx, level + 1))
+            stack.append((kid, cx, level + 1, who))
             cx += kid.total
     w('</svg>\n')
     return drawn
@@ -168,19 +182,20 @@ PLUMBING = {"[unknown]", "_start", "__libc_start_main_impl", "__libc_start_call_
 def summary(root, top, out):
     total = root.total
     by_owner, self_of, total_of = {}, {}, {}
-    stack = [(root, (), 0)]
+    stack = [(root, (), 0, "library")]
     while stack:
-        node, seen, level = stack.pop()
+        node, seen, level, up = stack.pop()
+        who = whose(node.name, up)
         if node is not root:
             if node.self_:
-                o = owner(node.name)
+                o = who
                 by_owner[o] = by_owner.get(o, 0) + node.self_
                 self_of[node.name] = self_of.get(node.name, 0) + node.self_
             # recursion counts once per stack; a thread (level 1) is not a frame
             if level > 1 and node.name not in seen and node.name not in PLUMBING:
                 total_of[node.name] = total_of.get(node.name, 0) + node.total
                 seen = seen + (node.name,)
-        stack.extend((k, seen, level + 1) for k in node.kids.values())
+        stack.extend((k, seen, level + 1, who) for k in node.kids.values())
     out.write("samples: %d\n" % total)
     out.write("threads: %s\n" % ", ".join(
         "%s %.1f%%" % (k.name, 100.0 * k.total / total)
