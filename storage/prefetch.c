@@ -68,6 +68,7 @@ void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *l
 
 void store_prefetch_lines(store *s, size_t n, const char *const *keys, const size_t *lens) {
     if (n > STORE_PREFETCH_MAX) n = STORE_PREFETCH_MAX;
+    s->pf_lines += n;
     for (size_t i = 0; i < n; i++) {
         uint64_t h = keycache_hash(keys[i], lens[i]);
         if (s->kc) keycache_prefetch(s->kc, h);
@@ -90,7 +91,8 @@ int store_prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_va
     return -1;
 }
 
-void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken) {
+void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken, uint64_t *lines) {
     *read = s->pf_read;
     *taken = s->pf_taken;
+    *lines = s->pf_lines;
 }

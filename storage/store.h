@@ -104,8 +104,9 @@ void store_prefetch_drop(store *s);
  * data-CF keys into the CPU's cache, so that their lookups do not each
  * wait for memory in turn. Reads nothing and keeps nothing. */
 void store_prefetch_lines(store *s, size_t n, const char *const *keys, const size_t *lens);
-/* Keys read ahead and then taken by a store_get. */
-void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken);
+/* Keys read ahead, those then taken by a store_get, and keys whose cache
+ * lines store_prefetch_lines loaded. */
+void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken, uint64_t *lines);
 
 /* The key cache's size in slots (0 = off) and its hits and misses so far. */
 void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses);

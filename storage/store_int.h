@@ -79,7 +79,7 @@ struct store {
     size_t npf;
     char *pf_keys;
     size_t pf_keys_cap;
-    uint64_t pf_read, pf_taken;
+    uint64_t pf_read, pf_taken, pf_lines;
     /* batch_sort.c: the sorted copy of a group's batch, and its records */
     rocksdb_writebatch_t *sorted;
     struct srec *srt;

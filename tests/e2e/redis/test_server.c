@@ -671,6 +671,64 @@ Test(server, read_ahead_across_databases_and_a_lone_mget, .init = up_no_value_ca
     cr_expect_geq(info_field(c, "storage", "read_ahead_used"), used + 5, "the MGET alone was not read ahead");
 }
 
+/* Writes that only ask whether their keys exist (SET, MSET, SETNX) have
+ * their cache lines loaded ahead, a run of their own kind: a pipeline that
+ * alternates them with reads of the same keys gets every reply right,
+ * whichever of the two kinds each run is, and DBSIZE stays exact. */
+Test(server, pipelined_existence_writes_load_lines_and_keep_every_reply, .init = up, .fini = down) {
+    long long lines = info_field(c, "storage", "read_ahead_lines");
+    long long base = take_int(CMD("DBSIZE"));
+    for (int round = 0; round < 3; round++) {
+        redisAppendCommand(c, "SET rx:a a%d", round);
+        redisAppendCommand(c, "SET rx:b b%d", round);
+        redisAppendCommand(c, "MSET rx:c c%d rx:a A%d rx:e e%d", round, round, round);
+        redisAppendCommand(c, "SETNX rx:b never");
+        redisAppendCommand(c, "SETNX rx:d%d d%d", round, round);
+        redisAppendCommand(c, "GET rx:a");
+        redisAppendCommand(c, "GET rx:b");
+        redisAppendCommand(c, "MGET rx:c rx:d%d rx:e", round);
+        redisAppendCommand(c, "DEL rx:e");
+        redisAppendCommand(c, "SET rx:e again%d", round);
+        redisAppendCommand(c, "DBSIZE");
+        redisReply *r = NULL;
+        char want[32];
+        for (int i = 0; i < 3; i++) {
+            cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+            expect_status(r, "OK");
+        }
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_int(r, 0); /* rx:b exists */
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_int(r, 1);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        snprintf(want, sizeof want, "A%d", round);
+        expect_bulk(r, want);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        snprintf(want, sizeof want, "b%d", round);
+        expect_bulk(r, want);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->elements, 3);
+        snprintf(want, sizeof want, "c%d", round);
+        cr_expect_str_eq(r->element[0]->str, want);
+        snprintf(want, sizeof want, "d%d", round);
+        cr_expect_str_eq(r->element[1]->str, want);
+        snprintf(want, sizeof want, "e%d", round);
+        cr_expect_str_eq(r->element[2]->str, want);
+        freeReplyObject(r);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_int(r, 1);
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        expect_status(r, "OK");
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+        /* rx:a, rx:b, rx:c, rx:e and one rx:d<n> a round */
+        expect_int(r, base + 4 + round + 1);
+    }
+    expect_bulk(CMD("GET rx:e"), "again2");
+    cr_expect_geq(info_field(c, "storage", "read_ahead_lines"), lines + 3 * 5,
+                  "the runs of SET, MSET and SETNX never had their lines loaded");
+}
+
 /* A long command ends the run scanned ahead (the scanning parser keeps its
  * argv small); what follows it is read as usual, and every reply is right. */
 Test(server, a_long_command_ends_the_read_ahead_run, .init = up, .fini = down) {

@@ -228,8 +228,8 @@ Test(valcache, store_get_agrees_with_an_iterator, .timeout = 240) {
     cr_assert_gt(bytes, 0);
     cr_assert_gt(hits, 2000, "the value cache answered %llu times", (unsigned long long)hits);
     cr_assert_gt(misses, 1000);
-    uint64_t pf_read, pf_taken;
-    store_prefetch_stats(s, &pf_read, &pf_taken);
+    uint64_t pf_read, pf_taken, pf_lines;
+    store_prefetch_stats(s, &pf_read, &pf_taken, &pf_lines);
     cr_assert_gt(pf_taken, 200, "%llu of %llu keys read ahead were used", (unsigned long long)pf_taken,
                  (unsigned long long)pf_read);
     store_txn_free(tx[0]);
