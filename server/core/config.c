@@ -446,7 +446,7 @@ int config_from_args(config *c, int argc, char **argv) {
         if (load_file(c, argv[i]) < 0) return -1;
         i++;
     }
-    for (; i < argc; i++) {
+    for (; i < argc; i += 2) { /* --option value */
         if (strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
             fprintf(stderr, "bad argument '%s' (expected --option value; see --help)\n", argv[i]);
             return -1;
@@ -455,7 +455,6 @@ int config_from_args(config *c, int argc, char **argv) {
             fprintf(stderr, "%s\n", err);
             return -1;
         }
-        i++;
     }
     return 0;
 }
