@@ -38,6 +38,9 @@ MIN_PX = 0.8  # narrower frames are not drawn (their width still counts)
 # sort's, the locks'): perf's folded stacks carry no library names
 LIBC_PREFIXES = ("_int_", "tcache_", "lll_", "msort", "malloc_", "unlink_chunk", "sysmalloc", "cfree",
                  "_IO_", "_dl_", "__", "pthread_", "arena_", "start_thread", "clone", "_start")
+# libstdc++, libuv and jansson (its internal hashtable, strbuffer, utf8)
+OTHER_LIB_PREFIXES = ("[", "std::", "operator new", "operator delete", "uv_", "json", "hashtable_",
+                      "strbuffer_", "utf8_")
 LIBC_NAMES = {"memcpy", "memmove", "memcmp", "memset", "malloc", "free", "realloc", "calloc", "qsort",
               "qsort_r", "read", "write", "writev", "readv", "epoll_wait", "syscall"}
 
@@ -49,10 +52,7 @@ def owner(name):
         return "kernel"
     if "rocksdb" in n or n.startswith("LZ4"):
         return "rocksdb"
-    if n.startswith("[") or n.endswith("@plt") or n.startswith(LIBC_PREFIXES) or n in LIBC_NAMES or \
-            n.startswith("std::") or n.startswith("operator new") or n.startswith("operator delete") or \
-            n.startswith("uv_") or n.startswith("uv__") or n.startswith("json") or n.startswith("jsonp_") or \
-            n.startswith("hashtable_") or n.startswith("strbuffer_") or n.startswith("utf8_"):
+    if n.startswith(LIBC_PREFIXES + OTHER_LIB_PREFIXES) or n.endswith("@plt") or n in LIBC_NAMES:
         return "library"
     return "stagekv"
 
@@ -144,7 +144,6 @@ def svg(root, title, out):
                         ("grey", "libc, libuv, jansson, C++ runtime")))
     w('<text x="10" y="34" font-size="10" fill="#555">%s; %d samples; width = share of '
       'samples, callers below</text>\n' % (html.escape(legend), total))
-    drawn = 0
     # iterative, x in samples; the root row at the bottom
     stack = [(root, 0, 0, "library")]
     while stack:
@@ -165,13 +164,11 @@ def svg(root, title, out):
             text = node.name if len(node.name) <= fit else node.name[:fit - 2] + ".."
             w('<text x="%.1f" y="%d">%s</text>' % (px + 2, py + ROW - 4, html.escape(text)))
         w('</g>\n')
-        drawn += 1
         cx = x
         for kid in sorted(node.kids.values(), key=lambda k: k.name):
             stack.append((kid, cx, level + 1, who))
             cx += kid.total
     w('</svg>\n')
-    return drawn
 
 
 # frames every stack of a thread passes through: no news in a "total" list
@@ -188,8 +185,7 @@ def summary(root, top, out):
         who = whose(node.name, up)
         if node is not root:
             if node.self_:
-                o = who
-                by_owner[o] = by_owner.get(o, 0) + node.self_
+                by_owner[who] = by_owner.get(who, 0) + node.self_
                 self_of[node.name] = self_of.get(node.name, 0) + node.self_
             # recursion counts once per stack; a thread (level 1) is not a frame
             if level > 1 and node.name not in seen and node.name not in PLUMBING:

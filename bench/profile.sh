@@ -142,17 +142,16 @@ report() { # perf.data title
 profile() {
   local name=$1 n=$2 out
   shift 2
+  local run=("$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -d 100 -r "$KEYS" -n "$n" -P 16)
   # the same run first, unrecorded: caches filled, their pages touched
   log "warm-up: $name -P 16 -n $n"
-  timeout "$(left)" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -d 100 -r "$KEYS" -n "$n" -P 16 \
-    -q "$@" >/dev/null || die "redis-benchmark failed"
+  timeout "$(left)" "${run[@]}" -q "$@" >/dev/null || die "redis-benchmark failed"
   log "perf during $name -P 16 -n $n (load average $(cut -d' ' -f1 /proc/loadavg))"
   # at most SECONDS_REC seconds of samples (DWARF stacks are 64 KB each)
   perf record -q -F "$FREQ" "${CG[@]}" -p "$PID" -o "$WORK/$name.data" -- sleep "$SECONDS_REC" >/dev/null 2>&1 &
   PERF=$!
   sleep 1
-  out=$(timeout "$(left)" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -d 100 -r "$KEYS" -n "$n" -P 16 \
-    --csv "$@" | tail -n 1) || die "redis-benchmark failed"
+  out=$(timeout "$(left)" "${run[@]}" --csv "$@" | tail -n 1) || die "redis-benchmark failed"
   kill -INT "$PERF" 2>/dev/null || true
   wait "$PERF" 2>/dev/null || true
   PERF=

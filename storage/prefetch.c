@@ -14,6 +14,16 @@ void store_prefetch_drop(store *s) {
     s->npf = 0;
 }
 
+/* All the caches' lines of keys[0..n) on their way at once; their hashes
+ * in hs. */
+static void load_lines(store *s, size_t n, const char *const *keys, const size_t *lens, uint64_t *hs) {
+    for (size_t i = 0; i < n; i++) {
+        hs[i] = keycache_hash(keys[i], lens[i]);
+        if (s->vc) valcache_prefetch(s->vc, hs[i]);
+        if (s->kc) keycache_prefetch(s->kc, hs[i]);
+    }
+}
+
 void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *lens) {
     store_prefetch_drop(s);
     if (n > STORE_PREFETCH_MAX) n = STORE_PREFETCH_MAX;
@@ -27,11 +37,7 @@ void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *l
         s->pf_keys_cap = total;
     }
     uint64_t hs[STORE_PREFETCH_MAX];
-    for (size_t i = 0; i < n; i++) { /* all the caches' lines on their way at once */
-        hs[i] = keycache_hash(keys[i], lens[i]);
-        if (s->vc) valcache_prefetch(s->vc, hs[i]);
-        if (s->kc) keycache_prefetch(s->kc, hs[i]);
-    }
+    load_lines(s, n, keys, lens, hs);
     size_t m = 0, off = 0;
     for (size_t i = 0; i < n; i++) {
         const char *k = keys[i];
@@ -69,11 +75,8 @@ void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *l
 void store_prefetch_lines(store *s, size_t n, const char *const *keys, const size_t *lens) {
     if (n > STORE_PREFETCH_MAX) n = STORE_PREFETCH_MAX;
     s->pf_lines += n;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = keycache_hash(keys[i], lens[i]);
-        if (s->kc) keycache_prefetch(s->kc, h);
-        if (s->vc) valcache_prefetch(s->vc, h);
-    }
+    uint64_t hs[STORE_PREFETCH_MAX];
+    load_lines(s, n, keys, lens, hs);
 }
 
 int store_prefetch_take(store *s, uint64_t h, const char *k, size_t kl, store_val *v) {
