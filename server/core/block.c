@@ -138,8 +138,10 @@ static void unblock(server *s, blocked *b) {
 
 static void on_timeout(uv_timer_t *t) {
     blocked *b = t->data;
+    size_t mark = b->c->out.len;
     if (b->nil_bulk) reply_null(b->c);
     else reply_null_array(b->c);
+    client_reply_added(b->c, mark);
     unblock(b->c->srv, b);
 }
 
@@ -233,7 +235,10 @@ static void rerun(server *s, blocked *b, const ready_key *r) {
     c->argc = argc;
     c->argv = argv;
     c->cmd = cmd;
-    if (c->out.len != mark) unblock(s, b);
+    if (c->out.len != mark) {
+        client_reply_added(c, mark); /* its pop is in this iteration's batch */
+        unblock(s, b);
+    }
 }
 
 void block_serve(server *s) {

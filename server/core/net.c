@@ -76,6 +76,10 @@ static void apply_auth_limits(client *c) {
 
 void client_auth_changed(client *c) { apply_auth_limits(c); }
 
+void client_reply_added(client *c, size_t mark) {
+    if (c->out.len > mark && c->iter_replies++ == 0) c->iter_mark = mark;
+}
+
 /* ---- reading -------------------------------------------------------------- */
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {

@@ -111,6 +111,10 @@ size_t client_backlog(const client *c);
  * MONITOR lines, a blocked client served or timed out): it is written at
  * the end of this loop iteration. */
 void client_output_added(client *c);
+/* A reply made outside the client's own commands (a blocked command
+ * served or timed out) since mark: counted with the iteration's replies,
+ * so that a failed group commit turns it into the error as well. */
+void client_reply_added(client *c, size_t mark);
 /* Closes c at the end of the loop iteration, sending nothing more (an
  * output limit was passed); safe while c's lists are being walked. */
 void client_close_async(client *c);

@@ -76,6 +76,35 @@ Test(faults, bad_arguments, .init = up_faults, .fini = down) {
     expect_ok(CMD("SET k v"));
 }
 
+/* A blocked BLPOP served by a push of a group whose batch write fails:
+ * its pop was in that batch, so its reply is the error as well (not the
+ * element, which was never pushed), and it leaves the queue. */
+Test(faults, failed_batch_write_fails_a_served_blocked_pop, .init = up_faults, .fini = down) {
+    redisContext *a = skv_connect(&srv);
+    cr_assert(redisAppendCommand(a, "BLPOP q 0") == REDIS_OK);
+    for (int done = 0; !done;) cr_assert_eq(redisBufferWrite(a, &done), REDIS_OK);
+    long long t0 = mono_ms();
+    while (info_ll("clients", "blocked_clients") != 1) {
+        cr_assert_lt(mono_ms() - t0, SKV_WAIT_MS, "BLPOP never blocked");
+        msleep(10);
+    }
+    expect_ok(CMD("DEBUG FAULT WRITE EIO 1"));
+    expect_error(CMD("RPUSH q x"), "ERR storage error");
+    void *r = NULL;
+    cr_assert_eq(redisGetReply(a, &r), REDIS_OK, "no reply: %s", a->errstr);
+    redisReply *rr = r;
+    cr_expect_eq(rr->type, REDIS_REPLY_ERROR, "the served pop of the failed group replied type %d (%s)", rr->type,
+                 rstr(rr));
+    cr_expect(strstr(rstr(rr), "EIO") != NULL, "got '%s'", rstr(rr));
+    freeReplyObject(rr);
+    expect_int(CMD("EXISTS q"), 0);
+    cr_expect_eq(info_ll("clients", "blocked_clients"), 0);
+    /* the connection is in step: its next command gets its own reply */
+    expect_int(skv_cmd(a, "RPUSH q y"), 1);
+    expect_bulk(CMD("LPOP q"), "y");
+    redisFree(a);
+}
+
 Test(faults, failed_batch_write_fails_the_whole_group, .init = up_faults, .fini = down) {
     expect_ok(CMD("SET a 1"));
     expect_ok(CMD("SET n 10"));
