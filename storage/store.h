@@ -39,7 +39,8 @@ enum { STORE_CF_DATA = 0, STORE_CF_META = 1, STORE_CF_ELEM = 2, STORE_CF_COUNT =
 typedef struct store_options {
     const char *dir;            /* created if missing */
     size_t block_cache_bytes;   /* 0 = default (256 MB) */
-    size_t write_buffer_bytes;  /* 0 = default (16 MB) */
+    size_t write_buffer_bytes;  /* 0 = default (16 MB): data and element CFs */
+    size_t meta_write_buffer_bytes; /* 0 = default (4 MB): the meta CF */
     int create_if_missing;      /* 1 normally */
     size_t key_cache_bytes;     /* keycache.h; 0 = no key cache */
     size_t value_cache_bytes;   /* valcache.h; 0 = no value cache */

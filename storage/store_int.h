@@ -53,6 +53,7 @@ struct store {
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_options_t *data_opts;  /* opts + the insert hints, when on */
+    rocksdb_options_t *meta_opts;  /* opts with the meta CF's write buffer */
     int hinted;                    /* insert_hints: see STORE_HINT_PREFIX */
     rocksdb_options_t *elem_opts;  /* opts + the element compaction filter */
     rocksdb_compactionfilter_t *elem_filter;

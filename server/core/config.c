@@ -50,6 +50,7 @@ static const option options[] = {
     {"client-output-buffer-limit-bytes", T_SIZE, F(output_buffer_limit), 1, 1024 * 1024, 1LL << 40, NULL},
     {"block-cache-size", T_SIZE, F(block_cache_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"write-buffer-size", T_SIZE, F(write_buffer_size), 0, 1024 * 1024, 1LL << 40, NULL},
+    {"meta-write-buffer-size", T_SIZE, F(meta_write_buffer_size), 0, 1024 * 1024, 1LL << 40, NULL},
     {"key-cache-size", T_SIZE, F(key_cache_size), 0, 0, 1LL << 40, NULL},
     {"value-cache-size", T_SIZE, F(value_cache_size), 0, 0, 1LL << 40, NULL},
     {"cache-index-and-filter-blocks", T_BOOL, F(cache_index_and_filter_blocks), 0, 0, 0, NULL},
@@ -120,6 +121,7 @@ void config_defaults(config *c) {
     c->query_buffer_limit = 1024LL * 1024 * 1024;
     c->block_cache_size = 256LL * 1024 * 1024;
     c->write_buffer_size = 16LL * 1024 * 1024;
+    c->meta_write_buffer_size = 4LL * 1024 * 1024;
     c->key_cache_size = 64LL * 1024 * 1024;
     c->value_cache_size = 64LL * 1024 * 1024;
     c->cache_index_and_filter_blocks = 1;

@@ -30,7 +30,8 @@ typedef struct config {
     long long max_document_size;
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
     long long block_cache_size;
-    long long write_buffer_size; /* RocksDB memtable size per column family */
+    long long write_buffer_size; /* RocksDB memtable size: data and element CFs */
+    long long meta_write_buffer_size; /* ... the meta CF (the domain's counters and indexes) */
     long long key_cache_size;    /* storage/keycache.h; 0 = off */
     long long value_cache_size;  /* storage/valcache.h; 0 = off */
     int cache_index_and_filter_blocks; /* 0: outside block-cache-size, faster GETs */

@@ -215,6 +215,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         .dir = cfg->dir,
         .block_cache_bytes = (size_t)cfg->block_cache_size,
         .write_buffer_bytes = (size_t)cfg->write_buffer_size,
+        .meta_write_buffer_bytes = (size_t)cfg->meta_write_buffer_size,
         .key_cache_bytes = (size_t)cfg->key_cache_size,
         .value_cache_bytes = (size_t)cfg->value_cache_size,
         .index_outside_cache = !cfg->cache_index_and_filter_blocks,

@@ -112,6 +112,32 @@ Test(store, reopen_persists) {
     store_txn_free(t);
 }
 
+/* The meta CF has its own, smaller write buffer: with 1 MB for it and
+ * 16 MB for the data CF, 3 MB written to each leaves the meta CF's active
+ * memtable under its 1 MB (it switched) and the data CF's holding it all. */
+Test(store, meta_cf_has_its_own_write_buffer) {
+    store_close(S);
+    store_options o = {.dir = dbdir, .block_cache_bytes = 8u << 20, .write_buffer_bytes = 16u << 20,
+                       .meta_write_buffer_bytes = 1u << 20, .create_if_missing = 1};
+    char *err = NULL;
+    cr_assert_eq(store_open(&S, &o, &err), 0, "store_open: %s", err ? err : "?");
+    store_txn *t = store_txn_new(S);
+    char k[32], v[1000];
+    memset(v, 'v', sizeof v);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(k, sizeof k, "k%06d", i);
+        store_put(t, STORE_CF_DATA, k, strlen(k), v, sizeof v);
+        store_put(t, STORE_CF_META, k, strlen(k), v, sizeof v);
+        if (i % 100 == 99) commit_ok(t);
+    }
+    store_txn_free(t);
+    uint64_t meta = 0, data = 0;
+    cr_assert_eq(store_property_int(S, STORE_CF_META, "rocksdb.cur-size-active-mem-table", &meta), 0);
+    cr_assert_eq(store_property_int(S, STORE_CF_DATA, "rocksdb.cur-size-active-mem-table", &data), 0);
+    cr_expect_lt(meta, 1u << 20, "meta CF active memtable %llu bytes", (unsigned long long)meta);
+    cr_expect_gt(data, 3u << 20, "data CF active memtable %llu bytes", (unsigned long long)data);
+}
+
 Test(store, close_flushes_unflushed_wal) {
     /* committed but never flushed explicitly: store_close syncs the WAL */
     store_txn *t = store_txn_new(S);
