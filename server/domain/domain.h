@@ -145,6 +145,9 @@ typedef struct dom_page {
     size_t after_len;
     int64_t limit;
     int unread;
+    int64_t size_hint; /* entries in the whole list when the handler knows
+                        * (an entity list's count), else 0; only a guess
+                        * for how to read it, never trusted for what */
 } dom_page;
 
 /* ---- keys --------------------------------------------------------------- */

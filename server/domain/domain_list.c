@@ -42,6 +42,7 @@ typedef struct fwd_entry {
 /* The copies of one short range (per thread: the loop's, or a test's). */
 typedef struct fwd_buf {
     fwd_entry ent[SHORT_MAX_ENTRIES];
+    size_t n; /* entries of the last read (walk_short's when it gave up) */
     resp_buf bytes;
 } fwd_buf;
 
@@ -72,9 +73,11 @@ static int walk_short(client *c, store_iter *it, const char *lo, size_t ll, cons
         size_t kl, vl, off = b->len;
         const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
         if (al && enc_bytes_cmp(k, kl, at, al) >= 0) break;
-        if (n == bound || kl + vl > SHORT_MAX_BYTES - off) return 1;
-        if (resp_buf_append(b, k, kl) < 0 || resp_buf_append(b, v, vl) < 0)
-            return 1; /* the backward walk needs no copies */
+        if (n == bound || kl + vl > SHORT_MAX_BYTES - off || resp_buf_append(b, k, kl) < 0 ||
+            resp_buf_append(b, v, vl) < 0) {
+            fwd.n = n; /* what walk_chunks estimates from */
+            return 1;
+        }
         fwd.ent[n++] = (fwd_entry){off, kl, vl};
     }
     char *err = NULL;
@@ -92,6 +95,176 @@ static int walk_short(client *c, store_iter *it, const char *lo, size_t ll, cons
     }
     reply_set_deferred_array(c, slot, got);
     return 0;
+}
+
+/* Continues a newest-first page backwards from below ub (exclusive; ubl 0:
+ * from the range's end), replying into the array at slot until *got
+ * reaches limit. 0, or -1 after an error reply. */
+static int walk_back(client *c, store_iter *it, const char *ub, size_t ubl, size_t slot, int64_t *got,
+                     int64_t limit, walk_fn fn, void *arg) {
+    if (ubl) {
+        size_t kl;
+        store_iter_seek_for_prev(it, ub, ubl);
+        const char *k;
+        if (store_iter_valid(it) && (k = store_iter_key(it, &kl)) && kl == ubl && memcmp(k, ub, ubl) == 0)
+            store_iter_prev(it); /* exclusive */
+    } else {
+        store_iter_seek_last(it);
+    }
+    for (; *got < limit && store_iter_valid(it); store_iter_prev(it)) {
+        size_t kl, vl;
+        const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+        int r = visit(c, slot, fn, k, kl, v, vl, arg);
+        if (r < 0) return -1;
+        *got += r;
+    }
+    return 0;
+}
+
+/* The server id (16 lowercase hex digits) that key k has right after the
+ * range's prefix of ll bytes: 1 with *id, 0 when it has none. */
+static int id_after(const char *k, size_t kl, size_t ll, uint64_t *id) {
+    if (kl < ll + DOM_ID_HEX || !dom_is_server_id(k + ll, DOM_ID_HEX)) return 0;
+    uint64_t v = 0;
+    for (size_t i = ll; i < ll + DOM_ID_HEX; i++) v = v << 4 | (uint64_t)(k[i] <= '9' ? k[i] - '0' : k[i] - 'a' + 10);
+    *id = v;
+    return 1;
+}
+
+/* Entries a chunk aims at, and the retries of a chunk that came out too
+ * big before walk_chunks goes backwards instead. */
+#define CHUNK_AIM 160
+#define CHUNK_RETRIES 6
+
+/* A newest-first page of a long range, forwards in chunks from its end:
+ * ids are (ms << 16 | seq), so where the page's entries start can be
+ * guessed from how densely ids fill the range (per_id: entries per id;
+ * first: the range's first id). Each chunk [start, upper) is read
+ * forwards (a step forwards follows one skiplist link; a step backwards
+ * searches the memtable from the top) and replayed newest first; the next
+ * chunk ends where it started, its start guessed from the density just
+ * seen. A chunk that holds more than fits walk_short's buffer is read
+ * again from a later start. Keys are handled as bytes in [start, upper),
+ * so a bad guess costs time, never an entry: the last chunk starts at lo.
+ * last: the range's last id when the caller has it (0: looked up here).
+ * Returns 1, with nothing replied, when the range's ends do not carry
+ * server ids (imported ids: the caller walks backwards), else 0 or -1. */
+static int walk_chunks(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
+                       const dom_page *pg, walk_fn fn, void *arg, uint64_t first, double per_id, uint64_t last) {
+    uint64_t top;
+    if (al) {
+        if (!id_after(at, al, ll, &top)) return 1;
+    } else if (last) {
+        top = last + 1; /* the caller found it (last < UINT64_MAX: it is above first) */
+    } else {
+        size_t kl;
+        store_iter_seek_last(it);
+        if (!store_iter_valid(it) || !id_after(store_iter_key(it, &kl), kl, ll, &top) || top == UINT64_MAX) return 1;
+        top++; /* exclusive */
+    }
+    char upper[DOM_KEY_MAX + DOM_ID_MAX + 2], start[DOM_KEY_MAX + DOM_ID_HEX + 2];
+    size_t ul = al; /* 0: to the range's end */
+    if (al) memcpy(upper, at, al);
+    memcpy(start, lo, ll);
+    size_t slot = reply_deferred_array(c);
+    int64_t got = 0;
+    while (got < pg->limit) {
+        double aim = (double)(pg->limit - got) * 1.5 + 4;
+        if (aim > CHUNK_AIM) aim = CHUNK_AIM;
+        double span = aim / per_id;
+        if (span < 1) span = 1;
+        size_t sl = 0, n = 0;
+        uint64_t from = 0;
+        for (int tries = 0;; tries++) {
+            from = span >= (double)top ? 0 : top - (uint64_t)span;
+            if (from <= first) {
+                sl = ll; /* the rest of the range */
+            } else {
+                char id[DOM_ID_HEX + 1];
+                dom_format_id(id, from);
+                memcpy(start + ll, id, DOM_ID_HEX);
+                sl = ll + DOM_ID_HEX;
+            }
+            resp_buf *bb = &fwd.bytes;
+            resp_buf_clear(bb);
+            int full = 0;
+            n = 0;
+            for (store_iter_seek(it, start, sl); store_iter_valid(it); store_iter_next(it)) {
+                size_t kl, vl, off = bb->len;
+                const char *k = store_iter_key(it, &kl), *v = store_iter_value(it, &vl);
+                if (ul && enc_bytes_cmp(k, kl, upper, ul) >= 0) break;
+                if (n == SHORT_MAX_ENTRIES || kl + vl > SHORT_MAX_BYTES - off || resp_buf_append(bb, k, kl) < 0 ||
+                    resp_buf_append(bb, v, vl) < 0) {
+                    full = 1;
+                    break;
+                }
+                fwd.ent[n++] = (fwd_entry){off, kl, vl};
+            }
+            if (!full) break;
+            if (sl == ll + DOM_ID_HEX && top - from <= 1) tries = CHUNK_RETRIES; /* one id: no later start */
+            if (tries >= CHUNK_RETRIES) {
+                /* dense beyond any guess (or huge values): backwards from here */
+                if (walk_back(c, it, upper, ul, slot, &got, pg->limit, fn, arg) < 0) return -1;
+                goto done;
+            }
+            span /= 4;
+        }
+        char *err = NULL;
+        if (store_iter_error(it, &err) < 0) {
+            c->out.len = slot;
+            reply_storage_error(c, err);
+            return -1;
+        }
+        const resp_buf *bb = &fwd.bytes;
+        size_t nread = n;
+        while (n > 0 && got < pg->limit) {
+            const fwd_entry *e = &fwd.ent[--n];
+            int r = visit(c, slot, fn, bb->data + e->off, e->kl, bb->data + e->off + e->kl, e->vl, arg);
+            if (r < 0) return -1;
+            got += r;
+        }
+        if (sl == ll) break; /* the range's start was read */
+        memcpy(upper, start, sl);
+        ul = sl;
+        /* the next chunk ends where this one started; its density is the
+         * better guess (an empty chunk: twice the span) */
+        per_id = nread ? (double)nread / (double)(top - from) : per_id / 2;
+        top = from;
+    }
+done:;
+    char *err = NULL;
+    if (store_iter_error(it, &err) < 0) {
+        c->out.len = slot;
+        reply_storage_error(c, err);
+        return -1;
+    }
+    reply_set_deferred_array(c, slot, got);
+    return 0;
+}
+
+/* walk_chunks after walk_short gave up: the density of its entries. */
+static int chunks_after_short(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
+                              const dom_page *pg, walk_fn fn, void *arg) {
+    const resp_buf *b = &fwd.bytes;
+    uint64_t first, last;
+    if (fwd.n < 8 || !id_after(b->data + fwd.ent[0].off, fwd.ent[0].kl, ll, &first) ||
+        !id_after(b->data + fwd.ent[fwd.n - 1].off, fwd.ent[fwd.n - 1].kl, ll, &last) || last <= first)
+        return 1;
+    return walk_chunks(c, it, lo, ll, at, al, pg, fn, arg, first, (double)(fwd.n - 1) / (double)(last - first), 0);
+}
+
+/* walk_chunks straight away for a list the handler knows is long (its
+ * count): the density of the whole range, from its first and last ids. */
+static int chunks_by_hint(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
+                          const dom_page *pg, walk_fn fn, void *arg) {
+    uint64_t first, last;
+    size_t kl;
+    store_iter_seek(it, lo, ll);
+    if (!store_iter_valid(it) || !id_after(store_iter_key(it, &kl), kl, ll, &first)) return 1;
+    store_iter_seek_last(it);
+    if (!store_iter_valid(it) || !id_after(store_iter_key(it, &kl), kl, ll, &last) || last <= first) return 1;
+    return walk_chunks(c, it, lo, ll, at, al, pg, fn, arg, first,
+                       (double)(pg->size_hint - 1) / (double)(last - first), last);
 }
 
 /* Walks cf keys in [lo, prefix end), backwards (newest first) or forwards,
@@ -112,7 +285,11 @@ static int walk(client *c, int cf, const char *lo, size_t ll, const dom_page *pg
         al = ll + pg->after_len;
     }
     if (!forward) {
-        int r = walk_short(c, it, lo, ll, at, al, pg, fn, arg);
+        int r = 1;
+        /* a long list: its page is read from its end straight away */
+        if (pg->size_hint > (int64_t)short_bound(pg->limit)) r = chunks_by_hint(c, it, lo, ll, at, al, pg, fn, arg);
+        else if ((r = walk_short(c, it, lo, ll, at, al, pg, fn, arg)) == 1)
+            r = chunks_after_short(c, it, lo, ll, at, al, pg, fn, arg);
         if (r != 1) {
             store_iter_free(it);
             return r;

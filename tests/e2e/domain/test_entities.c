@@ -298,6 +298,82 @@ Test(entities, pages_on_both_sides_of_the_forward_read, .init = up, .fini = down
     freeReplyObject(r);
 }
 
+/* Pages through uid's TRACK.LIST with LIMIT lim from the start to the end
+ * (AFTER the last id of each page) and checks each page against desc[]. */
+static void page_all(const char *uid, int n, int lim, char (*desc)[17]) {
+    int got = 0;
+    char after[17] = "";
+    while (got < n) {
+        redisReply *r = after[0] ? skv_cmd(c, "TRACK.LIST %s LIMIT %d AFTER %s", uid, lim, after)
+                                 : skv_cmd(c, "TRACK.LIST %s LIMIT %d", uid, lim);
+        size_t want = n - got < lim ? (size_t)(n - got) : (size_t)lim;
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+        cr_assert_eq(r->elements, want, "%s: LIMIT %d, page at %d: %zu items", uid, lim, got, r->elements);
+        expect_id_list(r, want, &desc[got]);
+        memcpy(after, desc[got + want - 1], 17);
+        got += (int)want;
+    }
+    expect_id_list(skv_cmd(c, "TRACK.LIST %s LIMIT %d AFTER %s", uid, lim, after), 0, desc);
+}
+
+/* Lists longer than the forward read are read in chunks from their end,
+ * each chunk's start guessed from how densely ids fill the list
+ * (TRACK.LIST knows the length from the count; NOTIFY.LIST guesses from
+ * its first entries). Bursts of ids within a millisecond next to gaps of
+ * 30 ms make the guesses wrong both ways; every page must still be exact. */
+Test(entities, long_lists_read_from_their_end, .init = up, .fini = down) {
+    enum { N = 700 };
+    static char ids[N][17], desc[N + 2][17];
+    for (int i = 0; i < N; i++) {
+        if (i % 100 == 0 || i == 650) msleep(30);
+        create("track", "long", "{}", ids[i]);
+    }
+    for (int i = 0; i < N; i++) memcpy(desc[i], ids[N - 1 - i], 17);
+    static const int limits[] = {1, 3, 20, 64, 1000};
+    for (size_t mi = 0; mi < sizeof limits / sizeof limits[0]; mi++) page_all("long", N, limits[mi], desc);
+    /* a page from the middle, and one past an id that is not in the list */
+    expect_id_list(skv_cmd(c, "TRACK.LIST long LIMIT 5 AFTER %s", desc[333]), 5, &desc[334]);
+    char gap[17];
+    memcpy(gap, desc[49], 17);
+    gap[15] = gap[15] == '0' ? '1' : '0'; /* not an id of the list, between or beside two */
+    redisReply *r = skv_cmd(c, "TRACK.LIST long LIMIT 1000 AFTER %s", gap);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s", rstr(r));
+    size_t below = 0;
+    for (int i = 0; i < N; i++) below += strcmp(desc[i], gap) < 0;
+    expect_id_list(r, below, &desc[N - below]);
+    /* imported ids that are not server ids, at either end of the list: the
+     * list is read backwards as before */
+    r = skv_cmd(c, "IMPORT.RECORD tracks:long:list [{\"id\":\"zz-last\"},{\"id\":\"00-first\"}]");
+    cr_assert_eq(r->type, REDIS_REPLY_STATUS, "%s", rstr(r));
+    freeReplyObject(r);
+    memmove(desc[1], desc[0], sizeof desc[0] * N);
+    memcpy(desc[0], "zz-last", 8);
+    memcpy(desc[N + 1], "00-first", 9);
+    expect_int(skv_cmd(c, "TRACK.COUNT long"), N + 2);
+    page_all("long", N + 2, 20, desc);
+    page_all("long", N + 2, 1000, desc);
+    /* a long meta index with most entries filtered out (NOTIFY.LIST UNREAD:
+     * read ones are not in it), so a page needs several chunks */
+    enum { M = 400 };
+    static char nids[M][17], live[M][17];
+    for (int i = 0; i < M; i++) {
+        if (i % 80 == 0) msleep(30);
+        assert_id(skv_cmd(c, "NOTIFY.CREATE fan {}"), nids[i]);
+    }
+    int nl = 0;
+    for (int i = M - 1; i >= 0; i--) {
+        if (i % 37 == 5) memcpy(live[nl++], nids[i], 17);
+        else expect_int(skv_cmd(c, "NOTIFY.READ fan %s", nids[i]), 1);
+    }
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 4"), 4, live);
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 1000"), (size_t)nl, live);
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan UNREAD LIMIT 3 AFTER %s", live[2]), 3, &live[3]);
+    char two[2][17];
+    memcpy(two[0], nids[199], 17);
+    memcpy(two[1], nids[198], 17);
+    expect_id_list(skv_cmd(c, "NOTIFY.LIST fan LIMIT 2 AFTER %s", nids[200]), 2, two);
+}
+
 Test(entities, absent_owner_and_missing_ids, .init = up, .fini = down) {
     char none[1][17];
     expect_id_list(skv_cmd(c, "TRACK.LIST nobody"), 0, none);
