@@ -123,6 +123,15 @@ static int walk_back(client *c, store_iter *it, const char *ub, size_t ubl, size
 
 /* The server id (16 lowercase hex digits) that key k has right after the
  * range's prefix of ll bytes: 1 with *id, 0 when it has none. */
+static int id_after(const char *k, size_t kl, size_t ll, uint64_t *id);
+/* ... of the iterator's current entry (not valid: 0) */
+static int id_here(store_iter *it, size_t ll, uint64_t *id) {
+    if (!store_iter_valid(it)) return 0;
+    size_t kl;
+    const char *k = store_iter_key(it, &kl);
+    return id_after(k, kl, ll, id);
+}
+
 static int id_after(const char *k, size_t kl, size_t ll, uint64_t *id) {
     if (kl < ll + DOM_ID_HEX || !dom_is_server_id(k + ll, DOM_ID_HEX)) return 0;
     uint64_t v = 0;
@@ -157,9 +166,8 @@ static int walk_chunks(client *c, store_iter *it, const char *lo, size_t ll, con
     } else if (last) {
         top = last + 1; /* the caller found it (last < UINT64_MAX: it is above first) */
     } else {
-        size_t kl;
         store_iter_seek_last(it);
-        if (!store_iter_valid(it) || !id_after(store_iter_key(it, &kl), kl, ll, &top) || top == UINT64_MAX) return 1;
+        if (!id_here(it, ll, &top) || top == UINT64_MAX) return 1;
         top++; /* exclusive */
     }
     char upper[DOM_KEY_MAX + DOM_ID_MAX + 2], start[DOM_KEY_MAX + DOM_ID_HEX + 2];
@@ -258,11 +266,10 @@ static int chunks_after_short(client *c, store_iter *it, const char *lo, size_t 
 static int chunks_by_hint(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
                           const dom_page *pg, walk_fn fn, void *arg) {
     uint64_t first, last;
-    size_t kl;
     store_iter_seek(it, lo, ll);
-    if (!store_iter_valid(it) || !id_after(store_iter_key(it, &kl), kl, ll, &first)) return 1;
+    if (!id_here(it, ll, &first)) return 1;
     store_iter_seek_last(it);
-    if (!store_iter_valid(it) || !id_after(store_iter_key(it, &kl), kl, ll, &last) || last <= first) return 1;
+    if (!id_here(it, ll, &last) || last <= first) return 1;
     return walk_chunks(c, it, lo, ll, at, al, pg, fn, arg, first,
                        (double)(pg->size_hint - 1) / (double)(last - first), last);
 }
