@@ -76,6 +76,22 @@
 #include "store_int.h"
 
 #define STORE_DEFAULT_CACHE (256u << 20)
+
+/* The block cache is split into shards, each an LRU of capacity / shards,
+ * and a block released while its shard is over capacity is dropped at once.
+ * RocksDB's default split (a shard per 512 kB, up to 64: 4 MB shards at 256
+ * MB) cannot keep a whole SST's filter block: an element-CF file of 64 MB
+ * holds about 3 M small elements, and their filter is about 4 MB. Such a
+ * filter was read from the file again on every point read (SADD, HSET and
+ * ZADD on a collection of 800 k members: 1.8 k requests a second). Shards
+ * of at least 32 MB keep it. The loop thread makes nearly all the cache's
+ * lookups, so fewer shards cost no lock contention worth the name. */
+#define STORE_MIN_CACHE_SHARD (32u << 20)
+static int cache_shard_bits(size_t cache_bytes) {
+    int bits = 0;
+    while (bits < 6 && (cache_bytes >> (bits + 1)) >= STORE_MIN_CACHE_SHARD) bits++;
+    return bits;
+}
 #define STORE_DEFAULT_WRITE_BUFFER (16u << 20)
 #define STORE_DEFAULT_META_WRITE_BUFFER (4u << 20)
 
@@ -326,7 +342,11 @@ int store_open(store **out, const store_options *opt, char **err) {
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     rocksdb_options_set_level_compaction_dynamic_level_bytes(s->opts, 1);
 
-    s->cache = rocksdb_cache_create_lru(cache_bytes);
+    rocksdb_lru_cache_options_t *lru = rocksdb_lru_cache_options_create();
+    rocksdb_lru_cache_options_set_capacity(lru, cache_bytes);
+    rocksdb_lru_cache_options_set_num_shard_bits(lru, cache_shard_bits(cache_bytes));
+    s->cache = rocksdb_cache_create_lru_opts(lru);
+    rocksdb_lru_cache_options_destroy(lru);
     rocksdb_block_based_table_options_t *bbto = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_block_cache(bbto, s->cache);
     /* the table options take ownership of the filter policy */
