@@ -10,7 +10,12 @@
 # the server-side time per call (INFO commandstats usec_per_call: the
 # command's own work; with batch-commits on, the RocksDB commit of a loop
 # iteration's batch is outside it; steadier than the throughput on a busy
-# host) with its ratio to SET's.
+# host) with its ratio to SET's, and the CPU time of the server's loop
+# thread per request (utime + stime of its main thread in /proc, read
+# before and after the run: the command, the commit of its batch, the
+# socket calls; what bounds a -P 1 command on one loop thread) with its
+# ratio to SET's. The /proc clock ticks every 10 ms, so a run shorter than
+# a second or so reads it coarsely: raise N for that column.
 # COINS.ADD and COINS.SPEND are synced before their reply (every fsync
 # mode), so they wait for the WAL fsync of their loop iteration.
 # The users are funded first, so every COINS.SPEND succeeds; the reads run
@@ -59,14 +64,21 @@ for i in $(seq 0 $((KEYSPACE - 1))); do printf 'COINS.ADD u%012d %d seed\n' "$i"
   "${CLI[@]}" >"$WORK/fund.out"
 [ "$(grep -c '^[0-9]' "$WORK/fund.out")" = "$KEYSPACE" ] || die "funding failed: $(grep -v '^[0-9]' "$WORK/fund.out" | head -n 1)"
 
-# bench NAME ARGS...: "rps usec_per_call" of one run; fails on error replies.
+TICK=$(getconf CLK_TCK)
+# loop_ticks: CPU clock ticks of the server's main thread, the event loop.
+loop_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/task/$PID/stat"; }
+
+# bench NAME ARGS...: "rps usec_per_call loop_usec_per_request" of one run;
+# fails on error replies.
 bench() {
-  local name=$1 lc out rps us calls failed stats
+  local name=$1 lc out rps us calls failed stats t0 t1
   shift
   lc=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
   "${CLI[@]}" config resetstat >/dev/null
+  t0=$(loop_ticks)
   out=$(timeout "$TIMEOUT" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 1 -n "$N" -r "$KEYSPACE" -q "$@" 2>&1 |
     tr '\r' '\n' | grep -E 'requests per second' | tail -n 1) || die "$name: redis-benchmark failed or passed ${TIMEOUT}s"
+  t1=$(loop_ticks)
   rps=$(printf '%s' "$out" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p')
   stats=$("${CLI[@]}" info commandstats | tr -d '\r' | grep "^cmdstat_$lc:") || die "$name: no commandstats"
   us=$(printf '%s' "$stats" | sed -n 's/.*usec_per_call=\([0-9.]*\).*/\1/p')
@@ -74,18 +86,20 @@ bench() {
   failed=$(printf '%s' "$stats" | sed -n 's/.*failed_calls=\([0-9]*\).*/\1/p')
   [ "${failed:-0}" = 0 ] || die "$name: $failed of $calls calls failed"
   [ -n "$rps" ] && [ -n "$us" ] || die "$name: no figures ($out)"
-  printf '%s %s\n' "$rps" "$us"
+  printf '%s %s %s\n' "$rps" "$us" "$(awk -v t=$((t1 - t0)) -v hz="$TICK" -v n="$N" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')"
 }
 
-declare -a NAMES=() RPS=() US=()
+declare -a NAMES=() RPS=() US=() LOOP=()
 run() { # label command...
-  local label=$1 r
+  local label=$1 r rps us loop
   shift
   log "$label"
   r=$(bench "$1" "$@")
   NAMES+=("$label")
-  RPS+=("${r% *}")
-  US+=("${r#* }")
+  read -r rps us loop <<<"$r"
+  RPS+=("$rps")
+  US+=("$us")
+  LOOP+=("$loop")
 }
 
 run SET SET k__rand_int__ v
@@ -103,9 +117,12 @@ run "SET (again)" SET k__rand_int__ v
 last=$((${#NAMES[@]} - 1))
 base_rps=$(awk -v a="${RPS[0]}" -v b="${RPS[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
 base_us=$(awk -v a="${US[0]}" -v b="${US[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET |\n|---|---|---|---|---|\n'
+base_loop=$(awk -v a="${LOOP[0]}" -v b="${LOOP[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET | loop usec/request | ratio to SET |\n'
+printf '|---|---|---|---|---|---|---|\n'
 for i in "${!NAMES[@]}"; do
-  awk -v n="${NAMES[$i]}" -v r="${RPS[$i]}" -v u="${US[$i]}" -v br="$base_rps" -v bu="$base_us" \
-    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f |\n", n, r, r / br, u, u / bu }'
+  awk -v n="${NAMES[$i]}" -v r="${RPS[$i]}" -v u="${US[$i]}" -v l="${LOOP[$i]}" \
+    -v br="$base_rps" -v bu="$base_us" -v bl="$base_loop" \
+    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %.2f |\n", n, r, r / br, u, u / bu, l, (bl > 0 ? l / bl : 0) }'
 done
-log "SET baseline: $base_rps requests/s, $base_us usec/call (mean of the first and last run)"
+log "SET baseline: $base_rps requests/s, $base_us usec/call, $base_loop loop usec/request (mean of the first and last run)"
