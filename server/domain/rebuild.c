@@ -791,28 +791,30 @@ static int msg_total_derive(ctx *x, const void *arg, const char *uid, unit *u) {
 #define D STORE_CF_DATA
 #define ENTITY_FAMILY(nsv)                                                                                       \
     {.name = NULL, .arg = &nsv, .unit_ok = dom_valid_id, .derive = ent_derive,                                 \
-     .passes = {{D, ent_docs, NULL}, {M, ent_count, NULL}, {M, ent_owner, ent_owner_entry},                     \
-                {M, ent_feed, ent_feed_entry}, {M, ent_all, ent_owner_entry}}}
+     .passes = {{D, ent_docs, NULL, NULL}, {M, ent_count, NULL, NULL}, {M, ent_owner, ent_owner_entry, NULL},   \
+                {M, ent_feed, ent_feed_entry, NULL}, {M, ent_all, ent_owner_entry, NULL}}}
 
 /* The entity families take their name from the namespace (ns->meta). */
 static const family families[] = {
     {.name = "users", .unit_ok = dom_valid_id, .derive = users_derive,
-     .passes = {{D, users_docs, NULL}, {M, users_list, NULL}, {M, users_email, users_email_entry}}},
-    {.name = "coins", .unit_ok = ledger_valid_uid, .derive = coins_derive, .passes = {{D, coins_docs, NULL}}},
+     .passes = {{D, users_docs, NULL, NULL}, {M, users_list, NULL, NULL},
+                {M, users_email, users_email_entry, NULL}}},
+    {.name = "coins", .unit_ok = ledger_valid_uid, .derive = coins_derive, .passes = {{D, coins_docs, NULL, NULL}}},
     ENTITY_FAMILY(entity_ns_track), ENTITY_FAMILY(entity_ns_video), ENTITY_FAMILY(entity_ns_concert),
     ENTITY_FAMILY(entity_ns_news), ENTITY_FAMILY(entity_ns_banner), ENTITY_FAMILY(entity_ns_promo),
     ENTITY_FAMILY(entity_ns_pitch), ENTITY_FAMILY(entity_ns_paymethod),
     {.name = "donations", .unit_ok = dom_valid_id, .derive = don_derive,
-     .passes = {{D, don_docs, NULL}, {M, don_stats, NULL}, {M, don_sent, don_sent_entry}}},
+     .passes = {{D, don_docs, NULL, NULL}, {M, don_stats, NULL, NULL}, {M, don_sent, don_sent_entry, NULL}}},
     {.name = "notifications", .unit_ok = dom_valid_id, .derive = not_derive,
-     .passes = {{D, not_docs, NULL}, {M, not_unread, NULL}, {M, not_count, NULL}}},
+     .passes = {{D, not_docs, NULL, NULL}, {M, not_unread, NULL, NULL}, {M, not_count, NULL, NULL}}},
     {.name = "messages", .unit_ok = dom_valid_id, .derive = msg_derive,
      .passes = {{D, msg_docs, NULL, NULL}, {D, msg_details_pfx, NULL, NULL}, {M, msg_pointers, msg_member_entry, NULL},
                 {M, msg_lists, msg_list_entry, NULL}, {M, msg_counts, msg_member_entry, NULL},
                 {M, msg_unread_pfx, msg_unread_entry, NULL}, {M, msg_sent_pfx, msg_sent_entry, NULL},
                 {M, msg_unread_pfx, NULL, msg_total_derive}, {M, msg_totals, NULL, msg_total_derive}}},
     {.name = "tickets", .unit_ok = dom_valid_id, .derive = tk_derive,
-     .passes = {{D, tk_docs, NULL}, {M, tk_open, NULL}, {M, tk_count, NULL}, {M, tk_index, tk_index_entry}}},
+     .passes = {{D, tk_docs, NULL, NULL}, {M, tk_open, NULL, NULL}, {M, tk_count, NULL, NULL},
+                {M, tk_index, tk_index_entry, NULL}}},
 };
 #undef M
 #undef D
