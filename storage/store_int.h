@@ -166,4 +166,67 @@ static inline int store_range_by_keys(const store *s, int cf, size_t sl) {
 /* Stops the compaction worker and drops its queued jobs (store_close). */
 void store_stop_worker(store *s);
 
+/* ---- transactions (store.c), shared with the iterators (iter.c) ---------- */
+
+typedef struct range_ent {
+    int cf;
+    size_t so, sl, eo, el; /* offsets into rbuf */
+} range_ent;
+
+typedef struct touch_ent {
+    size_t ko, kl, eo, el; /* offsets into tbuf; el 0 = point */
+    size_t vo, vl;         /* the value put, in out's data, for the value cache; vo NO_VALUE = none */
+    uint64_t h;            /* txn_hash of a point key */
+    int del;               /* a point delete */
+    int meta;              /* a meta-CF key: for the value cache only */
+} touch_ent;
+
+typedef struct savepoint {
+    size_t nranges, rbuf_len, ntouch, tbuf_len;
+    int count; /* operations in `out` when it was set */
+} savepoint;
+
+struct store_txn {
+    store *s;
+    rocksdb_writebatch_t *out;    /* every operation, in order: what commits */
+    rocksdb_writebatch_wi_t *wb;  /* the read index of `out`, once indexed */
+    int indexed;                  /* wb is built and kept up to date */
+    int oom;                      /* bookkeeping failed: commit refuses */
+    char *fail;                   /* a read inside a write failed: commit refuses with it */
+
+    buf rbuf;
+    range_ent *ranges;
+    size_t nranges, rcap;
+
+    buf tbuf;
+    touch_ent *touch;
+    size_t ntouch, tcap;
+
+    savepoint *sp;
+    size_t nsp, spcap;
+    size_t ndels; /* point deletes since the txn was empty (never decremented) */
+
+    /* The keys of all column families the txn wrote, by their hash
+     * (txn_hash): open addressing, h 0 = empty, at most half full. A key
+     * whose hash is not here was not written by the txn, so its read goes
+     * straight to the database and most txns never need wb. Only a
+     * collision of two 64-bit hashes could make a read index needlessly
+     * (never the reverse). For a data-CF key, `touch` is the index of the
+     * touch record of its latest write: store_exists answers from it. */
+    struct wslot {
+        uint64_t h;
+        uint32_t touch; /* NO_TOUCH when none */
+    } *wset;
+    size_t wcap, wn; /* wcap a power of two */
+};
+
+static inline int txn_pending(const store_txn *t) { return rocksdb_writebatch_count(t->out) > 0; }
+/* Builds the read index of t's writes (once; later writes keep it current). */
+void txn_index(store_txn *t);
+/* An iterator over t's pending writes alone in cf (*ro_out: its read options). */
+rocksdb_iterator_t *delta_iter(store_txn *t, int cf, rocksdb_readoptions_t **ro_out);
+/* The pending range deletion of cf that covers k, or NULL. */
+const range_ent *txn_range_at(const store_txn *t, int cf, const char *k, size_t kl);
+int txn_has_ranges(const store_txn *t, int cf);
+
 #endif
