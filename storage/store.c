@@ -177,29 +177,38 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
  * a DEL, an overwrite, an expiry or a flush: dropped here, never by a loop
  * on the event loop. A committed element is always written in the same
  * batch as its metadata, so no live element can look orphaned. */
-static unsigned char elem_filter_fn(void *state, int level, const char *key, size_t kl, const char *val,
-                                    size_t vl, char **nv, size_t *nvl, unsigned char *changed) {
-    (void)level; (void)val; (void)vl; (void)nv; (void)nvl;
-    *changed = 0;
-    store *s = state;
-    rocksdb_t *db = atomic_load(&s->db_ready);
+/* The element CF's compaction filter, one per (sub)compaction and so used
+ * by one thread: it remembers the verdict on the last collection version it
+ * read, since the elements of one (db, key, version) are adjacent. Reusing
+ * a verdict is as safe as reading again: a version is never given twice
+ * (coll.c), so once its metadata is gone, replaced or expired it stays
+ * dead; and a "keep" that goes stale during the compaction only leaves
+ * garbage for the next one. */
+typedef struct {
+    store *s;
+    char *key; /* user key of the verdict */
+    size_t kl, cap;
     int edb;
-    const char *uk;
-    size_t ukl;
     uint64_t ver;
-    if (!db || enc_elem_parse(key, kl, &edb, &uk, &ukl, &ver) < 0) return 0; /* keep what we cannot judge */
+    unsigned char drop, valid;
+} elem_filter;
+
+/* 1: (edb, uk, ver) is dead (metadata gone, of another version or type, or
+ * expired); 0: live, or not readable now (keep what we cannot judge). */
+static unsigned char elem_verdict(store *s, rocksdb_t *db, int edb, const char *uk, size_t ukl, uint64_t ver) {
     char stack[256];
     char *dk = ukl + 1 <= sizeof stack ? stack : malloc(ukl + 1);
     if (!dk) return 0;
     size_t dkl = enc_data_key(dk, edb, uk, ukl);
     char *rerr = NULL;
+    atomic_fetch_add_explicit(&s->filter_reads, 1, memory_order_relaxed);
     rocksdb_pinnableslice_t *p = rocksdb_get_pinned_cf(db, s->filter_ro, s->cf[STORE_CF_DATA], dk, dkl, &rerr);
     if (dk != stack) free(dk);
     if (rerr) {
         rocksdb_free(rerr);
         return 0;
     }
-    if (!p) return 1; /* metadata gone */
+    if (!p) return 1;
     size_t ml;
     const char *m = rocksdb_pinnableslice_value(p, &ml);
     enc_value ev;
@@ -214,8 +223,60 @@ static unsigned char elem_filter_fn(void *state, int level, const char *key, siz
     rocksdb_pinnableslice_destroy(p);
     return (unsigned char)drop;
 }
-static void elem_filter_destroy(void *state) { (void)state; } /* the store is not the filter's */
+
+static unsigned char elem_filter_fn(void *state, int level, const char *key, size_t kl, const char *val,
+                                    size_t vl, char **nv, size_t *nvl, unsigned char *changed) {
+    (void)level; (void)val; (void)vl; (void)nv; (void)nvl;
+    *changed = 0;
+    elem_filter *f = state;
+    store *s = f->s;
+    rocksdb_t *db = atomic_load(&s->db_ready);
+    int edb;
+    const char *uk;
+    size_t ukl;
+    uint64_t ver;
+    if (!db || enc_elem_parse(key, kl, &edb, &uk, &ukl, &ver) < 0) return 0;
+    atomic_fetch_add_explicit(&s->filter_records, 1, memory_order_relaxed);
+    if (f->valid && f->ver == ver && f->edb == edb && f->kl == ukl && memcmp(f->key, uk, ukl) == 0)
+        return f->drop;
+    unsigned char drop = elem_verdict(s, db, edb, uk, ukl, ver);
+    if (ukl > f->cap) {
+        char *k = realloc(f->key, ukl);
+        if (!k) {
+            f->valid = 0;
+            return drop;
+        }
+        f->key = k;
+        f->cap = ukl;
+    }
+    if (ukl) memcpy(f->key, uk, ukl);
+    f->kl = ukl;
+    f->edb = edb;
+    f->ver = ver;
+    f->drop = drop;
+    f->valid = 1;
+    return drop;
+}
+static void elem_filter_destroy(void *state) {
+    elem_filter *f = state;
+    free(f->key);
+    free(f);
+}
 static const char *elem_filter_name(void *state) {
+    (void)state;
+    return "stagekv.elem";
+}
+static rocksdb_compactionfilter_t *elem_filter_create(void *state, rocksdb_compactionfiltercontext_t *ctx) {
+    (void)ctx;
+    elem_filter *f = calloc(1, sizeof *f);
+    if (!f) return NULL; /* this compaction keeps everything */
+    f->s = state;
+    return rocksdb_compactionfilter_create(f, elem_filter_destroy, elem_filter_fn, elem_filter_name);
+}
+/* RocksDB owns the factory (a shared_ptr in the options) and may free it
+ * after store_close: the store is not the factory's to free. */
+static void elem_factory_destroy(void *state) { (void)state; }
+static const char *elem_factory_name(void *state) {
     (void)state;
     return "stagekv.elem";
 }
@@ -366,8 +427,9 @@ int store_open(store **out, const store_options *opt, char **err) {
     rocksdb_block_based_options_destroy(bbto);
 
     s->elem_opts = rocksdb_options_create_copy(s->opts);
-    s->elem_filter = rocksdb_compactionfilter_create(s, elem_filter_destroy, elem_filter_fn, elem_filter_name);
-    rocksdb_options_set_compaction_filter(s->elem_opts, s->elem_filter);
+    rocksdb_options_set_compaction_filter_factory(
+        s->elem_opts, rocksdb_compactionfilterfactory_create(s, elem_factory_destroy, elem_filter_create,
+                                                             elem_factory_name));
     s->filter_ro = rocksdb_readoptions_create();
     static const char *const names[STORE_CF_COUNT] = {"default", "meta", "elem"};
     /* A sorted group's writes to the data CF land near the last one with
@@ -455,7 +517,6 @@ void store_close(store *s) {
     if (s->elem_opts) rocksdb_options_destroy(s->elem_opts);
     if (s->data_opts) rocksdb_options_destroy(s->data_opts);
     if (s->meta_opts) rocksdb_options_destroy(s->meta_opts);
-    if (s->elem_filter) rocksdb_compactionfilter_destroy(s->elem_filter);
     if (s->filter_ro) rocksdb_readoptions_destroy(s->filter_ro);
     if (s->cache) rocksdb_cache_destroy(s->cache);
     keycache_free(s->kc);
@@ -1113,6 +1174,11 @@ void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint
     *slots = keycache_slots(s->kc);
     *hits = s->kc_hits;
     *misses = s->kc_misses;
+}
+
+void store_filter_stats(const store *s, uint64_t *records, uint64_t *reads) {
+    *records = atomic_load(&((store *)s)->filter_records);
+    *reads = atomic_load(&((store *)s)->filter_reads);
 }
 
 int store_commit(store_txn *t, char **err) {

@@ -111,6 +111,10 @@ void store_prefetch_stats(const store *s, uint64_t *read, uint64_t *taken, uint6
 
 /* The key cache's size in slots (0 = off) and its hits and misses so far. */
 void store_key_cache_stats(const store *s, uint64_t *slots, uint64_t *hits, uint64_t *misses);
+/* Element records the element CF's compaction filter has judged, and the
+ * metadata reads it made for them (one per collection version and
+ * compaction). */
+void store_filter_stats(const store *s, uint64_t *records, uint64_t *reads);
 /* Values from the value cache not yet released (store_val_free). While
  * any is, the cache only forgets: a leaked one would silently stop it, so
  * the server asserts this is 0 between loop iterations. */

@@ -56,7 +56,7 @@ struct store {
     rocksdb_options_t *meta_opts;  /* opts with the meta CF's write buffer */
     int hinted;                    /* insert_hints: see STORE_HINT_PREFIX */
     rocksdb_options_t *elem_opts;  /* opts + the element compaction filter */
-    rocksdb_compactionfilter_t *elem_filter;
+    _Atomic uint64_t filter_records, filter_reads; /* element compaction filter */
     rocksdb_readoptions_t *filter_ro;
     rocksdb_cache_t *cache;
     rocksdb_column_family_handle_t *cf[STORE_CF_COUNT];

@@ -272,16 +272,20 @@ static int info_command(client *c) {
         store_value_cache_stats(s->st, &vc_bytes, &vc_hits, &vc_misses);
         uint64_t ra_read, ra_taken, ra_lines;
         store_prefetch_stats(s->st, &ra_read, &ra_taken, &ra_lines);
+        uint64_t cf_records, cf_reads;
+        store_filter_stats(s->st, &cf_records, &cf_reads);
         ADD("# Storage\r\nengine:rocksdb\r\nrocksdb_estimate_num_keys:%llu\r\nrocksdb_total_sst_bytes:%llu\r\n"
             "rocksdb_live_data_bytes:%llu\r\nrocksdb_pending_compaction_bytes:%llu\r\n"
             "rocksdb_l0_files:%llu\r\nkey_cache_slots:%llu\r\nkey_cache_hits:%llu\r\nkey_cache_misses:%llu\r\n"
             "value_cache_bytes:%llu\r\nvalue_cache_hits:%llu\r\nvalue_cache_misses:%llu\r\n"
-            "read_ahead_keys:%llu\r\nread_ahead_used:%llu\r\nread_ahead_lines:%llu\r\ndir:%s\r\n\r\n",
+            "read_ahead_keys:%llu\r\nread_ahead_used:%llu\r\nread_ahead_lines:%llu\r\n"
+            "elem_filter_records:%llu\r\nelem_filter_reads:%llu\r\ndir:%s\r\n\r\n",
             (unsigned long long)keys, (unsigned long long)sst, (unsigned long long)live,
             (unsigned long long)pending, (unsigned long long)l0, (unsigned long long)kc_slots,
             (unsigned long long)kc_hits, (unsigned long long)kc_misses, (unsigned long long)vc_bytes,
             (unsigned long long)vc_hits, (unsigned long long)vc_misses, (unsigned long long)ra_read,
-            (unsigned long long)ra_taken, (unsigned long long)ra_lines, s->cfg.dir);
+            (unsigned long long)ra_taken, (unsigned long long)ra_lines, (unsigned long long)cf_records,
+            (unsigned long long)cf_reads, s->cfg.dir);
     }
     if (want(c, "keyspace", 1)) {
         ADD("# Keyspace\r\n");
