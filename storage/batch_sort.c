@@ -51,7 +51,7 @@ rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in) {
     }
     srec *v = s->srt;
     size_t m = 0;
-    int sorted = 1;
+    int sorted = 1, dup = 0;
     const char *p = rep + 12, *end = rep + n; /* past the sequence and the count */
     batch_rec r;
     int got;
@@ -61,11 +61,14 @@ rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in) {
         if (m == (size_t)count) return NULL; /* more records than counted */
         v[m].r = r;
         v[m].idx = m;
-        if (m && sorted && srec_cmp(&v[m - 1], &v[m]) >= 0) sorted = 0;
+        if (m && sorted) {
+            if (srec_cmp(&v[m - 1], &v[m]) >= 0) sorted = 0;
+            else if (same_key(&v[m - 1].r, &v[m].r)) dup = 1; /* one hot key written again and again */
+        }
         m++;
     }
-    if (got < 0 || sorted) return NULL;
-    qsort(v, m, sizeof *v, srec_cmp);
+    if (got < 0 || (sorted && !dup)) return NULL;
+    if (!sorted) qsort(v, m, sizeof *v, srec_cmp);
     rocksdb_writebatch_t *out = s->sorted;
     rocksdb_writebatch_clear(out);
     for (size_t i = 0; i < m; i++) {

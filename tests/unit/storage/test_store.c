@@ -872,6 +872,26 @@ Test(store, snapshot_iterates_one_point_in_time) {
     store_txn_free(t);
 }
 
+/* A group already in key order but with one key written again and again
+ * (a hot counter: many INCRs of one key in one group) still goes as one
+ * record per key. */
+Test(store, ordered_group_with_a_hot_key_commits_one_record_per_key) {
+    store_txn *t = store_txn_new(S);
+    uint64_t before, after;
+    cr_assert_eq(store_property_int(S, STORE_CF_DATA, "rocksdb.num-entries-active-mem-table", &before), 0);
+    put_s(t, STORE_CF_DATA, "hot", "1");
+    put_s(t, STORE_CF_DATA, "hot", "2");
+    put_s(t, STORE_CF_DATA, "hot", "3");
+    put_s(t, STORE_CF_DATA, "hotter", "1");
+    put_s(t, STORE_CF_DATA, "hotter", "2");
+    commit_ok(t);
+    cr_assert_eq(store_property_int(S, STORE_CF_DATA, "rocksdb.num-entries-active-mem-table", &after), 0);
+    cr_expect_eq(after - before, 2, "%llu memtable records for 2 keys", (unsigned long long)(after - before));
+    get_is(t, STORE_CF_DATA, "hot", "3");
+    get_is(t, STORE_CF_DATA, "hotter", "2");
+    store_txn_free(t);
+}
+
 /* A group goes to RocksDB sorted by key, one record per key (batch_sort.c):
  * the last write of each key must win, whatever the order, kind or column
  * family of the writes before it, rolled-back writes included. */
