@@ -170,20 +170,19 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
 
 /* ---- store -------------------------------------------------------------- */
 
-
 /* The element compaction filter (RocksDB's compaction threads): an element
  * lives while its key's metadata in the data CF exists, is a collection of
  * the element's version and has not expired. Anything else is an orphan of
  * a DEL, an overwrite, an expiry or a flush: dropped here, never by a loop
  * on the event loop. A committed element is always written in the same
- * batch as its metadata, so no live element can look orphaned. */
-/* The element CF's compaction filter, one per (sub)compaction and so used
- * by one thread: it remembers the verdict on the last collection version it
- * read, since the elements of one (db, key, version) are adjacent. Reusing
- * a verdict is as safe as reading again: a version is never given twice
- * (coll.c), so once its metadata is gone, replaced or expired it stays
- * dead; and a "keep" that goes stale during the compaction only leaves
- * garbage for the next one. */
+ * batch as its metadata, so no live element can look orphaned.
+ *
+ * A factory makes one filter per (sub)compaction, so one thread uses it,
+ * and it remembers the verdict on the last collection version it read: the
+ * elements of one (db, key, version) are adjacent. Reusing a verdict is as
+ * safe as reading again: a version is never given twice (coll.c), so once
+ * its metadata is gone, replaced or expired it stays dead; and a "keep"
+ * that goes stale during the compaction only leaves garbage for the next. */
 typedef struct {
     store *s;
     char *key; /* user key of the verdict */
