@@ -36,12 +36,13 @@ static int zs_score(client *c, coll *z, const char *m, size_t ml, double *score)
 }
 
 static int zs_index(client *c, coll *z, double score, const char *m, size_t ml, int del) {
-    char *k = malloc(8 + ml);
+    char stack[256]; /* no malloc for the usual member */
+    char *k = 8 + ml <= sizeof stack ? stack : malloc(8 + ml);
     if (!k) return st_fail(&KS(c)->err, ST_NOMEM, "out of memory");
     enc_put_double(k, score);
     if (ml) memcpy(k + 8, m, ml);
     int r = del ? coll_del(KS(c), z, ENC_ELEM_ZSCORE, k, 8 + ml) : coll_put(KS(c), z, ENC_ELEM_ZSCORE, k, 8 + ml, "", 0);
-    free(k);
+    if (k != stack) free(k);
     return r;
 }
 
