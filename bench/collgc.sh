@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What the element column family's compaction filter costs: redis-benchmark
+# fills a set, a hash and a sorted set as bench/compare.sh's rounds do, the
+# server is left to compact, and the script prints the CPU time of the
+# server's background threads (flushes and compactions: the process's CPU
+# minus the loop thread's, from /proc) with INFO storage's
+# elem_filter_records (element records the filter judged) and
+# elem_filter_reads (the metadata reads it made for them).
+#
+#   bench/collgc.sh
+#
+# Environment (defaults in brackets):
+#   SERVER_BIN   stagekv binary                           [<repo>/build/stagekv-server]
+#   BENCH_BIN    redis-benchmark binary                   [redis-benchmark]
+#   N            requests per test (-P 16)                [1200000]
+#   KEYSPACE     -r: distinct members                     [1000000]
+#   SETTLE       seconds to wait for compactions after    [40]
+#
+# Two builds: run it once with each SERVER_BIN, alternating, and compare
+# the background CPU. The table goes to stdout, progress to stderr.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0" >&2; exit 2 ;;
+esac
+
+SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
+BENCH_BIN=${BENCH_BIN:-redis-benchmark}
+N=${N:-1200000}
+KEYSPACE=${KEYSPACE:-1000000}
+SETTLE=${SETTLE:-40}
+
+NAME=collgc
+POSITIVE="N KEYSPACE SETTLE"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_checks
+[ -r "/proc/$$/stat" ] || die "needs /proc"
+bench_start
+
+TICK=$(getconf CLK_TCK)
+# utime + stime (fields 14 and 15; the command name in field 2 has no spaces here)
+cpu_ticks() { awk '{ print $14 + $15 }' "$1"; }
+info() { "${CLI[@]}" info storage | tr -d '\r' | sed -n "s/^$1://p"; }
+
+log "redis-benchmark -c 50 -P 16 -n $N -r $KEYSPACE -d 100 -t sadd,hset,zadd"
+t0=$(date +%s)
+rates=$("$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 16 -n "$N" -r "$KEYSPACE" -d 100 -q -t sadd,hset,zadd 2>&1 |
+  tr '\r' '\n' | grep -E 'requests per second' | awk '{ printf "%s %s ", $1, $2 }')
+log "filled in $(( $(date +%s) - t0 )) s; waiting ${SETTLE} s for compactions"
+for i in $(seq "$SETTLE"); do
+  sleep 1
+  [ $((i % 10)) = 0 ] && log "${i}/${SETTLE} s, pending compaction bytes $(info rocksdb_pending_compaction_bytes)"
+done
+all=$(cpu_ticks "/proc/$PID/stat")
+loop=$(cpu_ticks "/proc/$PID/task/$PID/stat")
+secs() { awk -v t="$1" -v k="$TICK" 'BEGIN { printf "%.1f", t / k }'; }
+
+printf '| fill (requests/s) | loop CPU (s) | background CPU (s) | elem_filter_records | elem_filter_reads |\n'
+printf '|---|---|---|---|---|\n'
+printf '| %s| %s | %s | %s | %s |\n' "$rates" "$(secs "$loop")" "$(secs $((all - loop)))" \
+  "$(info elem_filter_records)" "$(info elem_filter_reads)"
