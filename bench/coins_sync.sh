@@ -22,23 +22,15 @@
 # The table goes to stdout, progress to stderr.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-case "${1:-}" in
-  "") ;;
-  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0" >&2; exit 2 ;;
-esac
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args "$@"
 
-SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
-BENCH_BIN=${BENCH_BIN:-redis-benchmark}
 N=${N:-20000}
 CLIENTS=${CLIENTS:-"50 1"}
 KEYSPACE=${KEYSPACE:-1000}
 
 NAME=coins-sync
 POSITIVE="N KEYSPACE"
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_checks
 for cl in $CLIENTS; do
   [[ $cl =~ ^[1-9][0-9]*$ ]] || die "CLIENTS must be positive integers (got '$cl')"

@@ -20,23 +20,15 @@
 # the background CPU. The table goes to stdout, progress to stderr.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-case "${1:-}" in
-  "") ;;
-  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0" >&2; exit 2 ;;
-esac
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args "$@"
 
-SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
-BENCH_BIN=${BENCH_BIN:-redis-benchmark}
 N=${N:-1200000}
 KEYSPACE=${KEYSPACE:-1000000}
 SETTLE=${SETTLE:-40}
 
 NAME=collgc
 POSITIVE="N KEYSPACE SETTLE"
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_checks
 [ -r "/proc/$$/stat" ] || die "needs /proc"
 bench_start

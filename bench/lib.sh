@@ -1,7 +1,23 @@
-# Shared by bench/domain.sh and bench/coins_sync.sh (source it): checks the
+# Shared by the bench scripts (source it first): checks the
 # tools, starts one stagekv server on a free loopback port in a temporary
 # directory, and stops it on exit. Expects NAME, SERVER_BIN, BENCH_BIN and
 # the positive-integer variables listed in POSITIVE to be set.
+
+# The build's server and redis-benchmark, unless the caller set them.
+BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVER_BIN=${SERVER_BIN:-$BENCH_REPO/build/stagekv-server}
+BENCH_BIN=${BENCH_BIN:-redis-benchmark}
+
+# bench_args "$@": --help prints the script's header comment (down to its
+# `set -euo`); settings come from the environment, so no other argument.
+bench_args() {
+  case "${1:-}" in
+    "") ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 (settings by environment, see --help)" >&2; exit 2 ;;
+  esac
+}
+
 log() { printf '[%s %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
