@@ -37,20 +37,16 @@ for cl in $CLIENTS; do
 done
 bench_start --fsync always
 
-info() { # section field
-  "${CLI[@]}" info "$1" | tr -d '\r' | sed -n "s/^$2://p"
-}
-
 printf '| clients | commands | wal_syncs | commands per fsync | requests/s |\n|---|---|---|---|---|\n'
 total=0
 for cl in $CLIENTS; do
-  s0=$(info persistence wal_syncs)
-  c0=$(info stats total_commands_processed)
+  s0=$(bench_info persistence wal_syncs)
+  c0=$(bench_info stats total_commands_processed)
   log "redis-benchmark -c $cl -n $N -r $KEYSPACE COINS.ADD u__rand_int__ 1 r"
   out=$("$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c "$cl" -n "$N" -r "$KEYSPACE" -q \
     COINS.ADD u__rand_int__ 1 r 2>&1 | tr '\r' '\n' | grep -E 'requests per second' | tail -n 1)
-  s1=$(info persistence wal_syncs)
-  c1=$(info stats total_commands_processed)
+  s1=$(bench_info persistence wal_syncs)
+  c1=$(bench_info stats total_commands_processed)
   syncs=$((s1 - s0))
   # every command processed during the run: the N COINS.ADD and the two
   # CONFIG GET redis-benchmark sends first (the two INFO calls are taken off)

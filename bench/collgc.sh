@@ -33,11 +33,6 @@ bench_checks
 [ -r "/proc/$$/stat" ] || die "needs /proc"
 bench_start
 
-TICK=$(getconf CLK_TCK)
-# utime + stime (fields 14 and 15; the command name in field 2 has no spaces here)
-cpu_ticks() { awk '{ print $14 + $15 }' "$1"; }
-info() { "${CLI[@]}" info storage | tr -d '\r' | sed -n "s/^$1://p"; }
-
 log "redis-benchmark -c 50 -P 16 -n $N -r $KEYSPACE -d 100 -t sadd,hset,zadd"
 t0=$(date +%s)
 rates=$("$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 16 -n "$N" -r "$KEYSPACE" -d 100 -q -t sadd,hset,zadd 2>&1 |
@@ -45,13 +40,13 @@ rates=$("$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 16 -n "$N" -r "$KEYSPACE" 
 log "filled in $(( $(date +%s) - t0 )) s; waiting ${SETTLE} s for compactions"
 for i in $(seq "$SETTLE"); do
   sleep 1
-  [ $((i % 10)) = 0 ] && log "${i}/${SETTLE} s, pending compaction bytes $(info rocksdb_pending_compaction_bytes)"
+  [ $((i % 10)) = 0 ] && log "${i}/${SETTLE} s, pending compaction bytes $(bench_info storage rocksdb_pending_compaction_bytes)"
 done
-all=$(cpu_ticks "/proc/$PID/stat")
-loop=$(cpu_ticks "/proc/$PID/task/$PID/stat")
-secs() { awk -v t="$1" -v k="$TICK" 'BEGIN { printf "%.1f", t / k }'; }
+all=$(bench_cpu_ticks)
+loop=$(bench_cpu_ticks loop)
+secs() { awk -v t="$1" -v k="$BENCH_TICK" 'BEGIN { printf "%.1f", t / k }'; }
 
 printf '| fill (requests/s) | loop CPU (s) | background CPU (s) | elem_filter_records | elem_filter_reads |\n'
 printf '|---|---|---|---|---|\n'
 printf '| %s| %s | %s | %s | %s |\n' "$rates" "$(secs "$loop")" "$(secs $((all - loop)))" \
-  "$(info elem_filter_records)" "$(info elem_filter_reads)"
+  "$(bench_info storage elem_filter_records)" "$(bench_info storage elem_filter_reads)"

@@ -56,9 +56,6 @@ for i in $(seq 0 $((KEYSPACE - 1))); do printf 'COINS.ADD u%012d %d seed\n' "$i"
   "${CLI[@]}" >"$WORK/fund.out"
 [ "$(grep -c '^[0-9]' "$WORK/fund.out")" = "$KEYSPACE" ] || die "funding failed: $(grep -v '^[0-9]' "$WORK/fund.out" | head -n 1)"
 
-TICK=$(getconf CLK_TCK)
-# loop_ticks: CPU clock ticks of the server's main thread, the event loop.
-loop_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/task/$PID/stat"; }
 
 # bench NAME ARGS...: "rps usec_per_call loop_usec_per_request" of one run;
 # fails on error replies.
@@ -67,10 +64,10 @@ bench() {
   shift
   lc=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
   "${CLI[@]}" config resetstat >/dev/null
-  t0=$(loop_ticks)
+  t0=$(bench_cpu_ticks loop)
   out=$(timeout "$TIMEOUT" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 1 -n "$N" -r "$KEYSPACE" -q "$@" 2>&1 |
     tr '\r' '\n' | grep -E 'requests per second' | tail -n 1) || die "$name: redis-benchmark failed or passed ${TIMEOUT}s"
-  t1=$(loop_ticks)
+  t1=$(bench_cpu_ticks loop)
   rps=$(printf '%s' "$out" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p')
   stats=$("${CLI[@]}" info commandstats | tr -d '\r' | grep "^cmdstat_$lc:") || die "$name: no commandstats"
   us=$(printf '%s' "$stats" | sed -n 's/.*usec_per_call=\([0-9.]*\).*/\1/p')
@@ -78,7 +75,7 @@ bench() {
   failed=$(printf '%s' "$stats" | sed -n 's/.*failed_calls=\([0-9]*\).*/\1/p')
   [ "${failed:-0}" = 0 ] || die "$name: $failed of $calls calls failed"
   [ -n "$rps" ] && [ -n "$us" ] || die "$name: no figures ($out)"
-  printf '%s %s %s\n' "$rps" "$us" "$(awk -v t=$((t1 - t0)) -v hz="$TICK" -v n="$N" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')"
+  printf '%s %s %s\n' "$rps" "$us" "$(awk -v t=$((t1 - t0)) -v hz="$BENCH_TICK" -v n="$N" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')"
 }
 
 declare -a NAMES=() RPS=() US=() LOOP=()

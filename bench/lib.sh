@@ -18,6 +18,20 @@ bench_args() {
   esac
 }
 
+# bench_cpu_ticks [loop]: CPU clock ticks (utime + stime; BENCH_TICK a
+# second) the server has used so far, all its threads or, with "loop", only
+# its main thread, the event loop. The rest are RocksDB's flushes and
+# compactions. Needs bench_start's PID.
+BENCH_TICK=$(getconf CLK_TCK)
+bench_cpu_ticks() {
+  local f="/proc/$PID/stat"
+  [ "${1:-}" = loop ] && f="/proc/$PID/task/$PID/stat"
+  awk '{ print $14 + $15 }' "$f"
+}
+
+# bench_info SECTION FIELD: one field of the server's INFO.
+bench_info() { "${CLI[@]}" info "$1" | tr -d '\r' | sed -n "s/^$2://p"; }
+
 log() { printf '[%s %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
