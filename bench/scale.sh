@@ -4,7 +4,9 @@
 # keys of 100 bytes, then measured:
 #
 #   - RSS of the server (VmRSS) after the load, after the reads, and after a
-#     restart, next to the configured block cache (--block-cache-size);
+#     restart, next to the configured cache memory (--block-cache-size, the
+#     budget of the block, key and value caches; the memory line of the log
+#     has the block cache's own share, rocksdb_block_cache_capacity);
 #   - GET latency (p50/p99) and rate at 50 clients, -P 1, random keys over
 #     the whole key space (after one unmeasured warm-up pass of the same
 #     length; the median of GET_ROUNDS runs), and the GET rate at -P 16;
@@ -31,12 +33,12 @@
 #
 #   bench/scale.sh                                  # 1 M keys
 #   KEYS="1000000 10000000" nice -n 5 bench/scale.sh
-#   KEYS=3000000 BLOCK_CACHE=64mb bench/scale.sh
+#   KEYS=3000000 BLOCK_CACHE=64mb SERVER_ARGS="--key-cache-size 16mb --value-cache-size 16mb" bench/scale.sh
 #
 # Environment (defaults in brackets):
 #   SERVER_BIN   stagekv binary                            [<repo>/build/stagekv-server]
 #   KEYS         sizes to measure, space- or comma-separated  [1000000]
-#   BLOCK_CACHE  --block-cache-size of the server            [256mb, the server's default]
+#   BLOCK_CACHE  --block-cache-size of the server (all caches) [256mb, the server's default]
 #   SERVER_ARGS  more server arguments                       []
 #   CLIENTS      redis-benchmark -c                          [50]
 #   N_P1         requests per -P 1 run (GET warm-up, GET, SET)  [200000]

@@ -164,6 +164,14 @@ int config_parse_size(const char *s, long long *out) {
 }
 
 /* notify-keyspace-events: Redis's letters; -1 for an unknown one. */
+/* One setting bounds the caches' memory: an operator who sized the block
+ * cache keeps that RSS when the key and value caches are on (they came
+ * after block-cache-size and would otherwise add 128 MB on top of it). */
+long long config_block_cache_share(const config *c) {
+    long long rest = c->block_cache_size - c->key_cache_size - c->value_cache_size;
+    return rest >= c->block_cache_size / 4 ? rest : -1;
+}
+
 static int notify_parse(const char *s) {
     static const char letters[] = "g$lshzxetKEmdnA";
     static const int flags[] = {NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH,

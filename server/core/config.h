@@ -29,7 +29,7 @@ typedef struct config {
     long long max_kv_value_size;
     long long max_document_size;
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
-    long long block_cache_size;
+    long long block_cache_size;  /* all three caches: see config_block_cache_share */
     long long write_buffer_size; /* RocksDB memtable size: data and element CFs */
     long long meta_write_buffer_size; /* ... the meta CF (the domain's counters and indexes) */
     long long key_cache_size;    /* storage/keycache.h; 0 = off */
@@ -94,5 +94,9 @@ void config_each(const config *c, const char *pat, size_t pl,
 int config_from_args(config *cfg, int argc, char **argv);
 /* Parses a size like "512mb", "1gb", "100": 0 ok, -1 bad. */
 int config_parse_size(const char *s, long long *out);
+/* The bytes of block-cache-size left to RocksDB's block cache once the key
+ * and value caches are taken out of it, or -1 when that is under a quarter
+ * of it (the block cache also holds every index and filter block). */
+long long config_block_cache_share(const config *c);
 
 #endif

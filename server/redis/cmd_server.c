@@ -204,6 +204,8 @@ static int info_command(client *c) {
         uint64_t mem = 0, cache = 0;
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.cur-size-all-mem-tables", &mem);
         store_property_int(s->st, STORE_CF_DATA, "rocksdb.block-cache-usage", &cache);
+        uint64_t cache_cap = 0; /* block-cache-size less the key and value caches */
+        store_property_int(s->st, STORE_CF_DATA, "rocksdb.block-cache-capacity", &cache_cap);
         /* index and filter blocks of the open SST files (outside the cache) */
         uint64_t readers = 0, r1 = 0;
         for (int cf = 0; cf < STORE_CF_COUNT; cf++)
@@ -212,10 +214,11 @@ static int info_command(client *c) {
         getrusage(RUSAGE_SELF, &ru);
         human(h1, sizeof h1, (double)used);
         ADD("# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%lld\r\n"
-            "rocksdb_memtables:%llu\r\nrocksdb_block_cache:%llu\r\nrocksdb_table_readers:%llu\r\nmaxmemory:0\r\n"
+            "rocksdb_memtables:%llu\r\nrocksdb_block_cache:%llu\r\nrocksdb_block_cache_capacity:%llu\r\n"
+            "rocksdb_table_readers:%llu\r\nmaxmemory:0\r\n"
             "maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n\r\n",
             used, h1, (long long)ru.ru_maxrss * 1024, (unsigned long long)mem, (unsigned long long)cache,
-            (unsigned long long)readers);
+            (unsigned long long)cache_cap, (unsigned long long)readers);
     }
     if (want(c, "persistence", 1)) {
         ADD("# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"

@@ -24,6 +24,12 @@ out=$("$BIN" --bind 0.0.0.0 --port "$(free_port)" --dir "$T/p" 2>&1); code=$?
 out=$("$BIN" --no-such-option 1 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q "unknown option" && ok || bad "unknown option: $out"
 out=$("$BIN" --fsync sometimes 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q "invalid" && ok || bad "bad fsync value: $out"
 
+# block-cache-size bounds the key and value caches too: caches that leave the
+# block cache less than a quarter of it are refused before the database opens
+out=$("$BIN" --port "$(free_port)" --dir "$T/bc" --block-cache-size 64mb --key-cache-size 40mb 2>&1); code=$?
+[ $code -ne 0 ] && echo "$out" | grep -q "quarter of block-cache-size" && ok || bad "caches over the budget: exit $code: $out"
+[ ! -e "$T/bc/CURRENT" ] && ok || bad "caches over the budget opened the database"
+
 # config file (redis.conf syntax) + a flag that overrides it, and a missing dir created
 P=$(free_port)
 cat >"$T/stagekv.conf" <<CONF

@@ -266,7 +266,7 @@ Test(soak, mixed_traffic_rss_flat, .fini = down, .timeout = 3600) {
      * touched) within the warm-up: the key and value caches at their 64 MB
      * defaults fill at the rate of cache misses, which is slow when nothing
      * clears them, and would read as a leak. */
-    const char *extra[] = {"--block-cache-size", "8mb", "--write-buffer-size", "1mb", "--key-cache-size", "4mb",
+    const char *extra[] = {"--block-cache-size", "16mb", "--write-buffer-size", "1mb", "--key-cache-size", "4mb",
                            "--value-cache-size", "4mb", NULL};
 #if defined(__SANITIZE_ADDRESS__)
     /* ASan's quarantine of freed memory (256 MB) would grow the RSS for

@@ -84,6 +84,24 @@ Test(config_set, defaults) {
     cr_expect_null(cfg.logfile);
 }
 
+/* block-cache-size bounds all three caches: RocksDB's block cache gets what
+ * the key and value caches leave, and at least a quarter of it. */
+Test(config_set, block_cache_share_is_what_the_key_and_value_caches_leave) {
+    const long long mb = 1024 * 1024;
+    cr_expect_eq(config_block_cache_share(&cfg), 128 * mb, "defaults: 256 MB less 64 + 64");
+    cr_expect_eq(set("key-cache-size", "0", 0), 0, "%s", err);
+    cr_expect_eq(config_block_cache_share(&cfg), 192 * mb, "a cache turned off gives its share back");
+    cr_expect_eq(set("value-cache-size", "0", 0), 0, "%s", err);
+    cr_expect_eq(config_block_cache_share(&cfg), 256 * mb);
+    cr_expect_eq(set("block-cache-size", "64mb", 0), 0, "%s", err);
+    cr_expect_eq(set("key-cache-size", "48mb", 0), 0, "%s", err);
+    cr_expect_eq(config_block_cache_share(&cfg), 16 * mb, "exactly a quarter is enough");
+    cr_expect_eq(set("value-cache-size", "1", 0), 0, "%s", err);
+    cr_expect_eq(config_block_cache_share(&cfg), -1, "one byte under a quarter");
+    cr_expect_eq(set("key-cache-size", "1gb", 0), 0, "%s", err);
+    cr_expect_eq(config_block_cache_share(&cfg), -1, "more than the whole budget");
+}
+
 Test(config_set, types_and_names) {
     cr_expect_eq(set("port", "7000", 0), 0, "%s", err);
     cr_expect_eq(cfg.port, 7000);
