@@ -14,8 +14,14 @@
 # thread per request (utime + stime of its main thread in /proc, read
 # before and after the run: the command, the commit of its batch, the
 # socket calls; what bounds a -P 1 command on one loop thread) with its
-# ratio to SET's. The /proc clock ticks every 10 ms, so a run shorter than
-# a second or so reads it coarsely: raise N for that column.
+# ratio to SET's; then the server's CPU per request over all its threads
+# (the loop's plus RocksDB's flushes and compactions) and the share of the
+# machine's CPU time left idle during the run. The last two tell what bound
+# a run: with little idle time left, the cores are shared out between the
+# loop, the background threads, redis-benchmark and the kernel, and a
+# thread taking work off the loop would not raise the rate (issue 13, tenth
+# round). The /proc clock ticks every 10 ms, so a run shorter than a second
+# or so reads the CPU columns coarsely: raise N for them.
 # COINS.ADD and COINS.SPEND are synced before their reply (every fsync
 # mode), so they wait for the WAL fsync of their loop iteration.
 # The users are funded first, so every COINS.SPEND succeeds; the reads run
@@ -60,14 +66,18 @@ for i in $(seq 0 $((KEYSPACE - 1))); do printf 'COINS.ADD u%012d %d seed\n' "$i"
 # bench NAME ARGS...: "rps usec_per_call loop_usec_per_request" of one run;
 # fails on error replies.
 bench() {
-  local name=$1 lc out rps us calls failed stats t0 t1
+  local name=$1 lc out rps us calls failed stats t0 t1 a0 a1 m0 m1
   shift
   lc=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
   "${CLI[@]}" config resetstat >/dev/null
+  m0=$(bench_machine_ticks)
+  a0=$(bench_cpu_ticks)
   t0=$(bench_cpu_ticks loop)
   out=$(timeout "$TIMEOUT" "$BENCH_BIN" -h 127.0.0.1 -p "$PORT" -c 50 -P 1 -n "$N" -r "$KEYSPACE" -q "$@" 2>&1 |
     tr '\r' '\n' | grep -E 'requests per second' | tail -n 1) || die "$name: redis-benchmark failed or passed ${TIMEOUT}s"
   t1=$(bench_cpu_ticks loop)
+  a1=$(bench_cpu_ticks)
+  m1=$(bench_machine_ticks)
   rps=$(printf '%s' "$out" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p')
   stats=$("${CLI[@]}" info commandstats | tr -d '\r' | grep "^cmdstat_$lc:") || die "$name: no commandstats"
   us=$(printf '%s' "$stats" | sed -n 's/.*usec_per_call=\([0-9.]*\).*/\1/p')
@@ -75,20 +85,24 @@ bench() {
   failed=$(printf '%s' "$stats" | sed -n 's/.*failed_calls=\([0-9]*\).*/\1/p')
   [ "${failed:-0}" = 0 ] || die "$name: $failed of $calls calls failed"
   [ -n "$rps" ] && [ -n "$us" ] || die "$name: no figures ($out)"
-  printf '%s %s %s\n' "$rps" "$us" "$(awk -v t=$((t1 - t0)) -v hz="$BENCH_TICK" -v n="$N" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')"
+  awk -v r="$rps" -v u="$us" -v t=$((t1 - t0)) -v a=$((a1 - a0)) -v m0="$m0" -v m1="$m1" -v hz="$BENCH_TICK" -v n="$N" '
+    BEGIN { split(m0, x, " "); split(m1, y, " "); b = y[1] - x[1]; i = y[2] - x[2]
+            printf "%s %s %.1f %.1f %.0f\n", r, u, t / hz / n * 1e6, a / hz / n * 1e6, (b + i > 0 ? 100 * i / (b + i) : 0) }'
 }
 
-declare -a NAMES=() RPS=() US=() LOOP=()
+declare -a NAMES=() RPS=() US=() LOOP=() ALL=() IDLE=()
 run() { # label command...
-  local label=$1 r rps us loop
+  local label=$1 r rps us loop all idle
   shift
   log "$label"
   r=$(bench "$1" "$@")
   NAMES+=("$label")
-  read -r rps us loop <<<"$r"
+  read -r rps us loop all idle <<<"$r"
   RPS+=("$rps")
   US+=("$us")
   LOOP+=("$loop")
+  ALL+=("$all")
+  IDLE+=("$idle")
 }
 
 run SET SET k__rand_int__ v
@@ -107,11 +121,11 @@ last=$((${#NAMES[@]} - 1))
 base_rps=$(awk -v a="${RPS[0]}" -v b="${RPS[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
 base_us=$(awk -v a="${US[0]}" -v b="${US[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
 base_loop=$(awk -v a="${LOOP[0]}" -v b="${LOOP[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET | loop usec/request | ratio to SET |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET | loop usec/request | ratio to SET | server CPU usec/request | machine idle %% |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for i in "${!NAMES[@]}"; do
-  awk -v n="${NAMES[$i]}" -v r="${RPS[$i]}" -v u="${US[$i]}" -v l="${LOOP[$i]}" \
+  awk -v n="${NAMES[$i]}" -v r="${RPS[$i]}" -v u="${US[$i]}" -v l="${LOOP[$i]}" -v a="${ALL[$i]}" -v id="${IDLE[$i]}" \
     -v br="$base_rps" -v bu="$base_us" -v bl="$base_loop" \
-    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %.2f |\n", n, r, r / br, u, u / bu, l, (bl > 0 ? l / bl : 0) }'
+    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %.2f | %.1f | %.0f |\n", n, r, r / br, u, u / bu, l, (bl > 0 ? l / bl : 0), a, id }'
 done
 log "SET baseline: $base_rps requests/s, $base_us usec/call, $base_loop loop usec/request (mean of the first and last run)"

@@ -29,6 +29,11 @@ bench_cpu_ticks() {
   awk '{ print $14 + $15 }' "$f"
 }
 
+# bench_machine_ticks: "busy idle" clock ticks of the whole machine so far
+# (/proc/stat; idle and iowait count as idle). A run that left no idle
+# time was bound by the machine, not by the server's loop thread.
+bench_machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat; }
+
 # bench_info SECTION FIELD: one field of the server's INFO.
 bench_info() { "${CLI[@]}" info "$1" | tr -d '\r' | sed -n "s/^$2://p"; }
 
