@@ -33,7 +33,7 @@
 #
 #   bench/scale.sh                                  # 1 M keys
 #   KEYS="1000000 10000000" nice -n 5 bench/scale.sh
-#   KEYS=3000000 BLOCK_CACHE=64mb SERVER_ARGS="--key-cache-size 16mb --value-cache-size 16mb" bench/scale.sh
+#   KEYS=3000000 BLOCK_CACHE=64mb bench/scale.sh     # 16 + 16 MB key and value caches, 32 MB block cache
 #
 # Environment (defaults in brackets):
 #   SERVER_BIN   stagekv binary                            [<repo>/build/stagekv-server]

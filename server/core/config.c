@@ -122,8 +122,8 @@ void config_defaults(config *c) {
     c->block_cache_size = 256LL * 1024 * 1024;
     c->write_buffer_size = 16LL * 1024 * 1024;
     c->meta_write_buffer_size = 4LL * 1024 * 1024;
-    c->key_cache_size = 64LL * 1024 * 1024;
-    c->value_cache_size = 64LL * 1024 * 1024;
+    c->key_cache_size = -1; /* auto: config_cache_sizes */
+    c->value_cache_size = -1;
     c->cache_index_and_filter_blocks = 1;
     c->databases = 16;
     c->slowlog_slower_than = 10000;
@@ -166,10 +166,21 @@ int config_parse_size(const char *s, long long *out) {
 /* notify-keyspace-events: Redis's letters; -1 for an unknown one. */
 /* One setting bounds the caches' memory: an operator who sized the block
  * cache keeps that RSS when the key and value caches are on (they came
- * after block-cache-size and would otherwise add 128 MB on top of it). */
-long long config_block_cache_share(const config *c) {
-    long long rest = c->block_cache_size - c->key_cache_size - c->value_cache_size;
-    return rest >= c->block_cache_size / 4 ? rest : -1;
+ * after block-cache-size and would otherwise add 128 MB on top of it).
+ * Left at auto, they scale with it, so a config that sets only
+ * block-cache-size, however small, still starts. */
+#define CACHE_AUTO_MAX (64LL * 1024 * 1024)
+
+static long long cache_size(long long set, long long budget) {
+    if (set >= 0) return set;
+    return budget / 4 < CACHE_AUTO_MAX ? budget / 4 : CACHE_AUTO_MAX;
+}
+
+int config_cache_sizes(const config *c, long long *key, long long *value, long long *block) {
+    *key = cache_size(c->key_cache_size, c->block_cache_size);
+    *value = cache_size(c->value_cache_size, c->block_cache_size);
+    *block = c->block_cache_size - *key - *value;
+    return *block >= c->block_cache_size / 4 ? 0 : -1;
 }
 
 static int notify_parse(const char *s) {
@@ -360,7 +371,15 @@ static void format_value(const config *c, const option *o, char *buf, size_t cap
     case T_INT: snprintf(buf, cap, "%d", *(const int *)p); break;
     case T_OCTAL: snprintf(buf, cap, "%o", *(const int *)p); break;
     case T_SIZE:
-    case T_LL: snprintf(buf, cap, "%lld", *(const long long *)p); break;
+    case T_LL: {
+        long long v = *(const long long *)p, k, vc, b;
+        if (v < 0 && o->type == T_SIZE) { /* an auto cache size: the one in use */
+            config_cache_sizes(c, &k, &vc, &b);
+            v = p == (const void *)&c->key_cache_size ? k : vc;
+        }
+        snprintf(buf, cap, "%lld", v);
+        break;
+    }
     case T_BOOL: snprintf(buf, cap, "%s", *(const int *)p ? "yes" : "no"); break;
     case T_ENABLE: {
         int v = *(const int *)p;

@@ -32,8 +32,8 @@ typedef struct config {
     long long block_cache_size;  /* all three caches: see config_block_cache_share */
     long long write_buffer_size; /* RocksDB memtable size: data and element CFs */
     long long meta_write_buffer_size; /* ... the meta CF (the domain's counters and indexes) */
-    long long key_cache_size;    /* storage/keycache.h; 0 = off */
-    long long value_cache_size;  /* storage/valcache.h; 0 = off */
+    long long key_cache_size;    /* storage/keycache.h; 0 = off, -1 = auto (config_cache_sizes) */
+    long long value_cache_size;  /* storage/valcache.h; 0 = off, -1 = auto */
     int cache_index_and_filter_blocks; /* 0: outside block-cache-size, faster GETs */
     int memtable_insert_hints;         /* 1: faster writes, prefix deletes key by key */
     int databases;
@@ -94,9 +94,10 @@ void config_each(const config *c, const char *pat, size_t pl,
 int config_from_args(config *cfg, int argc, char **argv);
 /* Parses a size like "512mb", "1gb", "100": 0 ok, -1 bad. */
 int config_parse_size(const char *s, long long *out);
-/* The bytes of block-cache-size left to RocksDB's block cache once the key
- * and value caches are taken out of it, or -1 when that is under a quarter
+/* block-cache-size split between the three caches: the key and value
+ * caches as set, or when left at auto a quarter of it each (at most 64 MB),
+ * and RocksDB's block cache the rest. -1 when the rest is under a quarter
  * of it (the block cache also holds every index and filter block). */
-long long config_block_cache_share(const config *c);
+int config_cache_sizes(const config *c, long long *key, long long *value, long long *block);
 
 #endif

@@ -211,13 +211,13 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
                    cfg->bind);
         return -1;
     }
-    long long block = config_block_cache_share(cfg);
-    if (block < 0) {
+    long long kc, vc, block;
+    if (config_cache_sizes(cfg, &kc, &vc, &block) < 0) {
         server_log(LL_WARNING,
                    "refusing to start: key-cache-size (%lld) and value-cache-size (%lld) leave less than a quarter of "
                    "block-cache-size (%lld), the memory of all three caches, to RocksDB's block cache; raise "
                    "block-cache-size or lower the other two",
-                   cfg->key_cache_size, cfg->value_cache_size, cfg->block_cache_size);
+                   kc, vc, cfg->block_cache_size);
         return -1;
     }
     store_options so = {
@@ -225,8 +225,8 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         .block_cache_bytes = (size_t)block,
         .write_buffer_bytes = (size_t)cfg->write_buffer_size,
         .meta_write_buffer_bytes = (size_t)cfg->meta_write_buffer_size,
-        .key_cache_bytes = (size_t)cfg->key_cache_size,
-        .value_cache_bytes = (size_t)cfg->value_cache_size,
+        .key_cache_bytes = (size_t)kc,
+        .value_cache_bytes = (size_t)vc,
         .index_outside_cache = !cfg->cache_index_and_filter_blocks,
         .insert_hints = cfg->memtable_insert_hints,
         .create_if_missing = 1,

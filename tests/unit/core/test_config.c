@@ -85,21 +85,42 @@ Test(config_set, defaults) {
 }
 
 /* block-cache-size bounds all three caches: RocksDB's block cache gets what
- * the key and value caches leave, and at least a quarter of it. */
-Test(config_set, block_cache_share_is_what_the_key_and_value_caches_leave) {
+ * the key and value caches leave, and at least a quarter of it; left at
+ * auto, those two take a quarter each, at most 64 MB. */
+static void grab(void *arg, const char *name, const char *value) {
+    (void)name;
+    snprintf(arg, 64, "%s", value);
+}
+
+static long long share(long long *k, long long *v) {
+    long long b = -2;
+    if (config_cache_sizes(&cfg, k, v, &b) < 0) return -1;
+    return b;
+}
+
+Test(config_set, cache_sizes_split_block_cache_size) {
     const long long mb = 1024 * 1024;
-    cr_expect_eq(config_block_cache_share(&cfg), 128 * mb, "defaults: 256 MB less 64 + 64");
-    cr_expect_eq(set("key-cache-size", "0", 0), 0, "%s", err);
-    cr_expect_eq(config_block_cache_share(&cfg), 192 * mb, "a cache turned off gives its share back");
-    cr_expect_eq(set("value-cache-size", "0", 0), 0, "%s", err);
-    cr_expect_eq(config_block_cache_share(&cfg), 256 * mb);
+    long long k, v;
+    cr_expect_eq(share(&k, &v), 128 * mb, "defaults: 256 MB less 64 + 64");
+    cr_expect_eq(k, 64 * mb);
+    cr_expect_eq(v, 64 * mb);
+    char buf[64] = "";
+    config_each(&cfg, "key-cache-size", 14, grab, buf);
+    cr_expect_str_eq(buf, "67108864", "CONFIG GET shows the size in use, not auto");
+    cr_expect_eq(set("block-cache-size", "1gb", 0), 0, "%s", err);
+    cr_expect_eq(share(&k, &v), 896 * mb, "auto is at most 64 MB each");
     cr_expect_eq(set("block-cache-size", "64mb", 0), 0, "%s", err);
-    cr_expect_eq(set("key-cache-size", "48mb", 0), 0, "%s", err);
-    cr_expect_eq(config_block_cache_share(&cfg), 16 * mb, "exactly a quarter is enough");
-    cr_expect_eq(set("value-cache-size", "1", 0), 0, "%s", err);
-    cr_expect_eq(config_block_cache_share(&cfg), -1, "one byte under a quarter");
+    cr_expect_eq(share(&k, &v), 32 * mb, "auto is a quarter each of a small budget: it still starts");
+    cr_expect_eq(k, 16 * mb);
+    cr_expect_eq(set("key-cache-size", "0", 0), 0, "%s", err);
+    cr_expect_eq(share(&k, &v), 48 * mb, "a cache turned off gives its share back");
+    cr_expect_eq(set("key-cache-size", "32mb", 0), 0, "%s", err);
+    cr_expect_eq(share(&k, &v), 16 * mb, "32 + 16 (auto) leave exactly a quarter");
+    cr_expect_eq(set("value-cache-size", "17mb", 0), 0, "%s", err);
+    cr_expect_eq(share(&k, &v), -1, "a set size that leaves under a quarter");
+    cr_expect_eq(set("value-cache-size", "0", 0), 0, "%s", err);
     cr_expect_eq(set("key-cache-size", "1gb", 0), 0, "%s", err);
-    cr_expect_eq(config_block_cache_share(&cfg), -1, "more than the whole budget");
+    cr_expect_eq(share(&k, &v), -1, "more than the whole budget");
 }
 
 Test(config_set, types_and_names) {
