@@ -62,9 +62,9 @@ for i in $(seq 0 $((KEYSPACE - 1))); do printf 'COINS.ADD u%012d %d seed\n' "$i"
   "${CLI[@]}" >"$WORK/fund.out"
 [ "$(grep -c '^[0-9]' "$WORK/fund.out")" = "$KEYSPACE" ] || die "funding failed: $(grep -v '^[0-9]' "$WORK/fund.out" | head -n 1)"
 
-
-# bench NAME ARGS...: "rps usec_per_call loop_usec_per_request" of one run;
-# fails on error replies.
+# bench NAME ARGS...: "rps usec_per_call loop_usec_per_request
+# server_usec_per_request machine_idle_percent" of one run; fails on error
+# replies.
 bench() {
   local name=$1 lc out rps us calls failed stats t0 t1 a0 a1 m0 m1
   shift

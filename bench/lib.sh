@@ -1,7 +1,8 @@
 # Shared by the bench scripts (source it first): checks the
 # tools, starts one stagekv server on a free loopback port in a temporary
-# directory, and stops it on exit. Expects NAME, SERVER_BIN, BENCH_BIN and
-# the positive-integer variables listed in POSITIVE to be set.
+# directory, and stops it on exit. Expects NAME and the positive-integer
+# variables listed in POSITIVE to be set; SERVER_BIN and BENCH_BIN default
+# below.
 
 # The build's server and redis-benchmark, unless the caller set them.
 BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -163,7 +163,6 @@ int config_parse_size(const char *s, long long *out) {
     return 0;
 }
 
-/* notify-keyspace-events: Redis's letters; -1 for an unknown one. */
 /* One setting bounds the caches' memory: an operator who sized the block
  * cache keeps that RSS when the key and value caches are on (they came
  * after block-cache-size and would otherwise add 128 MB on top of it).
@@ -183,6 +182,7 @@ int config_cache_sizes(const config *c, long long *key, long long *value, long l
     return *block >= c->block_cache_size / 4 ? 0 : -1;
 }
 
+/* notify-keyspace-events: Redis's letters; -1 for an unknown one. */
 static int notify_parse(const char *s) {
     static const char letters[] = "g$lshzxetKEmdnA";
     static const int flags[] = {NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH,
@@ -373,8 +373,8 @@ static void format_value(const config *c, const option *o, char *buf, size_t cap
     case T_SIZE:
     case T_LL: {
         long long v = *(const long long *)p, k, vc, b;
-        if (v < 0 && o->type == T_SIZE) { /* an auto cache size: the one in use */
-            config_cache_sizes(c, &k, &vc, &b);
+        if (p == (const void *)&c->key_cache_size || p == (const void *)&c->value_cache_size) {
+            config_cache_sizes(c, &k, &vc, &b); /* auto (-1) shows the size in use */
             v = p == (const void *)&c->key_cache_size ? k : vc;
         }
         snprintf(buf, cap, "%lld", v);

@@ -29,7 +29,7 @@ typedef struct config {
     long long max_kv_value_size;
     long long max_document_size;
     long long output_buffer_limit; /* bytes of unsent replies before disconnect */
-    long long block_cache_size;  /* all three caches: see config_block_cache_share */
+    long long block_cache_size;  /* all three caches: see config_cache_sizes */
     long long write_buffer_size; /* RocksDB memtable size: data and element CFs */
     long long meta_write_buffer_size; /* ... the meta CF (the domain's counters and indexes) */
     long long key_cache_size;    /* storage/keycache.h; 0 = off, -1 = auto (config_cache_sizes) */
