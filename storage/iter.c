@@ -132,6 +132,7 @@ store_snap *store_snapshot_new(store *s) {
     store_snap *sn = calloc(1, sizeof *sn);
     if (!sn) return NULL;
     sn->s = s;
+    store_async_settle(s);
     sn->snap = rocksdb_create_snapshot(s->db);
     return sn;
 }
@@ -147,6 +148,7 @@ static store_iter *iter_make(store *s, store_txn *t, const store_snap *sn, int c
 
 store_iter *store_iter_new(store_txn *t, int cf, const char *lower, size_t ll,
                            const char *upper, size_t ul) {
+    store_async_settle(t->s); /* iterators read the database itself: the group in flight must be in it */
     return iter_make(t->s, t, NULL, cf, lower, ll, upper, ul);
 }
 

@@ -1,6 +1,7 @@
 /* Operations outside a transaction (store.h): properties, checkpoints,
  * and range deletions compacted away by a worker thread the store owns
  * (started by the first store_compact_range, stopped by store_close). */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -61,6 +62,7 @@ static void *compact_worker(void *arg) {
 int store_compact_range(store *s, int cf, const char *start, size_t sl,
                         const char *end, size_t el, char **err) {
     char *to_end = NULL;
+    assert(!s->wtxn); /* the caller took the group in flight's result */
     if (!end || !el) { /* to the end of the column family */
         el = store_cf_end_key(s, NULL, cf, start, sl, &to_end);
         if (!el) return 0; /* nothing there */
@@ -140,6 +142,7 @@ int store_compact_range(store *s, int cf, const char *start, size_t sl,
 }
 
 void store_compact_all(store *s, int cf) {
+    store_async_settle(s);
     rocksdb_compact_range_cf(s->db, s->cf[cf], NULL, 0, NULL, 0);
 }
 

@@ -47,6 +47,9 @@ void store_prefetch(store *s, size_t n, const char *const *keys, const size_t *l
         size_t cvl;
         if (s->vc && valcache_get(s->vc, h, k, kl, &cv, &cvl)) continue;
         if (s->kc && keycache_get(s->kc, h, k, kl) == 0) continue;
+        /* the batch on the writer thread wrote it: the read takes its
+         * record, or waits for the writer; a value read now could be older */
+        if (s->wtxn && wset_find(s->wtxn, h)) continue;
         memcpy(s->pf_keys + off, k, kl);
         s->pf[m] = (struct pf_ent){h, off, kl, NULL, 1};
         rk[m] = s->pf_keys + off;

@@ -484,12 +484,18 @@ int store_open(store **out, const store_options *opt, char **err) {
      * default (kEnableCount); nothing here reads those counts. The level
      * is per thread: this is the loop thread, which does the point work. */
     rocksdb_set_perf_level(1 /* kDisable */);
+    if (opt->writer_thread && store_writer_start(s) < 0) {
+        if (err) *err = strdup("store_open: cannot start the writer thread");
+        store_close(s);
+        return -1;
+    }
     *out = s;
     return 0;
 }
 
 void store_close(store *s) {
     if (!s) return;
+    store_writer_stop(s); /* its group goes in (or not) before the last flush */
     store_stop_worker(s);
     store_prefetch_drop(s); /* pinned slices must go before the DB closes */
     free(s->pf_keys);
@@ -586,12 +592,12 @@ void store_set_touch_hook(store *s, store_touch_fn fn, void *arg) {
 #define NO_TOUCH UINT32_MAX
 
 /* The key cache's hash for the data CF (so one hash serves both). */
-static uint64_t txn_hash(int cf, const char *k, size_t kl) {
+uint64_t txn_hash(int cf, const char *k, size_t kl) {
     return keycache_hash(k, kl) ^ (uint64_t)cf * UINT64_C(0x9E3779B97F4A7C15);
 }
 
 /* The slot of h, or NULL when the txn did not write a key of that hash. */
-static const struct wslot *wset_find(const store_txn *t, uint64_t h) {
+const struct wslot *wset_find(const store_txn *t, uint64_t h) {
     h += !h; /* 0 marks an empty slot */
     for (size_t i = h & (t->wcap - 1);; i = (i + 1) & (t->wcap - 1)) {
         if (t->wset[i].h == h) return &t->wset[i];
@@ -723,8 +729,6 @@ static int txn_records(const store_txn *t, int cf) {
     if (cf == STORE_CF_DATA) return t->s->touch_fn || t->s->kc || t->s->vc;
     return cf == STORE_CF_META && t->s->vc;
 }
-
-#define NO_VALUE ((size_t)-1)
 
 /* vo is where the value of a put (vl bytes) sits in out's data, or
  * NO_VALUE: no copy, as out keeps it until the commit. */
@@ -866,6 +870,7 @@ void store_del_range(store_txn *t, int cf, const char *start, size_t sl,
                      const char *end, size_t el) {
     store *s = t->s;
     char *to_end = NULL;
+    store_async_settle(s); /* reads the database's keys */
     txn_index(t); /* from here on, reads need the index */
     if (!end || !el) { /* to the end of the column family */
         el = store_cf_end_key(s, t, cf, start, sl, &to_end);
@@ -1027,6 +1032,10 @@ static int get_meta_committed(store *s, uint64_t h, const char *k, size_t kl, st
  * cache, or read ahead, or read pinned; then remembered by both caches.
  * h is txn_hash(cf, k), for the data CF the caches' keycache_hash. */
 static int get_committed(store *s, int cf, uint64_t h, const char *k, size_t kl, store_val *v, char **err) {
+    if (s->wtxn) { /* the group on the writer thread is committed for its readers */
+        int r = store_inflight_get(s, cf, h, k, kl, v);
+        if (r != -2) return r;
+    }
     if (cf == STORE_CF_META && s->vc) return get_meta_committed(s, h, k, kl, v, err);
     if (cf != STORE_CF_DATA || (!s->vc && !s->kc && !s->npf)) return get_pinned(s, cf, k, kl, v, err);
     if (s->vc && valcache_take(s, h, k, kl, v)) return 1;
@@ -1041,7 +1050,7 @@ static int get_committed(store *s, int cf, uint64_t h, const char *k, size_t kl,
  * when t still has it, or NULL: a rollback may have dropped it, and a
  * later write of another key taken its place. Only point writes are
  * recorded, so the caller must know that no pending range of cf covers k. */
-static const touch_ent *own_write(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl) {
+const touch_ent *own_write(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl) {
     const touch_ent *e = w && w->touch < t->ntouch ? &t->touch[w->touch] : NULL;
     if (e && !e->el && e->meta == (cf == STORE_CF_META) && e->kl == kl && memcmp(t->tbuf.p + e->ko, k, kl) == 0)
         return e;
@@ -1108,6 +1117,7 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
         if (val) goto found;
         if (txn_range_at(t, cf, k, kl)) return 0;
     }
+    if (s->wtxn && wset_find(s->wtxn, h)) store_async_settle(s); /* the database must hold the group's write */
     val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(t->wb, s->db, s->ro, s->cf[cf], k, kl, &vl, &rerr);
     if (rerr) {
         free(val);
@@ -1131,7 +1141,7 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
             /* Written by t: its latest write says, if t still has it. */
             const touch_ent *e = own_write(t, w, cf, k, kl);
             if (e) return !e->del;
-        } else if (!t->oom) { /* not written by t: committed state decides */
+        } else if (!t->oom && !(s->wtxn && wset_find(s->wtxn, h))) { /* not written by t nor in flight: committed state decides */
             int r = keycache_get(s->kc, h, k, kl);
             if (r >= 0) {
                 s->kc_hits++;
@@ -1180,6 +1190,33 @@ void store_filter_stats(const store *s, uint64_t *records, uint64_t *reads) {
     *reads = atomic_load(&((store *)s)->filter_reads);
 }
 
+/* What a commit tells the caches and the touch hook, in the txn's order
+ * (a later write of a key wins): for store_commit after its write, and
+ * for writer.c at the hand-over, before the write. */
+void store_commit_touches(store *s, const store_txn *t) {
+    size_t outl;
+    const char *out = rocksdb_writebatch_data(t->out, &outl);
+    for (size_t i = 0; i < t->ntouch; i++) {
+        const touch_ent *e = &t->touch[i];
+        const char *k = t->tbuf.p + e->ko;
+        /* in order: a later write of a key wins */
+        if (e->el) {
+            store_caches_clear_cf(s, e->meta ? STORE_CF_META : STORE_CF_DATA);
+        } else {
+            if (s->kc && !e->meta) keycache_set(s->kc, e->h, k, e->kl, !e->del);
+            if (s->vc) {
+                if (e->vo != NO_VALUE && !s->vc_pins) {
+                    assert(e->vo + e->vl <= outl);
+                    valcache_put(s->vc, e->h, k, e->kl, out + e->vo, e->vl);
+                } else {
+                    valcache_forget(s->vc, e->h, k, e->kl);
+                }
+            }
+        }
+        if (s->touch_fn && !e->meta) s->touch_fn(s->touch_arg, k, e->kl, e->el ? t->tbuf.p + e->eo : NULL, e->el);
+    }
+}
+
 int store_commit(store_txn *t, char **err) {
     store *s = t->s;
     if (t->oom || t->fail) {
@@ -1193,6 +1230,14 @@ int store_commit(store_txn *t, char **err) {
     if (store_txn_count(t) == 0) {
         store_txn_clear(t);
         return 0;
+    }
+    if (s->wtxn) {
+        /* The caller takes the writer thread's result first
+         * (store_async_finish): the undo of unflushed commits covers one
+         * group at a time, in order. */
+        if (err) *err = strdup("commit: a group is still on the writer thread");
+        store_txn_clear(t);
+        return -1;
     }
     if (store_fault_fires(s, STORE_FAULT_WRITE, "commit", err)) {
         store_txn_clear(t); /* as a failed rocksdb_write: nothing written */
@@ -1218,27 +1263,7 @@ int store_commit(store_txn *t, char **err) {
         store_set_err(err, "commit", rerr);
         return -1;
     }
-    size_t outl;
-    const char *out = rocksdb_writebatch_data(t->out, &outl);
-    for (size_t i = 0; i < t->ntouch; i++) {
-        const touch_ent *e = &t->touch[i];
-        const char *k = t->tbuf.p + e->ko;
-        /* in order: a later write of a key wins */
-        if (e->el) {
-            store_caches_clear_cf(s, e->meta ? STORE_CF_META : STORE_CF_DATA);
-        } else {
-            if (s->kc && !e->meta) keycache_set(s->kc, e->h, k, e->kl, !e->del);
-            if (s->vc) {
-                if (e->vo != NO_VALUE && !s->vc_pins) {
-                    assert(e->vo + e->vl <= outl);
-                    valcache_put(s->vc, e->h, k, e->kl, out + e->vo, e->vl);
-                } else {
-                    valcache_forget(s->vc, e->h, k, e->kl);
-                }
-            }
-        }
-        if (s->touch_fn && !e->meta) s->touch_fn(s->touch_arg, k, e->kl, e->el ? t->tbuf.p + e->eo : NULL, e->el);
-    }
+    store_commit_touches(s, t);
     store_txn_clear(t);
     return 0;
 }

@@ -48,6 +48,7 @@ typedef struct store_options {
                                  * point reads, memory outside block_cache_bytes) */
     int insert_hints;           /* 1: data-CF memtable insert hints; prefix range
                                  * deletions become point deletes (store_int.h) */
+    int writer_thread;          /* 1: store_commit_async may hand groups to a thread */
 } store_options;
 
 int store_open(store **out, const store_options *opt, char **err);
@@ -145,6 +146,38 @@ void store_txn_rollback_to_savepoint(store_txn *t);
  * empty afterwards, committed or not. */
 int store_commit(store_txn *t, char **err);
 void store_txn_clear(store_txn *t);            /* drop pending writes */
+
+/* ---- commits on the writer thread ------------------------------------------
+ *
+ * store_commit_async hands t's writes to the writer thread, which writes
+ * them (WAL buffer and memtables) and then flushes the WAL (with sync, an
+ * fsync too), while the loop goes on with the next group. From the hand-
+ * over on, the group counts as committed for this store's readers: point
+ * reads see its writes (the caches take them at once), and iterators,
+ * snapshots and the other whole-database reads wait for the writer first.
+ * The caller holds back what depends on the group being durable (replies)
+ * until store_async_finish says it is. One group at most is in flight:
+ * take its result before the next hand-over, and before any other commit,
+ * WAL flush, undo, range compaction or checkpoint.
+ *
+ * 1 handed over; 0 committed here instead, as store_commit (no writer
+ * thread, nothing to write, or a batch with range deletions, whose order
+ * a sorted copy cannot keep): flush the WAL as after store_commit; -1
+ * failed as store_commit (nothing written). t is empty afterwards. */
+int store_commit_async(store_txn *t, int sync, char **err);
+/* A group is in flight: its result is not taken yet. */
+int store_async_pending(const store *s);
+/* Its result is known (store_async_finish will not wait). */
+int store_async_done(store *s);
+/* Waits for the group in flight and takes its result: 0 written and in
+ * the WAL file (synced when asked); -1 its write failed: nothing of it is
+ * in the database; -2 written, but the WAL flush failed: the caller undoes
+ * it (store_undo_unflushed) as after a failed store_flush_wal. *err set
+ * on failure. Readers stop seeing the group as their own overlay. */
+int store_async_finish(store *s, char **err);
+/* Called on the writer thread each time a group is done (to wake the
+ * loop); set before the first hand-over. */
+void store_set_async_notify(store *s, void (*fn)(void *), void *arg);
 
 /* Called with every data-CF key written or deleted by store_commit, and
  * every range deleted, when set (WATCH invalidation). NULL disables it; the

@@ -96,6 +96,24 @@ struct store {
     buf undo_log;                        /* [u32 length][WriteBatch rep] ... */
     uint32_t cf_id[STORE_CF_COUNT];
 
+    /* writer.c: a group committed on the writer thread (store_commit_async).
+     * wtxn, the group in flight, is the overlay its readers see until the
+     * loop takes its result (store_async_finish). The w* fields under wmu
+     * are shared with the writer thread; the rest is the loop thread's. */
+    store_txn *wtxn;               /* NULL: no group in flight */
+    store_txn *wspare;             /* the txn object wtxn uses next time */
+    rocksdb_writebatch_t *wbatch;  /* what the writer writes: a sorted copy, or wtxn->out */
+    rocksdb_writebatch_t *sorted_spare; /* s->sorted's twin while the other is in flight */
+    int wsettled;                  /* the loop knows the result (wres, werr) */
+    int wsync;
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    pthread_t wthread;
+    int wthread_started, wstop, wjob, wdone, wres;
+    char *werr;
+    void (*wnotify)(void *);
+    void *wnotify_arg;
+
     /* background compaction worker (store_compact_range) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -161,6 +179,19 @@ static inline int store_range_by_keys(const store *s, int cf, size_t sl) {
     return s->hinted && cf == STORE_CF_DATA && sl >= STORE_HINT_PREFIX;
 }
 
+/* ---- writer.c ---- */
+
+/* Waits for the group in flight, if any: 0 written (or none), -1 failed
+ * (then the caches are cleared). Loop thread. */
+int store_async_settle(store *s);
+/* The group in flight's value of k when it wrote k: 1 found (v owns a
+ * copy), 0 deleted; -2 not written by it (read the database). h is
+ * txn_hash(cf, k). A write it has no record of waits for the writer. */
+int store_inflight_get(store *s, int cf, uint64_t h, const char *k, size_t kl, store_val *v);
+/* Starts and stops the writer thread (store_open, store_close). */
+int store_writer_start(store *s);
+void store_writer_stop(store *s);
+
 /* ---- ops.c ---- */
 
 /* Stops the compaction worker and drops its queued jobs (store_close). */
@@ -220,7 +251,16 @@ struct store_txn {
     size_t wcap, wn; /* wcap a power of two */
 };
 
+#define NO_VALUE ((size_t)-1) /* touch_ent.vo: no value kept */
+
 static inline int txn_pending(const store_txn *t) { return rocksdb_writebatch_count(t->out) > 0; }
+uint64_t txn_hash(int cf, const char *k, size_t kl);
+/* The slot of h in t's write set, or NULL when t wrote no key of that hash. */
+const struct wslot *wset_find(const store_txn *t, uint64_t h);
+/* The record of t's latest point write of k (w its slot), or NULL. */
+const touch_ent *own_write(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl);
+/* Tells the caches and the touch hook what t writes (store.c). */
+void store_commit_touches(store *s, const store_txn *t);
 /* Builds the read index of t's writes (once; later writes keep it current). */
 void txn_index(store_txn *t);
 /* An iterator over t's pending writes alone in cf (*ro_out: its read options). */

@@ -1,6 +1,7 @@
 /* Undoing unflushed commits (store.h: store_undo_unflushed) and the
  * reader of RocksDB's WriteBatch records that it shares with the txn's
  * lazy index (store.c: txn_index). */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,7 @@ static int undo_range(store *s, rocksdb_writebatch_t *u, rocksdb_readoptions_t *
 }
 
 int store_undo_unflushed(store *s, char **err) {
+    assert(!s->wtxn); /* the group in flight's result is taken first */
     if (!s->undo_on) {
         if (err) *err = strdup("undo: not enabled");
         return -1;

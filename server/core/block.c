@@ -244,6 +244,7 @@ static void rerun(server *s, blocked *b, const ready_key *r) {
 void block_serve(server *s) {
     struct block_state *st = s->blk;
     if (!st || st->nready == 0 || st->serving) return;
+    net_async_finish(s); /* served commands run as they would alone, after the group on the writer thread */
     st->serving = 1;
     while (st->nready) {
         ready_key r = st->ready[0];

@@ -506,6 +506,9 @@ void cmd_dispatch(client *c) {
         multi_queue(c, cmd);
         return;
     }
+    /* What the overlay of the group on the writer thread cannot serve
+     * waits for the group (store_commit_async). */
+    if (store_async_pending(s->st) && !net_overlay_safe(s, c, cmd)) net_async_finish(s);
     uint64_t t0 = uv_hrtime();
     int rc = cmd_exec(c, cmd);
     uint64_t nsec = uv_hrtime() - t0, usec = nsec / 1000;

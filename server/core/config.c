@@ -57,6 +57,8 @@ static const option options[] = {
     {"memtable-insert-hints", T_BOOL, F(memtable_insert_hints), 0, 0, 0, NULL},
     {"databases", T_INT, F(databases), 0, 16, 16, NULL},
     {"batch-commits", T_BOOL, F(batch_commits), 1, 0, 0, NULL},
+    {"writer-thread", T_BOOL, F(writer_thread), 0, 0, 0, NULL},
+    {"writer-thread-min-writes", T_INT, F(writer_thread_min_writes), 1, 1, 1000000000, NULL},
     {"slowlog-log-slower-than", T_LL, F(slowlog_slower_than), 1, -1, 1LL << 40, NULL},
     {"slowlog-max-len", T_INT, F(slowlog_max_len), 1, 0, 1000000, NULL},
     /* Answered for clients and tools that ask (redis-benchmark asks for
@@ -129,6 +131,8 @@ void config_defaults(config *c) {
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;
     c->batch_commits = 1;
+    c->writer_thread = 1;
+    c->writer_thread_min_writes = 128;
     c->acllog_max_len = 128;
     c->pubsub_hard_limit = 32LL * 1024 * 1024; /* Redis's default: pubsub 32mb 8mb 60 */
     c->pubsub_soft_limit = 8LL * 1024 * 1024;

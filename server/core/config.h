@@ -41,6 +41,8 @@ typedef struct config {
     int slowlog_max_len;
     long long maxmemory; /* always 0: no eviction */
     int batch_commits;   /* group the writes of a loop iteration into one batch */
+    int writer_thread;   /* groups may be written by the store's writer thread */
+    int writer_thread_min_writes; /* ... when they hold at least this many records */
     char *aclfile;       /* ACL users (ACL SAVE/LOAD), loaded at start */
     int acllog_max_len;
     int enable_protected_configs; /* 0 no, 1 yes, 2 local: CONFIG SET of protected options */

@@ -6,6 +6,10 @@
  *                         -> client_write for each client with output
  *
  * A reply never leaves before the WAL holds the write it acknowledges.
+ * A big group may be written by the store's writer thread instead
+ * (writer-thread-min-writes): its replies are held (held_list) while the
+ * loop runs the next iteration, and go out once the writer reports
+ * (net_async_finish); if it failed, so does the iteration after it.
  */
 #include <assert.h>
 #include <errno.h>
@@ -33,7 +37,7 @@ typedef struct write_req {
 
 static void client_close(client *c);
 static void process_input(client *c);
-static void client_write(client *c);
+static void client_write(client *c, size_t lim);
 
 static void schedule_flush(client *c) {
     if (c->flags & CL_PENDING_FLUSH) return;
@@ -116,6 +120,9 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     /* not activity for `timeout`: a request trickling in a byte at a time
      * (slowloris) must not keep its connection forever */
     process_input(c);
+    /* A big batch goes to the writer thread now, so that it is written
+     * while the loop runs the other clients' commands. */
+    net_handover(c->srv);
 }
 
 static void pause_reading(client *c) {
@@ -307,12 +314,15 @@ static void on_write_done(uv_write_t *req, int status) {
     if ((c->flags & CL_READ_PAUSED) && backlog(c) < BACKLOG_RESUME) resume_reading(c);
 }
 
-static void client_write(client *c) {
+/* Writes out[0, lim); the rest (replies held for the writer thread) stays
+ * in out, moved to its start. */
+static void client_write(client *c, size_t lim) {
     if (c->flags & CL_CLOSING) return;
-    if (c->out.len) {
+    assert(lim <= c->out.len);
+    if (lim) {
         size_t done = 0;
         if (c->out_inflight == 0) {
-            uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+            uv_buf_t b = uv_buf_init(c->out.data, (unsigned)lim);
             int n = uv_try_write(&c->h.stream, &b, 1);
             if (n > 0) done = (size_t)n, c->last_ms = now_ms();
             else if (n < 0 && n != UV_EAGAIN) {
@@ -321,7 +331,10 @@ static void client_write(client *c) {
             }
         }
         c->srv->stat_net_out += done;
-        if (done == c->out.len) {
+        if (done == lim && lim < c->out.len) {
+            memmove(c->out.data, c->out.data + lim, c->out.len - lim);
+            c->out.len -= lim;
+        } else if (done == lim) {
             resp_buf_clear(&c->out);
             /* Keep a modest buffer for the next batch, not a huge one. */
             if (c->out.cap > (1u << 20)) resp_buf_free(&c->out);
@@ -334,6 +347,15 @@ static void client_write(client *c) {
             w->c = c;
             w->buf = c->out; /* the request owns the bytes until written */
             resp_buf_init(&c->out);
+            if (lim < w->buf.len) { /* the held part stays */
+                if (resp_buf_append(&c->out, w->buf.data + lim, w->buf.len - lim) < 0) {
+                    resp_buf_free(&w->buf);
+                    free(w);
+                    client_close(c);
+                    return;
+                }
+                w->buf.len = lim;
+            }
             uv_buf_t b = uv_buf_init(w->buf.data + done, (unsigned)(w->buf.len - done));
             c->srv->stat_net_out += w->buf.len - done;
             c->out_inflight += w->buf.len;
@@ -363,18 +385,122 @@ static void fail_iteration(server *s, const char *msg) {
     }
 }
 
-/* Writes every reply of the iteration and forgets the flush list. */
-static void write_replies(server *s) {
+/* The group before this iteration failed, and this iteration may have
+ * read it: the group's held replies and the iteration's all become its
+ * error, one for one. */
+static void fail_held(server *s, const char *msg) {
+    for (client *c = s->held_list, *next; c; c = next) {
+        next = c->next_held;
+        c->flags &= ~CL_HELD;
+        c->next_held = NULL;
+        int n = c->held_replies + c->iter_replies;
+        size_t from = c->held_replies ? c->held_mark : c->iter_mark;
+        if (n > 0 && from <= c->out.len) {
+            c->out.len = from;
+            for (int i = 0; i < n; i++) reply_error(c, msg);
+        }
+        s->stat_failed_replies += (uint64_t)n;
+        c->iter_replies = 0;
+        c->held_replies = 0;
+        schedule_flush(c);
+    }
+    s->held_list = NULL;
+}
+
+/* Writes the iteration's replies and forgets the flush list. With hold
+ * (its batch is on the writer thread) only what an earlier group released
+ * goes; the rest waits in held_list for net_async_finish. */
+static void write_replies(server *s, int hold) {
     client *c = s->flush_list;
     s->flush_list = NULL;
     while (c) {
         client *next = c->next_flush;
         c->flags &= ~CL_PENDING_FLUSH;
+        size_t ready = c->out_ready;
+        c->out_ready = 0;
+        if (c->flags & CL_CLOSE_ASAP) {
+            client_close(c);
+        } else if (!hold) {
+            client_write(c, c->out.len);
+        } else {
+            if (ready) {
+                assert(!(c->flags & CL_HELD) && ready <= c->out.len);
+                client_write(c, ready);
+                if (c->iter_replies) c->iter_mark -= ready;
+            }
+            if (c->out.len && !(c->flags & CL_CLOSING)) {
+                assert(!(c->flags & CL_HELD));
+                c->flags |= CL_HELD;
+                c->held_mark = c->iter_replies ? c->iter_mark : c->out.len;
+                c->held_end = c->out.len;
+                c->held_replies = c->iter_replies;
+                c->next_held = s->held_list;
+                s->held_list = c;
+            }
+        }
         c->iter_replies = 0;
-        if (c->flags & CL_CLOSE_ASAP) client_close(c);
-        else client_write(c);
         c = next;
     }
+}
+
+/* A failed WAL flush: nothing may be acknowledged that is not in the
+ * WAL, and nothing answered with an error may stay, so what the
+ * unflushed commits changed is put back. msg: the replies' error. */
+static void wal_failed_undo(server *s, const char *err, char *msg, size_t n) {
+    net_wal_failed(s, err ? err : "unknown error");
+    char *uerr = NULL;
+    if (store_undo_unflushed(s->st, &uerr) == 0) {
+        if (ks_reload(&s->ks, &uerr) < 0) {
+            server_log(LL_WARNING, "cannot read the key counts back after the undo: %s", uerr ? uerr : "?");
+            free(uerr);
+        }
+        snprintf(msg, n, "ERR WAL write failed, nothing was written: %s", s->wal_errmsg);
+    } else {
+        server_log(LL_WARNING, "the writes of the failed WAL flush stay applied: %s", uerr ? uerr : "?");
+        free(uerr);
+        snprintf(msg, n, "ERR WAL write failed, the write is not acknowledged and may be applied: %s", s->wal_errmsg);
+    }
+}
+
+int net_overlay_safe(const server *s, const client *c, const cmd_def *cmd) {
+    return (cmd->flags & (CMD_READONLY | CMD_WRITE)) &&
+           !(cmd->flags & (CMD_ADMIN | CMD_DOMAIN | CMD_KEY_PREFIX | CMD_SYNC | CMD_IDEMP)) && !s->nwatch &&
+           s->cfg.batch_commits && !c->in_multi && !(c->flags & CL_IN_EXEC);
+}
+
+void net_async_finish(server *s) {
+    if (!store_async_pending(s->st)) return;
+    char *wal_err = NULL;
+    int r = ks_async_finish(&s->ks, &wal_err);
+    if (r == 0) {
+        s->stat_wal_flushes++;
+        store_undo_forget(s->st); /* the group is in the WAL file */
+        if (s->inflight_sync) {
+            s->stat_wal_syncs++;
+            s->last_sync_ms = now_ms();
+            net_wal_recovered(s);
+        }
+        for (client *c = s->held_list, *next; c; c = next) {
+            next = c->next_held;
+            c->flags &= ~CL_HELD;
+            c->next_held = NULL;
+            c->out_ready = c->held_end; /* goes at the iteration's end, before what is held then */
+            schedule_flush(c);
+        }
+        s->held_list = NULL;
+        return;
+    }
+    /* Failed: the command context was dropped (ks_async_finish); the rest
+     * of this iteration still runs, and fails at its end (s->doomed). */
+    pubsub_drop_pending(s);
+    if (r == -2) {
+        wal_failed_undo(s, wal_err, s->doom_msg, sizeof s->doom_msg);
+        free(wal_err);
+    } else {
+        server_log(LL_WARNING, "commit of a loop iteration's writes failed: %s", s->ks.err.msg);
+        snprintf(s->doom_msg, sizeof s->doom_msg, "%s", s->ks.err.msg);
+    }
+    s->doomed = 1;
 }
 
 void net_wal_failed(server *s, const char *err) {
@@ -390,6 +516,52 @@ void net_wal_recovered(server *s) {
     s->wal_errmsg[0] = 0;
 }
 
+/* The batch so far goes to the writer thread, when it is big enough,
+ * nothing else waits for its WAL flush (keyspace events) and the writer is
+ * free: 1 handed over, and the replies so far held for it (write_replies);
+ * 0 not. Between commands only. The group before is taken first: one in
+ * flight at most. */
+static int handover(server *s) {
+    if (!s->cfg.writer_thread || s->wal_error || s->shutting_down || s->quiescing || s->doomed || pubsub_has_pending(s) ||
+        store_txn_count(s->ks.tx) < s->cfg.writer_thread_min_writes)
+        return 0;
+    if (store_async_pending(s->st) && !store_async_done(s->st)) return 0; /* the batch grows meanwhile */
+    net_async_finish(s);
+    if (s->doomed) return 0;
+    int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
+    int r = ks_commit_async(&s->ks, sync);
+    if (r == 1) {
+        s->stat_writer_groups++;
+        s->inflight_sync = sync;
+        s->need_sync = 0;
+        s->iter_committed = 0; /* the writer flushes what was committed before it too */
+        write_replies(s, 1);
+        return 1;
+    }
+    if (r == 0) {
+        s->iter_committed = 1;
+        return 1; /* committed here: nothing left to commit */
+    }
+    /* Nothing was written; the rest of the iteration fails with it. */
+    server_log(LL_WARNING, "commit of the loop iteration's writes failed: %s", s->ks.err.msg);
+    snprintf(s->doom_msg, sizeof s->doom_msg, "%s", s->ks.err.msg);
+    s->doomed = 1;
+    return 1;
+}
+
+void net_quiesce(server *s) {
+    if (!store_async_pending(s->st) && ks_idle(&s->ks)) return;
+    s->quiescing = 1;
+    net_async_finish(s);
+    net_end_iteration(s);
+    s->quiescing = 0;
+    assert(!store_async_pending(s->st) && ks_idle(&s->ks));
+}
+
+void net_handover(server *s) {
+    if (s->cfg.writer_thread && !ks_idle(&s->ks)) handover(s);
+}
+
 /* Once per loop iteration, after all reads of the iteration were handled:
  * one WAL write (and fsync when due) covers every command, then replies.
  * A failed commit or WAL write turns every reply of the group into an
@@ -397,7 +569,30 @@ void net_wal_recovered(server *s) {
  * also stops writes (MISCONF) until the cron's sync succeeds again. */
 void net_end_iteration(server *s) {
     assert(store_values_in_use(s->st) == 0); /* every command released what it read */
-    if (!ks_idle(&s->ks)) server_commit(s, NULL, 0); /* the iteration's one batch */
+    if (store_async_pending(s->st)) {
+        /* This iteration's replies and batch come after the group on the
+         * writer thread. While it is busy they wait, and the batch grows
+         * with the next iterations' commands: the loop never waits for the
+         * writer here, and the writer wakes it when it is done. */
+        if (!store_async_done(s->st) && !s->shutting_down) return;
+        net_async_finish(s);
+    }
+    if (s->doomed) {
+    doomed:
+        s->doomed = 0;
+        ks_discard(&s->ks);
+        s->iter_committed = 0;
+        s->commit_failed = 0;
+        s->need_sync = 0;
+        pubsub_drop_pending(s);
+        fail_held(s, s->doom_msg);
+        fail_iteration(s, s->doom_msg);
+        write_replies(s, 0);
+        goto out;
+    }
+    if (!ks_idle(&s->ks) && !handover(s)) server_commit(s, NULL, 0); /* the iteration's (last) batch */
+    if (s->doomed) goto doomed;
+    if (store_async_pending(s->st)) goto out; /* handed over: the replies wait for it */
     int wrote = s->iter_committed;
     s->iter_committed = 0;
     if (s->commit_failed) {
@@ -406,7 +601,7 @@ void net_end_iteration(server *s) {
         s->need_sync = 0;
         pubsub_drop_pending(s);
         fail_iteration(s, s->ks.err.msg);
-        write_replies(s);
+        write_replies(s, 0);
         goto out;
     }
     if (!s->flush_list && !s->need_sync && !pubsub_has_pending(s)) goto out;
@@ -422,26 +617,13 @@ void net_end_iteration(server *s) {
             /* Nothing may be acknowledged that is not in the WAL, and
              * nothing answered with an error may stay: put back what the
              * unflushed commits changed. */
-            char msg[sizeof s->wal_errmsg + 128];
-            net_wal_failed(s, err ? err : "unknown error");
+            char msg[sizeof s->doom_msg];
+            wal_failed_undo(s, err, msg, sizeof msg);
             free(err);
-            char *uerr = NULL;
-            if (store_undo_unflushed(s->st, &uerr) == 0) {
-                if (ks_reload(&s->ks, &uerr) < 0) {
-                    server_log(LL_WARNING, "cannot read the key counts back after the undo: %s", uerr ? uerr : "?");
-                    free(uerr);
-                }
-                snprintf(msg, sizeof msg, "ERR WAL write failed, nothing was written: %s", s->wal_errmsg);
-            } else {
-                server_log(LL_WARNING, "the writes of the failed WAL flush stay applied: %s", uerr ? uerr : "?");
-                free(uerr);
-                snprintf(msg, sizeof msg, "ERR WAL write failed, the write is not acknowledged and may be applied: %s",
-                         s->wal_errmsg);
-            }
             pubsub_drop_pending(s);
             fail_iteration(s, msg);
             s->need_sync = 0;
-            write_replies(s);
+            write_replies(s, 0);
             goto out;
         }
         s->stat_wal_flushes++;
@@ -455,7 +637,7 @@ void net_end_iteration(server *s) {
     s->need_sync = 0;
     /* The iteration's writes are in the WAL: their events may go out now. */
     pubsub_deliver_pending(s);
-    write_replies(s);
+    write_replies(s, 0);
 out:
     if (s->shutting_down) server_finish_shutdown(s);
 }
@@ -489,6 +671,11 @@ static void client_close(client *c) {
         for (client **pp = &s->flush_list; *pp; pp = &(*pp)->next_flush)
             if (*pp == c) { *pp = c->next_flush; break; }
         c->flags &= ~CL_PENDING_FLUSH;
+    }
+    if (c->flags & CL_HELD) {
+        for (client **pp = &s->held_list; *pp; pp = &(*pp)->next_held)
+            if (*pp == c) { *pp = c->next_held; break; }
+        c->flags &= ~CL_HELD;
     }
     uv_close(&c->h.handle, on_close);
 }
@@ -552,7 +739,7 @@ void net_on_connection(uv_stream_t *listener, int status) {
         s->stat_rejected++;
         reply_error(c, "ERR max number of clients reached");
         c->flags |= CL_CLOSE_AFTER_REPLY;
-        client_write(c);
+        client_write(c, c->out.len);
         return;
     }
     uv_read_start(&c->h.stream, on_alloc, on_read);

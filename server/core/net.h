@@ -29,6 +29,7 @@ enum client_flags {
     CL_MONITOR = 1u << 8,          /* receives every command (MONITOR) */
     CL_CLOSE_ASAP = 1u << 9,       /* over an output limit: closed at the iteration's end, sent nothing more */
     CL_REPLY_SUPPRESSED = 1u << 10, /* running a command whose replies CLIENT REPLY drops */
+    CL_HELD = 1u << 11,            /* replies wait for the group on the writer thread (held_list) */
 };
 
 struct client {
@@ -60,6 +61,12 @@ struct client {
      * (a failed group commit replaces each by an error) */
     size_t iter_mark;
     int iter_replies;
+    /* the group on the writer thread: out[0, held_end) waits for it, and
+     * holds its held_replies replies from held_mark on; out_ready, once it
+     * is written, is what may go before a newer group's held part */
+    size_t held_mark, held_end, out_ready;
+    int held_replies;
+    client *next_held;         /* server's held list */
     client *next_flush;        /* server's flush list */
     client *prev, *next;       /* server's client list */
     char *name;
@@ -95,6 +102,23 @@ void net_end_iteration(server *s);
  * (err says why) until net_wal_recovered, after a sync that succeeded. */
 void net_wal_failed(server *s, const char *err);
 void net_wal_recovered(server *s);
+/* Takes the result of the group on the writer thread, if any (waiting for
+ * it): its replies may go out at the iteration's end, or, when it failed,
+ * they and every reply of this iteration become its error. Before
+ * anything the group's overlay cannot serve (net_overlay_safe). */
+void net_async_finish(server *s);
+/* Whether cmd may run while a group is on the writer thread: point reads
+ * and writes that join the iteration's batch. Everything else (admin,
+ * domain, MULTI, WATCH, commits of their own) waits for the group. */
+int net_overlay_safe(const server *s, const client *c, const cmd_def *cmd);
+/* Between clients' input: hands the batch so far to the writer thread when
+ * it is big enough (writer-thread-min-writes). */
+void net_handover(server *s);
+/* Before background work that commits a batch of its own (expiry, the
+ * domain's jobs): takes the writer thread's result and commits the loop's
+ * open batch on the loop thread, replies and all, so that the command
+ * context is idle and nothing is in flight. */
+void net_quiesce(server *s);
 /* Closes clients idle longer than the timeout option (cron). */
 void net_close_idle(server *s, uint64_t now);
 /* Shutdown: stop reading, flush what is queued, then close every client. */

@@ -13,6 +13,11 @@
 
 static void on_check(uv_check_t *h) { net_end_iteration(h->data); }
 
+/* The writer thread's group is done: the check phase that follows this
+ * poll takes its result and sends its replies (net_end_iteration). */
+static void on_writer_done(uv_async_t *h) { (void)h; }
+static void wake_loop(void *arg) { uv_async_send(arg); } /* on the writer thread */
+
 /* ---- timers, signals, shutdown -------------------------------------------- */
 
 typedef struct sync_job {
@@ -48,7 +53,7 @@ static void sync_done(uv_work_t *req, int status) {
 static void on_cron(uv_timer_t *t) {
     server *s = t->data;
     uint64_t now = now_ms();
-    if (s->wal_error && !s->sync_running) {
+    if (s->wal_error && !s->sync_running && !store_async_pending(s->st)) {
         /* Writes stay refused until the WAL takes a sync again. */
         char *err = NULL;
         if (store_flush_wal(s->st, 1, &err) == 0) {
@@ -81,6 +86,7 @@ static void on_cron(uv_timer_t *t) {
 static void on_expire_tick(uv_timer_t *t) {
     server *s = t->data;
     if (s->wal_error) return; /* no writes while the WAL fails */
+    net_quiesce(s); /* the sweep commits batches of its own */
     if (!s->active_expire_off && db_expire_sweep(&s->ks, now_ms(), 2000) < 0)
         server_log(LL_WARNING, "expiry sweep failed: %s", s->ks.err.msg);
 }
@@ -110,6 +116,9 @@ void server_request_shutdown(server *s) {
 
 void server_finish_shutdown(server *s) {
     if (s->clients) return;
+    net_async_finish(s); /* nothing may wake the loop once its handles close */
+    store_set_async_notify(s->st, NULL, NULL);
+    close_if_open((uv_handle_t *)&s->writer_wake);
     close_if_open((uv_handle_t *)&s->flusher);
     close_if_open((uv_handle_t *)&s->cron);
     close_if_open((uv_handle_t *)&s->expirer);
@@ -229,6 +238,7 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
         .value_cache_bytes = (size_t)vc,
         .index_outside_cache = !cfg->cache_index_and_filter_blocks,
         .insert_hints = cfg->memtable_insert_hints,
+        .writer_thread = cfg->writer_thread,
         .create_if_missing = 1,
     };
     char *err = NULL;
@@ -259,6 +269,9 @@ int server_init(server *s, const config *cfg, const cmd_family *const *families)
     s->loop = uv_default_loop();
     if (listen_tcp(s) < 0) return -1;
     if (cfg->unixsocket && listen_unix(s) < 0) return -1;
+    uv_async_init(s->loop, &s->writer_wake, on_writer_done);
+    s->writer_wake.data = s;
+    store_set_async_notify(s->st, wake_loop, &s->writer_wake);
     uv_check_init(s->loop, &s->flusher);
     s->flusher.data = s;
     uv_check_start(&s->flusher, on_check);
@@ -293,6 +306,7 @@ void server_free(server *s) {
         uv_run(s->loop, UV_RUN_DEFAULT);
         uv_loop_close(s->loop);
     }
+    if (s->st) net_async_finish(s);
     if (s->ks.tx && !ks_idle(&s->ks)) server_commit(s, NULL, 0);
     for (const cmd_family *const *f = s->families; f && *f; f++)
         if ((*f)->free) (*f)->free(s);

@@ -59,6 +59,12 @@ struct server {
     int commit_failed;         /* the iteration's batch failed: its replies become errors */
     int iter_committed;        /* a command's batch was committed this iteration */
     int wal_error;             /* the WAL failed: writes refused (MISCONF) until a sync works */
+    uv_async_t writer_wake;    /* the store's writer thread finished a group */
+    client *held_list;         /* clients whose replies wait for the group on the writer thread */
+    int inflight_sync;         /* that group's WAL flush fsyncs */
+    int quiescing;             /* net_quiesce: the open batch commits on the loop thread */
+    int doomed;                /* the group before this iteration failed: so does the iteration */
+    char doom_msg[512];
     char wal_errmsg[256];
     int sync_running;          /* a background WAL fsync is under way */
     int shutting_down;
@@ -66,6 +72,7 @@ struct server {
     uint64_t start_ms;
     uint64_t stat_commands, stat_connections, stat_rejected, stat_net_in, stat_net_out;
     uint64_t stat_wal_flushes, stat_wal_syncs;
+    uint64_t stat_writer_groups;               /* groups written by the writer thread */
     uint64_t stat_failed_replies;              /* replies turned into errors by a failed group */
     uint64_t stat_query_limit, stat_output_limit; /* clients closed by the buffer limits */
     uint64_t stat_idle_closed;                 /* clients closed by timeout */

@@ -133,7 +133,7 @@ static void on_idle(uv_idle_t *h) {
         uv_close((uv_handle_t *)&j->idle, NULL);
         return;
     }
-    if (!ks_idle(&s->ks)) return; /* a batch is under way: wait for its commit */
+    net_quiesce(s); /* its own batch, with nothing on the writer thread */
     ks_mark m;
     ks_mark_begin(&s->ks, &m);
     int r = rb_walk_step(s->dom, &j->w, 1, j->budget, NULL, NULL);

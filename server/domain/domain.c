@@ -386,7 +386,10 @@ static int engine_init(server *s, char **err) {
     return 0;
 }
 
-static void engine_cron(server *s, uint64_t now) { idemp_reclaim(s, now, 1000); }
+static void engine_cron(server *s, uint64_t now) {
+    net_quiesce(s); /* its own batch, with nothing on the writer thread */
+    idemp_reclaim(s, now, 1000);
+}
 
 static void engine_free(server *s) {
     if (s->dom) {

@@ -427,14 +427,17 @@ static void drop_counts(keyspace *s) {
     s->dbsize_dirty = 0;
 }
 
-int ks_commit(keyspace *s) {
+/* async: hand the batch to the writer thread (store_commit_async), whose
+ * result ks_async_finish takes; the counts count it from here on. */
+static int commit(keyspace *s, int async, int sync) {
     stage_counts(s);
     if (store_txn_count(s->tx) == 0) {
         drop_counts(s);
         return 0;
     }
     char *err = NULL;
-    if (store_commit(s->tx, &err) < 0) {
+    int r = async ? store_commit_async(s->tx, sync, &err) : store_commit(s->tx, &err);
+    if (r < 0) {
         drop_counts(s);
         store_txn_clear(s->tx);
         return st_storage(&s->err, err);
@@ -446,7 +449,32 @@ int ks_commit(keyspace *s) {
     }
     s->dbsize_dirty = 0;
     assert(store_txn_count(s->tx) == 0);
-    return 0;
+    return r;
+}
+
+int ks_commit(keyspace *s) { return commit(s, 0, 0); }
+
+int ks_commit_async(keyspace *s, int sync) { return commit(s, 1, sync); }
+
+int ks_async_finish(keyspace *s, char **wal_err) {
+    char *err = NULL;
+    int r = store_async_finish(s->st, &err);
+    if (r == 0) return 0;
+    /* What the command context holds now may rest on the failed group. */
+    ks_discard(s);
+    if (r == -2) {
+        *wal_err = err;
+        return -2;
+    }
+    char *rerr = NULL; /* nothing of it was written: the counts counted it */
+    if (ks_reload(s, &rerr) < 0) free(rerr);
+    st_storage(&s->err, err);
+    return -1;
+}
+
+void ks_discard(keyspace *s) {
+    store_txn_clear(s->tx);
+    drop_counts(s);
 }
 
 void db_swap(keyspace *s, int a, int b) {

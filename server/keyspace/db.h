@@ -80,6 +80,19 @@ void ks_mark_rollback(keyspace *ks, ks_mark *m);
 /* Writes the batch (and the changed key counts) as one RocksDB write. 0 ok
  * or nothing to write; -1 with ks->err set, the batch and counts dropped. */
 int ks_commit(keyspace *ks);
+/* The same, handed to the store's writer thread (store_commit_async): 1
+ * handed over (ks_async_finish takes its result), 0 committed here, -1
+ * failed as ks_commit. With sync the WAL is fsynced after the write. */
+int ks_commit_async(keyspace *ks, int sync);
+/* Waits for the batch on the writer thread: 0 written and in the WAL
+ * file. On failure the command context is discarded first (it may have
+ * read the batch): -1 the write failed, ks->err says why, nothing was
+ * written and the key counts are read back; -2 it is in the database but
+ * the WAL flush failed (*wal_err, malloc()ed): the caller undoes it
+ * (store_undo_unflushed) and reads the counts back. */
+int ks_async_finish(keyspace *ks, char **wal_err);
+/* Drops the command context's pending writes and their count changes. */
+void ks_discard(keyspace *ks);
 /* 1 when the command context holds no pending write. */
 int ks_idle(const keyspace *ks);
 

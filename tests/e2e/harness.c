@@ -106,6 +106,19 @@ void skv_start(skv_server *s, const char *const *extra) {
     cr_assert(mkdtemp(s->dir) != NULL);
     snprintf(s->log, sizeof s->log, "%s.log", s->dir);
     for (; extra && extra[s->nextra] && s->nextra < 32; s->nextra++) s->extra[s->nextra] = strdup(extra[s->nextra]);
+    /* STAGEKV_E2E_ARGS: options for every server of the run, before the
+     * test's own (which win): CMake runs suites again with some */
+    const char *env = getenv("STAGEKV_E2E_ARGS");
+    if (env && *env) {
+        char *copy = strdup(env), *save = NULL, *mine[32];
+        int n = s->nextra;
+        memcpy(mine, s->extra, sizeof(char *) * (size_t)n);
+        s->nextra = 0;
+        for (char *w = strtok_r(copy, " ", &save); w && s->nextra < 16; w = strtok_r(NULL, " ", &save))
+            s->extra[s->nextra++] = strdup(w);
+        for (int i = 0; i < n && s->nextra < 32; i++) s->extra[s->nextra++] = mine[i];
+        free(copy);
+    }
     s->port = free_port();
     spawn(s);
 }

@@ -1,0 +1,262 @@
+/* End-to-end: the writer thread (writer-thread, writer-thread-min-writes).
+ * With min-writes 1 every batch with a write goes to the writer thread
+ * while the loop runs the next one, so these tests put many pipelining
+ * clients against each other and check what must hold whatever the
+ * interleaving:
+ *   - a key's INCR replies are exactly 1..N (a batch that read a value the
+ *     batch in flight wrote saw it: no lost or repeated increment), through
+ *     the value cache's records, values too big for it, and hash fields;
+ *   - every acknowledged write survives kill -9;
+ *   - a failed WAL flush or batch write loses nothing acknowledged, and no
+ *     acknowledged reply rests on a failed batch (the batch after it,
+ *     which may have read it, fails too);
+ *   - writer-thread no and the option's limits. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SKV_FIXTURE();
+
+#define CLIENTS 6
+#define PER_CLIENT 300
+#define KEYS 3
+
+static void up_writer(void) {
+    const char *extra[] = {"--writer-thread-min-writes", "1", NULL};
+    up_with(extra);
+}
+
+static void up_writer_faults(void) {
+    const char *extra[] = {"--writer-thread-min-writes", "1", "--enable-debug-fault", "yes", "--enable-debug-command", "yes",
+                           "--fsync", "always", NULL};
+    up_with(extra);
+}
+
+static void up_no_writer(void) {
+    const char *extra[] = {"--writer-thread", "no", "--writer-thread-min-writes", "1", NULL};
+    up_with(extra);
+}
+
+/* Every client's pipeline is sent before any reply is read, so the server
+ * reads them in whatever iterations the kernel hands them over. fmt gets
+ * the key number (i % KEYS). Replies land in r[client][i]. */
+static void storm(redisContext **cs, const char *fmt, redisReply *r[CLIENTS][PER_CLIENT]) {
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = 0; i < PER_CLIENT; i++) cr_assert(redisAppendCommand(cs[k], fmt, i % KEYS) == REDIS_OK);
+    for (int k = 0; k < CLIENTS; k++) {
+        int done = 0;
+        while (!done) cr_assert(redisBufferWrite(cs[k], &done) == REDIS_OK, "%s", cs[k]->errstr);
+    }
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = 0; i < PER_CLIENT; i++)
+            cr_assert(redisGetReply(cs[k], (void **)&r[k][i]) == REDIS_OK, "client %d reply %d: %s", k, i,
+                      cs[k]->errstr);
+}
+
+/* The integer replies for key key, each divided by unit, must be exactly
+ * base+1..base+n (errors skipped and counted); returns n. */
+static long long check_sequence(redisReply *r[CLIENTS][PER_CLIENT], int key, long long base, long long unit,
+                                int *errors) {
+    static char seen[CLIENTS * PER_CLIENT + 1];
+    memset(seen, 0, sizeof seen);
+    long long n = 0, max = 0;
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = key; i < PER_CLIENT; i += KEYS) {
+            redisReply *x = r[k][i];
+            if (x->type == REDIS_REPLY_ERROR) {
+                (*errors)++;
+                continue;
+            }
+            cr_assert_eq(x->type, REDIS_REPLY_INTEGER, "client %d reply %d: type %d (%s)", k, i, x->type, rstr(x));
+            cr_assert_eq(x->integer % unit, 0, "client %d reply %d: %lld", k, i, x->integer);
+            long long v = x->integer / unit - base;
+            cr_assert(v >= 1 && v <= CLIENTS * PER_CLIENT, "client %d reply %d: %lld after %lld", k, i, v, base);
+            cr_assert(!seen[v], "key %d: reply %lld came twice (an increment was lost)", key, v + base);
+            seen[v] = 1;
+            n++;
+            if (v > max) max = v;
+        }
+    cr_assert_eq(max, n, "key %d: %lld increments acknowledged, but the highest reply is %lld", key, n, max + base);
+    return n;
+}
+
+static void free_all(redisReply *r[CLIENTS][PER_CLIENT]) {
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = 0; i < PER_CLIENT; i++) freeReplyObject(r[k][i]);
+}
+
+static redisContext *cs[CLIENTS];
+static redisReply *rs[CLIENTS][PER_CLIENT];
+
+static void connect_all(void) {
+    for (int k = 0; k < CLIENTS; k++) cs[k] = skv_connect(&srv);
+}
+
+static void close_all(void) {
+    for (int k = 0; k < CLIENTS; k++) redisFree(cs[k]);
+}
+
+static void restart_kill9(void) {
+    close_all();
+    skv_kill9(&srv);
+    skv_restart(&srv);
+    redisFree(c);
+    c = skv_connect(&srv);
+}
+
+/* Three rounds of counters read and written by batches while the batch
+ * before is on the writer thread, then kill -9: every acknowledged
+ * increment is there. */
+Test(writer, increments_are_exact_across_batches, .init = up_writer, .fini = down) {
+    connect_all();
+    long long total[KEYS] = {0};
+    for (int round = 1; round <= 3; round++) {
+        storm(cs, "INCR n%d", rs);
+        for (int key = 0; key < KEYS; key++) {
+            int errors = 0;
+            total[key] += check_sequence(rs, key, total[key], 1, &errors);
+            cr_expect_eq(errors, 0);
+            cr_expect_eq(total[key], (long long)round * CLIENTS * PER_CLIENT / KEYS);
+        }
+        free_all(rs);
+    }
+    cr_expect_gt(info_field(c, "persistence", "writer_thread_groups"), 0);
+    restart_kill9();
+    char want[32];
+    for (int key = 0; key < KEYS; key++) {
+        snprintf(want, sizeof want, "%lld", total[key]);
+        expect_bulk(CMD("GET n%d", key), want);
+    }
+}
+
+/* Values past the value cache's limit and hash fields (the element column
+ * family): a read of what the batch in flight wrote waits for the writer
+ * instead of reading its records. */
+Test(writer, big_values_and_hash_fields_are_exact, .init = up_writer, .fini = down) {
+    connect_all();
+    char fmt[160];
+    memset(fmt, 0, sizeof fmt);
+    strcpy(fmt, "APPEND big%d ");
+    memset(fmt + strlen(fmt), 'x', 100); /* 41 appends pass the 4 KB the value cache keeps */
+    storm(cs, fmt, rs);
+    for (int key = 0; key < KEYS; key++) {
+        int errors = 0;
+        cr_expect_eq(check_sequence(rs, key, 0, 100, &errors), CLIENTS * PER_CLIENT / KEYS);
+        cr_expect_eq(errors, 0);
+        expect_int(CMD("STRLEN big%d", key), 100LL * CLIENTS * PER_CLIENT / KEYS);
+    }
+    free_all(rs);
+    storm(cs, "HINCRBY h f%d 1", rs);
+    for (int key = 0; key < KEYS; key++) {
+        int errors = 0;
+        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
+        cr_expect_eq(errors, 0);
+    }
+    free_all(rs);
+    expect_int(CMD("HLEN h"), KEYS);
+    restart_kill9();
+    expect_int(CMD("STRLEN big1"), 100LL * CLIENTS * PER_CLIENT / KEYS);
+    expect_bulk(CMD("HGET h f2"), "600");
+}
+
+/* Polls a write until it is accepted (the WAL recovered) or ms passed. */
+static int wait_writes_accepted(long ms) {
+    long long dl = mono_ms() + ms;
+    while (mono_ms() < dl) {
+        redisReply *r = CMD("SET probe 1");
+        int ok = r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (ok) return 1;
+        msleep(50);
+    }
+    return 0;
+}
+
+/* One failure (op: SYNC, the writer's WAL flush; WRITE, the batch write)
+ * in the middle of the storm: the acknowledged increments are exactly
+ * 1..n and n is what the database keeps, also after kill -9. */
+static void one_failure(const char *op) {
+    connect_all();
+    storm(cs, "INCR n%d", rs); /* a first storm: the failure comes with data behind it */
+    free_all(rs);
+    expect_ok(CMD("DEBUG FAULT %s EIO 1", op));
+    storm(cs, "INCR n%d", rs);
+    long long total[KEYS];
+    int errors = 0;
+    for (int key = 0; key < KEYS; key++) total[key] = check_sequence(rs, key, CLIENTS * PER_CLIENT / KEYS, 1, &errors);
+    free_all(rs);
+    cr_expect_gt(errors, 0, "the fault failed no reply");
+    cr_expect_eq(info_field(c, "persistence", "storage_faults_injected"), 1);
+    cr_assert(wait_writes_accepted(10000), "writes still refused 10 s after a one-shot fault");
+    char want[32];
+    for (int key = 0; key < KEYS; key++) {
+        snprintf(want, sizeof want, "%lld", CLIENTS * PER_CLIENT / KEYS + total[key]);
+        expect_bulk(CMD("GET n%d", key), want);
+    }
+    restart_kill9();
+    for (int key = 0; key < KEYS; key++) {
+        snprintf(want, sizeof want, "%lld", CLIENTS * PER_CLIENT / KEYS + total[key]);
+        expect_bulk(CMD("GET n%d", key), want);
+    }
+}
+
+Test(writer, failed_wal_flush_acknowledges_nothing_it_lost, .init = up_writer_faults, .fini = down) {
+    one_failure("SYNC");
+}
+
+Test(writer, failed_batch_write_acknowledges_nothing_it_lost, .init = up_writer_faults, .fini = down) {
+    one_failure("WRITE");
+}
+
+/* SIGTERM while pipelines are under way: a clean exit, and every
+ * acknowledged increment is there after the restart. */
+Test(writer, shutdown_under_load_keeps_what_it_acknowledged, .init = up_writer, .fini = down) {
+    connect_all();
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = 0; i < PER_CLIENT; i++) cr_assert(redisAppendCommand(cs[k], "INCR n%d", i % KEYS) == REDIS_OK);
+    for (int k = 0; k < CLIENTS; k++) {
+        int done = 0;
+        while (!done) cr_assert(redisBufferWrite(cs[k], &done) == REDIS_OK);
+    }
+    redisReply *first = NULL;
+    cr_assert(redisGetReply(cs[0], (void **)&first) == REDIS_OK); /* the server is at work */
+    freeReplyObject(first);
+    cr_expect_eq(skv_stop(&srv), 0);
+    long long max[KEYS] = {0};
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = k == 0 ? 1 : 0; i < PER_CLIENT; i++) {
+            redisReply *x = NULL;
+            if (redisGetReply(cs[k], (void **)&x) != REDIS_OK) break; /* closed: the rest never came */
+            if (x->type == REDIS_REPLY_INTEGER && x->integer > max[i % KEYS]) max[i % KEYS] = x->integer;
+            freeReplyObject(x);
+        }
+    close_all();
+    skv_restart(&srv);
+    redisFree(c);
+    c = skv_connect(&srv);
+    for (int key = 0; key < KEYS; key++) {
+        redisReply *r = CMD("GET n%d", key);
+        long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+        freeReplyObject(r);
+        cr_expect_geq(v, max[key], "n%d is %lld after the restart, %lld was acknowledged", key, v, max[key]);
+    }
+}
+
+Test(writer, off_commits_on_the_loop_and_the_options_are_checked, .init = up_no_writer, .fini = down) {
+    connect_all();
+    storm(cs, "INCR n%d", rs);
+    for (int key = 0; key < KEYS; key++) {
+        int errors = 0;
+        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
+    }
+    free_all(rs);
+    close_all();
+    cr_expect_eq(info_field(c, "persistence", "writer_thread_groups"), 0);
+    expect_strs(CMD("CONFIG GET writer-thread"), 2, "writer-thread", "no");
+    expect_error(CMD("CONFIG SET writer-thread yes"), "ERR");
+    expect_error(CMD("CONFIG SET writer-thread-min-writes 0"), "ERR");
+    expect_ok(CMD("CONFIG SET writer-thread-min-writes 500"));
+    expect_strs(CMD("CONFIG GET writer-thread-min-writes"), 2, "writer-thread-min-writes", "500");
+}
