@@ -19,6 +19,8 @@
 #
 # Environment (defaults in brackets):
 #   SERVER_BIN   stagekv binary                 [<repo>/build/stagekv-server]
+#   SERVER_ARGS  more arguments for SERVER_BIN (not OLD_BIN), e.g.
+#                "--writer-thread yes"          []
 #   REDIS_BIN    redis-server binary            [redis-server]
 #   BENCH_BIN    redis-benchmark binary         [redis-benchmark]
 #   ROUNDS       rounds (runs per server)       [6]
@@ -50,6 +52,7 @@ case "$MODE" in
 esac
 
 SERVER_BIN=${SERVER_BIN:-$REPO/build/stagekv-server}
+SERVER_ARGS=${SERVER_ARGS:-}
 REDIS_BIN=${REDIS_BIN:-redis-server}
 BENCH_BIN=${BENCH_BIN:-redis-benchmark}
 ROUNDS=${ROUNDS:-6}
@@ -120,7 +123,10 @@ start_redis() { # port dir log
 }
 
 start_stagekv() { # port dir log [binary]
-  "${SERVER_CPU[@]}" "${4:-$SERVER_BIN}" --port "$1" --dir "$2" --fsync everysec >"$3" 2>&1 &
+  local extra=()
+  # shellcheck disable=SC2206 # SERVER_ARGS is a list of words
+  [ -z "${4:-}" ] && extra=($SERVER_ARGS)
+  "${SERVER_CPU[@]}" "${4:-$SERVER_BIN}" --port "$1" --dir "$2" --fsync everysec "${extra[@]}" >"$3" 2>&1 &
   PIDS+=("$!")
 }
 
@@ -215,7 +221,7 @@ NOTE="$ROUNDS rounds, order A B / B A alternating; redis-benchmark -c $CLIENTS -
   if [ "$MODE" = self ]; then
     echo "# redis-server $("$REDIS_BIN" --version | sed 's/.*v=\([^ ]*\).*/\1/') vs itself (noise floor)"
   elif [ "$MODE" = before ]; then
-    echo "# stagekv ($SERVER_BIN) vs an older stagekv ($OLD_BIN), both --fsync everysec"
+    echo "# stagekv ($SERVER_BIN $SERVER_ARGS) vs an older stagekv ($OLD_BIN), both --fsync everysec"
   else
     echo "# stagekv ($SERVER_BIN, --fsync everysec) vs redis-server $("$REDIS_BIN" --version | sed 's/.*v=\([^ ]*\).*/\1/') (appendonly, appendfsync everysec)"
   fi

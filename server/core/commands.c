@@ -506,9 +506,14 @@ void cmd_dispatch(client *c) {
         multi_queue(c, cmd);
         return;
     }
-    /* What the overlay of the group on the writer thread cannot serve
-     * waits for the group (store_commit_async). */
-    if (store_async_pending(s->st) && !net_overlay_safe(s, c, cmd)) net_async_finish(s);
+    /* What the overlay of the batch on the writer thread cannot serve
+     * waits for the batch (store_commit_async); the open batch then
+     * commits on the loop (the domain's writes gain nothing from the
+     * writer thread on this machine, docs/performance.md). */
+    if (!net_overlay_safe(s, c, cmd)) {
+        if (store_async_pending(s->st)) net_async_finish(s);
+        s->batch_mixed = 1;
+    }
     uint64_t t0 = uv_hrtime();
     int rc = cmd_exec(c, cmd);
     uint64_t nsec = uv_hrtime() - t0, usec = nsec / 1000;

@@ -522,7 +522,8 @@ void net_wal_recovered(server *s) {
  * 0 not. Between commands only. The group before is taken first: one in
  * flight at most. */
 static int handover(server *s) {
-    if (!s->cfg.writer_thread || s->wal_error || s->shutting_down || s->quiescing || s->doomed || pubsub_has_pending(s) ||
+    if (!s->cfg.writer_thread || s->wal_error || s->shutting_down || s->quiescing || s->doomed || s->batch_mixed ||
+        pubsub_has_pending(s) ||
         store_txn_count(s->ks.tx) < s->cfg.writer_thread_min_writes)
         return 0;
     if (store_async_pending(s->st) && !store_async_done(s->st)) return 0; /* the batch grows meanwhile */
@@ -531,6 +532,7 @@ static int handover(server *s) {
     int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
     int r = ks_commit_async(&s->ks, sync);
     if (r == 1) {
+        s->batch_mixed = 0;
         s->stat_writer_groups++;
         s->inflight_sync = sync;
         s->need_sync = 0;
@@ -639,6 +641,7 @@ void net_end_iteration(server *s) {
     pubsub_deliver_pending(s);
     write_replies(s, 0);
 out:
+    if (ks_idle(&s->ks)) s->batch_mixed = 0;
     if (s->shutting_down) server_finish_shutdown(s);
 }
 

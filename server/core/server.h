@@ -62,6 +62,7 @@ struct server {
     uv_async_t writer_wake;    /* the store's writer thread finished a group */
     client *held_list;         /* clients whose replies wait for the group on the writer thread */
     int inflight_sync;         /* that group's WAL flush fsyncs */
+    int batch_mixed;           /* the open batch ran a command the writer's overlay cannot serve: it commits on the loop */
     int quiescing;             /* net_quiesce: the open batch commits on the loop thread */
     int doomed;                /* the group before this iteration failed: so does the iteration */
     char doom_msg[512];

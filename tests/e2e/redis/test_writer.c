@@ -24,12 +24,13 @@ SKV_FIXTURE();
 #define KEYS 3
 
 static void up_writer(void) {
-    const char *extra[] = {"--writer-thread-min-writes", "1", NULL};
+    const char *extra[] = {"--writer-thread", "yes", "--writer-thread-min-writes", "1", NULL};
     up_with(extra);
 }
 
 static void up_writer_faults(void) {
-    const char *extra[] = {"--writer-thread-min-writes", "1", "--enable-debug-fault", "yes", "--enable-debug-command", "yes",
+    const char *extra[] = {"--writer-thread", "yes", "--writer-thread-min-writes", "1", "--enable-debug-fault", "yes",
+                           "--enable-debug-command", "yes",
                            "--fsync", "always", NULL};
     up_with(extra);
 }
