@@ -20,7 +20,7 @@
 # Environment (defaults in brackets):
 #   SERVER_BIN   stagekv binary                 [<repo>/build/stagekv-server]
 #   SERVER_ARGS  more arguments for SERVER_BIN (not OLD_BIN), e.g.
-#                "--writer-thread yes"          []
+#                "--writer-thread no"           []
 #   REDIS_BIN    redis-server binary            [redis-server]
 #   BENCH_BIN    redis-benchmark binary         [redis-benchmark]
 #   ROUNDS       rounds (runs per server)       [6]

@@ -414,6 +414,16 @@ static int call_handler(client *c, const cmd_def *cmd) {
 }
 
 int server_commit(server *s, client *c, size_t mark) {
+    if (s->doomed) {
+        /* the batch on the writer thread failed, and this one may have
+         * read it: nothing of it may be written (net_async_finish) */
+        ks_discard(&s->ks);
+        if (c) {
+            c->out.len = mark;
+            reply_error(c, s->doom_msg);
+        }
+        return -1;
+    }
     if (ks_commit(&s->ks) == 0) {
         s->iter_committed = 1;
         return 0;

@@ -131,7 +131,7 @@ void config_defaults(config *c) {
     c->slowlog_slower_than = 10000;
     c->slowlog_max_len = 128;
     c->batch_commits = 1;
-    c->writer_thread = 0; /* measured no gain on 2 cores (docs/performance.md, eleventh round) */
+    c->writer_thread = 1;
     c->writer_thread_min_writes = 128;
     c->acllog_max_len = 128;
     c->pubsub_hard_limit = 32LL * 1024 * 1024; /* Redis's default: pubsub 32mb 8mb 60 */

@@ -592,7 +592,7 @@ void net_end_iteration(server *s) {
         write_replies(s, 0);
         goto out;
     }
-    if (!ks_idle(&s->ks) && !handover(s)) server_commit(s, NULL, 0); /* the iteration's (last) batch */
+    if (!ks_idle(&s->ks) && !handover(s) && !s->doomed) server_commit(s, NULL, 0); /* the iteration's (last) batch */
     if (s->doomed) goto doomed;
     if (store_async_pending(s->st)) goto out; /* handed over: the replies wait for it */
     int wrote = s->iter_committed;

@@ -104,6 +104,8 @@ void server_finish_shutdown(server *s);
  * replies since mark by the error (they promised writes that did not
  * happen); without c (the end of a loop iteration) the failure is flagged so
  * that no reply of the iteration goes out. */
+/* After the batch on the writer thread failed (s->doomed) nothing is
+ * written: the batch is dropped and the reply is that failure. */
 int server_commit(server *s, client *c, size_t mark);
 
 #endif

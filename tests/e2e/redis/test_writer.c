@@ -211,6 +211,62 @@ Test(writer, failed_batch_write_acknowledges_nothing_it_lost, .init = up_writer_
     one_failure("WRITE");
 }
 
+/* One client runs WATCH/MULTI/INCR/EXEC among the others' pipelined
+ * INCRs, through a one-shot WAL failure: its commands take the writer's
+ * result first and commit on the loop, and neither they nor the pipelines
+ * acknowledge an increment that is not kept. */
+Test(writer, transactions_among_batches_through_a_failure, .init = up_writer_faults, .fini = down) {
+    connect_all();
+    enum { TX = 100, MAXV = 2 * CLIENTS * PER_CLIENT };
+    static char seen[MAXV + 1];
+    memset(seen, 0, sizeof seen);
+    long long acked = 0, max = 0;
+    expect_ok(CMD("DEBUG FAULT SYNC EIO 1"));
+    /* the first storm meets the failure (and the refused writes after
+     * it); the second runs once writes are accepted again */
+    for (int storm_no = 0; storm_no < 2; storm_no++) {
+        for (int k = 0; k < CLIENTS - 1; k++)
+            for (int i = 0; i < PER_CLIENT; i++) cr_assert(redisAppendCommand(cs[k], "INCR n") == REDIS_OK);
+        redisContext *tx = cs[CLIENTS - 1];
+        for (int i = 0; i < TX; i++) {
+            cr_assert(redisAppendCommand(tx, "WATCH w") == REDIS_OK);
+            cr_assert(redisAppendCommand(tx, "MULTI") == REDIS_OK);
+            cr_assert(redisAppendCommand(tx, "INCR n") == REDIS_OK);
+            cr_assert(redisAppendCommand(tx, "EXEC") == REDIS_OK);
+        }
+        for (int k = 0; k < CLIENTS; k++) {
+            int done = 0;
+            while (!done) cr_assert(redisBufferWrite(cs[k], &done) == REDIS_OK);
+        }
+        for (int k = 0; k < CLIENTS; k++) {
+            int n = k < CLIENTS - 1 ? PER_CLIENT : 4 * TX;
+            for (int i = 0; i < n; i++) {
+                redisReply *x = NULL;
+                cr_assert(redisGetReply(cs[k], (void **)&x) == REDIS_OK, "%s", cs[k]->errstr);
+                long long v = -1;
+                if (k < CLIENTS - 1 && x->type == REDIS_REPLY_INTEGER) v = x->integer;
+                if (k == CLIENTS - 1 && i % 4 == 3 && x->type == REDIS_REPLY_ARRAY && x->elements == 1 &&
+                    x->element[0]->type == REDIS_REPLY_INTEGER)
+                    v = x->element[0]->integer;
+                freeReplyObject(x);
+                if (v < 0) continue;
+                cr_assert(v >= 1 && v <= MAXV, "reply %lld", v);
+                cr_assert(!seen[v], "reply %lld came twice", v);
+                seen[v] = 1;
+                acked++;
+                if (v > max) max = v;
+            }
+        }
+        if (storm_no == 0) cr_assert(wait_writes_accepted(10000), "writes still refused 10 s after a one-shot fault");
+    }
+    cr_expect_gt(acked, 0);
+    cr_expect_eq(max, acked, "%lld increments acknowledged, the highest reply is %lld", acked, max);
+    cr_expect_eq(info_field(c, "persistence", "storage_faults_injected"), 1);
+    char want[32];
+    snprintf(want, sizeof want, "%lld", acked);
+    expect_bulk(CMD("GET n"), want);
+}
+
 /* SIGTERM while pipelines are under way: a clean exit, and every
  * acknowledged increment is there after the restart. */
 Test(writer, shutdown_under_load_keeps_what_it_acknowledged, .init = up_writer, .fini = down) {
