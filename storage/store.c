@@ -1057,6 +1057,20 @@ const touch_ent *own_write(const store_txn *t, const struct wslot *w, int cf, co
     return NULL;
 }
 
+int txn_record_value(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl, store_val *v) {
+    const touch_ent *e = own_write(t, w, cf, k, kl); /* NULL for a CF not recorded */
+    if (!e) return -1;
+    if (e->del) return 0;
+    if (e->vo == NO_VALUE || !(v->own_ = malloc(e->vl ? e->vl : 1))) return -1;
+    size_t outl;
+    const char *out = rocksdb_writebatch_data(t->out, &outl);
+    assert(e->vo + e->vl <= outl);
+    memcpy(v->own_, out + e->vo, e->vl);
+    v->ptr = v->own_;
+    v->len = e->vl;
+    return 1;
+}
+
 int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char **err) {
     store *s = t->s;
     char *rerr = NULL;
@@ -1078,17 +1092,8 @@ int store_get(store_txn *t, int cf, const char *k, size_t kl, store_val *v, char
      * command of the loop iteration): its last write's record answers,
      * without the read index, when it kept the value (the value cache's
      * limits). The value is copied: out may grow under it. */
-    const touch_ent *e = ranges ? NULL : own_write(t, w, cf, k, kl); /* NULL for a CF not recorded */
-    if (e && e->del) return 0;
-    if (e && e->vo != NO_VALUE && (v->own_ = malloc(e->vl ? e->vl : 1))) { /* else the index's way */
-        size_t outl;
-        const char *out = rocksdb_writebatch_data(t->out, &outl);
-        assert(e->vo + e->vl <= outl);
-        memcpy(v->own_, out + e->vo, e->vl);
-        v->ptr = v->own_;
-        v->len = e->vl;
-        return 1;
-    }
+    int own = ranges ? -1 : txn_record_value(t, w, cf, k, kl, v); /* else the index's way */
+    if (own >= 0) return own;
     txn_index(t);
 
     size_t vl = 0;

@@ -259,6 +259,10 @@ uint64_t txn_hash(int cf, const char *k, size_t kl);
 const struct wslot *wset_find(const store_txn *t, uint64_t h);
 /* The record of t's latest point write of k (w its slot), or NULL. */
 const touch_ent *own_write(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl);
+/* What t's records say of k (w its write-set slot): 0 deleted, 1 its
+ * value, copied into v (t->out may grow under it); -1 they cannot say (no
+ * record of k, or its value was not kept: the value cache's limits). */
+int txn_record_value(const store_txn *t, const struct wslot *w, int cf, const char *k, size_t kl, store_val *v);
 /* Tells the caches and the touch hook what t writes (store.c). */
 void store_commit_touches(store *s, const store_txn *t);
 /* Builds the read index of t's writes (once; later writes keep it current). */

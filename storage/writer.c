@@ -205,17 +205,8 @@ int store_inflight_get(store *s, int cf, uint64_t h, const char *k, size_t kl, s
     store_txn *f = s->wtxn;
     const struct wslot *w = wset_find(f, h);
     if (!w) return -2;
-    const touch_ent *e = own_write(f, w, cf, k, kl);
-    if (e && e->del) return 0;
-    if (e && e->vo != NO_VALUE && (v->own_ = malloc(e->vl ? e->vl : 1))) {
-        size_t outl;
-        const char *out = rocksdb_writebatch_data(f->out, &outl);
-        assert(e->vo + e->vl <= outl);
-        memcpy(v->own_, out + e->vo, e->vl);
-        v->ptr = v->own_;
-        v->len = e->vl;
-        return 1;
-    }
+    int r = txn_record_value(f, w, cf, k, kl, v);
+    if (r >= 0) return r;
     /* No copy kept (an element, a big value, a hash collision): the
      * database has it once the writer is done. */
     store_async_settle(s);

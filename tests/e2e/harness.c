@@ -502,3 +502,15 @@ int run_cmd(const char *cmd, char **out) {
     if (out) *out = buf; else free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int skv_wait_writes_accepted(redisContext *c, long ms) {
+    long long dl = mono_ms() + ms;
+    while (mono_ms() < dl) {
+        redisReply *r = skv_cmd(c, "SET probe 1");
+        int ok = r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (ok) return 1;
+        msleep(50);
+    }
+    return 0;
+}

@@ -145,6 +145,10 @@ int skv_wait_int(redisContext *c, long long want, long timeout_ms, const char *f
 void expect_bulk_within_at(const char *file, int line, long long since, long ttl_ms, redisReply *r, const char *s);
 void expect_int_within_at(const char *file, int line, long long since, long ttl_ms, redisReply *r, long long v);
 
+/* Runs SET probe 1 every 50 ms until it is accepted (the WAL recovered
+ * from an injected fault); 1 when it was within ms. */
+int skv_wait_writes_accepted(redisContext *c, long ms);
+
 /* Raw TCP: connect, send bytes, read what arrives within timeout_ms (until
  * the peer closes or nothing more comes). Returns a malloc()ed NUL-terminated
  * buffer and sets *closed when the server closed the connection. */

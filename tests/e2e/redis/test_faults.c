@@ -41,18 +41,7 @@ static void pipeline(redisContext *ctx, int n, const char *const *cmds, redisRep
 
 static long long info_ll(const char *section, const char *name) { return info_field(c, section, name); }
 
-/* Polls a write until it is accepted (the WAL recovered) or ms passed. */
-static int wait_writes_accepted(long ms) {
-    long long dl = mono_ms() + ms;
-    while (mono_ms() < dl) {
-        redisReply *r = CMD("SET probe 1");
-        int ok = r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        if (ok) return 1;
-        msleep(50);
-    }
-    return 0;
-}
+static int wait_writes_accepted(long ms) { return skv_wait_writes_accepted(c, ms); }
 
 static void up_debug_only(void) {
     const char *extra[] = {"--enable-debug-command", "yes", NULL};

@@ -162,18 +162,7 @@ Test(writer, big_values_and_hash_fields_are_exact, .init = up_writer, .fini = do
     expect_bulk(CMD("HGET h f2"), "600");
 }
 
-/* Polls a write until it is accepted (the WAL recovered) or ms passed. */
-static int wait_writes_accepted(long ms) {
-    long long dl = mono_ms() + ms;
-    while (mono_ms() < dl) {
-        redisReply *r = CMD("SET probe 1");
-        int ok = r->type == REDIS_REPLY_STATUS;
-        freeReplyObject(r);
-        if (ok) return 1;
-        msleep(50);
-    }
-    return 0;
-}
+static int wait_writes_accepted(long ms) { return skv_wait_writes_accepted(c, ms); }
 
 /* One failure (op: SYNC, the writer's WAL flush; WRITE, the batch write)
  * in the middle of the storm: the acknowledged increments are exactly
