@@ -20,11 +20,13 @@ asan:
 run: setup build
 	./$(BUILD)/stagekv-server --dir ./data
 
-# The whole suite on the normal build, then again under ASan+UBSan, then
-# every libFuzzer target for FUZZ_SECONDS (clang; docs/fuzzing.md).
+# The whole suite on the normal build, then again under ASan+UBSan (but
+# the reruns of e2e suites with every batch on the writer thread, label
+# writer_rerun: e2e_test_writer covers it there), then every libFuzzer
+# target for FUZZ_SECONDS (clang; docs/fuzzing.md).
 test: setup build asan
 	cd $(BUILD) && ctest --output-on-failure
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -LE writer_rerun
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 test-fast: build
