@@ -80,13 +80,17 @@ rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in) {
     return out;
 }
 
-void store_sorted_trim(store *s) {
+rocksdb_writebatch_t *store_batch_keep(rocksdb_writebatch_t *b) {
     size_t n;
-    rocksdb_writebatch_data(s->sorted, &n);
-    if (n > (4u << 20)) { /* a clear would keep its buffer */
-        rocksdb_writebatch_destroy(s->sorted);
-        s->sorted = rocksdb_writebatch_create();
-    }
+    rocksdb_writebatch_data(b, &n);
+    if (n <= (4u << 20)) return b;
+    rocksdb_writebatch_destroy(b); /* a clear would keep its buffer */
+    return NULL;
+}
+
+void store_sorted_trim(store *s) {
+    s->sorted = store_batch_keep(s->sorted);
+    if (!s->sorted) s->sorted = rocksdb_writebatch_create();
     if (s->srt_cap > SORT_KEEP_RECORDS) {
         free(s->srt);
         s->srt = NULL;

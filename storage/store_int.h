@@ -153,6 +153,8 @@ static inline int batch_rec_is_del(const batch_rec *r) { return r->tag == 0x00 |
  * only, in s->sorted; NULL to write in as it is (sorted already, ranges or
  * other order-bound records in it, or no memory). */
 rocksdb_writebatch_t *store_sorted_batch(store *s, rocksdb_writebatch_t *in);
+/* b kept for reuse, or destroyed (NULL) once it grew past 4 MB. */
+rocksdb_writebatch_t *store_batch_keep(rocksdb_writebatch_t *b);
 /* After s->sorted was written: frees what a big group left in it. */
 void store_sorted_trim(store *s);
 

@@ -179,16 +179,8 @@ int store_async_finish(store *s, char **err) {
     int r = store_async_settle(s);
     store_txn *f = s->wtxn;
     if (s->wbatch != f->out) { /* the sorted copy, back as the spare */
-        rocksdb_writebatch_t *b = s->wbatch;
-        size_t n;
-        rocksdb_writebatch_data(b, &n);
-        if (n > (4u << 20)) { /* a clear would keep a big group's buffer */
-            rocksdb_writebatch_destroy(b);
-            b = NULL;
-        } else {
-            rocksdb_writebatch_clear(b);
-        }
-        s->sorted_spare = b;
+        s->sorted_spare = store_batch_keep(s->wbatch);
+        if (s->sorted_spare) rocksdb_writebatch_clear(s->sorted_spare);
     }
     s->wbatch = NULL;
     store_txn_clear(f);

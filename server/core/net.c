@@ -561,7 +561,7 @@ void net_quiesce(server *s) {
 }
 
 void net_handover(server *s) {
-    if (s->cfg.writer_thread && !ks_idle(&s->ks)) handover(s);
+    if (!ks_idle(&s->ks)) handover(s);
 }
 
 /* Once per loop iteration, after all reads of the iteration were handled:
