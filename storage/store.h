@@ -167,6 +167,9 @@ void store_txn_clear(store_txn *t);            /* drop pending writes */
 int store_commit_async(store_txn *t, int sync, char **err);
 /* A group is in flight: its result is not taken yet. */
 int store_async_pending(const store *s);
+/* How many times the loop had to wait for the writer (a read the overlay
+ * could not answer, or a command that needs the group's result). */
+uint64_t store_async_waits(const store *s);
 /* Its result is known (store_async_finish will not wait). */
 int store_async_done(store *s);
 /* Waits for the group in flight and takes its result: 0 written and in

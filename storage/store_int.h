@@ -105,6 +105,7 @@ struct store {
     rocksdb_writebatch_t *wbatch;  /* what the writer writes: a sorted copy, or wtxn->out */
     rocksdb_writebatch_t *sorted_spare; /* s->sorted's twin while the other is in flight */
     int wsettled;                  /* the loop knows the result (wres, werr) */
+    uint64_t wwaits;               /* times the loop found the writer busy and waited */
     int wsync;
     pthread_mutex_t wmu;
     pthread_cond_t wcv;

@@ -146,6 +146,8 @@ int store_commit_async(store_txn *t, int sync, char **err) {
 
 int store_async_pending(const store *s) { return s->wtxn != NULL; }
 
+uint64_t store_async_waits(const store *s) { return s->wwaits; }
+
 int store_async_done(store *s) {
     if (!s->wtxn) return 0;
     if (s->wsettled) return 1;
@@ -159,6 +161,7 @@ int store_async_settle(store *s) {
     if (!s->wtxn) return 0;
     if (!s->wsettled) {
         pthread_mutex_lock(&s->wmu);
+        if (!s->wdone) s->wwaits++;
         while (!s->wdone) pthread_cond_wait(&s->wcv, &s->wmu);
         pthread_mutex_unlock(&s->wmu);
         s->wsettled = 1;

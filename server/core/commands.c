@@ -518,8 +518,7 @@ void cmd_dispatch(client *c) {
     }
     /* What the overlay of the batch on the writer thread cannot serve
      * waits for the batch (store_commit_async); the open batch then
-     * commits on the loop (the domain's writes gain nothing from the
-     * writer thread on this machine, docs/performance.md). */
+     * commits on the loop. */
     if (!net_overlay_safe(s, c, cmd)) {
         if (store_async_pending(s->st)) net_async_finish(s);
         s->batch_mixed = 1;

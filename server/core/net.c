@@ -464,7 +464,7 @@ static void wal_failed_undo(server *s, const char *err, char *msg, size_t n) {
 
 int net_overlay_safe(const server *s, const client *c, const cmd_def *cmd) {
     return (cmd->flags & (CMD_READONLY | CMD_WRITE)) &&
-           !(cmd->flags & (CMD_ADMIN | CMD_DOMAIN | CMD_KEY_PREFIX | CMD_SYNC | CMD_IDEMP)) && !s->nwatch &&
+           !(cmd->flags & (CMD_ADMIN | CMD_KEY_PREFIX)) && !s->nwatch &&
            s->cfg.batch_commits && !c->in_multi && !(c->flags & CL_IN_EXEC);
 }
 
@@ -520,16 +520,19 @@ void net_wal_recovered(server *s) {
  * nothing else waits for its WAL flush (keyspace events) and the writer is
  * free: 1 handed over, and the replies so far held for it (write_replies);
  * 0 not. Between commands only. The group before is taken first: one in
- * flight at most. */
-static int handover(server *s) {
+ * flight at most. At the iteration's end (at_end) a batch that must be
+ * fsynced before its replies goes whatever its size: on the loop the
+ * fsync would stall every client, on the writer the loop runs the next
+ * ones meanwhile. */
+static int handover(server *s, int at_end) {
+    int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
     if (!s->cfg.writer_thread || s->wal_error || s->shutting_down || s->quiescing || s->doomed || s->batch_mixed ||
         pubsub_has_pending(s) ||
-        store_txn_count(s->ks.tx) < s->cfg.writer_thread_min_writes)
+        (store_txn_count(s->ks.tx) < s->cfg.writer_thread_min_writes && !(at_end && sync)))
         return 0;
     if (store_async_pending(s->st) && !store_async_done(s->st)) return 0; /* the batch grows meanwhile */
     net_async_finish(s);
     if (s->doomed) return 0;
-    int sync = s->cfg.fsync == FSYNC_ALWAYS || s->need_sync;
     int r = ks_commit_async(&s->ks, sync);
     if (r == 1) {
         s->batch_mixed = 0;
@@ -561,7 +564,7 @@ void net_quiesce(server *s) {
 }
 
 void net_handover(server *s) {
-    if (!ks_idle(&s->ks)) handover(s);
+    if (!ks_idle(&s->ks)) handover(s, 0);
 }
 
 /* Once per loop iteration, after all reads of the iteration were handled:
@@ -592,7 +595,7 @@ void net_end_iteration(server *s) {
         write_replies(s, 0);
         goto out;
     }
-    if (!ks_idle(&s->ks) && !handover(s) && !s->doomed) server_commit(s, NULL, 0); /* the iteration's (last) batch */
+    if (!ks_idle(&s->ks) && !handover(s, 1) && !s->doomed) server_commit(s, NULL, 0); /* the iteration's (last) batch */
     if (s->doomed) goto doomed;
     if (store_async_pending(s->st)) goto out; /* handed over: the replies wait for it */
     int wrote = s->iter_committed;

@@ -107,9 +107,11 @@ void net_wal_recovered(server *s);
  * they and every reply of this iteration become its error. Before
  * anything the group's overlay cannot serve (net_overlay_safe). */
 void net_async_finish(server *s);
-/* Whether cmd may run while a group is on the writer thread: point reads
- * and writes that join the iteration's batch. Everything else (admin,
- * domain, MULTI, WATCH, commits of their own) waits for the group. */
+/* Whether cmd may run while a group is on the writer thread: commands
+ * whose reads go through the store's calls (which answer from the group
+ * or wait for it) and whose writes join the iteration's batch, the
+ * domain's included. Admin rows, the KV prefix rows, MULTI/EXEC and
+ * everything while a client WATCHes wait for the group. */
 int net_overlay_safe(const server *s, const client *c, const cmd_def *cmd);
 /* Between clients' input: hands the batch so far to the writer thread when
  * it is big enough (writer-thread-min-writes). */

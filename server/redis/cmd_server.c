@@ -225,12 +225,12 @@ static int info_command(client *c) {
             "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\n"
             "aof_rewrite_in_progress:0\r\naof_last_write_status:%s\r\nstagekv_fsync:%s\r\n"
             "wal_flushes:%llu\r\nwal_syncs:%llu\r\nwal_last_sync_ms_ago:%lld\r\n"
-            "wal_failed_replies:%llu\r\nstorage_faults_injected:%llu\r\nwriter_thread_groups:%llu\r\n\r\n",
+            "wal_failed_replies:%llu\r\nstorage_faults_injected:%llu\r\nwriter_thread_groups:%llu\r\nwriter_thread_waits:%llu\r\n\r\n",
             s->wal_error ? "err" : "ok", s->cfg.fsync == FSYNC_ALWAYS ? "always" : s->cfg.fsync == FSYNC_NO ? "no" : "everysec",
             (unsigned long long)s->stat_wal_flushes, (unsigned long long)s->stat_wal_syncs,
             s->last_sync_ms ? (long long)(now - s->last_sync_ms) : -1LL,
             (unsigned long long)s->stat_failed_replies, (unsigned long long)store_fault_hits(s->st),
-            (unsigned long long)s->stat_writer_groups);
+            (unsigned long long)s->stat_writer_groups, (unsigned long long)store_async_waits(s->st));
     }
     if (want(c, "cpu", 1)) {
         struct rusage self, kids;

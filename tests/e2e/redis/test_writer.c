@@ -10,6 +10,9 @@
  *   - a failed WAL flush or batch write loses nothing acknowledged, and no
  *     acknowledged reply rests on a failed batch (the batch after it,
  *     which may have read it, fails too);
+ *   - the same for the domain's coin moves (synced before their reply:
+ *     a batch of them goes to the writer whatever its size) and message
+ *     sends, whose derived data DOMAIN.CHECK finds consistent;
  *   - writer-thread no and the option's limits. */
 #include "harness.h"
 
@@ -164,15 +167,34 @@ Test(writer, big_values_and_hash_fields_are_exact, .init = up_writer, .fini = do
 
 static int wait_writes_accepted(long ms) { return skv_wait_writes_accepted(c, ms); }
 
+/* The value of counter key (INCR's n%d, or a user's coin balance). */
+static long long counter(int coins, int key) {
+    redisReply *r = coins ? CMD("COINS.BALANCE wu%d", key) : CMD("GET n%d", key);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    cr_assert_geq(v, 0, "key %d: %s", key, rstr(r));
+    freeReplyObject(r);
+    return v;
+}
+
+/* DOMAIN.CHECK: the counters, indexes and feeds agree with the documents. */
+static void expect_domain_consistent(void) {
+    redisReply *r = CMD("DOMAIN.CHECK");
+    cr_expect(r->type == REDIS_REPLY_STATUS || (r->type == REDIS_REPLY_ARRAY && r->elements == 0),
+              "DOMAIN.CHECK: %s", r->type == REDIS_REPLY_ARRAY && r->elements ? rstr(r->element[0]) : rstr(r));
+    freeReplyObject(r);
+}
+
 /* One failure (op: SYNC, the writer's WAL flush; WRITE, the batch write)
- * in the middle of the storm: the acknowledged increments are exactly
- * 1..n and n is what the database keeps, also after kill -9. */
-static void one_failure(const char *op) {
+ * in the middle of the storm of fmt (INCR, or COINS.ADD when coins): the
+ * acknowledged increments are exactly 1..n and n is what the database
+ * keeps, also after kill -9. */
+static void one_failure(const char *op, int coins) {
+    const char *fmt = coins ? "COINS.ADD wu%d 1 r" : "INCR n%d";
     connect_all();
-    storm(cs, "INCR n%d", rs); /* a first storm: the failure comes with data behind it */
+    storm(cs, fmt, rs); /* a first storm: the failure comes with data behind it */
     free_all(rs);
     expect_ok(CMD("DEBUG FAULT %s EIO 1", op));
-    storm(cs, "INCR n%d", rs);
+    storm(cs, fmt, rs);
     long long total[KEYS];
     int errors = 0;
     for (int key = 0; key < KEYS; key++) total[key] = check_sequence(rs, key, CLIENTS * PER_CLIENT / KEYS, 1, &errors);
@@ -180,24 +202,75 @@ static void one_failure(const char *op) {
     cr_expect_gt(errors, 0, "the fault failed no reply");
     cr_expect_eq(info_field(c, "persistence", "storage_faults_injected"), 1);
     cr_assert(wait_writes_accepted(10000), "writes still refused 10 s after a one-shot fault");
-    char want[32];
-    for (int key = 0; key < KEYS; key++) {
-        snprintf(want, sizeof want, "%lld", CLIENTS * PER_CLIENT / KEYS + total[key]);
-        expect_bulk(CMD("GET n%d", key), want);
-    }
+    for (int key = 0; key < KEYS; key++) cr_expect_eq(counter(coins, key), CLIENTS * PER_CLIENT / KEYS + total[key]);
     restart_kill9();
-    for (int key = 0; key < KEYS; key++) {
-        snprintf(want, sizeof want, "%lld", CLIENTS * PER_CLIENT / KEYS + total[key]);
-        expect_bulk(CMD("GET n%d", key), want);
-    }
+    for (int key = 0; key < KEYS; key++) cr_expect_eq(counter(coins, key), CLIENTS * PER_CLIENT / KEYS + total[key]);
+    if (coins) expect_domain_consistent();
 }
 
 Test(writer, failed_wal_flush_acknowledges_nothing_it_lost, .init = up_writer_faults, .fini = down) {
-    one_failure("SYNC");
+    one_failure("SYNC", 0);
 }
 
 Test(writer, failed_batch_write_acknowledges_nothing_it_lost, .init = up_writer_faults, .fini = down) {
-    one_failure("WRITE");
+    one_failure("WRITE", 0);
+}
+
+Test(writer, failed_wal_flush_moves_no_coin_it_lost, .init = up_writer_faults, .fini = down) {
+    one_failure("SYNC", 1);
+}
+
+Test(writer, failed_batch_write_moves_no_coin_it_lost, .init = up_writer_faults, .fini = down) {
+    one_failure("WRITE", 1);
+}
+
+/* Coin moves (synced before their replies, in the default fsync mode
+ * too) and message sends read what the batch on the writer wrote: each
+ * balance's replies are exactly 1..N then N-1..0, nothing is lost by
+ * kill -9, and the derived data stays consistent. */
+Test(writer, coin_moves_and_messages_are_exact_across_batches, .init = up_writer, .fini = down) {
+    connect_all();
+    storm(cs, "COINS.ADD wu%d 1 r", rs);
+    for (int key = 0; key < KEYS; key++) {
+        int errors = 0;
+        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
+        cr_expect_eq(errors, 0);
+    }
+    free_all(rs);
+    long long syncs = info_field(c, "persistence", "wal_syncs");
+    cr_expect_gt(info_field(c, "persistence", "writer_thread_groups"), 0);
+    storm(cs, "COINS.SPEND wu%d 1 r", rs);
+    for (int key = 0; key < KEYS; key++) { /* N-1..0: mirrored, they are 1..N */
+        for (int k = 0; k < CLIENTS; k++)
+            for (int i = key; i < PER_CLIENT; i += KEYS)
+                if (rs[k][i]->type == REDIS_REPLY_INTEGER) rs[k][i]->integer = CLIENTS * PER_CLIENT / KEYS - rs[k][i]->integer;
+        int errors = 0;
+        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
+        cr_expect_eq(errors, 0);
+    }
+    free_all(rs);
+    cr_expect_gt(info_field(c, "persistence", "wal_syncs"), syncs, "coin moves were not synced");
+    storm(cs, "MSG.SEND wc%d alice bob hello", rs);
+    for (int k = 0; k < CLIENTS; k++)
+        for (int i = 0; i < PER_CLIENT; i++)
+            cr_assert_eq(rs[k][i]->type, REDIS_REPLY_STRING, "client %d send %d: %s", k, i, rstr(rs[k][i]));
+    free_all(rs);
+    /* Past writer-thread-min-writes, a batch goes to the writer only when
+     * it must be synced: coin moves do, INCRs (fsync everysec) do not. */
+    expect_ok(CMD("CONFIG SET writer-thread-min-writes 1000000000"));
+    long long groups = info_field(c, "persistence", "writer_thread_groups");
+    storm(cs, "INCR n%d", rs);
+    free_all(rs);
+    cr_expect_eq(info_field(c, "persistence", "writer_thread_groups"), groups);
+    storm(cs, "COINS.ADD wu%d 1 r", rs);
+    free_all(rs);
+    cr_expect_gt(info_field(c, "persistence", "writer_thread_groups"), groups);
+    storm(cs, "COINS.SPEND wu%d 1 r", rs);
+    free_all(rs);
+    restart_kill9();
+    for (int key = 0; key < KEYS; key++) cr_expect_eq(counter(1, key), 0);
+    expect_int(CMD("MSG.UNREAD bob"), CLIENTS * PER_CLIENT);
+    expect_domain_consistent();
 }
 
 /* One client runs WATCH/MULTI/INCR/EXEC among the others' pipelined
