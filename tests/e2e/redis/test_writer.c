@@ -329,6 +329,48 @@ Test(writer, transactions_among_batches_through_a_failure, .init = up_writer_fau
     expect_bulk(CMD("GET n"), want);
 }
 
+static void send_all(redisContext *x) {
+    int done = 0;
+    while (!done) cr_assert(redisBufferWrite(x, &done) == REDIS_OK, "%s", x->errstr);
+}
+
+/* A hand-over that fails dooms the rest of its loop iteration, and nothing
+ * of it may commit: not even a command that commits at once because a
+ * client started to WATCH after the failure (server_commit refuses while
+ * the iteration is doomed). The loop sleeps while a and b send, so it
+ * reads both in one iteration, a's first. */
+Test(writer, nothing_commits_after_a_failed_hand_over_in_its_iteration, .init = up_writer_faults, .fini = down) {
+    redisContext *a = skv_connect(&srv), *b = skv_connect(&srv), *z = skv_connect(&srv);
+    expect_ok(CMD("DEBUG FAULT WRITE EIO 1"));
+    cr_assert(redisAppendCommand(z, "DEBUG SLEEP 0.4") == REDIS_OK);
+    send_all(z);
+    msleep(100);
+    cr_assert(redisAppendCommand(a, "INCR a") == REDIS_OK); /* handed over: the fault fires */
+    send_all(a);
+    msleep(100);
+    cr_assert(redisAppendCommand(b, "WATCH w") == REDIS_OK);
+    cr_assert(redisAppendCommand(b, "SET b 1") == REDIS_OK); /* a client watches: commits at once */
+    send_all(b);
+    redisReply *r = NULL;
+    cr_assert(redisGetReply(z, (void **)&r) == REDIS_OK);
+    cr_expect_eq(r->type, REDIS_REPLY_STATUS, "DEBUG SLEEP: %s", rstr(r));
+    freeReplyObject(r);
+    cr_assert(redisGetReply(a, (void **)&r) == REDIS_OK);
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "INCR a: %s", rstr(r));
+    freeReplyObject(r);
+    cr_assert(redisGetReply(b, (void **)&r) == REDIS_OK); /* WATCH */
+    freeReplyObject(r);
+    cr_assert(redisGetReply(b, (void **)&r) == REDIS_OK);
+    cr_expect_eq(r->type, REDIS_REPLY_ERROR, "SET b in the doomed iteration: %s", rstr(r));
+    freeReplyObject(r);
+    cr_expect_eq(info_field(c, "persistence", "storage_faults_injected"), 1);
+    expect_int(CMD("EXISTS a"), 0);
+    expect_int(CMD("EXISTS b"), 0); /* its reply was an error: it must not be there */
+    redisFree(a);
+    redisFree(b);
+    redisFree(z);
+}
+
 /* SIGTERM while pipelines are under way: a clean exit, and every
  * acknowledged increment is there after the restart. */
 Test(writer, shutdown_under_load_keeps_what_it_acknowledged, .init = up_writer, .fini = down) {
