@@ -110,6 +110,23 @@ static void restart_kill9(void) {
     c = skv_connect(&srv);
 }
 
+/* A storm of fmt on fresh keys: each key's replies, divided by unit, must
+ * be exactly 1..N (N its share of the storm), without an error; mirror:
+ * they count down from N-1 to 0 instead (N - reply is 1..N). */
+static void storm_exact(const char *fmt, long long unit, int mirror) {
+    const long long n = CLIENTS * PER_CLIENT / KEYS;
+    storm(cs, fmt, rs);
+    for (int key = 0; key < KEYS; key++) {
+        for (int k = 0; mirror && k < CLIENTS; k++)
+            for (int i = key; i < PER_CLIENT; i += KEYS)
+                if (rs[k][i]->type == REDIS_REPLY_INTEGER) rs[k][i]->integer = n - rs[k][i]->integer;
+        int errors = 0;
+        cr_expect_eq(check_sequence(rs, key, 0, unit, &errors), n);
+        cr_expect_eq(errors, 0);
+    }
+    free_all(rs);
+}
+
 /* Three rounds of counters read and written by batches while the batch
  * before is on the writer thread, then kill -9: every acknowledged
  * increment is there. */
@@ -144,21 +161,9 @@ Test(writer, big_values_and_hash_fields_are_exact, .init = up_writer, .fini = do
     memset(fmt, 0, sizeof fmt);
     strcpy(fmt, "APPEND big%d ");
     memset(fmt + strlen(fmt), 'x', 100); /* 41 appends pass the 4 KB the value cache keeps */
-    storm(cs, fmt, rs);
-    for (int key = 0; key < KEYS; key++) {
-        int errors = 0;
-        cr_expect_eq(check_sequence(rs, key, 0, 100, &errors), CLIENTS * PER_CLIENT / KEYS);
-        cr_expect_eq(errors, 0);
-        expect_int(CMD("STRLEN big%d", key), 100LL * CLIENTS * PER_CLIENT / KEYS);
-    }
-    free_all(rs);
-    storm(cs, "HINCRBY h f%d 1", rs);
-    for (int key = 0; key < KEYS; key++) {
-        int errors = 0;
-        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
-        cr_expect_eq(errors, 0);
-    }
-    free_all(rs);
+    storm_exact(fmt, 100, 0);
+    for (int key = 0; key < KEYS; key++) expect_int(CMD("STRLEN big%d", key), 100LL * CLIENTS * PER_CLIENT / KEYS);
+    storm_exact("HINCRBY h f%d 1", 1, 0);
     expect_int(CMD("HLEN h"), KEYS);
     restart_kill9();
     expect_int(CMD("STRLEN big1"), 100LL * CLIENTS * PER_CLIENT / KEYS);
@@ -230,25 +235,10 @@ Test(writer, failed_batch_write_moves_no_coin_it_lost, .init = up_writer_faults,
  * kill -9, and the derived data stays consistent. */
 Test(writer, coin_moves_and_messages_are_exact_across_batches, .init = up_writer, .fini = down) {
     connect_all();
-    storm(cs, "COINS.ADD wu%d 1 r", rs);
-    for (int key = 0; key < KEYS; key++) {
-        int errors = 0;
-        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
-        cr_expect_eq(errors, 0);
-    }
-    free_all(rs);
+    storm_exact("COINS.ADD wu%d 1 r", 1, 0);
     long long syncs = info_field(c, "persistence", "wal_syncs");
     cr_expect_gt(info_field(c, "persistence", "writer_thread_groups"), 0);
-    storm(cs, "COINS.SPEND wu%d 1 r", rs);
-    for (int key = 0; key < KEYS; key++) { /* N-1..0: mirrored, they are 1..N */
-        for (int k = 0; k < CLIENTS; k++)
-            for (int i = key; i < PER_CLIENT; i += KEYS)
-                if (rs[k][i]->type == REDIS_REPLY_INTEGER) rs[k][i]->integer = CLIENTS * PER_CLIENT / KEYS - rs[k][i]->integer;
-        int errors = 0;
-        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
-        cr_expect_eq(errors, 0);
-    }
-    free_all(rs);
+    storm_exact("COINS.SPEND wu%d 1 r", 1, 1);
     cr_expect_gt(info_field(c, "persistence", "wal_syncs"), syncs, "coin moves were not synced");
     storm(cs, "MSG.SEND wc%d alice bob hello", rs);
     for (int k = 0; k < CLIENTS; k++)
@@ -407,12 +397,7 @@ Test(writer, shutdown_under_load_keeps_what_it_acknowledged, .init = up_writer, 
 
 Test(writer, off_commits_on_the_loop_and_the_options_are_checked, .init = up_no_writer, .fini = down) {
     connect_all();
-    storm(cs, "INCR n%d", rs);
-    for (int key = 0; key < KEYS; key++) {
-        int errors = 0;
-        cr_expect_eq(check_sequence(rs, key, 0, 1, &errors), CLIENTS * PER_CLIENT / KEYS);
-    }
-    free_all(rs);
+    storm_exact("INCR n%d", 1, 0);
     close_all();
     cr_expect_eq(info_field(c, "persistence", "writer_thread_groups"), 0);
     expect_strs(CMD("CONFIG GET writer-thread"), 2, "writer-thread", "no");
