@@ -595,7 +595,7 @@ void net_end_iteration(server *s) {
         write_replies(s, 0);
         goto out;
     }
-    if (!ks_idle(&s->ks) && !handover(s, 1) && !s->doomed) server_commit(s, NULL, 0); /* the iteration's (last) batch */
+    if (!ks_idle(&s->ks) && !handover(s, 1)) server_commit(s, NULL, 0); /* the iteration's (last) batch; refused when doomed */
     if (s->doomed) goto doomed;
     if (store_async_pending(s->st)) goto out; /* handed over: the replies wait for it */
     int wrote = s->iter_committed;

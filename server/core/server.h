@@ -103,9 +103,9 @@ void server_finish_shutdown(server *s);
 /* Commits the command context as one batch. With c, a failure replaces the
  * replies since mark by the error (they promised writes that did not
  * happen); without c (the end of a loop iteration) the failure is flagged so
- * that no reply of the iteration goes out. */
-/* After the batch on the writer thread failed (s->doomed) nothing is
- * written: the batch is dropped and the reply is that failure. */
+ * that no reply of the iteration goes out. After the batch on the writer
+ * thread failed (s->doomed) nothing is written: the batch is dropped and
+ * the reply is that failure. */
 int server_commit(server *s, client *c, size_t mark);
 
 #endif
