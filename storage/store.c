@@ -1153,6 +1153,15 @@ int store_exists(store_txn *t, int cf, const char *k, size_t kl, char **err) {
                 return r;
             }
             s->kc_misses++;
+            /* The value cache holds only committed values (and read-ahead
+             * skips the keys it holds): one there exists. */
+            const char *cv;
+            size_t cvl;
+            if (s->vc && valcache_get(s->vc, h, k, kl, &cv, &cvl)) {
+                s->vc_hits++;
+                keycache_set(s->kc, h, k, kl, 1);
+                return 1;
+            }
             if (store_fault_fires(s, STORE_FAULT_READ, "get", err)) return -1;
             store_val v = {0};
             r = read_and_remember(s, h, k, kl, &v, err);

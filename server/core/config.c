@@ -169,19 +169,25 @@ int config_parse_size(const char *s, long long *out) {
 
 /* One setting bounds the caches' memory: an operator who sized the block
  * cache keeps that RSS when the key and value caches are on (they came
- * after block-cache-size and would otherwise add 128 MB on top of it).
+ * after block-cache-size and would otherwise add 192 MB on top of it).
  * Left at auto, they scale with it, so a config that sets only
- * block-cache-size, however small, still starts. */
-#define CACHE_AUTO_MAX (64LL * 1024 * 1024)
-
-static long long cache_size(long long set, long long budget) {
+ * block-cache-size, however small, still starts: the key cache a quarter
+ * (at most 64 MB), the value cache half (at most 128 MB), the block cache
+ * the rest. Byte for byte the value cache serves more reads than the block
+ * cache: an entry is one key's value, a block ~30 keys' of which few are
+ * hot (docs/performance.md, thirteenth round). */
+static long long cache_size(long long set, long long budget, int shift, long long most) {
     if (set >= 0) return set;
-    return budget / 4 < CACHE_AUTO_MAX ? budget / 4 : CACHE_AUTO_MAX;
+    return budget >> shift < most ? budget >> shift : most;
 }
 
 int config_cache_sizes(const config *c, long long *key, long long *value, long long *block) {
-    *key = cache_size(c->key_cache_size, c->block_cache_size);
-    *value = cache_size(c->value_cache_size, c->block_cache_size);
+    long long room = c->block_cache_size - c->block_cache_size / 4; /* for the key and value caches */
+    *key = cache_size(c->key_cache_size, c->block_cache_size, 2, 64LL << 20);
+    *value = cache_size(c->value_cache_size, c->block_cache_size, 1, 128LL << 20);
+    /* an auto size takes what a set one leaves, so that only set sizes refuse */
+    if (c->value_cache_size < 0 && *key + *value > room) *value = room - *key > 0 ? room - *key : 0;
+    if (c->key_cache_size < 0 && *key + *value > room) *key = room - *value > 0 ? room - *value : 0;
     *block = c->block_cache_size - *key - *value;
     return *block >= c->block_cache_size / 4 ? 0 : -1;
 }

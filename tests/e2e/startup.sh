@@ -26,18 +26,20 @@ out=$("$BIN" --fsync sometimes 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q "inv
 
 # block-cache-size bounds the key and value caches too: caches that leave the
 # block cache less than a quarter of it are refused before the database opens
-out=$("$BIN" --port "$(free_port)" --dir "$T/bc" --block-cache-size 64mb --key-cache-size 40mb 2>&1); code=$?
+# (an auto size only takes what set ones leave, so both are set here)
+out=$("$BIN" --port "$(free_port)" --dir "$T/bc" --block-cache-size 64mb --key-cache-size 40mb --value-cache-size 16mb 2>&1); code=$?
 [ $code -ne 0 ] && echo "$out" | grep -q "quarter of block-cache-size" && ok || bad "caches over the budget: exit $code: $out"
 [ ! -e "$T/bc/CURRENT" ] && ok || bad "caches over the budget opened the database"
 # left at auto, the key and value caches scale down with a small budget: a
-# quarter each, so the block cache keeps half
+# quarter and a half, so the block cache keeps a quarter
 P=$(free_port)
 "$BIN" --port "$P" --dir "$T/bc2" --block-cache-size 32mb >"$T/logbc" 2>&1 &
 SPID=$!
 if wait_up -p "$P"; then
   cap=$(redis-cli -p "$P" info memory | tr -d '\r' | sed -n 's/^rocksdb_block_cache_capacity://p')
-  [ "$cap" = 16777216 ] && ok || bad "block cache of a 32mb budget: '$cap'"
+  [ "$cap" = 8388608 ] && ok || bad "block cache of a 32mb budget: '$cap'"
   [ "$(redis-cli -p "$P" config get key-cache-size | tail -1)" = 8388608 ] && ok || bad "auto key cache of a 32mb budget"
+  [ "$(redis-cli -p "$P" config get value-cache-size | tail -1)" = 16777216 ] && ok || bad "auto value cache of a 32mb budget"
   kill -TERM $SPID; wait $SPID
 else
   bad "a small block-cache-size alone did not start: $(cat "$T/logbc")"

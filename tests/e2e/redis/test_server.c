@@ -450,8 +450,8 @@ static void key_count_stays_exact(void) {
 
 Test(server, key_cache_on_by_default, .init = up, .fini = down) {
     cr_expect_eq(info_field(c, "storage", "key_cache_slots"), 2 << 20, "64 MB of 32-byte slots");
-    cr_expect_eq(info_field(c, "memory", "rocksdb_block_cache_capacity"), 128LL << 20,
-                 "block-cache-size (256 MB) less the key and value caches");
+    cr_expect_eq(info_field(c, "memory", "rocksdb_block_cache_capacity"), 64LL << 20,
+                 "block-cache-size (256 MB) less the key (64 MB) and value (128 MB) caches");
     long long hits = info_field(c, "storage", "key_cache_hits");
     key_count_stays_exact();
     cr_expect_gt(info_field(c, "storage", "key_cache_hits"), hits, "the writes never asked the cache");
@@ -473,7 +473,7 @@ static void up_no_cache(void) {
 
 Test(server, key_cache_off, .init = up_no_cache, .fini = down) {
     expect_config("key-cache-size", "0");
-    cr_expect_eq(info_field(c, "memory", "rocksdb_block_cache_capacity"), 192LL << 20,
+    cr_expect_eq(info_field(c, "memory", "rocksdb_block_cache_capacity"), 128LL << 20,
                  "the key cache's 64 MB go to the block cache");
     cr_expect_eq(info_field(c, "storage", "key_cache_slots"), 0);
     key_count_stays_exact();
@@ -536,7 +536,7 @@ static void values_stay_exact(void) {
 }
 
 Test(server, value_cache_on_by_default, .init = up, .fini = down) {
-    cr_expect_gt(info_field(c, "storage", "value_cache_bytes"), 50 << 20, "64 MB in all");
+    cr_expect_gt(info_field(c, "storage", "value_cache_bytes"), 100 << 20, "128 MB in all");
     long long hits = info_field(c, "storage", "value_cache_hits");
     values_stay_exact();
     cr_expect_gt(info_field(c, "storage", "value_cache_hits"), hits + 5, "the reads never hit the cache");

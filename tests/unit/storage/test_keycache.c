@@ -1,6 +1,7 @@
 /* The key cache on its own, and store_exists against store_get: the cache
  * must never give an answer the store would not. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,8 +108,8 @@ static unsigned rnd(unsigned n) {
  * clears, out-of-txn range deletions and undos through two txns; after each
  * step every key's existence must read the same through both calls. A tiny
  * cache (two sets) forces evictions. */
-Test(keycache, store_exists_agrees_with_store_get) {
-    store *s = open_store(8 * KEYCACHE_SLOT_BYTES, 0);
+static void exists_agrees_with_get(size_t vc_bytes) {
+    store *s = open_store(8 * KEYCACHE_SLOT_BYTES, vc_bytes);
     store_set_undo(s, 1);
     store_txn *tx[2] = {store_txn_new(s), store_txn_new(s)};
     char k[64], e[64];
@@ -135,6 +136,44 @@ Test(keycache, store_exists_agrees_with_store_get) {
     cr_assert_gt(misses, 100);
     store_txn_free(tx[0]);
     store_txn_free(tx[1]);
+    close_store(s);
+}
+
+Test(keycache, store_exists_agrees_with_store_get) { exists_agrees_with_get(0); }
+
+/* With the value cache on, a key-cache miss is answered from it when it
+ * holds the key: the same walk must give the same answers. */
+Test(keycache, store_exists_agrees_with_store_get_beside_the_value_cache) { exists_agrees_with_get(1 << 20); }
+
+/* A key the key cache has lost but the value cache holds exists without a
+ * read: with every read failing, it still answers 1. A key neither holds
+ * is read (and the read fails). */
+Test(keycache, a_key_the_value_cache_holds_exists_without_a_read) {
+    store *s = open_store(4 * KEYCACHE_SLOT_BYTES, 1 << 20); /* one set of 4 */
+    store_txn *t = store_txn_new(s);
+    char k[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(k, sizeof k, "key%02d", i);
+        store_put(t, STORE_CF_DATA, k, strlen(k), "v", 1);
+    }
+    cr_assert_eq(store_commit(t, NULL), 0);
+    store_fault_set(s, STORE_FAULT_READ, EIO, -1);
+    uint64_t slots, hits0, misses0, hits, misses;
+    store_key_cache_stats(s, &slots, &hits0, &misses0);
+    for (int i = 0; i < 20; i++) {
+        snprintf(k, sizeof k, "key%02d", i);
+        char *err = NULL;
+        cr_assert_eq(store_exists(t, STORE_CF_DATA, k, strlen(k), &err), 1, "%s: %s", k, err ? err : "");
+    }
+    store_key_cache_stats(s, &slots, &hits, &misses);
+    cr_assert_geq(misses - misses0, 16, "the key cache of 4 slots lost at most 4 of 20 keys");
+    char *err = NULL;
+    cr_assert_eq(store_exists(t, STORE_CF_DATA, "nokey", 5, &err), -1, "a key neither cache holds is read");
+    cr_assert_not_null(err);
+    free(err);
+    cr_assert_geq(store_fault_hits(s), 1);
+    store_fault_set(s, STORE_FAULT_READ, 0, 0);
+    store_txn_free(t);
     close_store(s);
 }
 
