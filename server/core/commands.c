@@ -619,7 +619,7 @@ static void reply_key_specs(client *c, const cmd_def *d) {
 }
 
 static void reply_info(client *c, const cmd_def *d) {
-    const cmd_def *const *subs;
+    const cmd_def *const *subs = NULL; /* set only for a container; -O3 warns otherwise */
     int ns = cmd_subcommands(d, &subs);
     reply_array(c, 10);
     reply_bulkstr(c, d->name);
@@ -636,7 +636,7 @@ static void reply_info(client *c, const cmd_def *d) {
 }
 
 static void reply_docs(client *c, const cmd_def *d) {
-    const cmd_def *const *subs;
+    const cmd_def *const *subs = NULL;
     int ns = cmd_subcommands(d, &subs);
     reply_bulkstr(c, d->name);
     reply_array(c, ns ? 10 : 8);
