@@ -20,7 +20,12 @@
 # a run: with little idle time left, the cores are shared out between the
 # loop, the background threads, redis-benchmark and the kernel, and a
 # thread taking work off the loop would not raise the rate (issue 13, tenth
-# round). The /proc clock ticks every 10 ms, so a run shorter than a second
+# round). Last, the machine's busy CPU per request (all processes:
+# the server, redis-benchmark, the kernel's loopback) and what that puts
+# out of reach: the rate the command would have with every core busy and
+# the same work per request, as a ratio to SET's measured rate. No change of
+# threading lifts a command past that ceiling; only less work per request
+# does (issue 13, fourteenth round). The /proc clock ticks every 10 ms, so a run shorter than a second
 # or so reads the CPU columns coarsely: raise N for them.
 # COINS.ADD and COINS.SPEND are synced before their reply (every fsync
 # mode), so they wait for the WAL fsync of their loop iteration.
@@ -63,7 +68,8 @@ for i in $(seq 0 $((KEYSPACE - 1))); do printf 'COINS.ADD u%012d %d seed\n' "$i"
 [ "$(grep -c '^[0-9]' "$WORK/fund.out")" = "$KEYSPACE" ] || die "funding failed: $(grep -v '^[0-9]' "$WORK/fund.out" | head -n 1)"
 
 # bench NAME ARGS...: "rps usec_per_call loop_usec_per_request
-# server_usec_per_request machine_idle_percent" of one run; fails on error
+# server_usec_per_request machine_idle_percent machine_usec_per_request" of
+# one run; fails on error
 # replies.
 bench() {
   local name=$1 lc out rps us calls failed stats t0 t1 a0 a1 m0 m1
@@ -87,22 +93,24 @@ bench() {
   [ -n "$rps" ] && [ -n "$us" ] || die "$name: no figures ($out)"
   awk -v r="$rps" -v u="$us" -v t=$((t1 - t0)) -v a=$((a1 - a0)) -v m0="$m0" -v m1="$m1" -v hz="$BENCH_TICK" -v n="$N" '
     BEGIN { split(m0, x, " "); split(m1, y, " "); b = y[1] - x[1]; i = y[2] - x[2]
-            printf "%s %s %.1f %.1f %.0f\n", r, u, t / hz / n * 1e6, a / hz / n * 1e6, (b + i > 0 ? 100 * i / (b + i) : 0) }'
+            printf "%s %s %.1f %.1f %.0f %.1f\n", r, u, t / hz / n * 1e6, a / hz / n * 1e6,
+              (b + i > 0 ? 100 * i / (b + i) : 0), b / hz / n * 1e6 }'
 }
 
-declare -a NAMES=() RPS=() US=() LOOP=() ALL=() IDLE=()
+declare -a NAMES=() RPS=() US=() LOOP=() ALL=() IDLE=() MACH=()
 run() { # label command...
-  local label=$1 r rps us loop all idle
+  local label=$1 r rps us loop all idle mach
   shift
   log "$label"
   r=$(bench "$1" "$@")
   NAMES+=("$label")
-  read -r rps us loop all idle <<<"$r"
+  read -r rps us loop all idle mach <<<"$r"
   RPS+=("$rps")
   US+=("$us")
   LOOP+=("$loop")
   ALL+=("$all")
   IDLE+=("$idle")
+  MACH+=("$mach")
 }
 
 run SET SET k__rand_int__ v
@@ -121,11 +129,13 @@ last=$((${#NAMES[@]} - 1))
 base_rps=$(awk -v a="${RPS[0]}" -v b="${RPS[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
 base_us=$(awk -v a="${US[0]}" -v b="${US[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
 base_loop=$(awk -v a="${LOOP[0]}" -v b="${LOOP[$last]}" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET | loop usec/request | ratio to SET | server CPU usec/request | machine idle %% |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+CPUS=$(nproc)
+printf '| command | requests/s | ratio to SET | usec/call (server) | ratio to SET | loop usec/request | ratio to SET | server CPU usec/request | machine idle %% | machine CPU usec/request | ceiling, ratio to SET |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for i in "${!NAMES[@]}"; do
   awk -v n="${NAMES[$i]}" -v r="${RPS[$i]}" -v u="${US[$i]}" -v l="${LOOP[$i]}" -v a="${ALL[$i]}" -v id="${IDLE[$i]}" \
-    -v br="$base_rps" -v bu="$base_us" -v bl="$base_loop" \
-    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %.2f | %.1f | %.0f |\n", n, r, r / br, u, u / bu, l, (bl > 0 ? l / bl : 0), a, id }'
+    -v m="${MACH[$i]}" -v cpus="$CPUS" -v br="$base_rps" -v bu="$base_us" -v bl="$base_loop" \
+    'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %.2f | %.1f | %.0f | %.1f | %.2f |\n", n, r, r / br, u, u / bu,
+             l, (bl > 0 ? l / bl : 0), a, id, m, (m > 0 ? cpus * 1e6 / m / br : 0) }'
 done
 log "SET baseline: $base_rps requests/s, $base_us usec/call, $base_loop loop usec/request (mean of the first and last run)"
