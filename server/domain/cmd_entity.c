@@ -71,7 +71,7 @@ static int ent_list(client *c) {
     char uid[DOM_ID_BUF];
     dom_page pg;
     if (dom_id_arg(c, 1, uid) < 0 || dom_parse_page(c, 2, &pg, 0) < 0) return -1;
-    if (entity_count(DOM(c), ns_of(c), uid, &pg.size_hint) < 0) return -1;
+    if (entity_count_hints(DOM(c), ns_of(c), uid, &pg.size_hint, &pg.first_hint, &pg.last_hint) < 0) return -1;
     dkey p;
     entity_key_user(&p, ns_of(c), uid);
     return dom_list_docs(c, &p, &pg, NULL, NULL);

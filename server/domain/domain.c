@@ -41,6 +41,14 @@ int dom_is_server_id(const char *p, size_t n) {
     return 1;
 }
 
+int dom_server_id_value(const char *p, size_t n, uint64_t *v) {
+    if (!dom_is_server_id(p, n)) return 0;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) x = x << 4 | (uint64_t)(p[i] <= '9' ? p[i] - '0' : p[i] - 'a' + 10);
+    *v = x;
+    return 1;
+}
+
 static const char HWM_KEY[] = "hwm";
 #define ID_SEQ_BITS 16 /* an id is (ms << ID_SEQ_BITS) | sequence */
 

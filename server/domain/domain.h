@@ -102,6 +102,8 @@ int dom_valid_id(const char *p, size_t n);
 #define DOM_ASSERT_ID(s) assert(dom_valid_id((s), strlen(s)))
 /* ... and a server id (16 lowercase hex digits). */
 int dom_is_server_id(const char *p, size_t n);
+/* 1 with its value in *v when p[0..n) is a server id, else 0. */
+int dom_server_id_value(const char *p, size_t n, uint64_t *v);
 #define DOM_ID_BUF (DOM_ID_MAX + 1)
 /* A new server id: (ms << 16) | seq, strictly increasing across the server
  * and across restarts; the high-water mark is written in the command's
@@ -148,6 +150,9 @@ typedef struct dom_page {
     int64_t size_hint; /* entries in the whole list when the handler knows
                         * (an entity list's count), else 0; only a guess
                         * for how to read it, never trusted for what */
+    uint64_t first_hint, last_hint; /* the list's lowest and highest ids
+                        * as its count record remembers them (0: not
+                        * known); a guess of the same kind */
 } dom_page;
 
 /* ---- keys --------------------------------------------------------------- */

@@ -81,6 +81,7 @@ int dom_parse_page(client *c, int start, dom_page *pg, int allow_unread) {
     pg->limit = DOM_LIMIT_DEFAULT;
     pg->unread = 0;
     pg->size_hint = 0;
+    pg->first_hint = pg->last_hint = 0;
     opt_cursor o = {c, start};
     while (opt_more(&o)) {
         if (opt_is(&o, "after")) {

@@ -133,11 +133,7 @@ static int id_here(store_iter *it, size_t ll, uint64_t *id) {
 }
 
 static int id_after(const char *k, size_t kl, size_t ll, uint64_t *id) {
-    if (kl < ll + DOM_ID_HEX || !dom_is_server_id(k + ll, DOM_ID_HEX)) return 0;
-    uint64_t v = 0;
-    for (size_t i = ll; i < ll + DOM_ID_HEX; i++) v = v << 4 | (uint64_t)(k[i] <= '9' ? k[i] - '0' : k[i] - 'a' + 10);
-    *id = v;
-    return 1;
+    return kl >= ll + DOM_ID_HEX && dom_server_id_value(k + ll, DOM_ID_HEX, id);
 }
 
 /* Entries a chunk aims at, and the retries of a chunk that came out too
@@ -155,7 +151,10 @@ static int id_after(const char *k, size_t kl, size_t ll, uint64_t *id) {
  * seen. A chunk that holds more than fits walk_short's buffer is read
  * again from a later start. Keys are handled as bytes in [start, upper),
  * so a bad guess costs time, never an entry: the last chunk starts at lo.
- * last: the range's last id when the caller has it (0: looked up here).
+ * last: the range's last id, or the caller's guess of it (0: looked up
+ * here); first and last may be stale guesses (the count record's): the
+ * first chunk reads to the range's end, and a chunk reaches lo once from
+ * falls to first, so they cost time, never an entry.
  * Returns 1, with nothing replied, when the range's ends do not carry
  * server ids (imported ids: the caller walks backwards), else 0 or -1. */
 static int walk_chunks(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
@@ -164,7 +163,7 @@ static int walk_chunks(client *c, store_iter *it, const char *lo, size_t ll, con
     if (al) {
         if (!id_after(at, al, ll, &top)) return 1;
     } else if (last) {
-        top = last + 1; /* the caller found it (last < UINT64_MAX: it is above first) */
+        top = last + 1; /* the caller's (last < UINT64_MAX: it is above first) */
     } else {
         store_iter_seek_last(it);
         if (!id_here(it, ll, &top) || top == UINT64_MAX) return 1;
@@ -262,10 +261,15 @@ static int chunks_after_short(client *c, store_iter *it, const char *lo, size_t 
 }
 
 /* walk_chunks straight away for a list the handler knows is long (its
- * count): the density of the whole range, from its first and last ids. */
+ * count): the density of the whole range, from its first and last ids,
+ * which the handler may know too (the count record's); else two seeks
+ * find them. */
 static int chunks_by_hint(client *c, store_iter *it, const char *lo, size_t ll, const char *at, size_t al,
                           const dom_page *pg, walk_fn fn, void *arg) {
     uint64_t first, last;
+    if (pg->first_hint && pg->last_hint > pg->first_hint && pg->last_hint < UINT64_MAX)
+        return walk_chunks(c, it, lo, ll, at, al, pg, fn, arg, pg->first_hint,
+                           (double)(pg->size_hint - 1) / (double)(pg->last_hint - pg->first_hint), pg->last_hint);
     store_iter_seek(it, lo, ll);
     if (!id_here(it, ll, &first)) return 1;
     store_iter_seek_last(it);

@@ -6,7 +6,10 @@
  *   data CF  P ":" uid ":" S id       the document (JSON object), e.g.
  *                                     tracks:u1:0190f3a1c2d40000,
  *                                     payments:u1:method:0190f3a1c2d40000
- *   meta CF  "count:" M ":" uid       i64: documents of uid (absent = 0)
+ *   meta CF  "count:" M ":" uid       i64: documents of uid (absent = 0),
+ *                                     then, while they all have server
+ *                                     ids, the lowest and highest id
+ *                                     (u64 + u64): hints for the list
  *   meta CF  "owner:" M ":" id        uid: id -> owner (TRACK, CONCERT)
  *   meta CF  "feed:" M ":" id         uid: public index of the documents that
  *                                     match the namespace's index predicate
@@ -236,26 +239,87 @@ void entity_key_all(dkey *k, const entity_ns *ns, const char *id) {
 
 void entity_key_all_index(dkey *k, const entity_ns *ns) { dkey_fmt(k, "all:%s:", ns->meta); }
 
-static int count_get(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *out) {
+/* The count record: n, and the hint ids (0 when it has none). A newest-
+ * first page of a long list guesses from them where its entries start
+ * (domain_list.c), which spares it two seeks for the range's ends. They
+ * are hints, not facts: a delete leaves them as they were (stale bounds
+ * cost the walk time, never an entry), and a document whose id is not a
+ * server id drops them until DOMAIN.REBUILD sets them again. */
+typedef struct ent_count {
+    int64_t n;
+    uint64_t first, last;
+} ent_count;
+
+static int count_get(struct dom_engine *e, const entity_ns *ns, const char *uid, ent_count *out) {
     dkey k;
+    store_val v;
     entity_key_count(&k, ns, uid);
-    return meta_get_i64(e->ks, &k, out);
+    *out = (ent_count){0, 0, 0};
+    int r = meta_get(e->ks, &k, &v);
+    if (r <= 0) return r;
+    entity_count_decode(v.ptr, v.len, &out->n, &out->first, &out->last);
+    store_val_free(&v);
+    return 0;
 }
 
-/* Adds delta to the counter of uid, never below 0. */
-static int count_add(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t delta) {
+void entity_count_decode(const char *v, size_t vl, int64_t *n, uint64_t *first, uint64_t *last) {
+    *n = 0;
+    *first = *last = 0;
+    if (vl != ENTITY_COUNT_LEN && vl != ENTITY_COUNT_HINTED_LEN) return; /* as meta_get_i64: not a count */
+    *n = (int64_t)enc_get_u64(v);
+    if (vl == ENTITY_COUNT_HINTED_LEN) {
+        *first = enc_get_u64(v + 8);
+        *last = enc_get_u64(v + 16);
+    }
+}
+
+size_t entity_count_encode(char out[ENTITY_COUNT_HINTED_LEN], int64_t n, uint64_t first, uint64_t last) {
+    enc_put_u64(out, (uint64_t)n);
+    if (!first || !last) return ENTITY_COUNT_LEN;
+    enc_put_u64(out + 8, first);
+    enc_put_u64(out + 16, last);
+    return ENTITY_COUNT_HINTED_LEN;
+}
+
+/* Adds delta to the counter of uid, never below 0; a document added (id)
+ * widens the hints, or drops them when its id is not a server id. */
+static int count_add(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t delta, const char *id) {
     dkey k;
-    int64_t v;
+    ent_count c;
+    if (count_get(e, ns, uid, &c) < 0) return -1;
     entity_key_count(&k, ns, uid);
-    if (count_get(e, ns, uid, &v) < 0) return -1;
-    v = v + delta < 0 ? 0 : v + delta;
-    if (v == 0) meta_del(e->ks, &k);
-    else meta_put_i64(e->ks, &k, v);
+    int64_t n = c.n + delta < 0 ? 0 : c.n + delta;
+    if (n == 0) {
+        meta_del(e->ks, &k);
+        return 0;
+    }
+    uint64_t v;
+    if (delta > 0) {
+        if (!dom_server_id_value(id, strlen(id), &v)) c.first = c.last = 0;
+        else if (c.n == 0) c.first = c.last = v; /* the first document: the hints start */
+        else if (c.first) {
+            if (v < c.first) c.first = v;
+            if (v > c.last) c.last = v;
+        }
+    }
+    char b[ENTITY_COUNT_HINTED_LEN];
+    meta_put(e->ks, &k, b, entity_count_encode(b, n, c.first, c.last));
     return 0;
 }
 
 int entity_count(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *out) {
-    return count_get(e, ns, uid, out);
+    uint64_t first, last;
+    return entity_count_hints(e, ns, uid, out, &first, &last);
+}
+
+int entity_count_hints(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *n, uint64_t *first,
+                       uint64_t *last) {
+    ent_count c;
+    if (count_get(e, ns, uid, &c) < 0) return -1;
+    *n = c.n;
+    *first = c.first;
+    *last = c.last;
+    return 0;
 }
 
 enum hook_kind { HOOK_CREATE, HOOK_UPDATE, HOOK_DELETE };
@@ -334,7 +398,7 @@ int entity_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, co
         db_value_free(&v);
     }
     int r = dom_del(e->ks, &k);
-    if (r == 1 && (count_add(e, ns, uid, -1) < 0 || run_hooks(e, ns, HOOK_DELETE, uid, id, old, NULL) < 0)) r = -1;
+    if (r == 1 && (count_add(e, ns, uid, -1, id) < 0 || run_hooks(e, ns, HOOK_DELETE, uid, id, old, NULL) < 0)) r = -1;
     json_decref(old);
     return r;
 }
@@ -416,7 +480,7 @@ int entity_create(struct dom_engine *e, const entity_ns *ns, const char *uid, js
     dom_stamp_new(doc, n, uid);
     dkey k;
     entity_key_doc(&k, ns, uid, id_out);
-    if (dom_put_doc(e->ks, &k, doc, 0) < 0 || count_add(e, ns, uid, 1) < 0 ||
+    if (dom_put_doc(e->ks, &k, doc, 0) < 0 || count_add(e, ns, uid, 1, id_out) < 0 ||
         run_hooks(e, ns, HOOK_CREATE, uid, id_out, NULL, doc) < 0)
         return -1;
     return 0;
@@ -449,7 +513,7 @@ int entity_import(struct dom_engine *e, const entity_ns *ns, const char *uid, js
     json_object_set_new(doc, "user_id", json_string(uid));
     json_object_set_new(doc, "created_at", json_string(ts));
     json_object_set_new(doc, "updated_at", json_string(ts));
-    if (dom_put_doc(e->ks, &k, doc, 0) < 0 || count_add(e, ns, uid, 1) < 0 ||
+    if (dom_put_doc(e->ks, &k, doc, 0) < 0 || count_add(e, ns, uid, 1, id) < 0 ||
         run_hooks(e, ns, HOOK_CREATE, uid, id, NULL, doc) < 0)
         return -1;
     return 0;

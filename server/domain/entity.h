@@ -114,6 +114,18 @@ int entity_delete(struct dom_engine *e, const entity_ns *ns, const char *uid, co
 
 /* The O(1) document count of uid in a namespace. */
 int entity_count(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *out);
+/* ... with the count record's hint ids, the lowest and highest id of the
+ * documents (0 and 0 when it has none): guesses for reading the list,
+ * never facts (entity.c). */
+int entity_count_hints(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *n, uint64_t *first,
+                       uint64_t *last);
+/* The count record's value: the count (8 bytes), or the count and the two
+ * hint ids (24); encode leaves the ids out when either is 0. DOMAIN.CHECK
+ * compares the count only. */
+#define ENTITY_COUNT_LEN 8
+#define ENTITY_COUNT_HINTED_LEN 24
+void entity_count_decode(const char *v, size_t vl, int64_t *n, uint64_t *first, uint64_t *last);
+size_t entity_count_encode(char out[ENTITY_COUNT_HINTED_LEN], int64_t n, uint64_t first, uint64_t last);
 
 /* USER.DELETE's step (registered as "entity"): every namespace's documents
  * of uid with their derived data (hooks per document, the documents as one

@@ -36,7 +36,7 @@ static void cut_at_ph(dkey *k) {
 
 /* ---- what a unit should have ------------------------------------------------ */
 
-enum { V_TEXT, V_I64, V_STATS, V_BALANCE };
+enum { V_TEXT, V_I64, V_STATS, V_BALANCE, V_COUNT };
 
 typedef struct want {
     int cf;           /* STORE_CF_META, or STORE_CF_DATA (a balance) */
@@ -111,6 +111,18 @@ static int want_i64(ctx *x, unit *u, const dkey *k, int64_t n) {
     return 0;
 }
 
+/* An entity count record (entity_count_encode): its count is checked; its
+ * hint ids are a guess, so a stale or missing pair is no finding, and a
+ * rebuild only refreshes them. */
+static int want_count(ctx *x, unit *u, const dkey *k, int64_t n, uint64_t first, uint64_t last) {
+    if (n == 0) return want_absent_kind(x, u, STORE_CF_META, k, V_COUNT);
+    want *w = want_add(x, u, STORE_CF_META, k);
+    if (!w) return -1;
+    w->vl = entity_count_encode(w->v, n, first, last);
+    w->kind = V_COUNT;
+    return 0;
+}
+
 static void own_prefix(unit *u, const dkey *k) {
     assert(u->npre < 6);
     u->pre[u->npre++] = *k;
@@ -122,6 +134,10 @@ static void finding(ctx *x, const char *fmt, ...) __attribute__((format(printf, 
 
 static void show(char *out, size_t cap, int kind, const char *v, size_t vl) {
     if (kind == V_I64 && vl == 8) {
+        snprintf(out, cap, "%lld", (long long)enc_get_u64(v));
+        return;
+    }
+    if (kind == V_COUNT && (vl == ENTITY_COUNT_LEN || vl == ENTITY_COUNT_HINTED_LEN)) {
         snprintf(out, cap, "%lld", (long long)enc_get_u64(v));
         return;
     }
@@ -314,13 +330,26 @@ static void ent_owner(dkey *k, const void *a) { entity_key_owner(k, a, PH); cut_
 static void ent_feed(dkey *k, const void *a) { entity_key_feed_index(k, a); }
 static void ent_all(dkey *k, const void *a) { entity_key_all_index(k, a); }
 
-typedef struct ent_st { const entity_ns *ns; const char *uid; unit *u; int64_t n; } ent_st;
+typedef struct ent_st {
+    const entity_ns *ns;
+    const char *uid;
+    unit *u;
+    int64_t n;
+    uint64_t first, last; /* the count record's hints (0: a document without a server id) */
+    int unhinted;
+} ent_st;
 
 static int ent_doc(ctx *x, const char *rest, size_t rl, json_t *doc, void *arg) {
     ent_st *s = arg;
     char id[DOM_ID_BUF];
     if (!id_of(rest, rl, id)) return 0; /* not a document of this namespace (a deeper key) */
     s->n++;
+    uint64_t v;
+    if (!dom_server_id_value(id, strlen(id), &v)) s->unhinted = 1;
+    else { /* the documents come in key order, which is id order */
+        if (!s->first) s->first = v;
+        s->last = v;
+    }
     dkey k;
     size_t ul = strlen(s->uid);
     if (entity_keeps_owner(s->ns)) {
@@ -347,7 +376,7 @@ static int ent_derive(ctx *x, const void *arg, const char *uid, unit *u) {
     /* only a feed predicate needs the document's fields */
     if (each_doc_p(x, &k, ent_doc, &s, s.ns->index != NULL) < 0) return -1;
     entity_key_count(&k, s.ns, uid);
-    return want_i64(x, u, &k, s.n);
+    return s.unhinted ? want_count(x, u, &k, s.n, 0, 0) : want_count(x, u, &k, s.n, s.first, s.last);
 }
 
 /* owner:/all: entries name an existing document; feed: entries one that
@@ -885,12 +914,19 @@ static int check_want(ctx *x, unit *u, const want *w) {
         if (r == 1) p = dv.v.payload, pl = dv.v.len;
     }
     if (r < 0) return -1;
-    int same;
+    int same, refresh = 0;
     if (w->absent) same = r == 0;
     else if (r == 0) same = w->kind == V_BALANCE && w->vl == 1 && w->v[0] == '0'; /* absent balance = 0 */
     else if (w->kind == V_BALANCE) {
         int64_t a, b;
         same = resp_parse_ll(p, pl, &a) == 0 && resp_parse_ll(w->v, w->vl, &b) == 0 && a == b;
+    } else if (w->kind == V_COUNT) {
+        int64_t a, b;
+        uint64_t f, l;
+        entity_count_decode(p, pl, &a, &f, &l);
+        entity_count_decode(w->v, w->vl, &b, &f, &l);
+        same = a == b && (pl == ENTITY_COUNT_LEN || pl == ENTITY_COUNT_HINTED_LEN);
+        refresh = same && !(pl == w->vl && memcmp(p, w->v, pl) == 0); /* the hints only */
     } else same = pl == w->vl && memcmp(p, w->v, pl) == 0;
     if (!same && !x->fn) {
         x->w->findings++;
@@ -907,6 +943,7 @@ static int check_want(ctx *x, unit *u, const want *w) {
         if (w->cf == STORE_CF_META) store_val_free(&sv);
         else db_value_free(&dv);
     }
+    if (refresh && x->fix && !u->nofix) meta_put(ks, &w->k, w->v, w->vl); /* no finding */
     if (same || !x->fix || u->nofix) return 0;
     if (w->cf == STORE_CF_META) {
         if (w->absent) meta_del(ks, &w->k);

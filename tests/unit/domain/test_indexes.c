@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "notify.h"
 #include "payment.h"
+#include "rebuild.h"
 #include "ticket.h"
 #include "user.h"
 #include "../unit_tmpdir.h"
@@ -182,4 +183,100 @@ Test(domain_ops, refund_moves_coins_or_nothing) {
     cr_expect_eq(bal, 0);
     char why[128];
     cr_expect_eq(ledger_verify(e, "u", why, sizeof why), 1, "%s", why);
+}
+
+/* The count record of uid's tracks: its length (0 absent), count and hints. */
+static size_t count_rec(const char *uid, int64_t *n, uint64_t *first, uint64_t *last) {
+    dkey k;
+    entity_key_count(&k, &entity_ns_track, uid);
+    store_val v;
+    int r = meta_get(&ks, &k, &v);
+    cr_assert_geq(r, 0);
+    *n = 0;
+    *first = *last = 0;
+    if (r == 0) return 0;
+    size_t len = v.len;
+    entity_count_decode(v.ptr, v.len, n, first, last);
+    store_val_free(&v);
+    return len;
+}
+
+static uint64_t idval(const char *id) {
+    uint64_t v = 0;
+    cr_assert(dom_server_id_value(id, strlen(id), &v), "%s", id);
+    return v;
+}
+
+/* Runs DOMAIN.CHECK (fix 0) or DOMAIN.REBUILD (fix 1) of the tracks to its
+ * end: the findings. */
+static int64_t walk_tracks(int fix) {
+    rb_walk w;
+    cr_assert_eq(rb_walk_init(&w, "tracks"), 0);
+    for (int i = 0; !w.done; i++) {
+        cr_assert_lt(i, 1000);
+        OK(rb_walk_step(e, &w, fix, 64, NULL, NULL));
+    }
+    return w.findings;
+}
+
+/* count:tracks:{uid} carries the lowest and highest id of the user's tracks
+ * as hints for TRACK.LIST (entity.c): creates widen them, deletes leave
+ * them stale, an id that is not a server id drops them; DOMAIN.CHECK
+ * checks the count only, and DOMAIN.REBUILD refreshes the hints without a
+ * finding. */
+Test(domain_ops, track_count_record_hints) {
+    char id[4][17];
+    int64_t n;
+    uint64_t f, l;
+    for (int i = 0; i < 3; i++) {
+        json_t *d = obj("{}");
+        OK(entity_create(e, &entity_ns_track, "h", d, 0, id[i]));
+        json_decref(d);
+    }
+    cr_expect_eq(count_rec("h", &n, &f, &l), ENTITY_COUNT_HINTED_LEN);
+    cr_expect(n == 3 && f == idval(id[0]) && l == idval(id[2]), "%lld %llx %llx", (long long)n,
+              (unsigned long long)f, (unsigned long long)l);
+    /* the newest deleted: the hints stay, stale */
+    cr_expect_eq(entity_delete(e, &entity_ns_track, "h", id[2]), 1);
+    count_rec("h", &n, &f, &l);
+    cr_expect(n == 2 && f == idval(id[0]) && l == idval(id[2]));
+    int64_t cnt;
+    OK(entity_count(e, &entity_ns_track, "h", &cnt));
+    cr_expect_eq(cnt, 2);
+    cr_expect_eq(walk_tracks(0), 0, "stale hints are no finding");
+    cr_expect_eq(walk_tracks(1), 0);
+    count_rec("h", &n, &f, &l);
+    cr_expect(n == 2 && f == idval(id[0]) && l == idval(id[1]), "rebuilt hints");
+    /* an imported id that is not a server id drops them, for good */
+    json_t *d = obj("{}");
+    OK(entity_import(e, &entity_ns_track, "h", d, "imp-1"));
+    json_decref(d);
+    cr_expect_eq(count_rec("h", &n, &f, &l), ENTITY_COUNT_LEN);
+    cr_expect_eq(n, 3);
+    d = obj("{}");
+    OK(entity_create(e, &entity_ns_track, "h", d, 0, id[3]));
+    json_decref(d);
+    cr_expect_eq(count_rec("h", &n, &f, &l), ENTITY_COUNT_LEN);
+    cr_expect_eq(n, 4);
+    cr_expect_eq(walk_tracks(1), 0);
+    cr_expect_eq(count_rec("h", &n, &f, &l), ENTITY_COUNT_LEN, "a list with an imported id has no hints");
+    /* emptied, then a new first document: hints again */
+    const char *all[] = {id[0], id[1], id[3], "imp-1"};
+    for (size_t i = 0; i < 4; i++) cr_expect_eq(entity_delete(e, &entity_ns_track, "h", all[i]), 1);
+    cr_expect_eq(count_rec("h", &n, &f, &l), 0);
+    d = obj("{}");
+    OK(entity_create(e, &entity_ns_track, "h", d, 0, id[0]));
+    json_decref(d);
+    cr_expect_eq(count_rec("h", &n, &f, &l), ENTITY_COUNT_HINTED_LEN);
+    cr_expect(n == 1 && f == idval(id[0]) && l == f);
+    /* a wrong count is still a finding, hints or not */
+    dkey k;
+    char b[ENTITY_COUNT_HINTED_LEN];
+    entity_key_count(&k, &entity_ns_track, "h");
+    meta_put(&ks, &k, b, entity_count_encode(b, 7, f, l));
+    cr_expect_eq(walk_tracks(0), 1);
+    cr_expect_eq(walk_tracks(1), 1);
+    cr_expect_eq(walk_tracks(0), 0);
+    count_rec("h", &n, &f, &l);
+    cr_expect_eq(n, 1);
 }
