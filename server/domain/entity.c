@@ -245,27 +245,19 @@ void entity_key_all_index(dkey *k, const entity_ns *ns) { dkey_fmt(k, "all:%s:",
  * are hints, not facts: a delete leaves them as they were (stale bounds
  * cost the walk time, never an entry), and a document whose id is not a
  * server id drops them until DOMAIN.REBUILD sets them again. */
-typedef struct ent_count {
-    int64_t n;
-    uint64_t first, last;
-} ent_count;
-
-static int count_get(struct dom_engine *e, const entity_ns *ns, const char *uid, ent_count *out) {
-    dkey k;
+static int count_get(struct dom_engine *e, const dkey *k, int64_t *n, uint64_t *first, uint64_t *last) {
     store_val v;
-    entity_key_count(&k, ns, uid);
-    *out = (ent_count){0, 0, 0};
-    int r = meta_get(e->ks, &k, &v);
-    if (r <= 0) return r;
-    entity_count_decode(v.ptr, v.len, &out->n, &out->first, &out->last);
-    store_val_free(&v);
+    int r = meta_get(e->ks, k, &v);
+    if (r < 0) return -1;
+    entity_count_decode(r ? v.ptr : NULL, r ? v.len : 0, n, first, last);
+    if (r) store_val_free(&v);
     return 0;
 }
 
 void entity_count_decode(const char *v, size_t vl, int64_t *n, uint64_t *first, uint64_t *last) {
     *n = 0;
     *first = *last = 0;
-    if (vl != ENTITY_COUNT_LEN && vl != ENTITY_COUNT_HINTED_LEN) return; /* as meta_get_i64: not a count */
+    if (vl != ENTITY_COUNT_LEN && vl != ENTITY_COUNT_HINTED_LEN) return; /* absent, or not a count */
     *n = (int64_t)enc_get_u64(v);
     if (vl == ENTITY_COUNT_HINTED_LEN) {
         *first = enc_get_u64(v + 8);
@@ -285,25 +277,26 @@ size_t entity_count_encode(char out[ENTITY_COUNT_HINTED_LEN], int64_t n, uint64_
  * widens the hints, or drops them when its id is not a server id. */
 static int count_add(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t delta, const char *id) {
     dkey k;
-    ent_count c;
-    if (count_get(e, ns, uid, &c) < 0) return -1;
+    int64_t n;
+    uint64_t first, last, v;
     entity_key_count(&k, ns, uid);
-    int64_t n = c.n + delta < 0 ? 0 : c.n + delta;
+    if (count_get(e, &k, &n, &first, &last) < 0) return -1;
+    int64_t was = n;
+    n = n + delta < 0 ? 0 : n + delta;
     if (n == 0) {
         meta_del(e->ks, &k);
         return 0;
     }
-    uint64_t v;
     if (delta > 0) {
-        if (!dom_server_id_value(id, strlen(id), &v)) c.first = c.last = 0;
-        else if (c.n == 0) c.first = c.last = v; /* the first document: the hints start */
-        else if (c.first) {
-            if (v < c.first) c.first = v;
-            if (v > c.last) c.last = v;
+        if (!dom_server_id_value(id, strlen(id), &v)) first = last = 0;
+        else if (was == 0) first = last = v; /* the first document: the hints start */
+        else if (first) {
+            if (v < first) first = v;
+            if (v > last) last = v;
         }
     }
     char b[ENTITY_COUNT_HINTED_LEN];
-    meta_put(e->ks, &k, b, entity_count_encode(b, n, c.first, c.last));
+    meta_put(e->ks, &k, b, entity_count_encode(b, n, first, last));
     return 0;
 }
 
@@ -314,12 +307,9 @@ int entity_count(struct dom_engine *e, const entity_ns *ns, const char *uid, int
 
 int entity_count_hints(struct dom_engine *e, const entity_ns *ns, const char *uid, int64_t *n, uint64_t *first,
                        uint64_t *last) {
-    ent_count c;
-    if (count_get(e, ns, uid, &c) < 0) return -1;
-    *n = c.n;
-    *first = c.first;
-    *last = c.last;
-    return 0;
+    dkey k;
+    entity_key_count(&k, ns, uid);
+    return count_get(e, &k, n, first, last);
 }
 
 enum hook_kind { HOOK_CREATE, HOOK_UPDATE, HOOK_DELETE };

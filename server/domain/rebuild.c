@@ -133,12 +133,8 @@ static void finding(ctx *x, const char *fmt, ...) __attribute__((format(printf, 
 /* ---- showing values ----------------------------------------------------------- */
 
 static void show(char *out, size_t cap, int kind, const char *v, size_t vl) {
-    if (kind == V_I64 && vl == 8) {
-        snprintf(out, cap, "%lld", (long long)enc_get_u64(v));
-        return;
-    }
-    if (kind == V_COUNT && (vl == ENTITY_COUNT_LEN || vl == ENTITY_COUNT_HINTED_LEN)) {
-        snprintf(out, cap, "%lld", (long long)enc_get_u64(v));
+    if ((kind == V_I64 && vl == 8) || (kind == V_COUNT && (vl == ENTITY_COUNT_LEN || vl == ENTITY_COUNT_HINTED_LEN))) {
+        snprintf(out, cap, "%lld", (long long)enc_get_u64(v)); /* a count's hint ids are not shown */
         return;
     }
     if (kind == V_STATS && vl == 16) {
@@ -376,7 +372,7 @@ static int ent_derive(ctx *x, const void *arg, const char *uid, unit *u) {
     /* only a feed predicate needs the document's fields */
     if (each_doc_p(x, &k, ent_doc, &s, s.ns->index != NULL) < 0) return -1;
     entity_key_count(&k, s.ns, uid);
-    return s.unhinted ? want_count(x, u, &k, s.n, 0, 0) : want_count(x, u, &k, s.n, s.first, s.last);
+    return want_count(x, u, &k, s.n, s.unhinted ? 0 : s.first, s.last); /* a 0 id leaves both out */
 }
 
 /* owner:/all: entries name an existing document; feed: entries one that
