@@ -68,8 +68,8 @@ void dom_key_hwm(dkey *k) {
 }
 
 int dom_see_id(struct dom_engine *e, const char *id) {
-    if (!dom_is_server_id(id, strlen(id))) return 0;
-    uint64_t v = strtoull(id, NULL, 16);
+    uint64_t v;
+    if (!dom_server_id_value(id, strlen(id), &v)) return 0;
     if (dom_id_ms(v) > now_ms() + 24 * 3600 * 1000ULL) /* would push every later id past it */
         return dom_fail(e, ST_INVALID, "id '%s' is a server id more than a day in the future", id);
     if (v <= e->last_id) return 0;

@@ -119,9 +119,8 @@ static int donation_write(struct dom_engine *e, const char *from, const char *to
         goto out;
     }
     char ts[32];
-    uint64_t ms = now_ms();
-    if (dom_is_server_id(ids, strlen(ids)) && dom_id_ms(strtoull(ids, NULL, 16)) > ms)
-        ms = dom_id_ms(strtoull(ids, NULL, 16)); /* as dom_stamp_new */
+    uint64_t ms = now_ms(), idv;
+    if (dom_server_id_value(ids, strlen(ids), &idv) && dom_id_ms(idv) > ms) ms = dom_id_ms(idv); /* as dom_stamp_new */
     dom_iso_time(ts, ms);
     json_object_set_new(doc, "id", json_string(ids));
     json_object_set_new(doc, "user_id", json_string(to));
