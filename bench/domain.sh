@@ -20,13 +20,13 @@
 # a run: with little idle time left, the cores are shared out between the
 # loop, the background threads, redis-benchmark and the kernel, and a
 # thread taking work off the loop would not raise the rate (issue 13, tenth
-# round). Last, the machine's busy CPU per request (all processes:
-# the server, redis-benchmark, the kernel's loopback) and what that puts
-# out of reach: the rate the command would have with every core busy and
-# the same work per request, as a ratio to SET's measured rate. No change of
-# threading lifts a command past that ceiling; only less work per request
-# does (issue 13, fourteenth round). The /proc clock ticks every 10 ms, so a run shorter than a second
-# or so reads the CPU columns coarsely: raise N for them.
+# round). Last, the machine's busy CPU per request (all processes: the
+# server, redis-benchmark, the kernel's loopback) and the ceiling it puts
+# on the command: its rate with every core busy and the same work per
+# request, as a ratio to SET's measured rate. No change of threading lifts
+# a command past it; only less work per request does (issue 13, fourteenth
+# round). The /proc clock ticks every 10 ms, so a run shorter than a
+# second or so reads the CPU columns coarsely: raise N for them.
 # COINS.ADD and COINS.SPEND are synced before their reply (every fsync
 # mode), so they wait for the WAL fsync of their loop iteration.
 # The users are funded first, so every COINS.SPEND succeeds; the reads run
